@@ -1,0 +1,210 @@
+// All configuration is read and validated here, once, at boot. A bad value stops the start
+// with a message naming the variable; nothing else in the code reads process.env.
+
+export type StorageKind = 'local' | 's3';
+
+export interface S3Config {
+  accessKeyId: string;
+  secretAccessKey: string;
+  bucket: string;
+  region: string;
+  endpoint: string | null;
+  defaultAcl: string;
+  presignedExpiry: number;
+  customDomain: string | null;
+}
+
+export interface Config {
+  appDomain: string;
+  host: string;
+  port: number;
+  databaseUrl: string;
+  mediaRoot: string;
+  storage: StorageKind;
+  fileMaxSize: number;
+  /** seconds a download link (presigned GET or signed local URL) stays valid */
+  urlExpiry: number;
+  s3: S3Config | null;
+  /** presign expiry also applies to local direct-upload links */
+  presignedExpiry: number;
+  corsAllowedOrigins: string[];
+  sessionTtlSeconds: number;
+  secretKey: string | null;
+  loginRateLimit: { perIp: number; perEmail: number; windowMs: number };
+  logLevel: string;
+  serveWebApp: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+};
+
+/** "10485760", "10MiB", "100 MB" -> bytes */
+export function parseSize(raw: string): number | null {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
+  if (!match) return null;
+  const unit = SIZE_UNITS[match[2]!.toLowerCase()];
+  if (unit === undefined) return null;
+  const bytes = Math.floor(Number(match[1]) * unit);
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+const DURATION_UNITS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "30", "30s", "15m", "24h", "7d" -> seconds */
+export function parseDuration(raw: string): number | null {
+  const match = /^\s*(\d+)\s*([smhd]?)\s*$/i.exec(raw);
+  if (!match) return null;
+  return Number(match[1]) * DURATION_UNITS[match[2]!.toLowerCase()]!;
+}
+
+function reader(env: Env) {
+  const get = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const required = (name: string, why: string): string => {
+    const value = get(name);
+    if (value === undefined) throw new ConfigError(name, `is required ${why}`);
+    return value;
+  };
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+    return value;
+  };
+  const size = (name: string, fallback: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = parseSize(raw);
+    if (value === null || value < 1) throw new ConfigError(name, `must be a size in bytes like 10485760 or 10MiB, got "${raw}"`);
+    return value;
+  };
+  const duration = (name: string, fallback: number, min: number): number => {
+    const raw = get(name);
+    if (raw === undefined) return fallback;
+    const value = parseDuration(raw);
+    if (value === null || value < min) throw new ConfigError(name, `must be a duration of at least ${min}s like 60, 15m, 24h or 7d, got "${raw}"`);
+    return value;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+    throw new ConfigError(name, `must be true or false, got "${raw}"`);
+  };
+  const url = (name: string, fallback: string | null): string | null => {
+    const raw = get(name) ?? fallback;
+    if (raw === null) return null;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `must be an absolute http(s) URL, got "${raw}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new ConfigError(name, `must be an http(s) URL, got "${raw}"`);
+    }
+    return raw.replace(/\/+$/, '');
+  };
+  return { get, required, integer, size, duration, boolean, url };
+}
+
+const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'];
+const MAX_FILE_SIZE = 5 * 2 ** 30; // one presigned POST cannot exceed 5 GiB
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = reader(env);
+
+  const storage = (r.get('FILE_UPLOAD_STORAGE') ?? 'local').toLowerCase();
+  if (storage !== 'local' && storage !== 's3') {
+    throw new ConfigError('FILE_UPLOAD_STORAGE', `must be "local" or "s3", got "${storage}"`);
+  }
+
+  const databaseUrl = r.get('DATABASE_URL') ?? 'sqlite:./data/chute.sqlite';
+  if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must be sqlite:<path> or postgres://user:pass@host:port/db');
+  }
+
+  const fileMaxSize = r.size('FILE_MAX_SIZE', 10 * 2 ** 20);
+  if (fileMaxSize > MAX_FILE_SIZE) throw new ConfigError('FILE_MAX_SIZE', 'must be at most 5GiB (the largest single S3 upload)');
+
+  const presignedExpiry = r.integer('AWS_PRESIGNED_EXPIRY', 60, 1, 7 * 24 * 3600);
+
+  let s3: S3Config | null = null;
+  if (storage === 's3') {
+    const why = 'when FILE_UPLOAD_STORAGE=s3';
+    const defaultAcl = r.get('AWS_DEFAULT_ACL') ?? 'private';
+    if (!ACLS.includes(defaultAcl)) throw new ConfigError('AWS_DEFAULT_ACL', `must be one of ${ACLS.join(', ')}, got "${defaultAcl}"`);
+    const customDomain = r.get('AWS_S3_CUSTOM_DOMAIN') ?? null;
+    if (customDomain !== null && !/^[a-z0-9.-]+(:\d+)?(\/[^\s]*)?$/i.test(customDomain)) {
+      throw new ConfigError('AWS_S3_CUSTOM_DOMAIN', `must be a host name like cdn.example.com, got "${customDomain}"`);
+    }
+    const bucket = r.required('AWS_STORAGE_BUCKET_NAME', why);
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+      throw new ConfigError('AWS_STORAGE_BUCKET_NAME', `"${bucket}" is not a valid bucket name`);
+    }
+    s3 = {
+      accessKeyId: r.required('AWS_S3_ACCESS_KEY_ID', why),
+      secretAccessKey: r.required('AWS_S3_SECRET_ACCESS_KEY', why),
+      bucket,
+      region: r.get('AWS_S3_REGION_NAME') ?? 'us-east-1',
+      endpoint: r.url('AWS_S3_ENDPOINT_URL', null),
+      defaultAcl,
+      presignedExpiry,
+      customDomain,
+    };
+  }
+
+  const corsAllowedOrigins = (r.get('CORS_ALLOWED_ORIGINS') ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      try {
+        const parsed = new URL(origin);
+        if (parsed.origin === 'null' || parsed.origin !== origin.replace(/\/+$/, '')) throw new Error();
+        return parsed.origin;
+      } catch {
+        throw new ConfigError('CORS_ALLOWED_ORIGINS', `"${origin}" is not an origin like https://app.example.com`);
+      }
+    });
+
+  return {
+    appDomain: r.url('APP_DOMAIN', 'http://localhost:8000')!,
+    host: r.get('HOST') ?? '127.0.0.1',
+    port: r.integer('PORT', 8000, 0, 65535),
+    databaseUrl,
+    mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
+    storage,
+    fileMaxSize,
+    urlExpiry: r.duration('AWS_QUERYSTRING_EXPIRE', 3600, 1),
+    s3,
+    presignedExpiry,
+    corsAllowedOrigins,
+    sessionTtlSeconds: r.duration('SESSION_TTL', 14 * 86400, 60),
+    secretKey: r.get('SECRET_KEY') ?? null,
+    loginRateLimit: {
+      perIp: r.integer('LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+      perEmail: r.integer('LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+      windowMs: 60_000,
+    },
+    logLevel: r.get('LOG_LEVEL') ?? 'info',
+    serveWebApp: r.boolean('SERVE_WEB_APP', true),
+  };
+}

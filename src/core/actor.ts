@@ -1,0 +1,8 @@
+// "Who is asking?": all the core knows of users. The standalone server fills it from its own
+// sessions; a host app mounting the core fills it from its own auth.
+export interface Actor {
+  id: number;
+  isStaff: boolean;
+}
+
+export const canAccess = (actor: Actor, ownerId: number | null): boolean => actor.isStaff || ownerId === actor.id;

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { extname } from 'node:path';
+import mime from 'mime-types';
+import { AppError } from '../../errors.js';
+
+export const MAX_FILE_NAME_LENGTH = 255;
+export const FILES_PREFIX = 'files/';
+
+// Control characters (NUL included) and path separators never belong in a file's name.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f/\\]/;
+
+/** The name the user's file had. Refused rather than silently rewritten. */
+export function validateOriginalFileName(raw: string): string {
+  const name = raw.normalize('NFC');
+  if (name.trim() === '') throw new AppError('invalid_file_name', 'The file name may not be blank.');
+  if (name.length > MAX_FILE_NAME_LENGTH) {
+    throw new AppError('invalid_file_name', `The file name may not be longer than ${MAX_FILE_NAME_LENGTH} characters.`);
+  }
+  if (FORBIDDEN_IN_NAME.test(name) || name === '.' || name === '..') {
+    throw new AppError('invalid_file_name', 'The file name may not contain path separators or control characters.');
+  }
+  return name;
+}
+
+/** Only a short alphanumeric extension survives into the generated name. */
+export function safeExtension(originalFileName: string): string {
+  const ext = extname(originalFileName).toLowerCase();
+  return /^\.[a-z0-9]{1,16}$/.test(ext) ? ext : '';
+}
+
+/** uuid4 hex + the original's extension, as the reference does. */
+export function generateFileName(originalFileName: string): string {
+  return randomUUID().replaceAll('-', '') + safeExtension(originalFileName);
+}
+
+export const storageKeyOf = (fileName: string): string => FILES_PREFIX + fileName;
+
+// type/subtype with optional parameters, as RFC 9110 allows; what S3 will compare byte for byte.
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\u0000-\u001f]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+
+export function validateFileType(raw: string): string {
+  const type = raw.trim();
+  if (type === '' || type.length > 255 || !MEDIA_TYPE.test(type)) {
+    throw new AppError('invalid_file_type', `"${raw.slice(0, 100)}" is not a media type like image/png.`);
+  }
+  return type;
+}
+
+/** From the name first (as the reference does), then what the client said, then bytes. */
+export function guessFileType(fileName: string, clientType?: string | null): string {
+  const fromName = mime.lookup(fileName);
+  if (fromName) return fromName;
+  if (clientType && MEDIA_TYPE.test(clientType.trim())) return clientType.trim();
+  return 'application/octet-stream';
+}

@@ -1,0 +1,98 @@
+import type { Kysely, Transaction } from 'kysely';
+import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
+import type { Database, FileRow, NewFileRow } from '../../db/schema.js';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface FileRecord {
+  id: number;
+  file: string;
+  original_file_name: string;
+  file_name: string;
+  file_type: string;
+  file_size: number | null;
+  uploaded_by: number | null;
+  upload_finished_at: Date | null;
+  upload_received_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const toFileRecord = (row: FileRow): FileRecord => ({
+  id: toNumber(row.id),
+  file: row.file,
+  original_file_name: row.original_file_name,
+  file_name: row.file_name,
+  file_type: row.file_type,
+  file_size: toNullableNumber(row.file_size),
+  uploaded_by: toNullableNumber(row.uploaded_by),
+  upload_finished_at: toNullableDate(row.upload_finished_at),
+  upload_received_at: toNullableDate(row.upload_received_at),
+  created_at: toDate(row.created_at),
+  updated_at: toDate(row.updated_at),
+});
+
+export async function insertFile(db: Executor, values: NewFileRow): Promise<FileRecord> {
+  const row = await db.insertInto('files').values(values).returningAll().executeTakeFirstOrThrow();
+  return toFileRecord(row);
+}
+
+export async function findFileById(db: Executor, id: number): Promise<FileRecord | undefined> {
+  const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toFileRecord(row);
+}
+
+export async function findFileByKey(db: Executor, key: string): Promise<FileRecord | undefined> {
+  const row = await db.selectFrom('files').selectAll().where('file', '=', key).executeTakeFirst();
+  return row && toFileRecord(row);
+}
+
+/** Claims the one upload a direct-upload record may receive; false when it already had one. */
+export async function claimUploadReceipt(db: Executor, id: number): Promise<boolean> {
+  const now = nowIso();
+  const result = await db
+    .updateTable('files')
+    .set({ upload_received_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where('upload_received_at', 'is', null)
+    .where('upload_finished_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function releaseUploadReceipt(db: Executor, id: number): Promise<void> {
+  await db.updateTable('files').set({ upload_received_at: null, updated_at: nowIso() }).where('id', '=', id).execute();
+}
+
+/** Marks a pending record valid. Only the first of concurrent finishes changes the row. */
+export async function markUploadFinished(db: Executor, { id, size }: { id: number; size: number }): Promise<boolean> {
+  const now = nowIso();
+  const result = await db
+    .updateTable('files')
+    .set({ upload_finished_at: now, file_size: size, updated_at: now })
+    .where('id', '=', id)
+    .where('upload_finished_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function deleteFileRow(db: Executor, id: number): Promise<void> {
+  await db.deleteFrom('files').where('id', '=', id).execute();
+}
+
+export interface FileListQuery {
+  /** null lists everyone's files (staff) */
+  uploadedBy: number | null;
+  limit: number;
+  offset: number;
+}
+
+export async function listFiles(db: Executor, query: FileListQuery): Promise<{ count: number; files: FileRecord[] }> {
+  let base = db.selectFrom('files');
+  if (query.uploadedBy !== null) base = base.where('uploaded_by', '=', query.uploadedBy);
+  const [rows, total] = await Promise.all([
+    base.selectAll().orderBy('id', 'desc').limit(query.limit).offset(query.offset).execute(),
+    base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return { count: toNumber(total.count as number | string), files: rows.map(toFileRecord) };
+}

@@ -1,0 +1,164 @@
+import type { Readable } from 'node:stream';
+import type { Kysely } from 'kysely';
+import { nowIso } from '../../db/normalise.js';
+import type { Database } from '../../db/schema.js';
+import { AppError, fileTooLarge } from '../../errors.js';
+import { canAccess, type Actor } from '../actor.js';
+import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
+import { generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
+import {
+  claimUploadReceipt,
+  deleteFileRow,
+  findFileById,
+  insertFile,
+  markUploadFinished,
+  releaseUploadReceipt,
+  type FileRecord,
+} from './repository.js';
+
+export interface UploadPolicy {
+  maxSize: number;
+  /** seconds a presigned upload stays usable */
+  presignedExpiry: number;
+  /** seconds a download URL stays usable */
+  urlExpiry: number;
+}
+
+/** What every core service needs; built once at boot (or by a host app). */
+export interface FilesContext {
+  db: Kysely<Database>;
+  storage: StorageBackend;
+  policy: UploadPolicy;
+}
+
+const notFound = () => new AppError('not_found', 'No such file.');
+
+/** The file if the actor may touch it; another user's file is indistinguishable from none. */
+export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+  const file = await findFileById(ctx.db, fileId);
+  if (!file || !canAccess(actor, file.uploaded_by)) throw notFound();
+  return file;
+}
+
+export async function fileDirectUploadStart(
+  ctx: FilesContext,
+  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize?: number | undefined },
+): Promise<{ file: FileRecord; upload: DirectUploadTarget }> {
+  const originalFileName = validateOriginalFileName(fileName);
+  const type = validateFileType(fileType);
+  if (fileSize !== undefined) {
+    if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
+    if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
+  }
+  const generatedName = generateFileName(originalFileName);
+  const now = nowIso();
+  const file = await insertFile(ctx.db, {
+    file: storageKeyOf(generatedName),
+    original_file_name: originalFileName,
+    file_name: generatedName,
+    file_type: type,
+    uploaded_by: actor.id,
+    created_at: now,
+    updated_at: now,
+  });
+  try {
+    const upload = await ctx.storage.createDirectUpload({
+      key: file.file,
+      fileId: file.id,
+      contentType: type,
+      // A declared size is pinned exactly: the storage refuses any other body.
+      minSize: fileSize ?? 1,
+      maxSize: fileSize ?? ctx.policy.maxSize,
+      expiresIn: ctx.policy.presignedExpiry,
+    });
+    return { file, upload };
+  } catch (error) {
+    await deleteFileRow(ctx.db, file.id);
+    throw error;
+  }
+}
+
+/** The bytes of a direct upload, received by Chute itself (local storage). */
+export async function fileDirectUploadLocal(
+  ctx: FilesContext,
+  { actor, fileId, body }: { actor: Actor; fileId: number; body: Readable },
+): Promise<FileRecord> {
+  if (ctx.storage.kind !== 'local') {
+    throw new AppError('not_found', 'This server takes direct uploads only with local storage; use the url from start.');
+  }
+  const file = await getAccessibleFile(ctx, { actor, fileId });
+  if (!(await claimUploadReceipt(ctx.db, file.id))) {
+    throw new AppError('upload_already_received', 'This upload has already been received; start a new one.');
+  }
+  try {
+    await ctx.storage.put({ key: file.file, body, contentType: file.file_type, maxSize: ctx.policy.maxSize });
+  } catch (error) {
+    await releaseUploadReceipt(ctx.db, file.id);
+    throw error;
+  }
+  return file;
+}
+
+/** Verifies what the storage holds before the record becomes valid. */
+export async function fileDirectUploadFinish(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+  const file = await getAccessibleFile(ctx, { actor, fileId });
+  if (file.upload_finished_at) return file;
+
+  const stored = await ctx.storage.head(file.file);
+  if (!stored) throw new AppError('upload_missing', 'The file has not been uploaded yet: upload it to the url from start, then finish.');
+  if (stored.size === 0) throw new AppError('upload_empty', 'The uploaded file is empty.');
+  if (stored.size > ctx.policy.maxSize) {
+    await ctx.storage.delete(file.file);
+    throw new AppError('upload_too_large', fileTooLarge(ctx.policy.maxSize).message, { max_size: ctx.policy.maxSize, size: stored.size });
+  }
+  if (stored.contentType !== null && stored.contentType !== file.file_type) {
+    throw new AppError('upload_type_mismatch', `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`);
+  }
+  await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
+  const finished = await findFileById(ctx.db, file.id);
+  if (!finished) throw notFound(); // deleted while finishing
+  return finished;
+}
+
+/** Upload through the server: the record is valid at once. */
+export async function fileStandardUpload(
+  ctx: FilesContext,
+  { uploadedBy, body, fileName, clientType, maxSize }: {
+    uploadedBy: number | null;
+    body: Readable;
+    fileName: string;
+    clientType?: string | null | undefined;
+    maxSize?: number;
+  },
+): Promise<FileRecord> {
+  const originalFileName = validateOriginalFileName(fileName);
+  const type = guessFileType(originalFileName, clientType);
+  const generatedName = generateFileName(originalFileName);
+  const key = storageKeyOf(generatedName);
+  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize: maxSize ?? ctx.policy.maxSize });
+  const now = nowIso();
+  try {
+    return await insertFile(ctx.db, {
+      file: key,
+      original_file_name: originalFileName,
+      file_name: generatedName,
+      file_type: type,
+      file_size: size,
+      uploaded_by: uploadedBy,
+      upload_received_at: now,
+      upload_finished_at: now,
+      created_at: now,
+      updated_at: now,
+    });
+  } catch (error) {
+    await ctx.storage.delete(key).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes the stored bytes first: a row is never left pointing at nothing it claims to have. */
+export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+  const file = await getAccessibleFile(ctx, { actor, fileId });
+  await ctx.storage.delete(file.file);
+  await deleteFileRow(ctx.db, file.id);
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { AppError } from '../../errors.js';
+import type { UrlSigner } from '../signing.js';
+import { ByteLimiter } from './limit.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, StorageBackend, StoredObject } from './types.js';
+
+const TEMP_DIR = '.tmp';
+
+export interface LocalStorageOptions {
+  root: string;
+  /** absolute origin the browser reaches Chute at: direct uploads and downloads point there */
+  appDomain: string;
+  signer: UrlSigner;
+}
+
+export class LocalStorage implements StorageBackend {
+  readonly kind = 'local' as const;
+  readonly root: string;
+  private readonly appDomain: string;
+  private readonly signer: UrlSigner;
+
+  constructor(options: LocalStorageOptions) {
+    this.root = resolve(options.root);
+    this.appDomain = options.appDomain;
+    this.signer = options.signer;
+  }
+
+  /** The absolute path of a key; refuses anything that would leave the media root. */
+  pathOf(key: string): string {
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep) || key.includes('\0') || key.split('/').includes(TEMP_DIR)) {
+      throw new AppError('not_found', 'No such file.');
+    }
+    return path;
+  }
+
+  async createDirectUpload({ fileId }: DirectUploadRequest): Promise<DirectUploadTarget> {
+    return { url: `${this.appDomain}/api/files/upload/direct/local/${fileId}/`, fields: {} };
+  }
+
+  async put({ key, body, maxSize }: PutRequest): Promise<{ size: number }> {
+    const target = this.pathOf(key);
+    const tempDir = join(this.root, TEMP_DIR);
+    await mkdir(tempDir, { recursive: true });
+    // Bytes land in a temp file and are renamed into place only when complete, so a cut or
+    // oversize upload never leaves a partial file where it could be served.
+    const temp = join(tempDir, randomUUID());
+    const limiter = new ByteLimiter(maxSize);
+    try {
+      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx' }));
+      if (limiter.bytes === 0) throw new AppError('file_empty', 'The submitted file is empty.');
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+      return { size: limiter.bytes };
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { size: info.size, contentType: null } : null;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+  }
+
+  async downloadUrl({ key, expiresIn }: DownloadUrlRequest): Promise<string> {
+    const expires = Math.floor(Date.now() / 1000) + expiresIn;
+    const signature = this.signer.sign(key, expires);
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    return `${this.appDomain}/media/${path}?expires=${expires}&signature=${signature}`;
+  }
+
+  verifyDownload(key: string, expires: number, signature: string): boolean {
+    return this.signer.verify(key, expires, signature);
+  }
+
+  openRead(key: string): ReadStream {
+    return createReadStream(this.pathOf(key));
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await mkdir(this.root, { recursive: true });
+      await access(this.root, constants.W_OK);
+    } catch (error) {
+      throw new AppError('storage_unavailable', `The media folder ${this.root} is not writable.`, { reason: String(error) });
+    }
+  }
+
+  /**
+   * Removes temp files a killed process left behind. Another process sharing the folder may be
+   * writing one right now, so only files untouched for `olderThanMs` go.
+   */
+  async removeStaleTempFiles(olderThanMs = 15 * 60_000): Promise<number> {
+    const tempDir = join(this.root, TEMP_DIR);
+    let names: string[];
+    try {
+      names = await readdir(tempDir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(tempDir, name);
+      const info = await stat(path).catch(() => null);
+      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+        await rm(path, { force: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,151 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+  type ObjectCannedACL,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import contentDisposition from 'content-disposition';
+import type { S3Config } from '../../config.js';
+import { AppError, isAppError } from '../../errors.js';
+import { ByteLimiter } from './limit.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, StorageBackend, StoredObject } from './types.js';
+
+const PUBLIC_ACLS = new Set(['public-read', 'public-read-write']);
+
+export function createS3Client(config: S3Config): S3Client {
+  return new S3Client({
+    region: config.region,
+    endpoint: config.endpoint ?? undefined,
+    // S3-compatible servers (RGW, MinIO) are addressed by path, not by bucket subdomain.
+    forcePathStyle: config.endpoint !== null,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    // Otherwise presigned URLs carry a checksum of an empty body, which real S3 then rejects.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 3,
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+  });
+}
+
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+
+/** Anything that is not S3 answering about the object itself means the storage is not usable. */
+function unavailable(error: unknown): AppError {
+  const name = error instanceof Error ? error.name : 'Error';
+  return new AppError('storage_unavailable', 'The file storage could not be reached. Try again later.', {
+    reason: error instanceof S3ServiceException ? `${name} (${statusOf(error)})` : name,
+  });
+}
+
+export class S3Storage implements StorageBackend {
+  readonly kind = 's3' as const;
+  readonly client: S3Client;
+
+  constructor(private readonly config: S3Config, client?: S3Client) {
+    this.client = client ?? createS3Client(config);
+  }
+
+  get bucket(): string {
+    return this.config.bucket;
+  }
+
+  async createDirectUpload({ key, contentType, minSize, maxSize, expiresIn }: DirectUploadRequest): Promise<DirectUploadTarget> {
+    // Signing is local computation: start never waits on the storage.
+    const { url, fields } = await createPresignedPost(this.client, {
+      Bucket: this.config.bucket,
+      Key: key,
+      Fields: { acl: this.config.defaultAcl, 'Content-Type': contentType },
+      Conditions: [
+        { acl: this.config.defaultAcl },
+        { 'Content-Type': contentType },
+        ['content-length-range', minSize, maxSize],
+      ],
+      Expires: expiresIn,
+    });
+    return { url, fields };
+  }
+
+  async put({ key, body, contentType, maxSize }: PutRequest): Promise<{ size: number }> {
+    const limiter = new ByteLimiter(maxSize);
+    body.on('error', (error) => limiter.destroy(error));
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.config.bucket,
+        Key: key,
+        Body: body.pipe(limiter),
+        ContentType: contentType,
+        ACL: this.config.defaultAcl as ObjectCannedACL,
+      },
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    limiter.on('error', () => void upload.abort().catch(() => undefined));
+    try {
+      await upload.done();
+    } catch (error) {
+      const cause = limiter.errored ?? error;
+      await this.delete(key).catch(() => undefined);
+      if (isAppError(cause)) throw cause;
+      throw unavailable(cause);
+    }
+    if (limiter.bytes === 0) {
+      await this.delete(key);
+      throw new AppError('file_empty', 'The submitted file is empty.');
+    }
+    return { size: limiter.bytes };
+  }
+
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw unavailable(error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      throw unavailable(error);
+    }
+  }
+
+  async downloadUrl({ key, fileName, expiresIn }: DownloadUrlRequest): Promise<string> {
+    const path = key.split('/').map(encodeURIComponent).join('/');
+    if (PUBLIC_ACLS.has(this.config.defaultAcl)) {
+      if (this.config.customDomain) return `https://${this.config.customDomain}/${path}`;
+      if (this.config.endpoint) return `${this.config.endpoint}/${this.config.bucket}/${path}`;
+      return `https://${this.config.bucket}.s3.${this.config.region}.amazonaws.com/${path}`;
+    }
+    return getSignedUrl(
+      this.client,
+      new GetObjectCommand({
+        Bucket: this.config.bucket,
+        Key: key,
+        ResponseContentDisposition: contentDisposition(fileName, { type: 'inline' }),
+      }),
+      { expiresIn },
+    );
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}

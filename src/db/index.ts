@@ -1,0 +1,34 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+
+export function createDatabase(databaseUrl: string): Db {
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    return new Kysely<Database>({
+      dialect: new SqliteDialect({
+        database: async () => {
+          const sqlite = new SQLite(path);
+          // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
+          // instead of failing with "database is locked" as the reference does under load.
+          sqlite.pragma('journal_mode = WAL');
+          sqlite.pragma('busy_timeout = 5000');
+          sqlite.pragma('foreign_keys = ON');
+          sqlite.pragma('synchronous = NORMAL');
+          return sqlite;
+        },
+      }),
+    });
+  }
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 }),
+    }),
+  });
+}

@@ -1,0 +1,60 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+// Timestamps are written as ISO-8601 strings; PostgreSQL hands back Date objects and SQLite
+// strings, so rows pass through normalise.ts before they leave a repository.
+type Timestamp = ColumnType<Date | string, string, string>;
+type NullableTimestamp = ColumnType<Date | string | null, string | null, string | null>;
+// PostgreSQL returns bigint as a string; normalised to number in normalise.ts.
+type BigIntColumn = ColumnType<number | string, number, number>;
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  is_staff: ColumnType<boolean | number, boolean, boolean>;
+  is_active: ColumnType<boolean | number, boolean, boolean>;
+  created_at: Timestamp;
+}
+
+export interface SessionsTable {
+  /** sha256 of the token: a stolen database does not yield usable tokens */
+  token_hash: string;
+  user_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface FilesTable {
+  id: Generated<number>;
+  file: string;
+  original_file_name: string;
+  file_name: string;
+  file_type: string;
+  file_size: ColumnType<number | string | null, number | null | undefined, number | null>;
+  uploaded_by: number | null;
+  upload_finished_at: NullableTimestamp;
+  /** set once bytes have been received by the server (local uploads): a second upload is refused */
+  upload_received_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  files: FilesTable;
+  settings: SettingsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type FileRow = Selectable<FilesTable>;
+export type NewFileRow = Insertable<FilesTable>;
+export type FileUpdate = Updateable<FilesTable>;
+export type { BigIntColumn };

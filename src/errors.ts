@@ -1,0 +1,63 @@
+// One catalogue of error codes. The core throws AppError with a code; the HTTP error handler
+// renders it as {code, message, extra?} with the status listed here.
+
+export const errorCatalogue = {
+  validation_failed: 400,
+  invalid_json: 400,
+  invalid_file_name: 400,
+  invalid_file_type: 400,
+  file_missing: 400,
+  file_empty: 400,
+  invalid_credentials: 400,
+  not_authenticated: 401,
+  csrf_failed: 403,
+  permission_denied: 403,
+  user_inactive: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  upload_missing: 409,
+  upload_already_received: 409,
+  upload_size_mismatch: 409,
+  upload_type_mismatch: 409,
+  upload_too_large: 409,
+  upload_empty: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  file_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  storage_unavailable: 503,
+  database_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export class AppError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+    this.status = errorCatalogue[code];
+  }
+}
+
+export const isAppError = (error: unknown): error is AppError => error instanceof AppError;
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export const fileTooLarge = (maxSize: number) =>
+  new AppError('file_too_large', `File is too large. It should not exceed ${formatBytes(maxSize)}.`, { max_size: maxSize });

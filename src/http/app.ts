@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+import type { FilesContext } from '../core/files/services.js';
+import { getOrCreateSigningSecret } from '../core/secrets.js';
+import { createUrlSigner } from '../core/signing.js';
+import { createStorage, LocalStorage, type StorageBackend } from '../core/storage/index.js';
+import { createDatabase, type Db } from '../db/index.js';
+import { migrateToLatest } from '../db/migrate.js';
+import apiDocs from './plugins/api-docs.js';
+import { requireUser, type Authenticator } from './plugins/auth.js';
+import errors from './plugins/errors.js';
+import { sessionAuthenticator } from './plugins/session-auth.js';
+import authRoutes from './routes/auth.js';
+import fileRoutes from './routes/files.js';
+import mediaRoutes from './routes/media.js';
+import { UserOut } from './schemas/auth.js';
+import { ErrorResponse } from './schemas/common.js';
+import { FileOut } from './schemas/files.js';
+
+const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+export interface Chute {
+  config: Config;
+  db: Db;
+  storage: StorageBackend;
+  files: FilesContext;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    chute: Chute;
+  }
+}
+
+export interface BuildAppOptions {
+  config: Config;
+  logger?: FastifyServerOptions['logger'];
+  /** replaces Chute's own session users, e.g. with a host app's auth */
+  authenticator?: Authenticator;
+}
+
+/** The standalone server: the upload core, Chute's users and sessions, the API and the web app. */
+export async function buildApp({ config, logger = false, authenticator }: BuildAppOptions): Promise<FastifyInstance> {
+  const db = createDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  const secret = config.secretKey ?? (await getOrCreateSigningSecret(db));
+  const storage = createStorage(config, createUrlSigner(secret));
+  if (storage instanceof LocalStorage) await storage.removeStaleTempFiles();
+  const files: FilesContext = {
+    db,
+    storage,
+    policy: { maxSize: config.fileMaxSize, presignedExpiry: config.presignedExpiry, urlExpiry: config.urlExpiry },
+  };
+
+  const app = Fastify({
+    logger,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    // strict input: unknown keys and wrong types are errors, never silently dropped or coerced
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    bodyLimit: 1024 * 1024,
+    forceCloseConnections: 'idle',
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('chute', { config, db, storage, files });
+  app.decorateRequest('actor', null);
+  app.addHook('onClose', async () => db.destroy());
+
+  app.addSchema(ErrorResponse);
+  app.addSchema(FileOut);
+  app.addSchema(UserOut);
+  await app.register(errors);
+  await app.register(apiDocs, { config });
+  await app.register(cookie);
+  const trustedOrigins = new Set([new URL(config.appDomain).origin, ...config.corsAllowedOrigins]);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && trustedOrigins.has(origin)),
+    credentials: true,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Accept', 'X-Request-Id'],
+    exposedHeaders: ['ETag', 'Location', 'X-Request-Id'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(multipart, { limits: { fileSize: config.fileMaxSize + 1, files: 1, fields: 20, parts: 30 } });
+
+  const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
+  await app.register(authRoutes, { db, config, requireUser: requireUserHook });
+  await app.register(fileRoutes, { files, requireUser: requireUserHook });
+  await registerWebApp(app, config);
+  if (storage instanceof LocalStorage) await app.register(mediaRoutes, { db, storage });
+  return app;
+}
+
+/**
+ * The React app from web/dist at `/`, with client-side routes answered by its index.html.
+ * Registered in every case: it gives replies sendFile, which the media route uses too.
+ */
+async function registerWebApp(app: FastifyInstance, config: Config): Promise<void> {
+  const built = config.serveWebApp && existsSync(`${WEB_ROOT}index.html`);
+  await app.register(fastifyStatic, {
+    root: built ? WEB_ROOT : process.cwd(),
+    serve: built,
+    prefix: '/',
+    wildcard: false,
+    index: false,
+    setHeaders: (res, path) => {
+      if (path.includes('/assets/')) res.header('cache-control', 'public, max-age=31536000, immutable');
+    },
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    const wantsPage = request.method === 'GET' && !/^\/(api|media)(\/|$)/.test(path) && (request.headers.accept ?? '').includes('text/html');
+    if (built && wantsPage) {
+      return reply
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', "default-src 'self'; img-src 'self' data: blob: https: http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        .header('x-frame-options', 'DENY')
+        .header('referrer-policy', 'same-origin')
+        .header('x-content-type-options', 'nosniff')
+        .sendFile('index.html', WEB_ROOT);
+    }
+    return reply.status(404).send({ code: 'not_found', message: `No route for ${request.method} ${path}.` });
+  });
+}

@@ -1,0 +1,68 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../core/actor.js';
+import { AppError } from '../../errors.js';
+
+export interface Authentication {
+  actor: Actor;
+  /** cookie credentials ride along on cross-site requests by themselves: they need the CSRF check */
+  via: 'header' | 'cookie';
+}
+
+/**
+ * "Who is asking?" The one thing the HTTP layer asks of a user system. Returns null when the
+ * request carries no credentials; throws not_authenticated when it carries bad ones.
+ */
+export interface Authenticator {
+  authenticate(request: FastifyRequest): Promise<Authentication | null>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const originOf = (value: string | undefined): string | null => {
+  if (!value) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * CSRF protection for cookie-authenticated unsafe requests: the browser's Origin (or Referer)
+ * must be Chute's own origin or one of CORS_ALLOWED_ORIGINS. Header tokens need no check: a
+ * cross-site page cannot set them.
+ */
+export function isTrustedOrigin(request: FastifyRequest, trustedOrigins: ReadonlySet<string>): boolean {
+  const origin = originOf(request.headers.origin) ?? originOf(request.headers.referer);
+  if (!origin) return false;
+  if (trustedOrigins.has(origin)) return true;
+  // same origin as the request itself, whatever name the server was reached by
+  return request.headers.host !== undefined && new URL(origin).host === request.headers.host;
+}
+
+export function requireUser({ authenticator, trustedOrigins }: { authenticator: Authenticator; trustedOrigins: ReadonlySet<string> }) {
+  return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+    const auth = await authenticator.authenticate(request);
+    if (!auth) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
+    if (auth.via === 'cookie' && !SAFE_METHODS.has(request.method) && !isTrustedOrigin(request, trustedOrigins)) {
+      throw new AppError('csrf_failed', 'Cookie-authenticated requests must come from a trusted origin (Origin header).');
+    }
+    request.actor = auth.actor;
+  };
+}
+
+/** The actor set by requireUser; a route without it is a programming error. */
+export function actorOf(request: FastifyRequest): Actor {
+  if (!request.actor) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
+  return request.actor;
+}
+
+export function requireStaff(request: FastifyRequest): void {
+  if (!actorOf(request).isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
+}

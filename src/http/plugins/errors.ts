@@ -1,0 +1,127 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../../errors.js';
+
+interface AjvIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** DRF-like field messages, so the reference's clients can show them as they are. */
+function fieldErrors(issues: AjvIssue[], context: string): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  const add = (field: string, message: string) => {
+    const list = (fields[field || context] ??= []);
+    if (!list.includes(message)) list.push(message);
+  };
+  for (const issue of issues) {
+    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    switch (issue.keyword) {
+      case 'required':
+        add(String(issue.params.missingProperty), 'This field is required.');
+        break;
+      case 'additionalProperties':
+        add(String(issue.params.additionalProperty), 'Unknown field.');
+        break;
+      case 'minLength':
+        add(path, issue.params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${issue.params.limit} characters.`);
+        break;
+      case 'maxLength':
+        add(path, `Ensure this field has no more than ${issue.params.limit} characters.`);
+        break;
+      case 'type':
+        add(path, `Must be of type ${String(issue.params.type)}.`);
+        break;
+      case 'pattern':
+        add(path, 'Must be a number.');
+        break;
+      case 'anyOf':
+        add(path, 'Must be a number or a string of digits.');
+        break;
+      default:
+        add(path, issue.message ?? 'Invalid value.');
+    }
+  }
+  // anyOf reports each branch too; keep the summary where there is one
+  for (const [field, messages] of Object.entries(fields)) {
+    const summary = messages.find((m) => m.startsWith('Must be a number or'));
+    if (summary) fields[field] = [summary];
+  }
+  return fields;
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_REQ_FILE_TOO_LARGE: 'file_too_large',
+  FST_FILES_LIMIT: 'payload_too_large',
+  FST_PARTS_LIMIT: 'payload_too_large',
+  FST_FIELDS_LIMIT: 'payload_too_large',
+  FST_PROTO_VIOLATION: 'validation_failed',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'validation_failed',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'validation_failed',
+  401: 'not_authenticated',
+  403: 'permission_denied',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '53300', '08001', '08006', 'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR']);
+
+function toAppError(error: FastifyError & { code?: string }): AppError | null {
+  if (isAppError(error)) return error;
+  if (error.validation) {
+    const fields = fieldErrors(error.validation as AjvIssue[], error.validationContext ?? 'body');
+    const summary = Object.entries(fields)
+      .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
+      .join('; ');
+    return new AppError('validation_failed', summary || 'The request is not valid.', { fields });
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) {
+    const message =
+      mapped === 'invalid_json' ? 'The request body is not valid JSON.'
+      : mapped === 'unsupported_media_type' ? `This endpoint does not accept that Content-Type. ${error.message}`
+      : error.message;
+    return new AppError(mapped, message);
+  }
+  if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON.');
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new AppError(STATUS_CODES[status] ?? 'validation_failed', error.message);
+  if (error.code && DATABASE_DOWN.has(error.code)) {
+    return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
+  }
+  if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
+    return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
+  }
+  return null;
+}
+
+async function errorsPlugin(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (!appError) {
+      request.log.error({ err: error }, 'unhandled error');
+      return reply.status(500).send({ code: 'internal_error', message: 'Something went wrong on our side. It has been logged.' });
+    }
+    if (appError.status >= 500) request.log.warn({ err: error, code: appError.code }, appError.message);
+    else request.log.info({ code: appError.code }, appError.message);
+    
+    return reply.status(appError.status).send({ code: appError.code, message: appError.message, ...(appError.extra && { extra: appError.extra }) });
+  });
+}
+
+export default fp(errorsPlugin, { name: 'chute-errors' });
+export { errorCatalogue };

@@ -1,0 +1,75 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { onRequestHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import { findUserById, normaliseEmail } from '../../users/repository.js';
+import { sessionLogin, sessionLogout } from '../../users/services.js';
+import { actorOf } from '../plugins/auth.js';
+import { SESSION_COOKIE, sessionTokenOf } from '../plugins/session-auth.js';
+import { Empty, errorResponses } from '../schemas/common.js';
+import { LoginBody, LoginResponse } from '../schemas/auth.js';
+import { serializeUser } from '../serializers.js';
+
+export interface AuthRoutesOptions {
+  db: Kysely<Database>;
+  config: Config;
+  requireUser: onRequestHookHandler;
+}
+
+const rateLimited = (_request: unknown, context: { after: string }) =>
+  new AppError('rate_limited', `Too many login attempts. Try again in ${context.after}.`);
+
+const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { db, config, requireUser }) => {
+  const tags = ['auth'];
+  const { perIp, perEmail, windowMs } = config.loginRateLimit;
+  const secureCookie = config.appDomain.startsWith('https:');
+
+  app.post('/api/auth/login/', {
+    schema: {
+      tags,
+      summary: 'Log in with email and password; returns a session token and sets the session cookie',
+      body: LoginBody,
+      response: { 200: LoginResponse, ...errorResponses(400, 429) },
+    },
+    config: { rateLimit: { max: perIp, timeWindow: windowMs, errorResponseBuilder: rateLimited } },
+    // A second budget per email: one attacker spread over many IPs still gets few tries per account.
+    preHandler: app.rateLimit({
+      max: perEmail,
+      timeWindow: windowMs,
+      keyGenerator: (request) => `email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
+      errorResponseBuilder: rateLimited,
+    }),
+  }, async (request, reply) => {
+    const { token, user, expiresAt } = await sessionLogin(db, {
+      email: request.body.email,
+      password: request.body.password,
+      ttlSeconds: config.sessionTtlSeconds,
+    });
+    reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: secureCookie, path: '/', expires: expiresAt });
+    return { session: token, user: serializeUser(user) };
+  });
+
+  app.post('/api/auth/logout/', {
+    schema: { tags, summary: 'End the current session', response: { 200: Empty, ...errorResponses(401) } },
+    onRequest: requireUser,
+  }, async (request, reply) => {
+    const credentials = sessionTokenOf(request);
+    if (credentials) await sessionLogout(db, credentials.token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return {};
+  });
+
+  app.get('/api/auth/me/', {
+    schema: { tags, summary: 'The logged-in user', response: { 200: Type.Ref('User'), ...errorResponses(401) } },
+    onRequest: requireUser,
+  }, async (request) => {
+    const user = await findUserById(db, actorOf(request).id);
+    if (!user) throw new AppError('not_authenticated', 'Invalid or expired session.');
+    return serializeUser(user);
+  });
+};
+
+export default authRoutes;

@@ -1,0 +1,59 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import contentDisposition from 'content-disposition';
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import { findFileByKey } from '../../core/files/repository.js';
+import type { LocalStorage } from '../../core/storage/local.js';
+import type { Database } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import { errorResponses } from '../schemas/common.js';
+
+// Types a browser would render as active content on Chute's origin: never shown inline.
+const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[a-z]+\/[a-z.+-]*javascript|text\/ecmascript|application\/x-shockwave-flash)/i;
+
+export interface MediaRoutesOptions {
+  db: Kysely<Database>;
+  storage: LocalStorage;
+}
+
+/** Serves local files behind signed, expiring links (the local twin of a presigned GET). */
+const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { db, storage }) => {
+  // sendFile sets Content-Type from the extension; the record's type and disposition win here.
+  const fileHeaders = new WeakMap<object, Record<string, string>>();
+  app.get('/media/*', {
+    onSend: async (request, reply, payload) => {
+      const headers = fileHeaders.get(request);
+      if (headers) reply.headers(headers);
+      return payload;
+    },
+    schema: {
+      tags: ['files'],
+      summary: 'Download a locally stored file through a signed link from a file record\'s `url`',
+      querystring: Type.Object({
+        expires: Type.String({ pattern: '^[0-9]{1,12}$' }),
+        signature: Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$' }),
+      }),
+      response: errorResponses(400, 403, 404),
+    },
+  }, async (request, reply) => {
+    const key = (request.params as { '*': string })['*'];
+    if (!storage.verifyDownload(key, Number(request.query.expires), request.query.signature)) {
+      throw new AppError('permission_denied', 'This download link is invalid or has expired.');
+    }
+    const file = await findFileByKey(db, key);
+    if (!file || !file.upload_finished_at) throw new AppError('not_found', 'No such file.');
+    const active = ACTIVE_TYPES.test(file.file_type);
+    fileHeaders.set(request, {
+      'x-content-type-options': 'nosniff',
+      // even if a type slips past the list, the response may run no script and reach nothing
+      'content-security-policy': "default-src 'none'; sandbox",
+      'cross-origin-resource-policy': 'same-origin',
+      'cache-control': 'private, max-age=3600',
+      'content-type': active ? 'application/octet-stream' : file.file_type,
+      'content-disposition': contentDisposition(file.original_file_name, { type: active ? 'attachment' : 'inline' }),
+    });
+    return reply.sendFile(key, storage.root);
+  });
+};
+
+export default mediaRoutes;

@@ -1,0 +1,102 @@
+import type { Kysely, Transaction } from 'kysely';
+import { nowIso, toBoolean, toDate, toNumber } from '../db/normalise.js';
+import type { Database, UserRow } from '../db/schema.js';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface User {
+  id: number;
+  email: string;
+  password_hash: string;
+  is_staff: boolean;
+  is_active: boolean;
+  created_at: Date;
+}
+
+const toUser = (row: UserRow): User => ({
+  id: toNumber(row.id),
+  email: row.email,
+  password_hash: row.password_hash,
+  is_staff: toBoolean(row.is_staff),
+  is_active: toBoolean(row.is_active),
+  created_at: toDate(row.created_at),
+});
+
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+
+export async function insertUser(
+  db: Executor,
+  values: { email: string; passwordHash: string; isStaff: boolean },
+): Promise<User> {
+  const row = await db
+    .insertInto('users')
+    .values({
+      email: normaliseEmail(values.email),
+      password_hash: values.passwordHash,
+      // better-sqlite3 binds no booleans; 0/1 is read back as boolean by both databases
+      is_staff: Number(values.isStaff) as unknown as boolean,
+      is_active: 1 as unknown as boolean,
+      created_at: nowIso(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toUser(row);
+}
+
+export async function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function updateUser(
+  db: Executor,
+  id: number,
+  values: { passwordHash?: string; isStaff?: boolean; isActive?: boolean },
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({
+      ...(values.passwordHash !== undefined && { password_hash: values.passwordHash }),
+      ...(values.isStaff !== undefined && { is_staff: Number(values.isStaff) as unknown as boolean }),
+      ...(values.isActive !== undefined && { is_active: Number(values.isActive) as unknown as boolean }),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function insertSession(db: Executor, values: { tokenHash: string; userId: number; expiresAt: Date }): Promise<void> {
+  await db
+    .insertInto('sessions')
+    .values({ token_hash: values.tokenHash, user_id: values.userId, created_at: nowIso(), expires_at: values.expiresAt.toISOString() })
+    .execute();
+}
+
+/** The active user behind a live session. */
+export async function findSessionUser(db: Executor, tokenHash: string): Promise<User | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .selectAll('users')
+    .where('sessions.token_hash', '=', tokenHash)
+    .where('sessions.expires_at', '>', nowIso())
+    .executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function deleteSession(db: Executor, tokenHash: string): Promise<void> {
+  await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+}
+
+export async function deleteUserSessions(db: Executor, userId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+}
+
+export async function deleteExpiredSessions(db: Executor): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('expires_at', '<=', nowIso()).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors.js';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
+import {
+  deleteSession,
+  deleteUserSessions,
+  findSessionUser,
+  findUserByEmail,
+  insertSession,
+  insertUser,
+  updateUser,
+  type User,
+} from './repository.js';
+
+export const MIN_PASSWORD_LENGTH = 8;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+function validateNewCredentials(email: string, password: string): void {
+  if (!EMAIL.test(email.trim())) throw new AppError('validation_failed', `"${email}" is not an email address.`, { field: 'email' });
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+  }
+}
+
+export async function userCreate(
+  db: Kysely<Database>,
+  { email, password, isStaff = false }: { email: string; password: string; isStaff?: boolean },
+): Promise<User> {
+  validateNewCredentials(email, password);
+  if (await findUserByEmail(db, email)) throw new AppError('conflict', `A user with the email ${email.trim()} exists already.`);
+  return insertUser(db, { email, passwordHash: await hashPassword(password), isStaff });
+}
+
+export async function userSetPassword(db: Kysely<Database>, { userId, password }: { userId: number; password: string }): Promise<void> {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+  }
+  await updateUser(db, userId, { passwordHash: await hashPassword(password) });
+  await deleteUserSessions(db, userId);
+}
+
+export async function userSetActive(db: Kysely<Database>, { userId, isActive }: { userId: number; isActive: boolean }): Promise<void> {
+  await updateUser(db, userId, { isActive });
+  if (!isActive) await deleteUserSessions(db, userId);
+}
+
+/** Checks credentials and opens a server-side session; the token is returned once, stored hashed. */
+export async function sessionLogin(
+  db: Kysely<Database>,
+  { email, password, ttlSeconds }: { email: string; password: string; ttlSeconds: number },
+): Promise<{ token: string; user: User; expiresAt: Date }> {
+  const user = await findUserByEmail(db, email);
+  const valid = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+  if (!user || !valid || !user.is_active) {
+    throw new AppError('invalid_credentials', 'Unable to log in with the provided credentials.');
+  }
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+  await insertSession(db, { tokenHash: hashToken(token), userId: user.id, expiresAt });
+  return { token, user, expiresAt };
+}
+
+export async function sessionUser(db: Kysely<Database>, token: string): Promise<User | undefined> {
+  const user = await findSessionUser(db, hashToken(token));
+  return user?.is_active ? user : undefined;
+}
+
+export async function sessionLogout(db: Kysely<Database>, token: string): Promise<void> {
+  await deleteSession(db, hashToken(token));
+}
