@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `npm test`: every test file through node's test runner (TypeScript via tsx). The S3 tests need a
+// real S3 server: unless S3_ENDPOINT points at one, a throwaway Ceph RGW is started for the run.
+//   node scripts/run-tests.mjs [--browser] [file ...]
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLocalS3 } from './local-s3/index.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+const browser = args.includes('--browser');
+const explicit = args.filter((arg) => !arg.startsWith('--'));
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && /\.test\.tsx?$/.test(entry.name))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+    .filter((path) => !path.includes('node_modules'));
+}
+
+const files = explicit.length
+  ? explicit
+  : browser
+    ? findTests(join(root, 'test/browser'))
+    : [...findTests(join(root, 'src')), ...findTests(join(root, 'test')).filter((f) => !f.includes('/test/browser/')), ...findTests(join(root, 'packages/client/test'))];
+
+let s3;
+if (!process.env.S3_ENDPOINT) {
+  process.stderr.write('starting a local Ceph RGW for the S3 tests (scripts/local-s3)...\n');
+  s3 = await startLocalS3();
+  Object.assign(process.env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey });
+}
+
+const db = process.env.DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
+process.stdout.write(`running ${files.length} test files on ${db}, S3 at ${process.env.S3_ENDPOINT}\n`);
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${browser ? 1 : 2}`, ...files.map((f) => relative(root, f))],
+  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+);
+let tail = '';
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk).slice(-4000);
+});
+const code = await new Promise((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
+await s3?.stop();
+
+const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
+const [passed, failed] = [count('pass'), count('fail') + count('cancelled')];
+if (process.env.TEST_SUMMARY_FILE) appendFileSync(process.env.TEST_SUMMARY_FILE, `${passed} ${failed}\n`);
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(code !== 0 ? code : passed === 0 ? 1 : 0);
