@@ -26,6 +26,13 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
   const tags = ['auth'];
   const { perIp, perEmail, windowMs } = config.loginRateLimit;
   const secureCookie = config.appDomain.startsWith('https:');
+  // A second budget per email: one attacker spread over many IPs still gets few tries per account.
+  // (The route's own per-IP limit has run on the request already, so this one is checked by hand.)
+  const emailLimiter = app.createRateLimit({
+    max: perEmail,
+    timeWindow: windowMs,
+    keyGenerator: (request) => `email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
+  });
 
   app.post('/api/auth/login/', {
     schema: {
@@ -35,14 +42,9 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
       response: { 200: LoginResponse, ...errorResponses(400, 429) },
     },
     config: { rateLimit: { max: perIp, timeWindow: windowMs, errorResponseBuilder: rateLimited } },
-    // A second budget per email: one attacker spread over many IPs still gets few tries per account.
-    preHandler: app.rateLimit({
-      max: perEmail,
-      timeWindow: windowMs,
-      keyGenerator: (request) => `email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
-      errorResponseBuilder: rateLimited,
-    }),
   }, async (request, reply) => {
+    const perEmailBudget = await emailLimiter(request);
+    if (!perEmailBudget.isAllowed && perEmailBudget.isExceeded) throw rateLimited(request, { after: `${perEmailBudget.ttlInSeconds} seconds` });
     const { token, user, expiresAt } = await sessionLogin(db, {
       email: request.body.email,
       password: request.body.password,
