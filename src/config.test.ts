@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig, parseDuration, parseSize } from './config.js';
+
+const s3Env = {
+  FILE_UPLOAD_STORAGE: 's3',
+  AWS_S3_ACCESS_KEY_ID: 'key',
+  AWS_S3_SECRET_ACCESS_KEY: 'secret',
+  AWS_STORAGE_BUCKET_NAME: 'my-bucket',
+};
+
+const failsOn = (env: Record<string, string>, variable: string) =>
+  assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(variable));
+
+describe('config', () => {
+  test('no environment at all gives the development defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.storage, 'local');
+    assert.equal(config.databaseUrl, 'sqlite:./data/chute.sqlite');
+    assert.equal(config.mediaRoot, './data/media');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8000);
+    assert.equal(config.appDomain, 'http://localhost:8000');
+    assert.equal(config.fileMaxSize, 10 * 1024 * 1024);
+    assert.equal(config.s3, null);
+  });
+
+  test('S3 settings are required only with FILE_UPLOAD_STORAGE=s3, and a missing one is named', () => {
+    const config = loadConfig(s3Env);
+    assert.equal(config.s3?.bucket, 'my-bucket');
+    assert.equal(config.s3?.region, 'us-east-1');
+    assert.equal(config.s3?.defaultAcl, 'private');
+    for (const name of ['AWS_S3_ACCESS_KEY_ID', 'AWS_S3_SECRET_ACCESS_KEY', 'AWS_STORAGE_BUCKET_NAME']) {
+      failsOn({ ...s3Env, [name]: '' }, name);
+    }
+  });
+
+  test('bad values stop the start with a message naming the variable', () => {
+    failsOn({ FILE_UPLOAD_STORAGE: 'ftp' }, 'FILE_UPLOAD_STORAGE');
+    failsOn({ PORT: 'eighty' }, 'PORT');
+    failsOn({ PORT: '70000' }, 'PORT');
+    failsOn({ FILE_MAX_SIZE: 'lots' }, 'FILE_MAX_SIZE');
+    failsOn({ FILE_MAX_SIZE: '6GiB' }, 'FILE_MAX_SIZE');
+    failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
+    failsOn({ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN');
+    failsOn({ AWS_PRESIGNED_EXPIRY: '0' }, 'AWS_PRESIGNED_EXPIRY');
+    failsOn({ CORS_ALLOWED_ORIGINS: 'https://ok.example.com,not an origin' }, 'CORS_ALLOWED_ORIGINS');
+    failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'everyone' }, 'AWS_DEFAULT_ACL');
+    failsOn({ ...s3Env, AWS_S3_ENDPOINT_URL: 'ftp://x' }, 'AWS_S3_ENDPOINT_URL');
+    failsOn({ ...s3Env, AWS_STORAGE_BUCKET_NAME: 'Bad_Bucket' }, 'AWS_STORAGE_BUCKET_NAME');
+  });
+
+  test('sizes and durations take units', () => {
+    assert.equal(parseSize('10485760'), 10485760);
+    assert.equal(parseSize('10MiB'), 10 * 2 ** 20);
+    assert.equal(parseSize('1.5 GB'), 1.5e9);
+    assert.equal(parseSize('10 parsecs'), null);
+    assert.equal(parseDuration('30s'), 30);
+    assert.equal(parseDuration('15m'), 900);
+    assert.equal(parseDuration('24h'), 86400);
+    assert.equal(parseDuration('7d'), 604800);
+    assert.equal(parseDuration('-1h'), null);
+  });
+});
