@@ -198,7 +198,7 @@ export function multipart(
 export async function postForm(url: string, fields: Record<string, string>, file: { name: string; content: Buffer; type: string }): Promise<Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append('file', new Blob([file.content], { type: file.type }), file.name);
+  form.append('file', new Blob([new Uint8Array(file.content)], { type: file.type }), file.name);
   return fetch(url, { method: 'POST', body: form });
 }
 

@@ -1,0 +1,197 @@
+import { apiError, apiRequest, deleteFile, isChuteUrl, throwIfAborted } from './api.js';
+import { AbortError, NetworkError, StorageError, StorageUnreachableError } from './errors.js';
+import { createLimiter } from './limit.js';
+import { parseStorageError } from './s3.js';
+import type { DirectUploadTarget, FileRecord, UploadOptions, UploadPhase, UploadProgress } from './types.js';
+
+/** The multipart body of a direct upload: every field of `fields` in order, then `file` last. */
+export function buildUploadForm(fields: Record<string, string>, file: Blob, fileName: string): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  form.append('file', file, fileName);
+  return form;
+}
+
+export interface SendResult {
+  /** 0 when the browser gave no readable answer (CORS refusal or network failure) */
+  status: number;
+  body: string;
+}
+
+export interface SendOptions {
+  headers?: Record<string, string>;
+  withCredentials?: boolean;
+  signal?: AbortSignal;
+  /** raw upload progress of the request body */
+  onProgress?: (loaded: number, total: number) => void;
+}
+
+/** POSTs a FormData with XMLHttpRequest (for upload progress). Rejects only with AbortError. */
+export function sendForm(url: string, form: FormData, options: SendOptions = {}): Promise<SendResult> {
+  const { signal, onProgress } = options;
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new AbortError());
+    const xhr = new XMLHttpRequest();
+    const abort = () => xhr.abort();
+    const settle = (result?: SendResult) => {
+      signal?.removeEventListener('abort', abort);
+      if (result) resolve(result);
+      else reject(new AbortError());
+    };
+    xhr.open('POST', url);
+    xhr.withCredentials = !!options.withCredentials;
+    for (const [name, value] of Object.entries(options.headers ?? {})) xhr.setRequestHeader(name, value);
+    if (onProgress) {
+      // a listener on xhr.upload makes a cross-origin request "preflighted": the bucket's CORS must allow POST
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) onProgress(event.loaded, event.total);
+      };
+    }
+    xhr.onload = () => settle({ status: xhr.status, body: xhr.status ? xhr.responseText : '' });
+    xhr.onerror = xhr.ontimeout = () => settle({ status: 0, body: '' });
+    xhr.onabort = () => settle();
+    signal?.addEventListener('abort', abort);
+    xhr.send(form);
+  });
+}
+
+/** Turns the storage's (or local endpoint's) answer into success or a typed error. */
+export function checkUploadResponse(result: SendResult, toChute: boolean): void {
+  const { status, body } = result;
+  if (status >= 200 && status < 300) return;
+  if (toChute) throw status ? apiError(status, body) : new NetworkError();
+  if (!status) throw new StorageUnreachableError();
+  const parsed = parseStorageError(body);
+  throw parsed
+    ? new StorageError(status, parsed.code, parsed.message, parsed.details)
+    : new StorageError(status, `HTTP_${status}`, body.slice(0, 200).trim());
+}
+
+const discard = async (id: number, options: UploadOptions) => {
+  try {
+    const timeout = (AbortSignal as { timeout?: (ms: number) => AbortSignal }).timeout?.(10_000);
+    await deleteFile(id, { ...options, signal: timeout });
+  } catch {
+    // best-effort: server-side cleanup removes stale pending records
+  }
+};
+
+/**
+ * Uploads one file: asks Chute for a direct-upload target, sends the bytes straight to the
+ * storage (or to Chute's local endpoint), then asks Chute to verify it. Resolves with the valid
+ * file record. On failure or abort after the start, deletes the pending record (best-effort).
+ *
+ * Rejects with ChuteApiError, StorageError, StorageUnreachableError, NetworkError or AbortError.
+ */
+export async function uploadFile(file: Blob, options: UploadOptions = {}): Promise<FileRecord> {
+  const { signal, onProgress, onPhase } = options;
+  const fileName = options.fileName ?? (file as Partial<File>).name ?? 'file';
+  const total = file.size;
+  throwIfAborted(signal);
+
+  onPhase?.('starting');
+  const target = await apiRequest<DirectUploadTarget>(
+    'POST',
+    '/api/files/upload/direct/start/',
+    { file_name: fileName, file_type: options.fileType || file.type || 'application/octet-stream', file_size: total },
+    options,
+  );
+  options.onStarted?.(target);
+
+  try {
+    throwIfAborted(signal);
+    onPhase?.('uploading');
+    let sent = 0;
+    const progress = (loaded: number) => {
+      if (loaded > sent || !loaded) onProgress?.({ loaded: (sent = loaded), total } satisfies UploadProgress);
+    };
+    progress(0);
+    const toChute = isChuteUrl(target.url, options.baseUrl);
+    const result = await sendForm(target.url, buildUploadForm(target.fields, file, fileName), {
+      signal,
+      // credentials go to Chute only, never to the storage (S3 refuses them through CORS)
+      withCredentials: toChute && options.credentials === 'include',
+      headers: toChute && options.token ? { Authorization: `Bearer ${options.token}` } : {},
+      // the body holds the fields too: scale the request's progress to the file's bytes
+      onProgress: onProgress && ((loaded, size) => progress(Math.min(total, Math.round((loaded / size) * total)))),
+    });
+    checkUploadResponse(result, toChute);
+    progress(total);
+
+    throwIfAborted(signal);
+    onPhase?.('finishing');
+    return await apiRequest<FileRecord>('POST', '/api/files/upload/direct/finish/', { file_id: target.id }, options);
+  } catch (error) {
+    await discard(target.id, options);
+    throw error;
+  }
+}
+
+export type UploadPhaseListener = (index: number, phase: UploadPhase, file: Blob) => void;
+
+/** One entry of `uploadFiles`: a file, or a file with its own name/type overrides and signal. */
+export interface UploadItem {
+  file: Blob;
+  fileName?: string;
+  fileType?: string;
+  signal?: AbortSignal;
+}
+
+export interface UploadFilesOptions extends Omit<UploadOptions, 'fileName' | 'fileType' | 'onProgress' | 'onPhase' | 'onStarted'> {
+  /** uploads running at once; default 3 */
+  concurrency?: number;
+  onFileProgress?: (index: number, progress: UploadProgress, file: Blob) => void;
+  onFilePhase?: UploadPhaseListener;
+  onFileComplete?: (index: number, record: FileRecord, file: Blob) => void;
+  onFileError?: (index: number, error: Error, file: Blob) => void;
+}
+
+export type UploadResult =
+  | { ok: true; file: Blob; record: FileRecord }
+  | { ok: false; file: Blob; error: Error };
+
+/** Aborts when either signal aborts. */
+function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
+  if (!a || !b) return a ?? b;
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  for (const signal of [a, b]) {
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  }
+  return controller.signal;
+}
+
+/**
+ * Uploads several files, `concurrency` at a time, in order. Never rejects: resolves with one
+ * result per file, in input order. `signal` cancels every file not done yet.
+ */
+export function uploadFiles(files: Iterable<Blob | UploadItem>, options: UploadFilesOptions = {}): Promise<UploadResult[]> {
+  const { concurrency = 3, onFileProgress, onFilePhase, onFileComplete, onFileError, ...shared } = options;
+  const limit = createLimiter(concurrency);
+  return Promise.all(
+    Array.from(files, (entry, index) => {
+      const item: UploadItem = entry instanceof Blob ? { file: entry } : entry;
+      const { file } = item;
+      return limit(() =>
+        uploadFile(file, {
+          ...shared,
+          fileName: item.fileName,
+          fileType: item.fileType,
+          signal: eitherSignal(shared.signal, item.signal),
+          onProgress: onFileProgress && ((progress) => onFileProgress(index, progress, file)),
+          onPhase: onFilePhase && ((phase) => onFilePhase(index, phase, file)),
+        }),
+      ).then(
+        (record): UploadResult => {
+          onFileComplete?.(index, record, file);
+          return { ok: true, file, record };
+        },
+        (error: Error): UploadResult => {
+          onFileError?.(index, error, file);
+          return { ok: false, file, error };
+        },
+      );
+    }),
+  );
+}

@@ -1,0 +1,203 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { deleteFile, listFiles, type FilePage, type FileRecord } from '@chute/client';
+import { useAnnounce } from './Announcer';
+import { chute } from './chute';
+import { ConfirmDialog } from './ConfirmDialog';
+import { describeError, formatBytes, formatDate, formatType, isSignedOut } from './format';
+
+const PAGE_SIZE = 20;
+/** download links expire: a list older than this is fetched again when the tab is looked at */
+const STALE_AFTER_MS = 5 * 60 * 1000;
+
+export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSignedOut: () => void }) {
+  const announce = useAnnounce();
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<FilePage | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const fetchedAt = useRef(0);
+  const title = useRef<HTMLHeadingElement>(null);
+  const [toDelete, setToDelete] = useState<FileRecord | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+
+  const fail = useCallback(
+    (caught: unknown) => {
+      if (isSignedOut(caught)) onSignedOut();
+      return describeError(caught);
+    },
+    [onSignedOut],
+  );
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal: controller.signal }).then(
+      (result) => {
+        fetchedAt.current = Date.now();
+        // a page emptied by deletions: step back
+        if (!result.results.length && offset > 0) setOffset(Math.max(0, offset - PAGE_SIZE));
+        setPage(result);
+        setError(null);
+        setLoading(false);
+      },
+      (caught) => {
+        if (controller.signal.aborted) return;
+        setError(fail(caught));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [offset, refreshKey, reloads, fail]);
+
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible' && Date.now() - fetchedAt.current > STALE_AFTER_MS) setReloads((n) => n + 1);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    addEventListener('focus', onVisible);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisible);
+      removeEventListener('focus', onVisible);
+    };
+  }, []);
+
+  async function confirmDelete() {
+    if (!toDelete) return;
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await deleteFile(toDelete.id, chute);
+      announce(`${toDelete.original_file_name} deleted.`);
+      setToDelete(null);
+      // the row that had the focus is gone: continue from the page title
+      requestAnimationFrame(() => title.current?.focus());
+      setReloads((n) => n + 1);
+    } catch (caught) {
+      setDeleteError(fail(caught));
+    } finally {
+      setDeleting(false);
+    }
+  }
+
+  const files = page?.results ?? [];
+  const count = page?.count ?? 0;
+
+  return (
+    <section aria-labelledby="files-title" aria-busy={loading}>
+      <div className="page-title">
+        <h1 id="files-title" ref={title} tabIndex={-1}>
+          My files
+        </h1>
+        <button type="button" className="button button--quiet" onClick={() => setReloads((n) => n + 1)} disabled={loading}>
+          Refresh
+        </button>
+      </div>
+      {error && (
+        <p className="card notice notice--error" role="alert" data-testid="files-error">
+          {error}
+        </p>
+      )}
+      {page && count === 0 && !error && (
+        <p className="card empty" data-testid="files-empty">
+          No files yet. Uploaded files show up here.
+        </p>
+      )}
+      {!page && loading && <p className="muted loading">Loading your files…</p>}
+      {files.length > 0 && (
+        <>
+          <table className={`files${loading ? ' files--loading' : ''}`} data-testid="files-table">
+            <caption className="visually-hidden">Your files, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col" className="num">
+                  Size
+                </th>
+                <th scope="col">Uploaded</th>
+                <th scope="col">State</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {files.map((file) => (
+                <tr key={file.id} data-testid="file-row" data-id={file.id} data-name={file.original_file_name} data-state={file.is_valid ? 'valid' : 'pending'}>
+                  <th scope="row" className="files__name" data-label="Name">
+                    <span title={file.original_file_name}>{file.original_file_name}</span>
+                  </th>
+                  <td data-label="Type" title={file.file_type}>
+                    {formatType(file.file_type)}
+                  </td>
+                  <td data-label="Size" className="num">
+                    {formatBytes(file.file_size)}
+                  </td>
+                  <td data-label="Uploaded">
+                    <time dateTime={file.upload_finished_at ?? file.created_at} title={formatDate(file.upload_finished_at ?? file.created_at, true)}>
+                      {formatDate(file.upload_finished_at ?? file.created_at)}
+                    </time>
+                  </td>
+                  <td data-label="State">
+                    <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>{file.is_valid ? 'Ready' : 'Pending'}</span>
+                  </td>
+                  <td className="files__actions">
+                    {file.url ? (
+                      <a className="button button--small" href={file.url} download={file.original_file_name} data-testid="download" aria-label={`Download ${file.original_file_name}`}>
+                        Download
+                      </a>
+                    ) : (
+                      <span className="button button--small button--placeholder" aria-hidden="true">
+                        Download
+                      </span>
+                    )}
+                    <button
+                      type="button"
+                      className="button button--small button--danger-quiet"
+                      onClick={() => {
+                        setDeleteError(null);
+                        setToDelete(file);
+                      }}
+                      aria-label={`Delete ${file.original_file_name}`}
+                      data-testid="delete"
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {count > PAGE_SIZE && (
+            <nav className="pager" aria-label="Pages">
+              <button type="button" className="button" disabled={offset === 0 || loading} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+                Previous
+              </button>
+              <span className="muted">
+                {offset + 1}–{Math.min(offset + files.length, count)} of {count}
+              </span>
+              <button type="button" className="button" disabled={offset + PAGE_SIZE >= count || loading} onClick={() => setOffset(offset + PAGE_SIZE)}>
+                Next
+              </button>
+            </nav>
+          )}
+        </>
+      )}
+      <ConfirmDialog
+        open={toDelete !== null}
+        title="Delete this file?"
+        confirmLabel="Delete"
+        busy={deleting}
+        error={deleteError}
+        onConfirm={confirmDelete}
+        onCancel={() => setToDelete(null)}
+      >
+        <p>
+          <strong className="break">{toDelete?.original_file_name}</strong> will be deleted for good. Its download links stop working.
+        </p>
+      </ConfirmDialog>
+    </section>
+  );
+}

@@ -1,0 +1,53 @@
+import { useId, useState, type FormEvent } from 'react';
+import { ChuteApiError, login, type User } from '@chute/client';
+import { chute } from './chute';
+import { describeError } from './format';
+
+export function SignIn({ onSignedIn }: { onSignedIn: (user: User) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const errorId = useId();
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const data = new FormData(event.currentTarget);
+    setBusy(true);
+    setError(null);
+    try {
+      const { user } = await login({ email: String(data.get('email')).trim(), password: String(data.get('password')) }, chute);
+      onSignedIn(user);
+    } catch (caught) {
+      setError(
+        caught instanceof ChuteApiError && caught.code === 'invalid_credentials'
+          ? 'Wrong email or password.'
+          : caught instanceof ChuteApiError && caught.code === 'validation_failed'
+            ? 'Enter your email address and password.'
+            : describeError(caught),
+      );
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="card signin" aria-labelledby="signin-title">
+      <h1 id="signin-title">Sign in</h1>
+      <p className="muted">Sign in to upload files and see the ones you have uploaded.</p>
+      <form onSubmit={submit} data-testid="signin-form" aria-describedby={error ? errorId : undefined} noValidate={false}>
+        <div className="field">
+          <label htmlFor="email">Email</label>
+          <input id="email" name="email" type="email" autoComplete="username" required autoFocus />
+        </div>
+        <div className="field">
+          <label htmlFor="password">Password</label>
+          <input id="password" name="password" type="password" autoComplete="current-password" required />
+        </div>
+        <p id={errorId} className="form-error" role="alert" data-testid="signin-error">
+          {error}
+        </p>
+        <button type="submit" className="button button--primary button--wide" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,209 @@
+import { useEffect, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
+import { chute } from './chute';
+import { useAnnounce } from './Announcer';
+import { formatBytes, formatSpeed, formatTimeLeft } from './format';
+import { isActive, UploadQueue, type UploadRow } from './uploads';
+
+interface Props {
+  onUploaded: () => void;
+  onSignedOut: () => void;
+  onShowFiles: () => void;
+}
+
+export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
+  const announce = useAnnounce();
+  const events = useRef({ onUploaded, onSignedOut, announce });
+  events.current = { onUploaded, onSignedOut, announce };
+  const [queue] = useState(
+    () =>
+      new UploadQueue(chute, {
+        onComplete: () => events.current.onUploaded(),
+        onSignedOut: () => events.current.onSignedOut(),
+        onAnnounce: (message) => events.current.announce(message),
+      }),
+  );
+  useEffect(() => () => queue.cancelAll(), [queue]);
+  const rows = useSyncExternalStore(queue.subscribe, queue.getSnapshot);
+
+  // leaving the page would cut running uploads off: ask first
+  const uploading = rows.some(isActive);
+  useEffect(() => {
+    if (!uploading) return;
+    const warn = (event: BeforeUnloadEvent) => event.preventDefault();
+    addEventListener('beforeunload', warn);
+    return () => removeEventListener('beforeunload', warn);
+  }, [uploading]);
+
+  const add = (files: FileList | File[] | null) => {
+    const list = files ? Array.from(files) : [];
+    if (!list.length) return;
+    queue.add(list);
+    announce(list.length === 1 ? `Uploading ${list[0]!.name}.` : `Uploading ${list.length} files.`);
+  };
+
+  const finished = rows.filter((row) => !isActive(row)).length;
+  const done = rows.filter((row) => row.state === 'done').length;
+
+  return (
+    <section aria-labelledby="upload-title">
+      <h1 id="upload-title">Upload files</h1>
+      <DropZone onFiles={add} />
+      {rows.length > 0 && (
+        <div className="uploads">
+          <div className="uploads__bar">
+            <h2 className="uploads__title">
+              Uploads <span className="muted">({done} of {rows.length} done)</span>
+            </h2>
+            <div className="uploads__actions">
+              {done > 0 && (
+                <button type="button" className="button button--quiet" onClick={onShowFiles}>
+                  View my files
+                </button>
+              )}
+              <button type="button" className="button button--quiet" onClick={() => queue.clearFinished()} disabled={finished === 0}>
+                Clear finished
+              </button>
+            </div>
+          </div>
+          <ul className="upload-list" aria-label="Uploads">
+            {rows.map((row) => (
+              <UploadItem key={row.key} row={row} queue={queue} />
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function DropZone({ onFiles }: { onFiles: (files: FileList | File[] | null) => void }) {
+  const [over, setOver] = useState(false);
+  const depth = useRef(0);
+  const input = useRef<HTMLInputElement>(null);
+
+  const hasFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
+  return (
+    <div
+      className={`dropzone${over ? ' dropzone--over' : ''}`}
+      data-testid="dropzone"
+      onDragEnter={(event) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        depth.current++;
+        setOver(true);
+      }}
+      onDragOver={(event) => {
+        if (!hasFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = 'copy';
+      }}
+      onDragLeave={() => {
+        depth.current = Math.max(0, depth.current - 1);
+        if (depth.current === 0) setOver(false);
+      }}
+      onDrop={(event) => {
+        event.preventDefault();
+        depth.current = 0;
+        setOver(false);
+        onFiles(event.dataTransfer.files);
+      }}
+    >
+      <svg className="dropzone__icon" viewBox="0 0 24 24" aria-hidden="true">
+        <path d="M12 15V4m0 0L7.5 8.5M12 4l4.5 4.5M5 15v3a2 2 0 0 0 2 2h10a2 2 0 0 0 2-2v-3" />
+      </svg>
+      <p className="dropzone__text">
+        <span className="dropzone__drag">Drag and drop files here, or </span>
+        <label htmlFor="file-input" className="button button--primary dropzone__pick">
+          Choose files
+        </label>
+      </p>
+      <input
+        ref={input}
+        id="file-input"
+        data-testid="file-input"
+        className="visually-hidden"
+        type="file"
+        multiple
+        onChange={(event) => {
+          onFiles(event.currentTarget.files);
+          // the same file can be chosen again (e.g. after a failure)
+          if (input.current) input.current.value = '';
+        }}
+      />
+    </div>
+  );
+}
+
+const STATE_TEXT: Record<UploadRow['state'], string> = {
+  queued: 'Waiting…',
+  starting: 'Starting…',
+  uploading: 'Uploading…',
+  finishing: 'Checking the upload…',
+  done: 'Done',
+  error: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
+  const name = row.file.name;
+  const percent = row.total ? Math.floor((row.loaded / row.total) * 100) : 0;
+  const active = isActive(row);
+  let detail: string;
+  if (row.state === 'error') detail = row.error ?? 'Failed.';
+  else if (row.cancelling) detail = 'Cancelling…';
+  else if (row.state === 'uploading') {
+    detail = [`${percent}%`, row.speed !== null ? formatSpeed(row.speed) : null, row.secondsLeft !== null && row.loaded < row.total ? formatTimeLeft(row.secondsLeft) : null]
+      .filter(Boolean)
+      .join(' · ');
+  } else detail = STATE_TEXT[row.state];
+
+  return (
+    <li className={`upload upload--${row.state}`} data-testid="upload-row" data-name={name} data-state={row.state}>
+      <div className="upload__head">
+        <span className="upload__name" title={name}>
+          {name}
+        </span>
+        <span className="upload__size muted">{formatBytes(row.file.size)}</span>
+      </div>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label={`Upload of ${name}`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={row.state === 'done' ? 100 : percent}
+        aria-valuetext={row.state === 'done' ? 'Done' : row.state === 'error' ? 'Failed' : `${percent}%`}
+        data-testid="upload-progress"
+      >
+        <div className="progress__bar" style={{ transform: `scaleX(${row.state === 'done' ? 1 : percent / 100})` }} />
+      </div>
+      <div className="upload__foot">
+        <p className={`upload__detail${row.state === 'error' ? ' upload__detail--error' : ''}`} data-testid={row.state === 'error' ? 'upload-error' : 'upload-status'}>
+          {row.state === 'done' && (
+            <svg className="icon icon--ok" viewBox="0 0 24 24" aria-hidden="true">
+              <path d="m5 12.5 4.5 4.5L19 7.5" />
+            </svg>
+          )}
+          {detail}
+        </p>
+        <div className="upload__buttons">
+          {active && (
+            <button type="button" className="button button--small" onClick={() => queue.cancel(row.key)} disabled={row.cancelling} aria-label={`Cancel upload of ${name}`} data-testid="cancel">
+              Cancel
+            </button>
+          )}
+          {(row.state === 'error' || row.state === 'cancelled') && (
+            <button type="button" className="button button--small" onClick={() => queue.retry(row.key)} aria-label={`Retry upload of ${name}`} data-testid="retry">
+              Retry
+            </button>
+          )}
+          {!active && (
+            <button type="button" className="button button--small button--quiet" onClick={() => queue.remove(row.key)} aria-label={`Remove ${name} from the list`} data-testid="remove">
+              Remove
+            </button>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}
