@@ -41,15 +41,16 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${browser ? 1 : 2}`, ...files.map((f) => relative(root, f))],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
 );
+// the runner's closing lines ("ℹ pass N") are the last of its output; keep enough to find them
 let tail = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk).slice(-4000);
+  tail = (tail + chunk).slice(-64_000);
 });
 const code = await new Promise((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
 await s3?.stop();
 
-const count = (label) => Number(new RegExp(`ℹ ${label} (\\d+)`).exec(tail)?.[1] ?? 0);
+const count = (label) => Number([...tail.matchAll(new RegExp(`^ℹ ${label} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
 const [passed, failed] = [count('pass'), count('fail') + count('cancelled')];
 if (process.env.TEST_SUMMARY_FILE) appendFileSync(process.env.TEST_SUMMARY_FILE, `${passed} ${failed}\n`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);

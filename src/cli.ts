@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, parseDuration } from './config.js';
 import { createDatabase } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors.js';
+import { S3SetupError } from './ops/s3-setup-error.js';
 import { userCreate } from './users/services.js';
 
 const USAGE = `Usage: chute <command> [options]
@@ -10,6 +11,12 @@ const USAGE = `Usage: chute <command> [options]
 Commands:
   migrate                                        apply database migrations
   users:create --email E --password P [--staff]  create a user (staff may use the admin)
+  s3:setup [--create-bucket] [--dry-run] [--abort-incomplete-days N]
+                                                 configure the bucket for browser uploads: CORS for
+                                                 APP_DOMAIN and CORS_ALLOWED_ORIGINS, and a lifecycle
+                                                 rule aborting incomplete multipart uploads (default 7 days)
+  cleanup [--older-than 24h]                     delete uploads never finished, started before the
+                                                 limit (default FILE_CLEANUP_OLDER_THAN), and their objects
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -19,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  // loaded on demand: the AWS SDK is not needed to create a user
+  if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
   const db = createDatabase(config.databaseUrl);
   try {
     switch (command) {
@@ -41,6 +50,30 @@ async function main(argv: string[]): Promise<number> {
         console.log(`created user ${user.id} <${user.email}>${user.is_staff ? ' (staff)' : ''}`);
         return 0;
       }
+      case 'cleanup': {
+        const { values } = parseArgs({ args: rest, options: { 'older-than': { type: 'string' } } });
+        const olderThan = values['older-than'] === undefined ? config.cleanup.olderThanSeconds : parseDuration(values['older-than']);
+        if (olderThan === null || olderThan < 1) {
+          console.error(`--older-than must be a duration like 30s, 15m, 24h or 7d, got "${values['older-than']}"`);
+          return 2;
+        }
+        await migrateToLatest(db);
+        const [{ cleanupRun }, { filesContextOf }] = await Promise.all([import('./ops/cleanup.js'), import('./ops/context.js')]);
+        const outcome = await cleanupRun(await filesContextOf(config, db), { olderThanSeconds: olderThan });
+        if (!outcome.acquired) {
+          const holder = outcome.holder ? ` (held by ${outcome.holder.owner} until ${outcome.holder.expiresAt.toISOString()})` : '';
+          console.log(`another cleanup is running${holder}; nothing done`);
+          return 0;
+        }
+        const { removed, failed, cutoff } = outcome.result;
+        console.log(
+          removed.length
+            ? `removed ${removed.length} unfinished upload${removed.length === 1 ? '' : 's'} started before ${cutoff.toISOString()}: ids ${removed.join(', ')}`
+            : `nothing to remove: no unfinished upload started before ${cutoff.toISOString()}`,
+        );
+        for (const failure of failed) console.error(`could not delete the stored data of ${failure.id} (${failure.key}): ${failure.reason}`);
+        return failed.length ? 1 : 0;
+      }
       default:
         console.error(`unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -53,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof AppError) {
+  if (error instanceof ConfigError || error instanceof AppError || error instanceof S3SetupError) {
     console.error(`chute: ${error.message}`);
     process.exitCode = 1;
   } else if (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {

@@ -40,7 +40,7 @@ describe('config', () => {
     failsOn({ PORT: 'eighty' }, 'PORT');
     failsOn({ PORT: '70000' }, 'PORT');
     failsOn({ FILE_MAX_SIZE: 'lots' }, 'FILE_MAX_SIZE');
-    failsOn({ FILE_MAX_SIZE: '6GiB' }, 'FILE_MAX_SIZE');
+    failsOn({ FILE_MAX_SIZE: '6TiB' }, 'FILE_MAX_SIZE');
     failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
     failsOn({ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN');
     failsOn({ AWS_PRESIGNED_EXPIRY: '0' }, 'AWS_PRESIGNED_EXPIRY');

@@ -22,6 +22,17 @@ export interface Config {
   mediaRoot: string;
   storage: StorageKind;
   fileMaxSize: number;
+  /** FILE_MAX_SIZE_DIRECT / FILE_MAX_SIZE_STANDARD: per-path limits, FILE_MAX_SIZE when unset */
+  fileMaxSizeDirect: number;
+  fileMaxSizeStandard: number;
+  /** FILE_ADMIN_MAX_SIZE: largest file staff add or replace through the server (admin), FILE_MAX_SIZE when unset */
+  fileAdminMaxSize: number;
+  /** media-type patterns accepted (`image/*`, `application/pdf`); empty accepts any type */
+  fileAllowedTypes: string[];
+  /** direct-upload starts per user per window */
+  startRateLimit: { perUser: number; windowMs: number };
+  /** abandoned-upload cleanup inside the server: off when intervalSeconds is null */
+  cleanup: { intervalSeconds: number | null; olderThanSeconds: number };
   /** seconds a download link (presigned GET or signed local URL) stays valid */
   urlExpiry: number;
   s3: S3Config | null;
@@ -126,7 +137,7 @@ function reader(env: Env) {
 }
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'];
-const MAX_FILE_SIZE = 5 * 2 ** 30; // one presigned POST cannot exceed 5 GiB
+const MAX_FILE_SIZE = 5 * 2 ** 40; // S3's largest object (multipart); one POST stops at 5 GiB
 
 export function loadConfig(env: Env = process.env): Config {
   const r = reader(env);
@@ -142,7 +153,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const fileMaxSize = r.size('FILE_MAX_SIZE', 10 * 2 ** 20);
-  if (fileMaxSize > MAX_FILE_SIZE) throw new ConfigError('FILE_MAX_SIZE', 'must be at most 5GiB (the largest single S3 upload)');
+  if (fileMaxSize > MAX_FILE_SIZE) throw new ConfigError('FILE_MAX_SIZE', 'must be at most 5TiB (the largest S3 object)');
+
+  const perPathMaxSize = (name: string): number => {
+    const value = r.size(name, fileMaxSize);
+    if (value > MAX_FILE_SIZE) throw new ConfigError(name, 'must be at most 5TiB (the largest S3 object)');
+    return value;
+  };
+
+  const fileAllowedTypes = (r.get('FILE_ALLOWED_TYPES') ?? '')
+    .split(',')
+    .map((type) => type.trim().toLowerCase())
+    .filter(Boolean);
+  for (const type of fileAllowedTypes) {
+    if (!/^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/.test(type)) {
+      throw new ConfigError('FILE_ALLOWED_TYPES', `"${type}" is not a media type or pattern like image/* or application/pdf`);
+    }
+  }
 
   const presignedExpiry = r.integer('AWS_PRESIGNED_EXPIRY', 60, 1, 7 * 24 * 3600);
 
@@ -193,6 +220,15 @@ export function loadConfig(env: Env = process.env): Config {
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
     storage,
     fileMaxSize,
+    fileMaxSizeDirect: perPathMaxSize('FILE_MAX_SIZE_DIRECT'),
+    fileMaxSizeStandard: perPathMaxSize('FILE_MAX_SIZE_STANDARD'),
+    fileAdminMaxSize: perPathMaxSize('FILE_ADMIN_MAX_SIZE'),
+    fileAllowedTypes,
+    startRateLimit: { perUser: r.integer('START_RATE_LIMIT', 600, 1, 1_000_000), windowMs: 60_000 },
+    cleanup: {
+      intervalSeconds: r.get('FILE_CLEANUP_INTERVAL') === undefined ? null : r.duration('FILE_CLEANUP_INTERVAL', 0, 1),
+      olderThanSeconds: r.duration('FILE_CLEANUP_OLDER_THAN', 24 * 3600, 1),
+    },
     urlExpiry: r.duration('AWS_QUERYSTRING_EXPIRE', 3600, 1),
     s3,
     presignedExpiry,

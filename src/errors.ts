@@ -21,6 +21,10 @@ export const errorCatalogue = {
   upload_type_mismatch: 409,
   upload_too_large: 409,
   upload_empty: 409,
+  upload_rejected: 409,
+  upload_closed: 409,
+  checksum_mismatch: 409,
+  part_too_small: 409,
   conflict: 409,
   payload_too_large: 413,
   file_too_large: 413,
@@ -29,6 +33,7 @@ export const errorCatalogue = {
   internal_error: 500,
   storage_unavailable: 503,
   database_unavailable: 503,
+  not_ready: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

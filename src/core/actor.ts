@@ -6,3 +6,6 @@ export interface Actor {
 }
 
 export const canAccess = (actor: Actor, ownerId: number | null): boolean => actor.isStaff || ownerId === actor.id;
+
+/** The server itself, acting for a request that carries a signed URL instead of a user. */
+export const SYSTEM_ACTOR: Actor = { id: 0, isStaff: true };

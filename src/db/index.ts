@@ -26,9 +26,9 @@ export function createDatabase(databaseUrl: string): Db {
       }),
     });
   }
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({
-      pool: new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 }),
-    }),
-  });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+  // An idle connection killed by the server (restart, failover) must not crash the process:
+  // the pool drops it and the next query opens a new one, or fails as database_unavailable.
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -35,9 +35,17 @@ export interface FilesTable {
   upload_finished_at: NullableTimestamp;
   /** set once bytes have been received by the server (local uploads): a second upload is refused */
   upload_received_at: NullableTimestamp;
+  /** how the bytes arrive: post (presigned POST / local form), multipart, put (Uppy single PUT), standard */
+  upload_method: ColumnType<UploadMethod, UploadMethod | undefined, UploadMethod>;
+  /** the storage's multipart upload id while a multipart upload is open */
+  upload_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** hex SHA-256 of the whole file, when the client computed one */
+  sha256: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+
+export type UploadMethod = 'post' | 'multipart' | 'put' | 'standard';
 
 export interface SettingsTable {
   key: string;

@@ -6,7 +6,7 @@ import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
 import type { FilesContext } from '../core/files/services.js';
 import { getOrCreateSigningSecret } from '../core/secrets.js';
@@ -14,13 +14,21 @@ import { createUrlSigner } from '../core/signing.js';
 import { createStorage, LocalStorage, type StorageBackend } from '../core/storage/index.js';
 import { createDatabase, type Db } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { startCleanupSchedule } from '../ops/cleanup.js';
+import { uploadPolicyOf } from '../ops/context.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors from './plugins/errors.js';
+import requestLog from './plugins/request-log.js';
+import securityHeaders from './plugins/security-headers.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
+import adminRoutes from './routes/admin.js';
 import authRoutes from './routes/auth.js';
 import fileRoutes from './routes/files.js';
+import healthRoutes from './routes/health.js';
 import mediaRoutes from './routes/media.js';
+import { localPutRoutes, multipartRoutes } from './routes/multipart.js';
+import uppyRoutes from './routes/uppy.js';
 import { UserOut } from './schemas/auth.js';
 import { ErrorResponse } from './schemas/common.js';
 import { FileOut } from './schemas/files.js';
@@ -59,14 +67,12 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   const secret = config.secretKey ?? (await getOrCreateSigningSecret(db));
   const storage = createStorage(config, createUrlSigner(secret));
   if (storage instanceof LocalStorage) await storage.removeStaleTempFiles();
-  const files: FilesContext = {
-    db,
-    storage,
-    policy: { maxSize: config.fileMaxSize, presignedExpiry: config.presignedExpiry, urlExpiry: config.urlExpiry },
-  };
+  const files: FilesContext = { db, storage, policy: uploadPolicyOf(config) };
 
   const app = Fastify({
     logger,
+    // one line per request instead, from the request-log plugin: route pattern, user, status, time
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     // strict input: unknown keys and wrong types are errors, never silently dropped or coerced
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
@@ -83,6 +89,8 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   app.addSchema(FileOut);
   app.addSchema(UserOut);
   await app.register(errors);
+  await app.register(requestLog);
+  await app.register(securityHeaders);
   await app.register(apiDocs, { config });
   await app.register(cookie);
   const trustedOrigins = new Set([new URL(config.appDomain).origin, ...config.corsAllowedOrigins]);
@@ -95,13 +103,32 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     maxAge: 600,
   });
   await app.register(rateLimit, { global: false });
-  await app.register(multipart, { limits: { fileSize: config.fileMaxSize + 1, files: 1, fields: 20, parts: 30 } });
+  await app.register(multipart, { limits: { fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1, files: 1, fields: 20, parts: 30 } });
 
   const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
   await app.register(authRoutes, { db, config, requireUser: requireUserHook });
-  await app.register(fileRoutes, { files, requireUser: requireUserHook });
+  await app.register(fileRoutes, {
+    files,
+    requireUser: requireUserHook,
+    startRateLimit: { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs },
+  });
+  await app.register(healthRoutes, { db, storage });
+  await app.register(multipartRoutes, { files, requireUser: requireUserHook });
+  await app.register(uppyRoutes, { files, requireUser: requireUserHook });
+  await app.register(adminRoutes, { files, config, requireUser: requireUserHook });
+  if (storage instanceof LocalStorage) await app.register(localPutRoutes, { files });
   await registerWebApp(app, config);
   if (storage instanceof LocalStorage) await app.register(mediaRoutes, { db, storage });
+
+  const { intervalSeconds, olderThanSeconds } = config.cleanup;
+  if (intervalSeconds !== null) {
+    // started once listening (or ready), stopped before the database closes
+    let schedule: ReturnType<typeof startCleanupSchedule> | undefined;
+    app.addHook('onReady', async () => {
+      schedule = startCleanupSchedule(files, { intervalSeconds, olderThanSeconds, log: app.log });
+    });
+    app.addHook('preClose', async () => schedule?.stop());
+  }
   return app;
 }
 
@@ -118,6 +145,7 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
     wildcard: false,
     index: false,
     setHeaders: (res, path) => {
+      res.header('x-content-type-options', 'nosniff');
       if (path.includes('/assets/')) res.header('cache-control', 'public, max-age=31536000, immutable');
     },
   });

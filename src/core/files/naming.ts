@@ -47,6 +47,27 @@ export function validateFileType(raw: string): string {
   return type;
 }
 
+/** `image/png; charset=x` -> `image/png`: what FILE_ALLOWED_TYPES patterns are compared with. */
+const essenceOf = (type: string): string => type.split(';')[0]!.trim().toLowerCase();
+
+/** Whether a type matches one of the patterns (`image/*`, `application/pdf`); no patterns allow all. */
+export function isAllowedFileType(type: string, allowedTypes: readonly string[] | undefined): boolean {
+  if (!allowedTypes || allowedTypes.length === 0) return true;
+  const [main, sub] = essenceOf(type).split('/');
+  return allowedTypes.some((pattern) => {
+    const [pMain, pSub] = pattern.toLowerCase().split('/');
+    return pMain === main && (pSub === '*' || pSub === sub);
+  });
+}
+
+/** Refuses a type outside FILE_ALLOWED_TYPES with 415 unsupported_media_type. */
+export function assertAllowedFileType(type: string, allowedTypes: readonly string[] | undefined): void {
+  if (isAllowedFileType(type, allowedTypes)) return;
+  throw new AppError('unsupported_media_type', `Files of type ${essenceOf(type)} are not accepted here. Accepted: ${allowedTypes!.join(', ')}.`, {
+    allowed_types: [...allowedTypes!],
+  });
+}
+
 /** From the name first (as the reference does), then what the client said, then bytes. */
 export function guessFileType(fileName: string, clientType?: string | null): string {
   const fromName = mime.lookup(fileName);

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
-import type { Database, FileRow, NewFileRow } from '../../db/schema.js';
+import type { Database, FileRow, NewFileRow, UploadMethod } from '../../db/schema.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -14,6 +14,9 @@ export interface FileRecord {
   uploaded_by: number | null;
   upload_finished_at: Date | null;
   upload_received_at: Date | null;
+  upload_method: UploadMethod;
+  upload_id: string | null;
+  sha256: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -28,6 +31,9 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   uploaded_by: toNullableNumber(row.uploaded_by),
   upload_finished_at: toNullableDate(row.upload_finished_at),
   upload_received_at: toNullableDate(row.upload_received_at),
+  upload_method: row.upload_method,
+  upload_id: row.upload_id,
+  sha256: row.sha256,
   created_at: toDate(row.created_at),
   updated_at: toDate(row.updated_at),
 });
@@ -78,6 +84,27 @@ export async function markUploadFinished(db: Executor, { id, size }: { id: numbe
 
 export async function deleteFileRow(db: Executor, id: number): Promise<void> {
   await db.deleteFrom('files').where('id', '=', id).execute();
+}
+
+/** Never-finished records created before `before` that have not received bytes since then either. */
+export async function listStalePendingFiles(db: Executor, { before, limit }: { before: Date; limit: number }): Promise<FileRecord[]> {
+  const cutoff = nowIso(before);
+  const rows = await db
+    .selectFrom('files')
+    .selectAll()
+    .where('upload_finished_at', 'is', null)
+    .where('created_at', '<', cutoff)
+    .where((eb) => eb.or([eb('upload_received_at', 'is', null), eb('upload_received_at', '<', cutoff)]))
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map(toFileRecord);
+}
+
+/** Deletes a record only while it is still pending; false when it was finished (or removed) meanwhile. */
+export async function deletePendingFileRow(db: Executor, id: number): Promise<boolean> {
+  const result = await db.deleteFrom('files').where('id', '=', id).where('upload_finished_at', 'is', null).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }
 
 export interface FileListQuery {

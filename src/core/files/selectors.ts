@@ -1,14 +1,19 @@
 import type { Actor } from '../actor.js';
 import { listFiles, type FileRecord } from './repository.js';
+import { settlePendingPut } from '../multipart/services.js';
 import { getAccessibleFile, type FilesContext } from './services.js';
 
-export { getAccessibleFile as fileGet };
+/** One file the actor may see; a pending single-PUT upload is settled on the way. */
+export async function fileGet(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+  return settlePendingPut(ctx, await getAccessibleFile(ctx, { actor, fileId }));
+}
 
 export async function fileList(
   ctx: FilesContext,
   { actor, limit, offset }: { actor: Actor; limit: number; offset: number },
 ): Promise<{ count: number; files: FileRecord[] }> {
-  return listFiles(ctx.db, { uploadedBy: actor.id, limit, offset });
+  const { count, files } = await listFiles(ctx.db, { uploadedBy: actor.id, limit, offset });
+  return { count, files: await Promise.all(files.map((file) => settlePendingPut(ctx, file))) };
 }
 
 /** A URL that serves the bytes, or null while the file is not valid. No storage round trip. */

@@ -5,7 +5,7 @@ import type { Database } from '../../db/schema.js';
 import { AppError, fileTooLarge } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
 import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
-import { generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
+import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
 import {
   claimUploadReceipt,
   deleteFileRow,
@@ -17,7 +17,12 @@ import {
 } from './repository.js';
 
 export interface UploadPolicy {
+  /** largest direct upload */
   maxSize: number;
+  /** largest upload through the server; maxSize when unset */
+  standardMaxSize?: number;
+  /** media-type patterns accepted (`image/*`, `application/pdf`); unset or empty accepts any */
+  allowedTypes?: readonly string[];
   /** seconds a presigned upload stays usable */
   presignedExpiry: number;
   /** seconds a download URL stays usable */
@@ -30,6 +35,9 @@ export interface FilesContext {
   storage: StorageBackend;
   policy: UploadPolicy;
 }
+
+/** S3 takes at most 5 GiB in one request; larger files go multipart. */
+const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
 
 const notFound = () => new AppError('not_found', 'No such file.');
 
@@ -46,9 +54,13 @@ export async function fileDirectUploadStart(
 ): Promise<{ file: FileRecord; upload: DirectUploadTarget }> {
   const originalFileName = validateOriginalFileName(fileName);
   const type = validateFileType(fileType);
+  assertAllowedFileType(type, ctx.policy.allowedTypes);
   if (fileSize !== undefined) {
     if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
     if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
+    if (fileSize > SINGLE_UPLOAD_MAX) {
+      throw new AppError('file_too_large', 'A single upload stops at 5 GiB: send this file with a multipart upload.', { max_size: SINGLE_UPLOAD_MAX });
+    }
   }
   const generatedName = generateFileName(originalFileName);
   const now = nowIso();
@@ -68,7 +80,7 @@ export async function fileDirectUploadStart(
       contentType: type,
       // A declared size is pinned exactly: the storage refuses any other body.
       minSize: fileSize ?? 1,
-      maxSize: fileSize ?? ctx.policy.maxSize,
+      maxSize: fileSize ?? Math.min(ctx.policy.maxSize, SINGLE_UPLOAD_MAX),
       expiresIn: ctx.policy.presignedExpiry,
     });
     return { file, upload };
@@ -133,9 +145,10 @@ export async function fileStandardUpload(
 ): Promise<FileRecord> {
   const originalFileName = validateOriginalFileName(fileName);
   const type = guessFileType(originalFileName, clientType);
+  assertAllowedFileType(type, ctx.policy.allowedTypes);
   const generatedName = generateFileName(originalFileName);
   const key = storageKeyOf(generatedName);
-  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize: maxSize ?? ctx.policy.maxSize });
+  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize: maxSize ?? ctx.policy.standardMaxSize ?? ctx.policy.maxSize });
   const now = nowIso();
   try {
     return await insertFile(ctx.db, {
@@ -144,6 +157,7 @@ export async function fileStandardUpload(
       file_name: generatedName,
       file_type: type,
       file_size: size,
+      upload_method: 'standard',
       uploaded_by: uploadedBy,
       upload_received_at: now,
       upload_finished_at: now,

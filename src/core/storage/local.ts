@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, StorageBackend, StoredObject } from './types.js';
+import { LocalParts } from './local-multipart.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const TEMP_DIR = '.tmp';
 
@@ -22,17 +23,19 @@ export class LocalStorage implements StorageBackend {
   readonly root: string;
   private readonly appDomain: string;
   private readonly signer: UrlSigner;
+  readonly parts: LocalParts;
 
   constructor(options: LocalStorageOptions) {
     this.root = resolve(options.root);
     this.appDomain = options.appDomain;
     this.signer = options.signer;
+    this.parts = new LocalParts(this.root);
   }
 
   /** The absolute path of a key; refuses anything that would leave the media root. */
   pathOf(key: string): string {
     const path = resolve(this.root, key);
-    if (!path.startsWith(this.root + sep) || key.includes('\0') || key.split('/').includes(TEMP_DIR)) {
+    if (!path.startsWith(this.root + sep) || key.includes('\0') || key.split('/').some((segment) => segment.startsWith('.'))) {
       throw new AppError('not_found', 'No such file.');
     }
     return path;
@@ -89,6 +92,46 @@ export class LocalStorage implements StorageBackend {
 
   openRead(key: string): ReadStream {
     return createReadStream(this.pathOf(key));
+  }
+
+  // Multipart: parts go to Chute itself, to URLs signed like S3's, so the client code is the same.
+
+  async createMultipart(): Promise<{ uploadId: string }> {
+    return { uploadId: await this.parts.create() };
+  }
+
+  private signed(path: string, payload: string, expiresIn: number): string {
+    const expires = Math.floor(Date.now() / 1000) + expiresIn;
+    return `${this.appDomain}${path}?expires=${expires}&signature=${this.signer.sign(payload, expires)}`;
+  }
+
+  static partPayload = (uploadId: string, partNumber: number, contentMd5: string | undefined) => `part\n${uploadId}\n${partNumber}\n${contentMd5 ?? ''}`;
+  static putPayload = (key: string) => `put\n${key}`;
+
+  async signPart({ uploadId, partNumber, contentMd5, expiresIn }: { uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest> {
+    const url = this.signed(`/api/files/upload/multipart/local/${uploadId}/${partNumber}/`, LocalStorage.partPayload(uploadId, partNumber, contentMd5), expiresIn);
+    return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
+  }
+
+  verifySigned(payload: string, expires: number, signature: string): boolean {
+    return this.signer.verify(payload, expires, signature);
+  }
+
+  async listParts({ uploadId }: { uploadId: string }): Promise<UploadedPart[]> {
+    return this.parts.list(uploadId);
+  }
+
+  async completeMultipart({ key, uploadId, parts }: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }> {
+    return this.parts.complete({ uploadId, parts, target: this.pathOf(key) });
+  }
+
+  async abortMultipart({ uploadId }: { uploadId: string }): Promise<void> {
+    await this.parts.abort(uploadId);
+  }
+
+  async signPut({ key, contentType, expiresIn }: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest> {
+    const url = this.signed('/api/files/upload/put/local/', LocalStorage.putPayload(key), expiresIn);
+    return { method: 'PUT', url: `${url}&key=${encodeURIComponent(key)}`, headers: { 'Content-Type': contentType } };
   }
 
   async ping(): Promise<void> {

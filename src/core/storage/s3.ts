@@ -1,5 +1,11 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -15,7 +21,7 @@ import contentDisposition from 'content-disposition';
 import type { S3Config } from '../../config.js';
 import { AppError, isAppError } from '../../errors.js';
 import { ByteLimiter } from './limit.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, StorageBackend, StoredObject } from './types.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const PUBLIC_ACLS = new Set(['public-read', 'public-read-write']);
 
@@ -139,6 +145,77 @@ export class S3Storage implements StorageBackend {
       }),
       { expiresIn },
     );
+  }
+
+  async createMultipart({ key, contentType }: { key: string; contentType: string }): Promise<{ uploadId: string }> {
+    const created = await this.call(() =>
+      this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, ContentType: contentType, ACL: this.config.defaultAcl as ObjectCannedACL }),
+      ),
+    );
+    if (!created.UploadId) throw unavailable(new Error('CreateMultipartUpload returned no UploadId'));
+    return { uploadId: created.UploadId };
+  }
+
+  async signPart({ key, uploadId, partNumber, contentMd5, expiresIn }: { key: string; uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest> {
+    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5 });
+    // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it.
+    const url = await getSignedUrl(this.client, command, { expiresIn, ...(contentMd5 && { signableHeaders: new Set(['content-md5']) }) });
+    return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
+  }
+
+  async listParts({ key, uploadId }: { key: string; uploadId: string }): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.send(new ListPartsCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
+      );
+      for (const part of page.Parts ?? []) parts.push({ partNumber: part.PartNumber!, size: part.Size ?? 0, etag: part.ETag ?? '' });
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    return parts;
+  }
+
+  async completeMultipart({ key, uploadId, parts }: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }> {
+    await this.call(() =>
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.config.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+        }),
+      ),
+    );
+    return { sha256: null };
+  }
+
+  async abortMultipart({ key, uploadId }: { key: string; uploadId: string }): Promise<void> {
+    await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId })), [404]);
+  }
+
+  async signPut({ key, contentType, expiresIn }: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest> {
+    const command = new PutObjectCommand({ Bucket: this.config.bucket, Key: key, ContentType: contentType, ACL: this.config.defaultAcl as ObjectCannedACL });
+    const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(['content-type']) });
+    return { method: 'PUT', url, headers: { 'Content-Type': contentType } };
+  }
+
+  /**
+   * S3's answers about the request itself (4xx: no such upload, bad part, too small) become
+   * upload_rejected with S3's own code; anything else means the storage is unavailable.
+   */
+  private async call<T>(action: () => Promise<T>, ignoreStatuses: number[] = []): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      const status = statusOf(error);
+      if (status !== undefined && ignoreStatuses.includes(status)) return undefined as T;
+      if (error instanceof S3ServiceException && status !== undefined && status >= 400 && status < 500) {
+        throw new AppError('upload_rejected', `The storage refused the request: ${error.name}: ${error.message}`, { storage_code: error.name });
+      }
+      throw unavailable(error);
+    }
   }
 
   async ping(): Promise<void> {

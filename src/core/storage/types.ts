@@ -39,7 +39,7 @@ export interface DownloadUrlRequest {
  * A place where file bytes live. Every backend passes the shared suite in
  * test/storage.shared.ts. Failures to reach the storage surface as AppError storage_unavailable.
  */
-export interface StorageBackend {
+export interface StorageBackend extends MultipartStorage {
   readonly kind: 'local' | 's3';
   /** Where and how the browser sends the bytes. Makes no network call. */
   createDirectUpload(request: DirectUploadRequest): Promise<DirectUploadTarget>;
@@ -54,4 +54,42 @@ export interface StorageBackend {
   downloadUrl(request: DownloadUrlRequest): Promise<string>;
   /** Throws storage_unavailable when the storage cannot be reached. */
   ping(): Promise<void>;
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  size: number;
+  /** quoted, as S3 gives it */
+  etag: string;
+}
+
+export interface SignedRequest {
+  method: 'PUT';
+  url: string;
+  /** headers the client must send with exactly these values */
+  headers: Record<string, string>;
+}
+
+/** S3's multipart rules, which the local backend follows too so clients behave the same. */
+export const MULTIPART = {
+  minPartSize: 5 * 2 ** 20,
+  maxPartSize: 5 * 2 ** 30,
+  maxParts: 10_000,
+  maxObjectSize: 5 * 2 ** 40,
+} as const;
+
+/**
+ * Large files in parts, each sent by the client straight to a signed URL, in parallel, resumable
+ * (listParts tells what arrived). Both backends implement it.
+ */
+export interface MultipartStorage {
+  createMultipart(request: { key: string; contentType: string }): Promise<{ uploadId: string }>;
+  /** a signed PUT for one part; with contentMd5 (base64) the storage checks the part's bytes */
+  signPart(request: { key: string; uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest>;
+  listParts(request: { key: string; uploadId: string }): Promise<UploadedPart[]>;
+  /** joins the parts into the object; sha256 is returned where the backend computes it */
+  completeMultipart(request: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }>;
+  abortMultipart(request: { key: string; uploadId: string }): Promise<void>;
+  /** a signed single PUT of a whole object (what Uppy uses for small files) */
+  signPut(request: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest>;
 }

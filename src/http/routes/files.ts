@@ -20,6 +20,8 @@ import { Type } from 'typebox';
 export interface FileRoutesOptions {
   files: FilesContext;
   requireUser: onRequestHookHandler;
+  /** starts per user per window (START_RATE_LIMIT); counted after requireUser has set the actor */
+  startRateLimit?: { max: number; timeWindow: number };
 }
 
 /**
@@ -51,10 +53,21 @@ function assertComplete(part: MultipartFile, maxSize: number): void {
   if (part.file.truncated) throw new AppError('file_too_large', `File is too large. It should not exceed ${maxSize} bytes.`);
 }
 
-const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { files, requireUser }) => {
+const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
+  // Plugin-level onRequest hooks run before route-level ones, where @fastify/rate-limit puts its
+  // own: the start limit below is keyed by the user requireUser found.
   app.addHook('onRequest', requireUser);
   const tags = ['files'];
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
+  const standardMaxSize = files.policy.standardMaxSize ?? files.policy.maxSize;
+  const startLimit = startRateLimit && {
+    rateLimit: {
+      ...startRateLimit,
+      keyGenerator: (request: FastifyRequest) => `start:user:${actorOf(request).id}`,
+      errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+        new AppError('rate_limited', `Too many uploads started. Try again in ${context.after}.`),
+    },
+  };
 
   app.post('/api/files/upload/direct/start/', {
     schema: {
@@ -63,6 +76,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       body: DirectStartBody,
       response: { 200: DirectStartResponse, ...errorResponses(400, 401, 413, 415, 429) },
     },
+    ...(startLimit && { config: startLimit }),
   }, async (request) => {
     const { file, upload } = await fileDirectUploadStart(files, {
       actor: actorOf(request),
@@ -110,11 +124,11 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       response: { 201: Type.Ref('File'), ...errorResponses(400, 401, 413, 415, 503) },
     },
   }, async (request, reply) => {
-    const part = await filePart(request, files.policy.maxSize);
+    const part = await filePart(request, standardMaxSize);
     const file = await drainOnError(part, () =>
-      fileStandardUpload(files, { uploadedBy: actorOf(request).id, body: part.file, fileName: part.filename, clientType: part.mimetype }),
+      fileStandardUpload(files, { uploadedBy: actorOf(request).id, body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: standardMaxSize }),
     );
-    assertComplete(part, files.policy.maxSize);
+    assertComplete(part, standardMaxSize);
     return reply.status(201).send(await serializeFile(files, file));
   });
 

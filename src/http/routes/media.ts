@@ -33,7 +33,13 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
         expires: Type.String({ pattern: '^[0-9]{1,12}$' }),
         signature: Type.String({ pattern: '^[A-Za-z0-9_-]{20,100}$' }),
       }),
-      response: errorResponses(400, 403, 404),
+      response: {
+        200: {
+          description: "the file's bytes, with its recorded type (active types as an attachment)",
+          content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+        },
+        ...errorResponses(400, 403, 404),
+      },
     },
   }, async (request, reply) => {
     const key = (request.params as { '*': string })['*'];

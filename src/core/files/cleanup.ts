@@ -1,0 +1,61 @@
+// Abandoned uploads: records started but never finished, and whatever their upload left in the
+// storage. A record younger than the limit is never touched, so the cleanup is safe while uploads
+// are in flight; what it removed is gone, so running it twice removes nothing more.
+import { AppError, isAppError } from '../../errors.js';
+import { deletePendingFileRow, listStalePendingFiles, type FileRecord } from './repository.js';
+import { settlePendingPut } from '../multipart/services.js';
+import type { FilesContext } from './services.js';
+
+export interface CleanupReport {
+  /** records started before this instant (and idle since) were candidates */
+  cutoff: Date;
+  /** ids of the records removed */
+  removed: number[];
+  /**
+   * records removed whose stored data could not be deleted (storage unreachable): the run stops
+   * at the first such failure, so at most one object per run is left behind, named here
+   */
+  failed: Array<{ id: number; key: string; reason: string }>;
+}
+
+const BATCH = 200;
+
+/** What a pending upload may have left in the storage: an open multipart upload, an object. */
+async function discardPendingUpload(ctx: FilesContext, file: FileRecord): Promise<void> {
+  if (file.upload_id !== null) await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
+  await ctx.storage.delete(file.file);
+}
+
+/**
+ * Removes records never finished (upload_finished_at IS NULL) created more than olderThanSeconds
+ * ago, and their stored data. The row goes first, and only while still pending: a finish racing
+ * the cleanup either wins (the record stays, with its object) or finds no record.
+ */
+export async function filesCleanupPending(
+  ctx: FilesContext,
+  { olderThanSeconds, now = new Date() }: { olderThanSeconds: number; now?: Date },
+): Promise<CleanupReport> {
+  if (!Number.isFinite(olderThanSeconds) || olderThanSeconds < 1) {
+    throw new AppError('validation_failed', 'The cleanup limit must be at least one second.');
+  }
+  const cutoff = new Date(now.getTime() - olderThanSeconds * 1000);
+  const report: CleanupReport = { cutoff, removed: [], failed: [] };
+  let afterId = 0;
+  for (;;) {
+    const batch = (await listStalePendingFiles(ctx.db, { before: cutoff, limit: BATCH })).filter((file) => file.id > afterId);
+    if (batch.length === 0) return report;
+    for (const file of batch) {
+      afterId = file.id;
+      // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
+      if (file.upload_method === 'put' && (await settlePendingPut(ctx, file)).upload_finished_at) continue;
+      if (!(await deletePendingFileRow(ctx.db, file.id))) continue;
+      report.removed.push(file.id);
+      try {
+        await discardPendingUpload(ctx, file);
+      } catch (error) {
+        report.failed.push({ id: file.id, key: file.file, reason: isAppError(error) ? error.message : String(error) });
+        return report;
+      }
+    }
+  }
+}

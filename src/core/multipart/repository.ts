@@ -1,0 +1,23 @@
+import { nowIso } from '../../db/normalise.js';
+import { toFileRecord, type Executor, type FileRecord } from '../files/repository.js';
+
+export async function setUploadId(db: Executor, { id, uploadId }: { id: number; uploadId: string }): Promise<void> {
+  await db.updateTable('files').set({ upload_id: uploadId, updated_at: nowIso() }).where('id', '=', id).execute();
+}
+
+export async function findFileByUploadId(db: Executor, uploadId: string): Promise<FileRecord | undefined> {
+  const row = await db.selectFrom('files').selectAll().where('upload_id', '=', uploadId).executeTakeFirst();
+  return row && toFileRecord(row);
+}
+
+/** Closes the multipart upload and makes the record valid; only the first of concurrent calls wins. */
+export async function markMultipartFinished(db: Executor, { id, size, sha256 }: { id: number; size: number; sha256: string | null }): Promise<boolean> {
+  const now = nowIso();
+  const result = await db
+    .updateTable('files')
+    .set({ upload_finished_at: now, upload_received_at: now, file_size: size, sha256, upload_id: null, updated_at: now })
+    .where('id', '=', id)
+    .where('upload_finished_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

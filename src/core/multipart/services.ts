@@ -1,0 +1,208 @@
+import type { Readable } from 'node:stream';
+import { nowIso } from '../../db/normalise.js';
+import type { UploadMethod } from '../../db/schema.js';
+import { AppError, fileTooLarge } from '../../errors.js';
+import { SYSTEM_ACTOR, type Actor } from '../actor.js';
+import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
+import { claimUploadReceipt, deleteFileRow, findFileById, findFileByKey, insertFile, releaseUploadReceipt, type FileRecord } from '../files/repository.js';
+import { fileDirectUploadFinish, getAccessibleFile, type FilesContext } from '../files/services.js';
+import { LocalStorage } from '../storage/local.js';
+import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
+import { findFileByUploadId, markMultipartFinished, setUploadId } from './repository.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** S3 allows 10,000 parts: the part size grows with the file so any allowed size fits. */
+export const recommendedPartSize = (fileSize: number): number => Math.max(8 * 2 ** 20, Math.ceil(fileSize / MULTIPART.maxParts));
+
+/** The most parts a file of this size can have when every part but the last is at least 5 MiB. */
+const maxPartNumber = (fileSize: number): number => Math.min(MULTIPART.maxParts, Math.max(1, Math.ceil(fileSize / MULTIPART.minPartSize)));
+
+async function createPendingRecord(
+  ctx: FilesContext,
+  { actor, fileName, fileType, fileSize, method }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
+): Promise<FileRecord> {
+  const originalFileName = validateOriginalFileName(fileName);
+  const type = validateFileType(fileType);
+  assertAllowedFileType(type, ctx.policy.allowedTypes);
+  if (fileSize !== null) {
+    if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
+    if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
+  }
+  const generatedName = generateFileName(originalFileName);
+  const now = nowIso();
+  return insertFile(ctx.db, {
+    file: storageKeyOf(generatedName),
+    original_file_name: originalFileName,
+    file_name: generatedName,
+    file_type: type,
+    file_size: fileSize,
+    upload_method: method,
+    uploaded_by: actor.id,
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+async function openUpload(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord & { upload_id: string }> {
+  const file = await getAccessibleFile(ctx, { actor, fileId });
+  if (file.upload_finished_at || file.upload_id === null) {
+    throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
+  }
+  return file as FileRecord & { upload_id: string };
+}
+
+export async function multipartCreate(
+  ctx: FilesContext,
+  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null },
+): Promise<{ file: FileRecord; uploadId: string; partSize: number }> {
+  const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'multipart' });
+  try {
+    const { uploadId } = await ctx.storage.createMultipart({ key: file.file, contentType: file.file_type });
+    await setUploadId(ctx.db, { id: file.id, uploadId });
+    return { file: { ...file, upload_id: uploadId }, uploadId, partSize: recommendedPartSize(fileSize ?? ctx.policy.maxSize) };
+  } catch (error) {
+    await deleteFileRow(ctx.db, file.id);
+    throw error;
+  }
+}
+
+export async function multipartSignParts(
+  ctx: FilesContext,
+  { actor, fileId, parts }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; contentMd5?: string | undefined }> },
+): Promise<Array<SignedRequest & { partNumber: number }>> {
+  const file = await openUpload(ctx, { actor, fileId });
+  const highest = maxPartNumber(file.file_size ?? ctx.policy.maxSize);
+  return Promise.all(
+    parts.map(async ({ partNumber, contentMd5 }) => {
+      if (partNumber < 1 || partNumber > highest) {
+        throw new AppError('validation_failed', `Part numbers for this file run from 1 to ${highest}, not ${partNumber}.`);
+      }
+      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, expiresIn: ctx.policy.presignedExpiry });
+      return { partNumber, ...signed };
+    }),
+  );
+}
+
+export async function multipartListParts(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<UploadedPart[]> {
+  const file = await openUpload(ctx, { actor, fileId });
+  return ctx.storage.listParts({ key: file.file, uploadId: file.upload_id });
+}
+
+/** Joins the parts, then verifies like finish (size, type, checksum) before the record is valid. */
+export async function multipartComplete(
+  ctx: FilesContext,
+  { actor, fileId, parts, sha256 }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
+): Promise<FileRecord> {
+  const current = await getAccessibleFile(ctx, { actor, fileId });
+  if (current.upload_finished_at) return current;
+  const file = await openUpload(ctx, { actor, fileId });
+  if (sha256 !== undefined && !SHA256.test(sha256)) throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
+  if (parts.length === 0) throw new AppError('validation_failed', 'A multipart upload needs at least one part.');
+
+  let computed: string | null;
+  try {
+    ({ sha256: computed } = await ctx.storage.completeMultipart({ key: file.file, uploadId: file.upload_id, parts }));
+  } catch (error) {
+    // a concurrent complete may have won: then the file is valid and this call is a repeat
+    const again = await findFileById(ctx.db, file.id);
+    if (again?.upload_finished_at) return again;
+    throw error;
+  }
+
+  const stored = await ctx.storage.head(file.file);
+  const reject = async (code: 'upload_size_mismatch' | 'upload_too_large' | 'upload_type_mismatch' | 'checksum_mismatch', message: string) => {
+    await ctx.storage.delete(file.file);
+    await deleteFileRow(ctx.db, file.id);
+    throw new AppError(code, `${message} The upload was discarded.`);
+  };
+  if (!stored) throw new AppError('upload_missing', 'The storage has no object after completing the upload.');
+  if (stored.size > ctx.policy.maxSize) await reject('upload_too_large', fileTooLarge(ctx.policy.maxSize).message);
+  if (file.file_size !== null && stored.size !== file.file_size) {
+    await reject('upload_size_mismatch', `The parts add up to ${stored.size} bytes, not the ${file.file_size} announced.`);
+  }
+  if (stored.contentType !== null && stored.contentType !== file.file_type) {
+    await reject('upload_type_mismatch', `The stored file is ${stored.contentType}, not ${file.file_type}.`);
+  }
+  if (computed !== null && sha256 !== undefined && computed !== sha256) {
+    await reject('checksum_mismatch', `The file's SHA-256 is ${computed}, not ${sha256} as computed by the client.`);
+  }
+  await markMultipartFinished(ctx.db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
+  return (await findFileById(ctx.db, file.id))!;
+}
+
+/** Drops the upload and its record: nothing of it stays pending. */
+export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+  const file = await getAccessibleFile(ctx, { actor, fileId });
+  if (file.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
+  if (file.upload_id !== null) await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
+  await ctx.storage.delete(file.file);
+  await deleteFileRow(ctx.db, file.id);
+}
+
+/** A pending record whose bytes arrive by one signed PUT (Uppy's small files). */
+export async function singlePutCreate(
+  ctx: FilesContext,
+  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null },
+): Promise<{ file: FileRecord; upload: SignedRequest }> {
+  const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'put' });
+  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, expiresIn: ctx.policy.presignedExpiry });
+  return { file, upload };
+}
+
+/**
+ * After a single PUT the client never calls back, so a pending 'put' record is settled when it is
+ * read: if the object is there and passes finish's checks, the record becomes valid.
+ */
+export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
+  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+  try {
+    return await fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) return file;
+    throw error;
+  }
+}
+
+function localStorageOf(ctx: FilesContext): LocalStorage {
+  if (!(ctx.storage instanceof LocalStorage)) throw new AppError('not_found', 'Parts are sent to Chute only with local storage.');
+  return ctx.storage;
+}
+
+/** A part PUT to Chute's own signed URL (local storage): the signature is the credential, as on S3. */
+export async function localPartReceive(
+  ctx: FilesContext,
+  { uploadId, partNumber, contentMd5, expires, signature, body }: {
+    uploadId: string; partNumber: number; contentMd5?: string | undefined; expires: number; signature: string; body: Readable;
+  },
+): Promise<UploadedPart> {
+  const storage = localStorageOf(ctx);
+  if (!storage.verifySigned(LocalStorage.partPayload(uploadId, partNumber, contentMd5), expires, signature)) {
+    throw new AppError('permission_denied', 'This upload URL is invalid or has expired (a signed Content-MD5 must be sent as signed).');
+  }
+  const file = await findFileByUploadId(ctx.db, uploadId);
+  if (!file || file.upload_finished_at) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+  const maxSize = Math.min(MULTIPART.maxPartSize, file.file_size ?? ctx.policy.maxSize);
+  return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize });
+}
+
+/** A whole file PUT to Chute's own signed URL (local storage); it is finished at once. */
+export async function localPutReceive(
+  ctx: FilesContext,
+  { key, expires, signature, body }: { key: string; expires: number; signature: string; body: Readable },
+): Promise<FileRecord> {
+  const storage = localStorageOf(ctx);
+  if (!storage.verifySigned(LocalStorage.putPayload(key), expires, signature)) {
+    throw new AppError('permission_denied', 'This upload URL is invalid or has expired.');
+  }
+  const file = await findFileByKey(ctx.db, key);
+  if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
+  if (!(await claimUploadReceipt(ctx.db, file.id))) throw new AppError('upload_already_received', 'This upload has already been received.');
+  try {
+    await storage.put({ key, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize });
+  } catch (error) {
+    await releaseUploadReceipt(ctx.db, file.id);
+    throw error;
+  }
+  return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
+}

@@ -1,0 +1,140 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError } from '../../errors.js';
+import { ByteLimiter } from './limit.js';
+import { MULTIPART, type UploadedPart } from './types.js';
+
+const UPLOAD_ID = /^[0-9a-f]{32}$/;
+const PART_FILE = /^(\d{5})\.([0-9a-f]{32})$/;
+
+/** Hashes what flows through it, for parts' ETags (MD5) and the whole file's SHA-256. */
+class Hasher extends Transform {
+  private readonly hash;
+  constructor(algorithm: 'md5' | 'sha256') {
+    super();
+    this.hash = createHash(algorithm);
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+  digest(encoding: 'hex' | 'base64'): string {
+    return this.hash.digest(encoding);
+  }
+}
+
+/**
+ * S3-style multipart on local disk: each part is a file named by its number and MD5 under
+ * <root>/.multipart/<uploadId>/; complete streams them, in order, into the object.
+ */
+export class LocalParts {
+  readonly dir: string;
+
+  constructor(private readonly root: string) {
+    this.dir = join(root, '.multipart');
+  }
+
+  private uploadDir(uploadId: string): string {
+    if (!UPLOAD_ID.test(uploadId)) throw new AppError('not_found', 'No such multipart upload.');
+    return join(this.dir, uploadId);
+  }
+
+  async create(): Promise<string> {
+    const uploadId = randomBytes(16).toString('hex');
+    await mkdir(this.uploadDir(uploadId), { recursive: true });
+    return uploadId;
+  }
+
+  async receive({ uploadId, partNumber, body, contentMd5, maxSize }: {
+    uploadId: string;
+    partNumber: number;
+    body: Readable;
+    contentMd5?: string | undefined;
+    maxSize: number;
+  }): Promise<UploadedPart> {
+    const dir = this.uploadDir(uploadId);
+    if (!(await stat(dir).catch(() => null))) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+    const temp = join(dir, `.${randomUUID()}`);
+    const limiter = new ByteLimiter(maxSize);
+    const md5 = new Hasher('md5');
+    try {
+      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx' }));
+      const digest = md5.digest('hex');
+      if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
+        throw new AppError('checksum_mismatch', 'The part does not match its Content-MD5: it was corrupted on the way.');
+      }
+      const name = `${String(partNumber).padStart(5, '0')}.${digest}`;
+      for (const old of await this.partFiles(dir)) if (old.partNumber === partNumber) await rm(join(dir, old.file), { force: true });
+      await rename(temp, join(dir, name));
+      return { partNumber, size: limiter.bytes, etag: `"${digest}"` };
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  private async partFiles(dir: string): Promise<Array<{ file: string; partNumber: number; md5: string }>> {
+    const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+      throw error;
+    });
+    return names
+      .map((file) => ({ file, match: PART_FILE.exec(file) }))
+      .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
+      .map(({ file, match }) => ({ file, partNumber: Number(match[1]), md5: match[2]! }))
+      .sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async list(uploadId: string): Promise<UploadedPart[]> {
+    const dir = this.uploadDir(uploadId);
+    const parts: UploadedPart[] = [];
+    for (const part of await this.partFiles(dir)) {
+      const info = await stat(join(dir, part.file));
+      parts.push({ partNumber: part.partNumber, size: info.size, etag: `"${part.md5}"` });
+    }
+    return parts;
+  }
+
+  /** Joins the listed parts into `target` (atomically) and returns the whole file's SHA-256. */
+  async complete({ uploadId, parts, target }: { uploadId: string; parts: Array<{ partNumber: number; etag: string }>; target: string }): Promise<{ sha256: string }> {
+    const dir = this.uploadDir(uploadId);
+    const stored = new Map((await this.list(uploadId)).map((part) => [part.partNumber, part]));
+    const chosen = parts.map((part, index) => {
+      const found = stored.get(part.partNumber);
+      if (!found || found.etag.replaceAll('"', '') !== part.etag.replaceAll('"', '')) {
+        throw new AppError('upload_rejected', `Part ${part.partNumber} was not uploaded or its ETag does not match.`, { storage_code: 'InvalidPart' });
+      }
+      if (index > 0 && part.partNumber <= parts[index - 1]!.partNumber) {
+        throw new AppError('upload_rejected', 'Parts must be listed in ascending order.', { storage_code: 'InvalidPartOrder' });
+      }
+      if (index < parts.length - 1 && found.size < MULTIPART.minPartSize) {
+        throw new AppError('part_too_small', `Part ${part.partNumber} is smaller than 5 MiB; only the last part may be.`);
+      }
+      return join(dir, `${String(part.partNumber).padStart(5, '0')}.${found.etag.replaceAll('"', '')}`);
+    });
+    const temp = join(dir, `.${randomUUID()}`);
+    const sha256 = new Hasher('sha256');
+    try {
+      const out = createWriteStream(temp, { flags: 'wx' });
+      const joined = (async function* () {
+        for (const path of chosen) yield* createReadStream(path, { highWaterMark: 1024 * 1024 });
+      })();
+      await pipeline(joined, sha256, out);
+      await mkdir(dirname(target), { recursive: true });
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    await rm(dir, { recursive: true, force: true });
+    return { sha256: sha256.digest('hex') };
+  }
+
+  async abort(uploadId: string): Promise<void> {
+    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+  }
+}

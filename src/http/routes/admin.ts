@@ -1,0 +1,309 @@
+// The admin API for staff: everyone's files and the users. Every route here requires a session
+// (401 without) of a staff user (403 permission_denied otherwise), checked by the plugin's hooks
+// before anything else runs. The work is done by src/core/files/admin.ts and src/users/admin.ts.
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { Config } from '../../config.js';
+import {
+  adminFileCreate,
+  adminFileDelete,
+  adminFileGet,
+  adminFileList,
+  adminFileReplace,
+  adminFilesDelete,
+  adminFilesDeletePending,
+  type AdminFileRecord,
+} from '../../core/files/admin.js';
+import { fileUrl } from '../../core/files/selectors.js';
+import type { FilesContext } from '../../core/files/services.js';
+import { AppError } from '../../errors.js';
+import { adminUserCreate, adminUserList, adminUserSetActive, adminUserSetPassword, type AdminUser } from '../../users/admin.js';
+import { actorOf, requireStaff } from '../plugins/auth.js';
+import {
+  AdminFileListQuery,
+  AdminFileListResponse,
+  AdminFileOut,
+  AdminPasswordBody,
+  AdminReplaceResponse,
+  AdminSettingsResponse,
+  AdminUserCreateBody,
+  AdminUserListQuery,
+  AdminUserListResponse,
+  AdminUserOut,
+  BulkDeleteBody,
+  BulkDeleteResponse,
+  DeletePendingBody,
+  DeletePendingResponse,
+  type AdminFileOutput,
+  type AdminUserOutput,
+} from '../schemas/admin.js';
+import { Empty, errorResponses, IdParams } from '../schemas/common.js';
+
+export interface AdminRoutesOptions {
+  files: FilesContext;
+  config: Config;
+  requireUser: onRequestHookHandler;
+}
+
+export async function serializeAdminFile(ctx: FilesContext, file: AdminFileRecord): Promise<AdminFileOutput> {
+  return {
+    id: file.id,
+    original_file_name: file.original_file_name,
+    file_name: file.file_name,
+    file_type: file.file_type,
+    file_size: file.file_size,
+    url: await fileUrl(ctx, file),
+    is_valid: file.upload_finished_at !== null,
+    uploaded_by: file.uploaded_by,
+    uploaded_by_email: file.uploaded_by_email,
+    upload_method: file.upload_method,
+    upload_finished_at: file.upload_finished_at?.toISOString() ?? null,
+    created_at: file.created_at.toISOString(),
+    updated_at: file.updated_at.toISOString(),
+  };
+}
+
+export const serializeAdminUser = (user: AdminUser): AdminUserOutput => ({
+  id: user.id,
+  email: user.email,
+  is_staff: user.is_staff,
+  is_active: user.is_active,
+  created_at: user.created_at.toISOString(),
+  file_count: user.file_count,
+});
+
+/**
+ * The one `file` part of a multipart request, with the fields sent before it. Busboy's own limit
+ * sits one byte past ours so that the storage's byte counter, not a silent cut, decides.
+ */
+async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile> {
+  const part = await request.file({ limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+  if (!part) throw new AppError('file_missing', 'No file was submitted: send it as the multipart field "file".');
+  if (part.fieldname !== 'file') {
+    part.file.resume();
+    throw new AppError('file_missing', `No file was submitted: the file must be the multipart field "file", not "${part.fieldname}".`);
+  }
+  return part;
+}
+
+/** A refused upload's remaining bytes are read and dropped, so the error reply can reach the client. */
+async function drainOnError<T>(part: MultipartFile, action: () => Promise<T>): Promise<T> {
+  try {
+    const result = await action();
+    if (part.file.truncated) throw new AppError('file_too_large', 'File is too large.');
+    return result;
+  } catch (error) {
+    if (!part.file.destroyed) part.file.resume();
+    throw error;
+  }
+}
+
+/** A text field sent before the file, or undefined. */
+function fieldBefore(part: MultipartFile, name: string): string | undefined {
+  const field = part.fields[name];
+  const single = Array.isArray(field) ? field[0] : field;
+  if (!single || single.type !== 'field') return undefined;
+  return String(single.value);
+}
+
+const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { files, config, requireUser }) => {
+  // first who (401), then staff (403): before any body is read, on every route of this plugin
+  app.addHook('onRequest', requireUser);
+  app.addHook('onRequest', async (request) => requireStaff(request));
+
+  const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
+  const fileTags = ['admin: files'];
+  const userTags = ['admin: users'];
+  const adminMaxSize = config.fileAdminMaxSize;
+  const File = AdminFileOut;
+  const User = AdminUserOut;
+
+  app.get('/api/admin/settings/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'What the admin page needs to know: storage kind and size limits',
+      response: { 200: AdminSettingsResponse, ...errorResponses(401, 403) },
+    },
+  }, async () => ({
+    storage: files.storage.kind,
+    admin_max_size: adminMaxSize,
+    direct_max_size: files.policy.maxSize,
+    allowed_types: [...(files.policy.allowedTypes ?? [])],
+  }));
+
+  // ---------- files ----------
+
+  app.get('/api/admin/files/', {
+    schema: {
+      tags: fileTags, security,
+      summary: "Everyone's files: search by name, filter by state and uploader, sort by any column, page by offset",
+      querystring: AdminFileListQuery,
+      response: { 200: AdminFileListResponse, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => {
+    const { search, status, uploaded_by, sort, order } = request.query;
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 200);
+    const offset = Number(request.query.offset ?? 0);
+    const { count, files: rows } = await adminFileList(files, {
+      search, status, sort, order, limit, offset,
+      uploadedBy: uploaded_by === undefined ? undefined : Number(uploaded_by),
+    });
+    return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeAdminFile(files, file))) };
+  });
+
+  app.post('/api/admin/files/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'Add a file through the server (streamed): multipart field `uploaded_by` (a user id, default yourself) first, then `file`; name and type inferred, valid at once',
+      consumes: ['multipart/form-data'],
+      response: { 201: File, ...errorResponses(400, 401, 403, 413, 415, 503) },
+    },
+  }, async (request, reply) => {
+    const part = await filePart(request, adminMaxSize);
+    const file = await drainOnError(part, async () => {
+      const raw = fieldBefore(part, 'uploaded_by')?.trim();
+      if (raw !== undefined && raw !== '' && !/^[0-9]{1,15}$/.test(raw)) {
+        throw new AppError('validation_failed', 'uploaded_by must be a user id.', { fields: { uploaded_by: ['Must be a number.'] } });
+      }
+      const uploadedBy = raw ? Number(raw) : actorOf(request).id;
+      return adminFileCreate(files, { uploadedBy, body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: adminMaxSize });
+    });
+    return reply.status(201).send(await serializeAdminFile(files, file));
+  });
+
+  app.post('/api/admin/files/bulk-delete/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'Delete the given files (object, then record, one by one); stops with 503 if the storage fails',
+      body: BulkDeleteBody,
+      response: { 200: BulkDeleteResponse, ...errorResponses(400, 401, 403, 503) },
+    },
+  }, async (request) => {
+    const { deleted, notFound } = await adminFilesDelete(files, { actor: actorOf(request), fileIds: request.body.ids.map(Number) });
+    return { deleted, not_found: notFound };
+  });
+
+  app.post('/api/admin/files/delete-pending/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'Delete every pending (unfinished) file started more than `older_than_hours` ago, with what its upload stored',
+      body: DeletePendingBody,
+      response: { 200: DeletePendingResponse, ...errorResponses(400, 401, 403, 503) },
+    },
+  }, async (request) => {
+    const report = await adminFilesDeletePending(files, { olderThanHours: request.body.older_than_hours });
+    if (report.failed.length) {
+      request.log.warn({ failed: report.failed }, 'admin delete-pending: stored data left behind');
+      throw new AppError(
+        'storage_unavailable',
+        `The storage could not be reached: ${report.removed.length} pending files were deleted, then the run stopped. Try again later.`,
+        { deleted: report.removed, failed: report.failed },
+      );
+    }
+    return { deleted: report.removed.length, ids: report.removed, cutoff: report.cutoff.toISOString(), failed: [] };
+  });
+
+  app.get('/api/admin/files/:id/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'One file, whoever uploaded it',
+      params: IdParams,
+      response: { 200: File, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) => serializeAdminFile(files, await adminFileGet(files, { fileId: Number(request.params.id) })));
+
+  app.post('/api/admin/files/:id/replace/', {
+    schema: {
+      tags: fileTags, security,
+      summary: "Replace a file's bytes through the server (multipart field `file`): new generated name, type inferred again, the old object deleted once the new one is stored",
+      consumes: ['multipart/form-data'],
+      params: IdParams,
+      response: { 200: AdminReplaceResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+    },
+  }, async (request) => {
+    const part = await filePart(request, adminMaxSize);
+    const { file, previousRemoved } = await drainOnError(part, () =>
+      adminFileReplace(files, { fileId: Number(request.params.id), body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: adminMaxSize }),
+    );
+    if (!previousRemoved) request.log.warn({ fileId: file.id }, 'admin replace: the old object could not be deleted');
+    return { file: await serializeAdminFile(files, file), previous_removed: previousRemoved };
+  });
+
+  app.delete('/api/admin/files/:id/', {
+    schema: {
+      tags: fileTags, security,
+      summary: 'Delete a file: an open multipart upload is aborted, then the stored object, then the record',
+      params: IdParams,
+      response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 503) },
+    },
+  }, async (request, reply) => {
+    await adminFileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
+    return reply.status(204).send({});
+  });
+
+  // ---------- users ----------
+
+  app.get('/api/admin/users/', {
+    schema: {
+      tags: userTags, security,
+      summary: 'Users by email, with how many files each has',
+      querystring: AdminUserListQuery,
+      response: { 200: AdminUserListResponse, ...errorResponses(400, 401, 403) },
+    },
+  }, async (request) => {
+    const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 500);
+    const offset = Number(request.query.offset ?? 0);
+    const { count, users } = await adminUserList(files.db, { search: request.query.search, limit, offset });
+    return { count, limit, offset, results: users.map(serializeAdminUser) };
+  });
+
+  app.post('/api/admin/users/', {
+    schema: {
+      tags: userTags, security,
+      summary: 'Create a user (email, password, staff flag)',
+      body: AdminUserCreateBody,
+      response: { 201: User, ...errorResponses(400, 401, 403, 409) },
+    },
+  }, async (request, reply) => {
+    const { email, password, is_staff } = request.body;
+    const user = await adminUserCreate(files.db, { email, password, isStaff: is_staff ?? false });
+    return reply.status(201).send(serializeAdminUser(user));
+  });
+
+  app.post('/api/admin/users/:id/deactivate/', {
+    schema: {
+      tags: userTags, security,
+      summary: 'Deactivate a user: they cannot sign in and every session of theirs ends now',
+      params: IdParams,
+      response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
+    },
+  }, async (request) =>
+    serializeAdminUser(await adminUserSetActive(files.db, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: false })),
+  );
+
+  app.post('/api/admin/users/:id/activate/', {
+    schema: {
+      tags: userTags, security,
+      summary: 'Reactivate a deactivated user',
+      params: IdParams,
+      response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) =>
+    serializeAdminUser(await adminUserSetActive(files.db, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: true })),
+  );
+
+  app.post('/api/admin/users/:id/password/', {
+    schema: {
+      tags: userTags, security,
+      summary: "Set a new password for a user; their sessions end",
+      params: IdParams,
+      body: AdminPasswordBody,
+      response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+    },
+  }, async (request) =>
+    serializeAdminUser(await adminUserSetPassword(files.db, { userId: Number(request.params.id), password: request.body.password })),
+  );
+};
+
+export default adminRoutes;

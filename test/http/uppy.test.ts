@@ -1,0 +1,93 @@
+// The Companion-style S3 routes, driven with the requests @uppy/aws-s3 5.1 makes (see the
+// Chromium test for Uppy itself).
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (data: Buffer | ArrayBuffer) => createHash('sha256').update(Buffer.from(data as ArrayBuffer)).digest('hex');
+
+function uppy(server: TestServer, user: TestUser) {
+  const endpoint = `${server.baseUrl}/api/uppy`;
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${endpoint}${path}`, {
+      method,
+      headers: { accept: 'application/json', ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return { status: response.status, body: (await response.json()) as any };
+  };
+}
+
+for (const storage of ['local', 's3'] as const) {
+  describe(`Uppy's Companion S3 protocol (${storage})`, () => {
+    test('a small file by one signed PUT becomes a valid Chute file, though Uppy never calls back', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const call = uppy(server, alice);
+      const content = randomBytes(200 * 1024);
+      const params = await call('GET', '/s3/params?filename=photo.jpg&type=image%2Fjpeg&metadata%5Bname%5D=photo.jpg&metadata%5Btype%5D=image%2Fjpeg');
+      assert.equal(params.status, 200, JSON.stringify(params.body));
+      assert.equal(params.body.method, 'PUT');
+      const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: content });
+      assert.equal(put.status, 200, await put.text());
+      assert.ok(put.headers.get('etag'), 'Uppy needs an ETag to consider the upload done');
+
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(list.count, 1);
+      const [file] = list.results;
+      assert.equal(file.is_valid, true);
+      assert.equal(file.original_file_name, 'photo.jpg');
+      assert.equal(file.file_size, content.length);
+      assert.equal(sha256(await (await fetch(file.url)).arrayBuffer()), sha256(content));
+    });
+
+    test('a large file in parts: create, batch-sign, PUT without Content-Type, list, complete', async (t) => {
+      const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '50MiB' } });
+      const alice = await server.createUser();
+      const call = uppy(server, alice);
+      const content = randomBytes(12 * MiB);
+      const created = await call('POST', '/s3/multipart', { filename: 'big.bin', type: 'application/octet-stream', metadata: { name: 'big.bin' } });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const { key, uploadId } = created.body;
+      const q = `key=${encodeURIComponent(key)}`;
+      const batch = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q}&partNumbers=1,2,3`);
+      assert.equal(batch.status, 200, JSON.stringify(batch.body));
+      const slices = [content.subarray(0, 5 * MiB), content.subarray(5 * MiB, 10 * MiB), content.subarray(10 * MiB)];
+      const parts = [];
+      for (const [index, slice] of slices.entries()) {
+        const put = await fetch(batch.body.presignedUrls[String(index + 1)], { method: 'PUT', body: slice });
+        assert.equal(put.status, 200, await put.text());
+        parts.push({ PartNumber: index + 1, ETag: put.headers.get('etag')! });
+      }
+      const one = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}/2?${q}`);
+      assert.equal(one.status, 200);
+      assert.ok(one.body.url);
+      const listed = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}?${q}`);
+      assert.deepEqual(listed.body.map((p: { PartNumber: number }) => p.PartNumber), [1, 2, 3]);
+
+      const done = await call('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q}`, { parts });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.ok(done.body.location);
+      const file = await fetch(done.body.location, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(file.is_valid, true);
+      assert.equal(file.file_size, content.length);
+    });
+
+    test('abort drops the upload; a wrong key or another user answers 404', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const mallory = await server.createUser();
+      const { key, uploadId } = (await uppy(server, alice)('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream' })).body;
+      const path = `/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`;
+      assert.equal((await uppy(server, mallory)('DELETE', path)).status, 404);
+      assert.equal((await uppy(server, alice)('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=files/other.bin`)).status, 404);
+      assert.equal((await uppy(server, alice)('DELETE', path)).status, 200);
+      assert.equal((await uppy(server, alice)('GET', path)).status, 404);
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      assert.equal(list.count, 0);
+    });
+  });
+}
