@@ -1,0 +1,312 @@
+// What staff do with everyone's files (the admin): a list that searches, filters, sorts by any
+// column and pages, and the writes the article's Django admin does through FileStandardUploadService
+// (create and update through the server), plus deletes in bulk. Reads and writes reuse the public
+// services' building blocks; nothing here knows about HTTP.
+import type { Readable } from 'node:stream';
+import { sql, type Expression, type SqlBool } from 'kysely';
+import { dialectOf } from '../../db/dialect.js';
+import { nowIso, toNumber } from '../../db/normalise.js';
+import type { FileRow } from '../../db/schema.js';
+import { AppError, isAppError } from '../../errors.js';
+import type { Actor } from '../actor.js';
+import { settlePendingPut } from '../multipart/services.js';
+import { filesCleanupPending, type CleanupReport } from './cleanup.js';
+import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateOriginalFileName } from './naming.js';
+import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
+import { fileDelete, fileStandardUpload, type FilesContext } from './services.js';
+
+/** The columns the list sorts by; anything else is refused before it reaches SQL. */
+export const ADMIN_FILE_SORTS = [
+  'id',
+  'original_file_name',
+  'file_name',
+  'file_type',
+  'file_size',
+  'uploaded_by',
+  'created_at',
+  'upload_finished_at',
+  'is_valid',
+] as const;
+export type AdminFileSort = (typeof ADMIN_FILE_SORTS)[number];
+export type SortOrder = 'asc' | 'desc';
+export type AdminFileStatus = 'valid' | 'pending';
+
+export interface AdminFileQuery {
+  /** part of the original or the generated name, case-insensitive (ASCII on SQLite) */
+  search?: string | undefined;
+  status?: AdminFileStatus | undefined;
+  uploadedBy?: number | undefined;
+  sort?: AdminFileSort | undefined;
+  order?: SortOrder | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface AdminFileRecord extends FileRecord {
+  uploaded_by_email: string | null;
+}
+
+const notFound = () => new AppError('not_found', 'No such file.');
+
+// ---------- repository (db first) ----------
+
+/** `%term%` for LIKE with `\` as the escape character, so `_` and `%` in a name match themselves. */
+const containsPattern = (term: string): string => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function nameMatches(db: Executor, column: 'files.original_file_name' | 'files.file_name', pattern: string): Expression<SqlBool> {
+  const operator = dialectOf(db) === 'postgres' ? sql`ilike` : sql`like`;
+  return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape '\\'`;
+}
+
+function filteredFiles(db: Executor, query: AdminFileQuery) {
+  let base = db.selectFrom('files');
+  if (query.status === 'valid') base = base.where('files.upload_finished_at', 'is not', null);
+  if (query.status === 'pending') base = base.where('files.upload_finished_at', 'is', null);
+  if (query.uploadedBy !== undefined) base = base.where('files.uploaded_by', '=', query.uploadedBy);
+  const term = query.search?.trim();
+  if (term) {
+    const pattern = containsPattern(term);
+    base = base.where((eb) => eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]));
+  }
+  return base;
+}
+
+/**
+ * The ORDER BY of a sort: the column, then id as the tie-breaker, both in the same direction so
+ * one index (column, id) serves it (migration 0004). file_name is unique and needs no tie-breaker.
+ */
+function orderTerms(sort: AdminFileSort): Array<Expression<unknown>> {
+  switch (sort) {
+    case 'id':
+      return [sql.ref('files.id')];
+    case 'file_name':
+      return [sql.ref('files.file_name')];
+    case 'uploaded_by':
+      return [sql.ref('users.email'), sql.ref('files.id')];
+    case 'is_valid':
+      return [sql`(files.upload_finished_at is not null)`, sql.ref('files.id')];
+    default:
+      return [sql.ref(`files.${sort}`), sql.ref('files.id')];
+  }
+}
+
+/**
+ * One page of everyone's files and the number of matches. The page's ids are read off an index
+ * in the subquery (offset included), and only those rows are then fetched with their uploader:
+ * deep pages skip index entries rather than whole rows.
+ */
+export async function listAdminFiles(db: Executor, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
+  const sort = query.sort ?? 'id';
+  const order = query.order ?? 'desc';
+  const terms = orderTerms(sort);
+
+  let pageIds = filteredFiles(db, query).select('files.id');
+  if (sort === 'uploaded_by') pageIds = pageIds.leftJoin('users', 'users.id', 'files.uploaded_by');
+  for (const term of terms) pageIds = pageIds.orderBy(term, order);
+  pageIds = pageIds.limit(query.limit).offset(query.offset);
+
+  let page = db
+    .selectFrom('files')
+    .leftJoin('users', 'users.id', 'files.uploaded_by')
+    .selectAll('files')
+    .select('users.email as uploaded_by_email')
+    .where('files.id', 'in', pageIds);
+  for (const term of terms) page = page.orderBy(term, order);
+
+  const [rows, total] = await Promise.all([
+    page.execute(),
+    filteredFiles(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow(),
+  ]);
+  return {
+    count: toNumber(total.count as number | string),
+    files: rows.map(({ uploaded_by_email, ...row }) => ({ ...toFileRecord(row as FileRow), uploaded_by_email: uploaded_by_email ?? null })),
+  };
+}
+
+async function uploaderEmail(db: Executor, userId: number | null): Promise<string | null> {
+  if (userId === null) return null;
+  const row = await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
+  return row?.email ?? null;
+}
+
+/**
+ * Points a record at a newly stored object. Only while the record still points at `previousKey`:
+ * a replace racing another replace (or a delete) changes nothing and reports false.
+ */
+async function replaceFileObject(
+  db: Executor,
+  { id, previousKey, key, originalFileName, fileName, fileType, size }: {
+    id: number; previousKey: string; key: string; originalFileName: string; fileName: string; fileType: string; size: number;
+  },
+): Promise<boolean> {
+  const now = nowIso();
+  const result = await db
+    .updateTable('files')
+    .set({
+      file: key,
+      original_file_name: originalFileName,
+      file_name: fileName,
+      file_type: fileType,
+      file_size: size,
+      upload_method: 'standard',
+      upload_id: null,
+      sha256: null,
+      upload_received_at: now,
+      upload_finished_at: now,
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .where('file', '=', previousKey)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+// ---------- selectors ----------
+
+export async function adminFileList(ctx: FilesContext, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
+  // No storage round trips here (unlike fileList): a pending single-PUT upload is settled when
+  // its own page is opened, so a page of the list stays one pair of queries.
+  return listAdminFiles(ctx.db, query);
+}
+
+/** Any file, with its uploader's email; a pending single-PUT upload is settled on the way. */
+export async function adminFileGet(ctx: FilesContext, { fileId }: { fileId: number }): Promise<AdminFileRecord> {
+  const found = await findFileById(ctx.db, fileId);
+  if (!found) throw notFound();
+  const file = await settlePendingPut(ctx, found);
+  return { ...file, uploaded_by_email: await uploaderEmail(ctx.db, file.uploaded_by) };
+}
+
+// ---------- services ----------
+
+async function assertUserExists(ctx: FilesContext, userId: number): Promise<void> {
+  const row = await ctx.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
+  if (!row) throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
+}
+
+/**
+ * Adds a file through the server, as the article's FileStandardUploadService.create: streamed to
+ * the storage, original name and type inferred, valid at once, recorded as `uploadedBy`'s.
+ * The uploader is checked before a byte is read; a refused upload leaves neither row nor object.
+ */
+export async function adminFileCreate(
+  ctx: FilesContext,
+  { uploadedBy, body, fileName, clientType, maxSize }: { uploadedBy: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
+): Promise<AdminFileRecord> {
+  await assertUserExists(ctx, uploadedBy);
+  const file = await fileStandardUpload(ctx, { uploadedBy, body, fileName, clientType, maxSize });
+  return { ...file, uploaded_by_email: await uploaderEmail(ctx.db, file.uploaded_by) };
+}
+
+/**
+ * Replaces a file's bytes, as FileStandardUploadService.update: the new bytes are stored under a
+ * new generated name with the type inferred again, the record is pointed at them, and only then
+ * is the old object deleted. A refused or failed upload leaves the record and the old object as
+ * they were. The uploader and the creation time stay.
+ *
+ * previousRemoved is false when the old object could not be deleted (storage unreachable at that
+ * moment): the replace is done, only an orphan object is left behind.
+ */
+export async function adminFileReplace(
+  ctx: FilesContext,
+  { fileId, body, fileName, clientType, maxSize }: { fileId: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
+): Promise<{ file: AdminFileRecord; previousRemoved: boolean }> {
+  const current = await findFileById(ctx.db, fileId);
+  if (!current) throw notFound();
+  const originalFileName = validateOriginalFileName(fileName);
+  const type = guessFileType(originalFileName, clientType);
+  assertAllowedFileType(type, ctx.policy.allowedTypes);
+  const generatedName = generateFileName(originalFileName);
+  const key = storageKeyOf(generatedName);
+
+  // put() leaves nothing at `key` when it fails (too large, empty, storage down)
+  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize });
+  let replaced: boolean;
+  try {
+    replaced = await replaceFileObject(ctx.db, {
+      id: current.id, previousKey: current.file, key, originalFileName, fileName: generatedName, fileType: type, size,
+    });
+  } catch (error) {
+    await ctx.storage.delete(key).catch(() => undefined);
+    throw error;
+  }
+  if (!replaced) {
+    await ctx.storage.delete(key).catch(() => undefined);
+    if (!(await findFileById(ctx.db, current.id))) throw notFound();
+    throw new AppError('conflict', 'The file was replaced by someone else meanwhile. Reload it and try again.');
+  }
+
+  let previousRemoved = true;
+  try {
+    if (current.upload_id !== null && !current.upload_finished_at) {
+      await ctx.storage.abortMultipart({ key: current.file, uploadId: current.upload_id });
+    }
+    await ctx.storage.delete(current.file);
+  } catch {
+    previousRemoved = false;
+  }
+  const file = await adminFileGet(ctx, { fileId: current.id });
+  return { file, previousRemoved };
+}
+
+/** Deletes a file: an open multipart upload is aborted, then the object, then the record. */
+export async function adminFileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+  if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
+  const file = await findFileById(ctx.db, fileId);
+  if (!file) throw notFound();
+  if (file.upload_id !== null && !file.upload_finished_at) {
+    try {
+      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
+    } catch (error) {
+      // an upload the storage no longer knows is as good as aborted
+      if (!isAppError(error) || error.status >= 500) throw error;
+    }
+  }
+  await fileDelete(ctx, { actor, fileId });
+}
+
+export const BULK_DELETE_MAX = 500;
+
+/**
+ * Deletes the given files one by one (object, then record). Unknown ids are reported, not fatal.
+ * If the storage fails, the run stops there with storage_unavailable, naming what was deleted:
+ * every file is either fully deleted or untouched.
+ */
+export async function adminFilesDelete(
+  ctx: FilesContext,
+  { actor, fileIds }: { actor: Actor; fileIds: number[] },
+): Promise<{ deleted: number[]; notFound: number[] }> {
+  const ids = [...new Set(fileIds)];
+  if (ids.length > BULK_DELETE_MAX) throw new AppError('validation_failed', `At most ${BULK_DELETE_MAX} files can be deleted at once.`);
+  const deleted: number[] = [];
+  const missing: number[] = [];
+  for (const fileId of ids) {
+    try {
+      await adminFileDelete(ctx, { actor, fileId });
+      deleted.push(fileId);
+    } catch (error) {
+      if (isAppError(error) && error.code === 'not_found') {
+        missing.push(fileId);
+        continue;
+      }
+      const reason = isAppError(error) ? error.message : 'The storage could not be reached.';
+      throw new AppError(
+        'storage_unavailable',
+        `${deleted.length} of ${ids.length} files were deleted, then the deletion stopped: ${reason}`,
+        { deleted, not_found: missing, failed_id: fileId },
+      );
+    }
+  }
+  return { deleted, notFound: missing };
+}
+
+/**
+ * Deletes every pending (never finished) file created more than `olderThanHours` ago, with
+ * whatever its upload left in the storage: the abandoned-upload cleanup with a limit staff choose.
+ */
+export async function adminFilesDeletePending(ctx: FilesContext, { olderThanHours, now }: { olderThanHours: number; now?: Date }): Promise<CleanupReport> {
+  if (!Number.isFinite(olderThanHours) || olderThanHours < 0) {
+    throw new AppError('validation_failed', 'The age must be a number of hours, 0 or more.', { field: 'older_than_hours' });
+  }
+  return filesCleanupPending(ctx, { olderThanSeconds: Math.max(1, Math.round(olderThanHours * 3600)), ...(now && { now }) });
+}
