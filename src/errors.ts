@@ -30,6 +30,7 @@ export const errorCatalogue = {
   file_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  headers_too_large: 431,
   internal_error: 500,
   storage_unavailable: 503,
   database_unavailable: 503,

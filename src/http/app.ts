@@ -18,7 +18,7 @@ import { startCleanupSchedule } from '../ops/cleanup.js';
 import { uploadPolicyOf } from '../ops/context.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
-import errors from './plugins/errors.js';
+import errors, { clientErrorHandler } from './plugins/errors.js';
 import requestLog from './plugins/request-log.js';
 import securityHeaders from './plugins/security-headers.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
@@ -78,6 +78,7 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
+    clientErrorHandler,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();

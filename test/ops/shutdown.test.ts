@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { freePort } from '../helpers.js';
 
 async function waitUntilUp(baseUrl: string, exited: () => boolean): Promise<void> {
-  for (let i = 0; i < 300; i += 1) {
+  for (let i = 0; i < 1200; i += 1) { // two minutes: a loaded CI machine starts tsx slowly
     if (exited()) throw new Error('the server exited during start');
     if (await fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false)) return;
     await sleep(100);

@@ -6,9 +6,11 @@ import { AppError } from '../../errors.js';
 export const MAX_FILE_NAME_LENGTH = 255;
 export const FILES_PREFIX = 'files/';
 
-// Control characters (NUL included) and path separators never belong in a file's name.
+// Control characters (C0 with NUL, DEL, C1), path separators, and the replacement character that
+// stands for bytes that were not UTF-8 never belong in a file's name.
 // eslint-disable-next-line no-control-regex
-const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f/\\]/;
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f/\\\ufffd]/;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** The name the user's file had. Refused rather than silently rewritten. */
 export function validateOriginalFileName(raw: string): string {
@@ -17,7 +19,7 @@ export function validateOriginalFileName(raw: string): string {
   if (name.length > MAX_FILE_NAME_LENGTH) {
     throw new AppError('invalid_file_name', `The file name may not be longer than ${MAX_FILE_NAME_LENGTH} characters.`);
   }
-  if (FORBIDDEN_IN_NAME.test(name) || name === '.' || name === '..') {
+  if (FORBIDDEN_IN_NAME.test(name) || LONE_SURROGATE.test(name) || name === '.' || name === '..') {
     throw new AppError('invalid_file_name', 'The file name may not contain path separators or control characters.');
   }
   return name;
@@ -37,7 +39,7 @@ export function generateFileName(originalFileName: string): string {
 export const storageKeyOf = (fileName: string): string => FILES_PREFIX + fileName;
 
 // type/subtype with optional parameters, as RFC 9110 allows; what S3 will compare byte for byte.
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\u0000-\u001f]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 
 export function validateFileType(raw: string): string {
   const type = raw.trim();

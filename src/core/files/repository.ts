@@ -43,7 +43,11 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
   return toFileRecord(row);
 }
 
+/** Ids are int4 in PostgreSQL: a larger number names no row (and must not reach the driver). */
+export const MAX_ID = 2_147_483_647;
+
 export async function findFileById(db: Executor, id: number): Promise<FileRecord | undefined> {
+  if (!Number.isSafeInteger(id) || id < 1 || id > MAX_ID) return undefined;
   const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toFileRecord(row);
 }
@@ -53,14 +57,20 @@ export async function findFileByKey(db: Executor, key: string): Promise<FileReco
   return row && toFileRecord(row);
 }
 
-/** Claims the one upload a direct-upload record may receive; false when it already had one. */
-export async function claimUploadReceipt(db: Executor, id: number): Promise<boolean> {
-  const now = nowIso();
+/**
+ * A claim older than this belongs to an upload whose process died (a live one releases its
+ * claim when it fails): the record may take a new upload.
+ */
+export const STALE_CLAIM_MS = 15 * 60_000;
+
+/** Claims the one upload a direct-upload record may receive; false when it already has one. */
+export async function claimUploadReceipt(db: Executor, id: number, now = new Date()): Promise<boolean> {
+  const stale = new Date(now.getTime() - STALE_CLAIM_MS).toISOString();
   const result = await db
     .updateTable('files')
-    .set({ upload_received_at: now, updated_at: now })
+    .set({ upload_received_at: now.toISOString(), updated_at: now.toISOString() })
     .where('id', '=', id)
-    .where('upload_received_at', 'is', null)
+    .where((eb) => eb.or([eb('upload_received_at', 'is', null), eb('upload_received_at', '<', stale)]))
     .where('upload_finished_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;

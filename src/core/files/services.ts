@@ -69,6 +69,7 @@ export async function fileDirectUploadStart(
     original_file_name: originalFileName,
     file_name: generatedName,
     file_type: type,
+    file_size: fileSize ?? null,
     uploaded_by: actor.id,
     created_at: now,
     updated_at: now,
@@ -103,7 +104,12 @@ export async function fileDirectUploadLocal(
     throw new AppError('upload_already_received', 'This upload has already been received; start a new one.');
   }
   try {
-    await ctx.storage.put({ key: file.file, body, contentType: file.file_type, maxSize: ctx.policy.maxSize });
+    // a size declared at start is pinned, as the S3 policy pins it
+    const { size } = await ctx.storage.put({ key: file.file, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize });
+    if (file.file_size !== null && size !== file.file_size) {
+      await ctx.storage.delete(file.file);
+      throw new AppError('upload_size_mismatch', `The file has ${size} bytes, not the ${file.file_size} announced at start.`);
+    }
   } catch (error) {
     await releaseUploadReceipt(ctx.db, file.id);
     throw error;
@@ -122,6 +128,9 @@ export async function fileDirectUploadFinish(ctx: FilesContext, { actor, fileId 
   if (stored.size > ctx.policy.maxSize) {
     await ctx.storage.delete(file.file);
     throw new AppError('upload_too_large', fileTooLarge(ctx.policy.maxSize).message, { max_size: ctx.policy.maxSize, size: stored.size });
+  }
+  if (file.file_size !== null && stored.size !== file.file_size) {
+    throw new AppError('upload_size_mismatch', `The uploaded file has ${stored.size} bytes, not the ${file.file_size} announced at start.`);
   }
   if (stored.contentType !== null && stored.contentType !== file.file_type) {
     throw new AppError('upload_type_mismatch', `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`);

@@ -11,6 +11,17 @@ import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRe
 
 const TEMP_DIR = '.tmp';
 
+// What the file system says when the media folder itself is unusable (not the request's fault)
+const STORAGE_DOWN = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', 'EIO', 'EDQUOT', 'EMFILE', 'ENFILE']);
+
+function asStorageError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code && STORAGE_DOWN.has(code)) {
+    return new AppError('storage_unavailable', 'The file storage cannot be written right now. Try again later.', { reason: code });
+  }
+  return error;
+}
+
 export interface LocalStorageOptions {
   root: string;
   /** absolute origin the browser reaches Chute at: direct uploads and downloads point there */
@@ -60,8 +71,8 @@ export class LocalStorage implements StorageBackend {
       await rename(temp, target);
       return { size: limiter.bytes };
     } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw asStorageError(error);
     }
   }
 
@@ -71,12 +82,14 @@ export class LocalStorage implements StorageBackend {
       return info.isFile() ? { size: info.size, contentType: null } : null;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw error;
+      throw asStorageError(error);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await rm(this.pathOf(key), { force: true });
+    await rm(this.pathOf(key), { force: true }).catch((error: unknown) => {
+      throw asStorageError(error);
+    });
   }
 
   async downloadUrl({ key, expiresIn }: DownloadUrlRequest): Promise<string> {

@@ -1,3 +1,4 @@
+import { STATUS_CODES as HTTP_STATUS_TEXT } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../../errors.js';
@@ -78,7 +79,19 @@ const STATUS_CODES: Record<number, ErrorCode> = {
   429: 'rate_limited',
 };
 
-const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P03', '53300', '08001', '08006', 'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR']);
+const DATABASE_DOWN = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND',
+  // PostgreSQL: connection exceptions (08…), shutdown (57P0…), too many connections, missing database, lock not available
+  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000', '55000',
+  'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL',
+]);
+
+// PostgreSQL refusing a value (NUL in text, a number out of range, bad text representation):
+// the request was bad, not the server.
+const DATABASE_BAD_VALUE = new Set(['22021', '22003', '22P02', '22001']);
+
+// busboy's words for a multipart body it cannot parse
+const MALFORMED_MULTIPART = /^(Malformed part header|Unexpected end of (form|multipart data)|Multipart: Boundary not found|Malformed urlencoded form)/i;
 
 function toAppError(error: FastifyError & { code?: string }): AppError | null {
   if (isAppError(error)) return error;
@@ -98,6 +111,8 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
     return new AppError(mapped, message);
   }
   if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON.');
+  if (MALFORMED_MULTIPART.test(error.message)) return new AppError('validation_failed', `The multipart body is malformed: ${error.message}.`);
+  if (error.code && DATABASE_BAD_VALUE.has(error.code)) return new AppError('validation_failed', 'A value in the request cannot be stored (out of range or not valid text).');
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(STATUS_CODES[status] ?? 'validation_failed', error.message);
   if (error.code && DATABASE_DOWN.has(error.code)) {
@@ -125,3 +140,23 @@ async function errorsPlugin(app: FastifyInstance) {
 
 export default fp(errorsPlugin, { name: 'chute-errors' });
 export { errorCatalogue };
+
+/**
+ * Requests Node's HTTP parser refuses (headers past the limit, broken request lines) never reach
+ * Fastify's handlers: they get the same {code, message} shape here, written to the socket.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: import('node:net').Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'validation_failed';
+  const status = errorCatalogue[code];
+  const body = JSON.stringify({
+    code,
+    message: code === 'headers_too_large' ? 'The request headers are too large.' : 'The request is not valid HTTP.',
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${HTTP_STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}

@@ -29,7 +29,7 @@ export interface FileRoutesOptions {
  * that our counter, not a silent truncation, decides what is too large.
  */
 async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile> {
-  const part = await request.file({ limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+  const part = await request.file({ preservePath: true, limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
   if (!part) throw new AppError('file_missing', 'No file was submitted: send it as the multipart field "file".');
   if (part.fieldname !== 'file') {
     part.file.resume();

@@ -46,6 +46,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
     if (!storage.verifyDownload(key, Number(request.query.expires), request.query.signature)) {
       throw new AppError('permission_denied', 'This download link is invalid or has expired.');
     }
+    storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
     const file = await findFileByKey(db, key);
     if (!file || !file.upload_finished_at) throw new AppError('not_found', 'No such file.');
     const active = ACTIVE_TYPES.test(file.file_type);
