@@ -1,0 +1,183 @@
+// Section "start" and "finish": throughput and latency of the two JSON endpoints of a direct
+// upload, at 10 and 100 connections, on local storage and on S3.
+//
+// finish is measured on distinct, uploaded, not yet finished records (one request per record: the
+// real work, HeadObject / stat + UPDATE + SELECT), then again on the same records, which are now
+// finished: that second figure is the early-return path and is reported on its own row.
+import { describeLoad, idPool, runLoad, warmUp } from '../load.mjs';
+import { log } from '../lib.mjs';
+import { multipartBody } from '../http.mjs';
+import { headRate, putObjects } from '../s3.mjs';
+import { int, loadNotes, loadValue, makeRow, ms } from '../report.mjs';
+
+const START = '/api/files/upload/direct/start/';
+const FINISH = '/api/files/upload/direct/finish/';
+const FILE_TYPE = 'image/jpeg';
+const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
+
+export const START_TARGET = { rps: 4000, p99: 10 };
+
+const jsonHeaders = (server) => ({ 'content-type': 'application/json', ...server.auth });
+
+/** `n` pending records made through start; returns [{id, key}]. */
+async function collectStarts(server, n) {
+  const started = [];
+  await runLoad({
+    url: server.baseUrl,
+    pid: server.pid,
+    connections: 20,
+    amount: n,
+    requests: [{
+      method: 'POST',
+      path: START,
+      headers: jsonHeaders(server),
+      body: START_BODY,
+      onResponse: (status, body) => {
+        if (status !== 200) return;
+        const parsed = JSON.parse(body);
+        started.push({ id: parsed.id, key: parsed.fields?.key ?? null });
+      },
+    }],
+  });
+  if (started.length !== n) throw new Error(`start made ${started.length} of ${n} records`);
+  return started;
+}
+
+/** The bytes of each local record, sent through the API as a browser would (1 KiB each). */
+async function uploadLocal(server, ids, connections) {
+  const pool = idPool(ids);
+  const { body, contentType } = multipartBody(Buffer.alloc(1024, 'x'), { fileName: 'photo.jpg', fileType: FILE_TYPE });
+  const run = await runLoad({
+    url: server.baseUrl,
+    pid: server.pid,
+    connections,
+    amount: ids.length,
+    requests: [{
+      method: 'POST',
+      headers: { ...server.auth, 'content-type': contentType },
+      body,
+      setupRequest: (request) => ({ ...request, path: `/api/files/upload/direct/local/${pool.take()}/` }),
+    }],
+  });
+  if (run.ok !== ids.length || pool.repeats) throw new Error(`local uploads: ${run.ok} of ${ids.length} OK ${JSON.stringify(run.statuses)} ${run.errorSamples}`);
+  return run;
+}
+
+function finishRequests(server, nextId) {
+  return [{
+    method: 'POST',
+    path: FINISH,
+    headers: jsonHeaders(server),
+    setupRequest: (request) => ({ ...request, body: JSON.stringify({ file_id: nextId() }) }),
+  }];
+}
+
+/**
+ * @param {{ server, mode: 'local'|'s3', dbName: string, s3?, cfg, ceilings: Record<number, number>, rows: object[] }} ctx
+ */
+export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings, rows, only }) {
+  const label = `${mode}, ${dbName}`;
+  const base = { url: server.baseUrl, pid: server.pid };
+  const ceilingText = (c) => (ceilings[c] ? `bare node http ${int(ceilings[c])} req/s` : '');
+
+  if (only.has('start')) {
+    for (const connections of cfg.connections) {
+      const options = { ...base, connections, path: START, headers: jsonHeaders(server), body: START_BODY };
+      await warmUp(options, cfg.warmupSeconds);
+      const run = await runLoad({ ...options, duration: cfg.loadSeconds });
+      describeLoad(`start (${label})`, run);
+      const rpsOk = run.rps >= START_TARGET.rps;
+      const p99Ok = run.latencyMs.p99 !== null && run.latencyMs.p99 <= START_TARGET.p99;
+      rows.push(makeRow({
+        section: 'start',
+        what: `start, ${label}, c=${connections}`,
+        value: loadValue(run),
+        target: `≥ ${int(START_TARGET.rps)} req/s at p99 ≤ ${START_TARGET.p99} ms`,
+        pass: rpsOk && p99Ok && run.bad === 0 && run.errors === 0,
+        ceiling: ceilingText(connections),
+        ratio: ceilings[connections] ? run.rps / ceilings[connections] : null,
+        notes: loadNotes(run, rpsOk && !p99Ok ? 'throughput met, p99 missed' : !rpsOk && p99Ok ? 'p99 met, throughput missed' : ''),
+        data: { mode, db: dbName, ...run },
+      }));
+    }
+  }
+
+  if (!only.has('finish')) return;
+  const n = mode === 'local' ? cfg.finishLocalN : cfg.finishS3N;
+  for (const [index, connections] of cfg.connections.entries()) {
+    const warm = index === 0 ? Math.max(20, Math.round(n / 10)) : 0;
+    log(`finish (${label}) c=${connections}: preparing ${n + warm} uploaded, unfinished records`);
+    const started = await collectStarts(server, n + warm);
+    let prepNote;
+    if (mode === 'local') {
+      const upload = await uploadLocal(server, started.map((s) => s.id), connections);
+      describeLoad(`direct upload 1 KiB (${label})`, upload);
+      rows.push(makeRow({
+        section: 'finish',
+        what: `direct upload of 1 KiB, ${label}, c=${connections} (preparation for finish)`,
+        value: loadValue(upload),
+        notes: loadNotes(upload),
+        data: { mode, db: dbName, ...upload },
+      }));
+      prepNote = 'records uploaded through the API';
+    } else {
+      const seconds = await putObjects(s3, started.map((s) => ({ key: s.key, type: FILE_TYPE })));
+      prepNote = `objects PutObject'ed at the keys from start (${Math.round(started.length / seconds)}/s)`;
+    }
+    const ids = started.map((s) => s.id);
+    const warmPool = idPool(ids.slice(n));
+    if (warm) {
+      await runLoad({ ...base, connections, amount: warm, requests: finishRequests(server, () => warmPool.take()) });
+    }
+    const pool = idPool(ids.slice(0, n));
+    const run = await runLoad({ ...base, connections, amount: n, maxSeconds: 300, requests: finishRequests(server, () => pool.take()) });
+    describeLoad(`finish distinct (${label})`, run);
+
+    let ceiling = ceilingText(connections);
+    let ratio = ceilings[connections] ? run.rps / ceilings[connections] : null;
+    let head = null;
+    if (mode === 's3') {
+      head = await headRate(s3, started.map((s) => s.key), { connections, seconds: cfg.headSeconds });
+      ceiling = `RGW HeadObject from the bench ${int(head.rps)} req/s (p99 ${ms(head.latencyMs.p99)}; bench CPU ${Math.round(head.benchCpu * 100)}% = ${int(head.cpuUsPerCall)} µs/call in the SDK)`;
+      ratio = run.rps / head.rps;
+      log(`S3 HeadObject ceiling c=${connections}: ${head.rps}/s p99 ${head.latencyMs.p99} ms`);
+    }
+    rows.push(makeRow({
+      section: 'finish',
+      what: `finish, ${label}, c=${connections}, ${int(n)} distinct unfinished ids`,
+      value: loadValue(run),
+      ceiling,
+      ratio,
+      notes: loadNotes(run, pool.repeats ? `${pool.repeats} ids reused` : prepNote),
+      data: { mode, db: dbName, ...run, headCeiling: head },
+    }));
+
+    // the same records again: each is finished now, so finish returns after one SELECT
+    const again = idPool(ids.slice(0, n));
+    const repeat = await runLoad({ ...base, connections, duration: cfg.repeatSeconds, requests: finishRequests(server, () => again.cycle()) });
+    describeLoad(`finish repeat (${label})`, repeat);
+    rows.push(makeRow({
+      section: 'finish',
+      what: `finish repeated on already finished ids (early return), ${label}, c=${connections}`,
+      value: loadValue(repeat),
+      ceiling: ceilingText(connections),
+      ratio: ceilings[connections] ? repeat.rps / ceilings[connections] : null,
+      notes: loadNotes(repeat, 'not the real finish work: no storage check, no UPDATE'),
+      data: { mode, db: dbName, ...repeat },
+    }));
+  }
+}
+
+/** The ceiling of a JSON POST on this machine with this load generator: bare node http (bench/sink.mjs). */
+export async function measureCeilings(sink, cfg) {
+  const ceilings = {};
+  for (const connections of cfg.connections) {
+    const options = { url: sink.url, pid: sink.pid, connections, path: START, headers: { 'content-type': 'application/json' }, body: START_BODY };
+    await warmUp(options, cfg.warmupSeconds);
+    const run = await runLoad({ ...options, duration: cfg.loadSeconds });
+    describeLoad('ceiling: bare node http', run);
+    ceilings[connections] = run.rps;
+    ceilings[`p99_${connections}`] = run.latencyMs.p99;
+  }
+  return ceilings;
+}
