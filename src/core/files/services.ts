@@ -117,6 +117,12 @@ export async function fileDirectUploadLocal(
   return file;
 }
 
+/** Takes back a local upload the request turned out to be wrong for: bytes gone, claim released. */
+export async function fileDirectUploadLocalUndo(ctx: FilesContext, file: FileRecord): Promise<void> {
+  await ctx.storage.delete(file.file);
+  await releaseUploadReceipt(ctx.db, file.id);
+}
+
 /** Verifies what the storage holds before the record becomes valid. */
 export async function fileDirectUploadFinish(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });

@@ -59,7 +59,10 @@ export class LocalStorage implements StorageBackend {
   async put({ key, body, maxSize }: PutRequest): Promise<{ size: number }> {
     const target = this.pathOf(key);
     const tempDir = join(this.root, TEMP_DIR);
-    await mkdir(tempDir, { recursive: true });
+    await mkdir(tempDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+      // EEXIST here: something that is not a folder sits where the temp folder goes
+      throw asStorageError(error.code === 'EEXIST' ? Object.assign(error, { code: 'ENOTDIR' }) : error);
+    });
     // Bytes land in a temp file and are renamed into place only when complete, so a cut or
     // oversize upload never leaves a partial file where it could be served.
     const temp = join(tempDir, randomUUID());

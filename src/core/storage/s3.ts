@@ -80,6 +80,9 @@ export class S3Storage implements StorageBackend {
   }
 
   async put({ key, body, contentType, maxSize }: PutRequest): Promise<{ size: number }> {
+    // A body that failed before it got here (a multipart part cut short) never emits again: piping
+    // it would wait forever for bytes that never come, and the request would hang.
+    if (body.errored || body.destroyed) throw body.errored ?? new AppError('validation_failed', 'The file was cut short.');
     const limiter = new ByteLimiter(maxSize);
     body.on('error', (error) => limiter.destroy(error));
     const upload = new Upload({
@@ -100,7 +103,8 @@ export class S3Storage implements StorageBackend {
     } catch (error) {
       const cause = limiter.errored ?? error;
       await this.delete(key).catch(() => undefined);
-      if (isAppError(cause)) throw cause;
+      // the client's body failing (cut, malformed) is not the storage's fault
+      if (isAppError(cause) || cause === body.errored) throw cause;
       throw unavailable(cause);
     }
     if (limiter.bytes === 0) {

@@ -91,7 +91,7 @@ const DATABASE_DOWN = new Set([
 const DATABASE_BAD_VALUE = new Set(['22021', '22003', '22P02', '22001']);
 
 // busboy's words for a multipart body it cannot parse
-const MALFORMED_MULTIPART = /^(Malformed part header|Unexpected end of (form|multipart data)|Multipart: Boundary not found|Malformed urlencoded form)/i;
+const MALFORMED_MULTIPART = /^(Malformed part header|Unexpected end of (form|multipart data)|Multipart: Boundary not found|Malformed urlencoded form|The needle cannot have a length bigger than 256)/i;
 
 function toAppError(error: FastifyError & { code?: string }): AppError | null {
   if (isAppError(error)) return error;

@@ -6,6 +6,7 @@ import {
   fileDelete,
   fileDirectUploadFinish,
   fileDirectUploadLocal,
+  fileDirectUploadLocalUndo,
   fileDirectUploadStart,
   fileStandardUpload,
   type FilesContext,
@@ -28,14 +29,26 @@ export interface FileRoutesOptions {
  * The one `file` part of a multipart request. Busboy's own limit sits one byte past ours so
  * that our counter, not a silent truncation, decides what is too large.
  */
-async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile> {
-  const part = await request.file({ preservePath: true, limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile & { rest(): Promise<void> }> {
+  const parts = request.parts({ preservePath: true, limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+  let next = await parts.next();
+  while (!next.done && !('file' in next.value)) next = await parts.next(); // fields before the file are ignored
+  const part = next.done ? undefined : (next.value as MultipartFile);
   if (!part) throw new AppError('file_missing', 'No file was submitted: send it as the multipart field "file".');
+  // Once the file is stored: what follows must not be another file (busboy's files limit throws then).
+  const rest = async () => {
+    for await (const extra of parts) {
+      if ('file' in extra) {
+        extra.file.resume();
+        throw new AppError('payload_too_large', 'Send one file per request.');
+      }
+    }
+  };
   if (part.fieldname !== 'file') {
     part.file.resume();
     throw new AppError('file_missing', `No file was submitted: the file must be the multipart field "file", not "${part.fieldname}".`);
   }
-  return part;
+  return Object.assign(part, { rest });
 }
 
 /** A refused upload's remaining bytes are read and dropped, so the error reply can reach the client. */
@@ -101,6 +114,10 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       fileDirectUploadLocal(files, { actor: actorOf(request), fileId: Number(request.params.id), body: part.file }),
     );
     assertComplete(part, files.policy.maxSize);
+    await part.rest().catch(async (error) => {
+      await fileDirectUploadLocalUndo(files, file).catch(() => undefined);
+      throw error;
+    });
     return { id: file.id };
   });
 
@@ -129,6 +146,10 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       fileStandardUpload(files, { uploadedBy: actorOf(request).id, body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: standardMaxSize }),
     );
     assertComplete(part, standardMaxSize);
+    await part.rest().catch(async (error) => {
+      await fileDelete(files, { actor: actorOf(request), fileId: file.id }).catch(() => undefined);
+      throw error;
+    });
     return reply.status(201).send(await serializeFile(files, file));
   });
 
