@@ -1,0 +1,203 @@
+// Faults that need the real server as a process: SIGKILL in the middle of an upload, a database
+// that cannot be reached at boot, and (PostgreSQL) a database that goes away under a running server.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { STALE_CLAIM_MS } from '../../src/core/files/repository.js';
+import { createUrlSigner } from '../../src/core/signing.js';
+import { createDatabase } from '../../src/db/index.js';
+import { freePort, freshDatabase, usingPostgres } from '../helpers.js';
+import { api, Cable, cliUser, spawnServer, type ServerProcess } from './process-harness.js';
+import { filesUnder, lifo, localUrl, FINISH, START, type After } from './support.js';
+
+let injected = 0;
+after(() => console.log(`faults injected: ${injected} (server processes: SIGKILL, stale temp files, database down)`));
+
+const SECRET = 'reliability-test-signing-secret';
+/** the lines of a dead server's output that say why */
+const why = (server: ServerProcess) => server.output().split('\n').filter((line) => !line.startsWith('{') && /error|Error|throw/.test(line)).slice(0, 6).join('\n');
+
+async function serverEnv(scope: After, over: Record<string, string> = {}): Promise<Record<string, string>> {
+  const media = await mkdtemp(join(tmpdir(), 'chute-media-'));
+  scope.after(() => rm(media, { recursive: true, force: true }));
+  const port = await freePort();
+  return {
+    PORT: String(port), HOST: '127.0.0.1', APP_DOMAIN: `http://127.0.0.1:${port}`,
+    DATABASE_URL: await freshDatabase(scope), MEDIA_ROOT: media, FILE_UPLOAD_STORAGE: 'local',
+    LOG_LEVEL: 'warn', SERVE_WEB_APP: 'false', SECRET_KEY: SECRET, ...over,
+  };
+}
+
+/** Sends the start of a multipart upload and keeps the request open: an upload in progress. */
+function openUpload(server: ServerProcess, path: string, headers: Record<string, string>, firstBytes: number) {
+  const boundary = 'chute-slow-upload';
+  const url = new URL(server.baseUrl);
+  const req = request({ host: url.hostname, port: url.port, method: 'POST', path, headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+  const ended = new Promise<string>((resolve) => {
+    req.on('error', (error) => resolve(`error: ${error.message}`));
+    req.on('response', (res) => resolve(`answered ${res.statusCode}`));
+  });
+  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  req.write(Buffer.alloc(firstBytes, 7));
+  return { ended };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== null) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('the server process', () => {
+  test('SIGKILL mid local upload: no partial file is visible or served; a restart removes only stale temp files', async (t) => {
+    const scope = lifo(t);
+    const env = await serverEnv(scope);
+    const tmp = join(env.MEDIA_ROOT!, '.tmp');
+    const files = join(env.MEDIA_ROOT!, 'files');
+    let server = await spawnServer(scope, env);
+    const auth = await cliUser(env, server.baseUrl);
+    const { json: started } = await api(server, 'POST', START, auth, { file_name: 'big.bin', file_type: 'application/octet-stream' });
+    const id = started.id as number;
+
+    const upload = openUpload(server, localUrl(id), auth, 256 * 1024);
+    const [partial] = await waitFor('the upload to reach a temp file', async () => {
+      const found = await filesUnder(tmp);
+      return found.length === 1 && !found[0]!.endsWith(' 0') ? found : null;
+    }, 60_000);
+    injected += 1;
+    server.child.kill('SIGKILL');
+    assert.equal((await server.exited).signal, 'SIGKILL');
+    assert.match(await upload.ended, /^error/, 'the client saw the connection drop, not an answer');
+
+    const [partialName, partialSize] = partial!.split(' ');
+    assert.ok(Number(partialSize) > 0 && Number(partialSize) <= 256 * 1024, `a partial temp file: ${partial}`);
+    assert.deepEqual(await filesUnder(files), [], 'nothing partial where files are served from');
+
+    // The partial file is now 20 minutes old; another process sharing the folder is writing a new one.
+    injected += 1;
+    const twentyMinutesAgo = new Date(Date.now() - 20 * 60_000);
+    await utimes(join(tmp, partialName!), twentyMinutesAgo, twentyMinutesAgo);
+    await writeFile(join(tmp, 'in-flight-elsewhere'), 'x');
+    server = await spawnServer(scope, env);
+    assert.deepEqual(await filesUnder(tmp), ['in-flight-elsewhere 1'], 'the stale temp file went, the fresh one stayed');
+    assert.deepEqual(await filesUnder(files), []);
+
+    const file = await api(server, 'GET', `/api/files/${id}/`, auth);
+    assert.equal(file.status, 200);
+    assert.equal(file.json.is_valid, false);
+    assert.equal(file.json.url, null, 'no URL for the interrupted file');
+    const finish = await api(server, 'POST', FINISH, auth, { file_id: id });
+    assert.equal(finish.status, 409, finish.text);
+    assert.equal(finish.json.code, 'upload_missing');
+    // even with a valid signature, temp files are never served
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const signature = createUrlSigner(SECRET).sign('.tmp/in-flight-elsewhere', expires);
+    assert.equal((await fetch(`${server.baseUrl}/media/.tmp/in-flight-elsewhere?expires=${expires}&signature=${signature}`)).status, 404);
+
+    // the restarted server takes new uploads
+    const { json: next } = await api(server, 'POST', START, auth, { file_name: 'next.txt', file_type: 'text/plain' });
+    const form = new FormData();
+    form.append('file', new Blob(['after the crash'], { type: 'text/plain' }), 'next.txt');
+    const sent = await fetch(`${server.baseUrl}${localUrl(next.id as number)}`, { method: 'POST', headers: auth, body: form });
+    assert.equal(sent.status, 200, await sent.text());
+    assert.equal((await api(server, 'POST', FINISH, auth, { file_id: next.id })).json.file_size, 15);
+
+    await t.test('the interrupted upload can be sent again to the same id once its claim is stale (B11)', async () => {
+      const retry = () => {
+        const body = new FormData();
+        body.append('file', new Blob(['second try'], { type: 'application/octet-stream' }), 'big.bin');
+        return fetch(`${server.baseUrl}${localUrl(id)}`, { method: 'POST', headers: auth, body });
+      };
+      // a fresh claim may be a live upload in another process: refused
+      const early = await retry();
+      assert.equal(early.status, 409, await early.text());
+      // the killed upload's claim, as it will be once STALE_CLAIM_MS (15 min) have passed
+      const db = createDatabase(env.DATABASE_URL!);
+      await db.updateTable('files').set({ upload_received_at: new Date(Date.now() - STALE_CLAIM_MS - 60_000).toISOString() }).where('id', '=', id).execute();
+      await db.destroy();
+      const again = await retry();
+      assert.equal(again.status, 200, await again.text());
+      assert.equal((await api(server, 'POST', FINISH, auth, { file_id: id })).json.file_size, 10);
+    });
+
+    assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null }, server.output());
+  });
+
+  test('a database that cannot be reached at boot: the server exits non-zero instead of serving', async (t) => {
+    const scope = lifo(t);
+    const closed = await freePort();
+    for (const databaseUrl of ['sqlite:/dev/null/not-a-folder/chute.sqlite', `postgres://chute:chute@127.0.0.1:${closed}/chute`]) {
+      injected += 1;
+      const env = await serverEnv(scope, { DATABASE_URL: databaseUrl });
+      await assert.rejects(spawnServer(scope, env), /exited before answering/, databaseUrl);
+    }
+  });
+});
+
+describe('PostgreSQL going away under a running server', { skip: !usingPostgres && 'DATABASE_URL is not postgres://' }, () => {
+  test('unreachable: 503 database_unavailable and no crash; answers again once it is back', async (t) => {
+    const scope = lifo(t);
+    const direct = await freshDatabase(scope);
+    const target = new URL(direct);
+    const cable = new Cable(await freePort(), { host: target.hostname, port: Number(target.port || 5432) });
+    await cable.plugIn();
+    scope.after(() => {
+      cable.cut();
+      return cable.unplug();
+    });
+    const viaCable = new URL(direct);
+    viaCable.host = `127.0.0.1:${cable.port}`;
+    const env = await serverEnv(scope, { DATABASE_URL: viaCable.toString() });
+    let server = await spawnServer(scope, env);
+    const auth = await cliUser(env, server.baseUrl);
+    assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200);
+
+    // pg's pool closes idle clients after 10 s; with none open, the outage is seen at connect time
+    await waitFor('the pool to close its idle connections', async () => (cable.sockets.size === 0 ? true : null), 40_000);
+    injected += 1;
+    await cable.unplug();
+    for (const [method, path, body] of [['GET', '/api/files/', undefined], ['POST', START, { file_name: 'a.txt', file_type: 'text/plain' }], ['GET', '/api/auth/me/', undefined]] as const) {
+      const answer = await api(server, method, path, auth, body);
+      assert.equal(answer.status, 503, `${method} ${path}: ${answer.text}`);
+      assert.equal(answer.json.code, 'database_unavailable');
+    }
+    assert.ok(server.alive(), server.output());
+    await cable.plugIn();
+    assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200, 'answers again once the database is back');
+
+    await t.test('connections cut under the pool (restart, failover, idle kill) do not crash the server (B9)', async () => {
+      injected += 1;
+      assert.ok(cable.sockets.size > 0, 'the pool holds an idle connection');
+      cable.cut();
+      await sleep(500);
+      assert.ok(server.alive(), `the server died:\n${why(server)}`);
+      assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200);
+    });
+
+    await t.test('a dropped database is 503 database_unavailable, not 500 (B10)', async () => {
+      if (!server.alive()) server = await spawnServer(scope, env); // B9 may have killed it
+      injected += 1;
+      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await admin.connect();
+      await admin.query(`DROP DATABASE ${target.pathname.slice(1)} WITH (FORCE)`);
+      await admin.end();
+      await sleep(300);
+      if (server.alive()) {
+        const answer = await api(server, 'GET', '/api/files/', auth);
+        assert.equal(answer.status, 503, answer.text);
+        assert.equal(answer.json.code, 'database_unavailable');
+      }
+      assert.ok(server.alive(), `the server died:\n${why(server)}`);
+    });
+    await server.stop('SIGKILL');
+  });
+});
