@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { getMe, logout, type User } from '@chute/client';
 import { Announcer } from './Announcer';
 import { chute } from './chute';
@@ -7,6 +7,9 @@ import { MyFiles } from './MyFiles';
 import { pathOf, useRoute, type Route } from './router';
 import { SignIn } from './SignIn';
 import { UploadPage } from './UploadPage';
+
+// the admin (staff only) is loaded when first opened
+const AdminApp = lazy(() => import('./admin/AdminApp'));
 
 type Auth = { status: 'loading' } | { status: 'signed-out' } | { status: 'error'; message: string } | { status: 'signed-in'; user: User };
 
@@ -42,6 +45,7 @@ function Shell() {
   }, [signedOut]);
 
   useEffect(() => {
+    if (auth.status === 'signed-in' && route === 'admin') return; // the admin's pages name themselves
     document.title = auth.status !== 'signed-in' ? 'Chute' : route === 'files' ? 'My files · Chute' : 'Upload · Chute';
   }, [auth.status, route]);
 
@@ -65,6 +69,11 @@ function Shell() {
                 <NavLink route="files" current={route} navigate={navigate}>
                   My files
                 </NavLink>
+                {auth.user.is_staff && (
+                  <NavLink route="admin" current={route} navigate={navigate}>
+                    Admin
+                  </NavLink>
+                )}
               </nav>
               <div className="account">
                 <span className="account__email" data-testid="current-user" title={auth.user.email}>
@@ -95,7 +104,7 @@ function Shell() {
         {auth.status === 'signed-out' && <SignIn onSignedIn={(user) => setAuth({ status: 'signed-in', user })} />}
         {auth.status === 'signed-in' && (
           // keyed by user: signing in as someone else starts with a clean slate
-          <SignedIn key={auth.user.id} route={route} navigate={navigate} onSignedOut={signedOut} />
+          <SignedIn key={auth.user.id} user={auth.user} route={route} navigate={navigate} onSignedOut={signedOut} />
         )}
       </main>
     </>
@@ -119,7 +128,7 @@ function NavLink({ route, current, navigate, children }: { route: Route; current
   );
 }
 
-function SignedIn({ route, navigate, onSignedOut }: { route: Route; navigate: (r: Route) => void; onSignedOut: () => void }) {
+function SignedIn({ user, route, navigate, onSignedOut }: { user: User; route: Route; navigate: (r: Route) => void; onSignedOut: () => void }) {
   // bumped whenever an upload completes, so "My files" refreshes
   const [uploadsDone, setUploadsDone] = useState(0);
   const onUploaded = useCallback(() => setUploadsDone((n) => n + 1), []);
@@ -130,6 +139,11 @@ function SignedIn({ route, navigate, onSignedOut }: { route: Route; navigate: (r
         <UploadPage onUploaded={onUploaded} onSignedOut={onSignedOut} onShowFiles={() => navigate('files')} />
       </div>
       {route === 'files' && <MyFiles refreshKey={uploadsDone} onSignedOut={onSignedOut} />}
+      {route === 'admin' && (
+        <Suspense fallback={<p className="muted loading" role="status">Loading…</p>}>
+          <AdminApp user={user} onSignedOut={onSignedOut} />
+        </Suspense>
+      )}
     </>
   );
 }

@@ -58,31 +58,57 @@ function nameMatches(db: Executor, column: 'files.original_file_name' | 'files.f
   return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape '\\'`;
 }
 
-function filteredFiles(db: Executor, query: AdminFileQuery) {
+/**
+ * `byValidity`: the state filter written as the expression files_is_valid_id indexes, so that
+ * SQLite reads (state, id) off that index. Only for the id and valid sorts: with another sort
+ * the planner would then pick that index and sort every valid file.
+ */
+function filteredFiles(db: Executor, query: AdminFileQuery, { byValidity = false }: { byValidity?: boolean } = {}) {
   let base = db.selectFrom('files');
-  if (query.status === 'valid') base = base.where('files.upload_finished_at', 'is not', null);
-  if (query.status === 'pending') base = base.where('files.upload_finished_at', 'is', null);
+  if (query.status && byValidity && dialectOf(db) === 'sqlite') {
+    base = base.where(sql<SqlBool>`(files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`);
+  } else if (query.status === 'valid') {
+    base = base.where('files.upload_finished_at', 'is not', null);
+  } else if (query.status === 'pending') {
+    base = base.where('files.upload_finished_at', 'is', null);
+  }
   if (query.uploadedBy !== undefined) base = base.where('files.uploaded_by', '=', query.uploadedBy);
   const term = query.search?.trim();
   if (term) {
     const pattern = containsPattern(term);
-    base = base.where((eb) => eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]));
+    base = searchesGeneratedName(term)
+      ? base.where((eb) => eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]))
+      : base.where(nameMatches(db, 'files.original_file_name', pattern));
   }
   return base;
 }
 
 /**
- * The ORDER BY of a sort: the column, then id as the tie-breaker, both in the same direction so
- * one index (column, id) serves it (migration 0004). file_name is unique and needs no tie-breaker.
+ * Whether a search must look at generated names too. A generated name is 32 hex digits and the
+ * original's extension, lower-cased (naming.ts). A term that cannot start inside the hex digits
+ * (its first character is not a hex digit or a dot) can only match inside the extension, and
+ * then the original name matches as well; a term with any other character (a space, `-`, `_`)
+ * matches no generated name at all. Either way the generated names need no second look, which
+ * halves the work of a search.
  */
-function orderTerms(sort: AdminFileSort): Array<Expression<unknown>> {
+export function searchesGeneratedName(term: string): boolean {
+  const lower = term.toLowerCase();
+  return /^[0-9a-f.]/.test(lower) && /^[0-9a-z.]+$/.test(lower);
+}
+
+/**
+ * The ORDER BY of a sort: the column, then a unique tie-breaker, all in the same direction, so
+ * that one index serves it (migration 0004). file_name is unique by itself; the original name is
+ * tie-broken by the generated one, which its index holds. The uploader sort is listUploaderIds'.
+ */
+function orderTerms(sort: Exclude<AdminFileSort, 'uploaded_by'>): Array<Expression<unknown>> {
   switch (sort) {
     case 'id':
       return [sql.ref('files.id')];
     case 'file_name':
       return [sql.ref('files.file_name')];
-    case 'uploaded_by':
-      return [sql.ref('users.email'), sql.ref('files.id')];
+    case 'original_file_name':
+      return [sql.ref('files.original_file_name'), sql.ref('files.file_name')];
     case 'is_valid':
       return [sql`(files.upload_finished_at is not null)`, sql.ref('files.id')];
     default:
@@ -90,37 +116,99 @@ function orderTerms(sort: AdminFileSort): Array<Expression<unknown>> {
   }
 }
 
+async function listSortedIds(
+  db: Executor,
+  query: AdminFileQuery,
+  { sort, order, limit, offset }: { sort: Exclude<AdminFileSort, 'uploaded_by'>; order: SortOrder; limit: number; offset: number },
+): Promise<number[]> {
+  let ids = filteredFiles(db, query, { byValidity: sort === 'id' || sort === 'is_valid' }).select('files.id');
+  // A name search by id: SQLite would walk the table in id order (rows too big to stay cached)
+  // to spare a sort. `+id` is not the bare column, which leaves it the cheaper plan: scan the
+  // names index (it holds the ids) and sort the matches.
+  const searchOnly = Boolean(query.search?.trim()) && !query.status && query.uploadedBy === undefined;
+  const terms = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite' ? [sql`+files.id`] : orderTerms(sort);
+  for (const term of terms) ids = ids.orderBy(term, order);
+  const rows = await ids.limit(limit).offset(offset).execute();
+  return rows.map((row) => toNumber(row.id));
+}
+
 /**
- * One page of everyone's files and the number of matches. The page's ids are read off an index
- * in the subquery (offset included), and only those rows are then fetched with their uploader:
- * deep pages skip index entries rather than whole rows.
+ * Ids of a page sorted by the uploader's email. A join sorted by email would sort every file;
+ * instead the users are walked in email order (their unique index) and each one's files in id
+ * order (files_uploaded_by_id), which needs no sort. Files without an uploader (NULL email) are
+ * their own group, placed where the database puts NULLs: first ascending on SQLite, last on
+ * PostgreSQL. The page takes what it needs from each group.
+ */
+async function listUploaderIds(
+  db: Executor,
+  query: AdminFileQuery,
+  { order, limit, offset, total }: { order: SortOrder; limit: number; offset: number; total: number },
+): Promise<number[]> {
+  const orphans = await filteredFiles(db, query)
+    .where('files.uploaded_by', 'is', null)
+    .select((eb) => eb.fn.countAll().as('count'))
+    .executeTakeFirstOrThrow();
+  const orphanCount = toNumber(orphans.count as number | string);
+  const nullsFirst = dialectOf(db) === 'sqlite' ? order === 'asc' : order === 'desc';
+  const groups = [
+    { size: orphanCount, orphans: true },
+    { size: total - orphanCount, orphans: false },
+  ];
+  if (!nullsFirst) groups.reverse();
+
+  const ids: number[] = [];
+  let skip = offset;
+  let want = limit;
+  for (const group of groups) {
+    if (want === 0) break;
+    if (skip >= group.size) {
+      skip -= group.size;
+      continue;
+    }
+    const take = Math.min(want, group.size - skip);
+    const rows = group.orphans
+      ? await filteredFiles(db, query).where('files.uploaded_by', 'is', null).select('files.id').orderBy('files.id', order).limit(take).offset(skip).execute()
+      : await filteredFiles(db, query)
+          .innerJoin('users', 'users.id', 'files.uploaded_by')
+          .select('files.id')
+          .orderBy('users.email', order)
+          .orderBy('files.id', order)
+          .limit(take)
+          .offset(skip)
+          .execute();
+    ids.push(...rows.map((row) => toNumber(row.id)));
+    want -= rows.length;
+    skip = 0;
+  }
+  return ids;
+}
+
+/**
+ * One page of everyone's files and the number of matches. The page's ids come off an index
+ * (offset included), then only those rows are read, with their uploader's email.
  */
 export async function listAdminFiles(db: Executor, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
   const sort = query.sort ?? 'id';
   const order = query.order ?? 'desc';
-  const terms = orderTerms(sort);
+  const total = await filteredFiles(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+  const count = toNumber(total.count as number | string);
+  if (count === 0 || query.offset >= count) return { count, files: [] };
 
-  let pageIds = filteredFiles(db, query).select('files.id');
-  if (sort === 'uploaded_by') pageIds = pageIds.leftJoin('users', 'users.id', 'files.uploaded_by');
-  for (const term of terms) pageIds = pageIds.orderBy(term, order);
-  pageIds = pageIds.limit(query.limit).offset(query.offset);
-
-  let page = db
+  const page = { order, limit: query.limit, offset: query.offset };
+  const ids = sort === 'uploaded_by' ? await listUploaderIds(db, query, { ...page, total: count }) : await listSortedIds(db, query, { ...page, sort });
+  if (ids.length === 0) return { count, files: [] };
+  const rows = await db
     .selectFrom('files')
     .leftJoin('users', 'users.id', 'files.uploaded_by')
     .selectAll('files')
     .select('users.email as uploaded_by_email')
-    .where('files.id', 'in', pageIds);
-  for (const term of terms) page = page.orderBy(term, order);
-
-  const [rows, total] = await Promise.all([
-    page.execute(),
-    filteredFiles(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow(),
-  ]);
-  return {
-    count: toNumber(total.count as number | string),
-    files: rows.map(({ uploaded_by_email, ...row }) => ({ ...toFileRecord(row as FileRow), uploaded_by_email: uploaded_by_email ?? null })),
-  };
+    .where('files.id', 'in', ids)
+    .execute();
+  const position = new Map(ids.map((id, index) => [id, index]));
+  const files = rows
+    .map(({ uploaded_by_email, ...row }) => ({ ...toFileRecord(row as FileRow), uploaded_by_email: uploaded_by_email ?? null }))
+    .sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  return { count, files };
 }
 
 async function uploaderEmail(db: Executor, userId: number | null): Promise<string | null> {

@@ -1,0 +1,431 @@
+// End-to-end: the admin (/admin) of the built web app, served by a real Chute, driven in Debian's
+// Chromium through playwright-core. A staff user adds files (through the server and directly to
+// the storage), finds them in the list with search, filters and sorting, replaces one, deletes
+// them (one, then in bulk), manages users; a non-staff user gets the 403 page. Local storage, and
+// S3 when S3_ENDPOINT is set.
+//
+//   npm run test:browser                       (starts RGW, runs test/browser/*)
+//   node --import tsx --test test/browser/admin.browser.test.ts     (local only unless S3_ENDPOINT is set)
+//
+// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 skips `npm run build -w @chute/web`.
+// Screenshots go to test-artifacts/admin-*.png.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const KiB = 1024;
+const ADMIN_MAX = 256 * KiB;
+const ROW = (name: string) => `[data-testid="admin-file-row"][data-name="${name}"]`;
+
+// ---------- once per run: the web app build and the files to upload ----------
+
+if (process.env.CHUTE_WEB_BUILT !== '1' || !existsSync(join(ROOT, 'web/dist/index.html'))) {
+  execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+mkdirSync(ARTIFACTS, { recursive: true });
+for (const old of readdirSync(ARTIFACTS)) if (/^admin-.*\.png$/.test(old)) rmSync(join(ARTIFACTS, old));
+const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-admin-files-'));
+after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
+
+interface Fixture {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+function fixture(name: string, content: Buffer): Fixture {
+  const path = join(FILES_DIR, name);
+  writeFileSync(path, content);
+  return { name, path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+}
+const REPORT = fixture('quarterly report.txt', Buffer.from('Quarterly figures, first draft.\n'.repeat(50)));
+const REPORT_V2 = fixture('quarterly report v2.csv', Buffer.from('quarter,revenue\nQ1,100\nQ2,120\n'.repeat(40)));
+const PHOTO = fixture('team photo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64 * KiB, 3)]));
+const BIG = fixture('big export.bin', Buffer.alloc(ADMIN_MAX + 4 * KiB, 5));
+const NOTES = fixture('notes.md', Buffer.from('# Notes\n\nSome notes.\n'));
+
+// ---------- helpers (as in app.browser.test.ts) ----------
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare function inPage(): any;
+
+function cleanupScope() {
+  const cleanups: Array<() => unknown> = [];
+  const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
+  const run = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+  return { scope, run };
+}
+
+async function launch(): Promise<{ page: Page; close: () => Promise<void> }> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: false,
+  });
+  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  return {
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let shot = 0;
+async function screenshot(page: Page, storage: string, name: string) {
+  shot++;
+  await page.screenshot({ path: join(ARTIFACTS, `admin-${storage}-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+async function assertAccessible(page: Page, what: string) {
+  await page.evaluate(AXE_SOURCE);
+  const violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> = await page.evaluate(async () => {
+    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+  assert.deepEqual(
+    violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+    [],
+    `${what}: accessibility violations`,
+  );
+}
+
+async function assertNoSidewaysScroll(page: Page, what: string) {
+  const overflow = await page.evaluate(() => {
+    const root = inPage().document.documentElement;
+    return root.scrollWidth - root.clientWidth;
+  });
+  assert.ok(overflow <= 0, `${what}: no horizontal overflow (${overflow}px)`);
+}
+
+async function signIn(page: Page, user: TestUser) {
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+}
+
+/** Names in the admin list, top to bottom. */
+const listedNames = (page: Page) => page.getByTestId('admin-file-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
+
+/** Waits for the list to show exactly these names (in any order). */
+async function waitForNames(page: Page, names: string[]) {
+  const expected = [...names].sort();
+  await page.waitForFunction(
+    (want) => {
+      const rows = [...inPage().document.querySelectorAll('[data-testid="admin-file-row"]')].map((row: { getAttribute(name: string): string }) => row.getAttribute('data-name'));
+      const busy = inPage().document.querySelector('section[aria-busy="true"]');
+      return !busy && JSON.stringify(rows.sort()) === JSON.stringify(want);
+    },
+    expected,
+    { polling: 100, timeout: 15_000 },
+  ).catch(async (error: unknown) => {
+    throw new Error(`the list shows ${JSON.stringify(await listedNames(page))}, not ${JSON.stringify(expected)}: ${String(error)}`);
+  });
+}
+
+const sha256InPage = (page: Page, url: string) =>
+  page.evaluate(async (href) => {
+    const response = await fetch(href);
+    if (!response.ok) throw new Error(`GET ${href} -> ${response.status}`);
+    const digest: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  }, url);
+
+/** Adds a file from the "Add file" page; ends on the new file's page. */
+async function addFile(page: Page, file: Fixture, { method = 'server', uploader }: { method?: 'server' | 'direct'; uploader?: string } = {}) {
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Add file' }).click();
+  await page.getByRole('heading', { name: 'Add a file' }).waitFor();
+  await page.getByTestId('admin-file-input').setInputFiles(file.path);
+  await page.getByTestId(method === 'server' ? 'method-server' : 'method-direct').check();
+  if (uploader) await page.getByTestId('admin-add-uploader').selectOption({ label: uploader });
+  await page.getByTestId('admin-add-submit').click();
+  await page.getByTestId('admin-file-title').getByText(file.name, { exact: true }).waitFor();
+}
+
+// ---------- the scenarios, once per storage ----------
+
+const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm run test:browser` starts a local RGW)';
+
+for (const storage of ['local', 's3'] as const) {
+  describe(`admin with ${storage} storage`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
+    const cleanup = cleanupScope();
+    let server: TestServer;
+    let staff: TestUser;
+    let alice: TestUser;
+    let page: Page;
+    let closeBrowser: () => Promise<void>;
+    const pageErrors: string[] = [];
+
+    before(async () => {
+      server = await startTestServer(cleanup.scope, { storage, env: { FILE_ADMIN_MAX_SIZE: String(ADMIN_MAX) } });
+      staff = await server.createUser({ staff: true, email: `staff-${storage}@example.com` });
+      alice = await server.createUser({ email: `alice-${storage}@example.com` });
+      const browser = await launch();
+      ({ page } = browser);
+      closeBrowser = browser.close;
+      page.on('pageerror', (error) => pageErrors.push(String(error)));
+    });
+
+    after(async () => {
+      await closeBrowser?.();
+      await cleanup.run();
+    });
+
+    test('a user who is not staff gets a clear 403 page at /admin, and no Admin link', async () => {
+      await page.goto(`${server.baseUrl}/admin`);
+      await signIn(page, alice);
+      const forbidden = page.getByTestId('admin-forbidden');
+      await forbidden.getByRole('heading', { name: 'Staff only' }).waitFor();
+      assert.match(await forbidden.innerText(), /403/);
+      assert.match(await forbidden.innerText(), new RegExp(alice.email.replace('.', '\\.')));
+      assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
+      await screenshot(page, storage, 'forbidden');
+      await assertAccessible(page, '403 page');
+      // and the API agrees
+      assert.equal(await page.evaluate(async () => (await fetch('/api/admin/files/')).status), 403);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    });
+
+    test('staff sign in, follow the Admin link and see an empty list', async () => {
+      await page.goto(server.baseUrl);
+      await signIn(page, staff);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+      await page.waitForURL(/\/admin$/);
+      await page.getByRole('heading', { name: 'Files' }).waitFor();
+      await page.getByTestId('admin-count').getByText('No files match.').waitFor();
+      assert.equal(await page.title(), 'Files · Admin · Chute');
+    });
+
+    test('adds a file through the server for another user: name and type inferred, valid at once', async () => {
+      await addFile(page, REPORT, { uploader: alice.email });
+      await screenshot(page, storage, 'file-page');
+      assert.equal(await page.getByTestId('meta-original').innerText(), REPORT.name);
+      assert.equal(await page.getByTestId('meta-type').innerText(), 'text/plain');
+      assert.match(await page.getByTestId('meta-generated').innerText(), /^[0-9a-f]{32}\.txt$/);
+      assert.match(await page.getByTestId('meta-size').innerText(), new RegExp(`${REPORT.size.toLocaleString('en')} bytes`));
+      assert.match(await page.getByTestId('admin-meta').innerText(), new RegExp(alice.email.replace('.', '\\.')));
+      const href = await page.getByTestId('download').getAttribute('href');
+      assert.equal(await sha256InPage(page, href!), REPORT.sha256, 'the download gives back the same bytes');
+      await assertAccessible(page, 'file page');
+    });
+
+    test('adds a file directly to the storage with the client library', async () => {
+      await addFile(page, PHOTO, { method: 'direct' });
+      assert.equal(await page.getByTestId('meta-type').innerText(), 'image/png');
+      assert.match(await page.getByTestId('admin-meta').innerText(), /Direct/);
+      const href = await page.getByTestId('download').getAttribute('href');
+      assert.equal(await sha256InPage(page, href!), PHOTO.sha256);
+      await addFile(page, NOTES);
+    });
+
+    test('a file over FILE_ADMIN_MAX_SIZE is refused with a message, and nothing is added', async () => {
+      await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Add file' }).click();
+      await page.getByTestId('admin-file-input').setInputFiles(BIG.path);
+      await page.getByTestId('admin-add-submit').click();
+      const error = page.getByTestId('admin-add-error');
+      await error.waitFor();
+      assert.match(await error.innerText(), /larger than the 256 KiB limit/);
+      await screenshot(page, storage, 'too-large');
+      await assertAccessible(page, 'add file with an error');
+      const count = await page.evaluate(async () => (await (await fetch('/api/admin/files/')).json()).count);
+      assert.equal(count, 3);
+    });
+
+    test('the list shows the files; search, filters and sorting narrow and order it', async () => {
+      await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Files' }).click();
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+      assert.deepEqual(await listedNames(page), [NOTES.name, PHOTO.name, REPORT.name], 'newest first');
+      const row = page.locator(ROW(REPORT.name));
+      const text = await row.innerText();
+      for (const part of [alice.email, 'text/plain', 'Valid', 'Download']) assert.ok(text.includes(part), `the row shows ${part}: ${text}`);
+      await screenshot(page, storage, 'list');
+      await assertAccessible(page, 'file list');
+
+      await page.getByTestId('admin-search').fill('REPORT');
+      await page.getByRole('button', { name: 'Search' }).click();
+      await waitForNames(page, [REPORT.name]);
+      assert.match(page.url(), /search=REPORT/);
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+
+      await page.getByTestId('admin-uploader').selectOption({ label: alice.email });
+      await waitForNames(page, [REPORT.name]);
+      await screenshot(page, storage, 'filtered');
+      await page.getByTestId('admin-status').selectOption('pending');
+      await page.getByTestId('admin-count').getByText('No files match.').waitFor();
+      await page.getByRole('button', { name: 'Clear filters' }).click();
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+
+      await page.getByTestId('sort-original_file_name').click();
+      await page.waitForURL(/sort=original_file_name&order=asc/);
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+      assert.deepEqual(await listedNames(page), [NOTES.name, REPORT.name, PHOTO.name], 'by name, ascending');
+      assert.equal(await page.locator('th[aria-sort="ascending"]').textContent(), 'Original name▲', 'the header says how the list is sorted');
+      await page.getByTestId('sort-file_size').click();
+      await page.waitForURL(/sort=file_size&order=desc/);
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+      assert.deepEqual(await listedNames(page), [PHOTO.name, REPORT.name, NOTES.name], 'by size, largest first');
+
+      await page.goBack();
+      await page.waitForURL(/sort=original_file_name&order=asc/);
+      await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
+      assert.deepEqual(await listedNames(page), [NOTES.name, REPORT.name, PHOTO.name], 'back restores the previous sort');
+    });
+
+    test('replaces a file: new generated name, type inferred again, the new bytes served', async () => {
+      await page.locator(ROW(REPORT.name)).getByRole('link', { name: REPORT.name, exact: true }).click();
+      await page.getByTestId('admin-file-title').getByText(REPORT.name).waitFor();
+      const before = await page.getByTestId('meta-generated').innerText();
+
+      // too large first: refused on the page, nothing changed
+      await page.getByTestId('admin-replace-input').setInputFiles(BIG.path);
+      await page.getByTestId('admin-replace-submit').click();
+      await page.getByTestId('admin-replace-error').getByText(/larger than the 256 KiB limit\. Nothing was changed\./).waitFor();
+      assert.equal(await page.getByTestId('meta-generated').innerText(), before);
+
+      await page.getByTestId('admin-replace-input').setInputFiles(REPORT_V2.path);
+      await page.getByTestId('admin-replace-submit').click();
+      await page.getByTestId('admin-message').getByText(`Replaced with ${REPORT_V2.name}.`).waitFor();
+      await screenshot(page, storage, 'replaced');
+      assert.equal(await page.getByTestId('admin-file-title').innerText(), REPORT_V2.name);
+      assert.equal(await page.getByTestId('meta-type').innerText(), 'text/csv');
+      const after = await page.getByTestId('meta-generated').innerText();
+      assert.match(after, /^[0-9a-f]{32}\.csv$/);
+      assert.notEqual(after, before);
+      assert.match(await page.getByTestId('admin-meta').innerText(), new RegExp(alice.email.replace('.', '\\.')), 'the uploader stays');
+      const href = await page.getByTestId('download').getAttribute('href');
+      assert.equal(await sha256InPage(page, href!), REPORT_V2.sha256);
+      await assertAccessible(page, 'file page after replace');
+    });
+
+    test('deletes a file from its page after confirming, then the rest in bulk from the list', async () => {
+      await page.getByTestId('admin-delete').click();
+      const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
+      await dialog.waitFor();
+      await screenshot(page, storage, 'confirm-delete');
+      await assertAccessible(page, 'delete confirmation');
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await page.getByTestId('admin-message').getByText(`${REPORT_V2.name} deleted.`).waitFor();
+      await waitForNames(page, [PHOTO.name, NOTES.name]);
+
+      await page.getByTestId('select-all').check();
+      await page.getByTestId('admin-count').getByText(/2 selected/).waitFor();
+      await page.getByTestId('delete-selected').click();
+      const bulk = page.getByRole('dialog', { name: 'Delete 2 files?' });
+      await bulk.waitFor();
+      await bulk.getByRole('button', { name: 'Delete' }).click();
+      await page.getByTestId('admin-message').getByText('2 files deleted.').waitFor();
+      await page.getByTestId('admin-count').getByText('No files match.').waitFor();
+      await screenshot(page, storage, 'all-deleted');
+      const left = await page.evaluate(async () => (await (await fetch('/api/admin/files/')).json()).count);
+      assert.equal(left, 0);
+    });
+
+    test('deletes pending uploads older than N hours', async () => {
+      // a pending upload by alice, started through the API and never finished
+      const started = await fetch(`${server.baseUrl}/api/files/upload/direct/start/`, {
+        method: 'POST',
+        headers: { ...alice.headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ file_name: 'abandoned.txt', file_type: 'text/plain' }),
+      });
+      assert.equal(started.status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 1500)); // "older than 0 hours" still means started at least a second ago
+      await page.reload();
+      await waitForNames(page, ['abandoned.txt']);
+      assert.equal(await page.locator(ROW('abandoned.txt')).getAttribute('data-state'), 'pending');
+      await page.getByLabel('Older than (hours)').fill('0');
+      await page.getByTestId('delete-pending').click();
+      const dialog = page.getByRole('dialog', { name: 'Delete old pending uploads?' });
+      await dialog.getByRole('button', { name: 'Delete' }).click();
+      await page.getByTestId('admin-message').getByText(/1 pending upload deleted/).waitFor();
+      await page.getByTestId('admin-count').getByText('No files match.').waitFor();
+    });
+
+    test('users: create one, reset a password, deactivate (their session ends)', async () => {
+      await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
+      await page.getByRole('heading', { name: 'Users' }).waitFor();
+      await page.getByText('Add a user').click();
+      const form = page.getByTestId('admin-create-user');
+      await form.getByLabel('Email').fill(`carol-${storage}@example.com`);
+      await form.getByLabel('Password').fill('short');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      await page.getByTestId('admin-create-error').getByText(/at least 8 characters/).waitFor();
+      await form.getByLabel('Password').fill('carol has a long password');
+      await form.getByRole('button', { name: 'Create user' }).click();
+      await page.getByTestId('admin-message').getByText(`carol-${storage}@example.com created.`).waitFor();
+      const carol = page.locator(`[data-testid="admin-user-row"][data-email="carol-${storage}@example.com"]`);
+      await carol.waitFor();
+      await screenshot(page, storage, 'users');
+      await assertAccessible(page, 'users page');
+
+      await carol.getByRole('button', { name: /Reset password/ }).click();
+      const dialog = page.getByRole('dialog', { name: 'Set a new password' });
+      await dialog.getByLabel('New password').fill('a new password for carol');
+      await dialog.getByRole('button', { name: 'Set password' }).click();
+      await page.getByTestId('admin-message').getByText(/New password set/).waitFor();
+      const login = await fetch(`${server.baseUrl}/api/auth/login/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: `carol-${storage}@example.com`, password: 'a new password for carol' }),
+      });
+      assert.equal(login.status, 200, 'the new password works');
+      const { session } = (await login.json()) as { session: string };
+
+      await carol.getByRole('button', { name: /Deactivate/ }).click();
+      await page.getByRole('dialog', { name: 'Deactivate this user?' }).getByRole('button', { name: 'Deactivate' }).click();
+      await page.getByTestId('admin-message').getByText(/deactivated/).waitFor();
+      await page.locator(`[data-testid="admin-user-row"][data-email="carol-${storage}@example.com"][data-active="false"]`).waitFor();
+      const me = await fetch(`${server.baseUrl}/api/auth/me/`, { headers: { authorization: `Bearer ${session}` } });
+      assert.equal(me.status, 401, "carol's session ended");
+    });
+
+    test('fits a narrow phone screen without sideways scrolling (in dark mode)', async () => {
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.emulateMedia({ colorScheme: 'dark' });
+      try {
+        await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Add file' }).click();
+        await addFile(page, NOTES);
+        await screenshot(page, storage, 'phone-file');
+        await assertNoSidewaysScroll(page, 'file page');
+        await assertAccessible(page, 'file page (360px)');
+        await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Files' }).click();
+        await waitForNames(page, [NOTES.name]);
+        await screenshot(page, storage, 'phone-list');
+        await assertNoSidewaysScroll(page, 'file list');
+        await assertAccessible(page, 'file list (360px)');
+        await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
+        await page.getByTestId('admin-user-row').first().waitFor();
+        await screenshot(page, storage, 'phone-users');
+        await assertNoSidewaysScroll(page, 'users');
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 860 });
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
+      assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+    });
+  });
+}

@@ -1,0 +1,414 @@
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useAnnounce } from '../Announcer';
+import { formatBytes, formatDate } from '../format';
+import type { AdminContext } from './AdminApp';
+import { deleteFiles, deletePending, fileQueryString, listFiles, listUsers, SORTS, type AdminFile, type AdminUser, type FileQuery, type Order, type Page, type Sort, type Status } from './api';
+import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
+import { Dialog, Notice, useTitle } from './ui';
+
+const PAGE_SIZE = 50;
+
+const COLUMNS: Array<{ sort: Sort; label: string; className?: string }> = [
+  { sort: 'id', label: 'ID', className: 'num' },
+  { sort: 'original_file_name', label: 'Original name' },
+  { sort: 'file_name', label: 'Generated name' },
+  { sort: 'file_type', label: 'Type' },
+  { sort: 'file_size', label: 'Size', className: 'num' },
+];
+const COLUMNS_AFTER_URL: Array<{ sort: Sort; label: string; className?: string }> = [
+  { sort: 'uploaded_by', label: 'Uploaded by' },
+  { sort: 'created_at', label: 'Created' },
+  { sort: 'upload_finished_at', label: 'Upload finished' },
+  { sort: 'is_valid', label: 'Valid' },
+];
+
+/** The list's state lives in the URL: back, forward, reload and links keep it. */
+export function parseQuery(search: string): FileQuery {
+  const params = new URLSearchParams(search);
+  const sort = params.get('sort');
+  const status = params.get('status');
+  const offset = Number(params.get('offset'));
+  const uploadedBy = params.get('uploaded_by') ?? '';
+  return {
+    search: params.get('search') ?? '',
+    status: status === 'valid' || status === 'pending' ? status : '',
+    uploadedBy: /^[0-9]{1,15}$/.test(uploadedBy) ? uploadedBy : '',
+    sort: SORTS.includes(sort as Sort) ? (sort as Sort) : 'id',
+    order: params.get('order') === 'asc' ? 'asc' : 'desc',
+    offset: Number.isSafeInteger(offset) && offset > 0 ? offset : 0,
+    limit: PAGE_SIZE,
+  };
+}
+
+type Message = { kind: 'ok' | 'error' | 'warn'; text: string } | null;
+
+export function FileList({ context, search }: { context: AdminContext; search: string }) {
+  useTitle('Files');
+  const { fail } = context;
+  const announce = useAnnounce();
+  const follow = useLinkHandler();
+  const query = useMemo(() => parseQuery(search), [search]);
+  const [page, setPage] = useState<Page<AdminFile> | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const [reloads, setReloads] = useState(0);
+  const [users, setUsers] = useState<AdminUser[]>([]);
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  const [message, setMessage] = useState<Message>(() => {
+    const text = flash.take();
+    return text ? { kind: 'ok', text } : null;
+  });
+  const [confirm, setConfirm] = useState<null | { kind: 'selected'; files: AdminFile[] } | { kind: 'pending'; hours: number }>(null);
+  const [busy, setBusy] = useState(false);
+  const [dialogError, setDialogError] = useState<string | null>(null);
+  const title = useRef<HTMLHeadingElement>(null);
+  const searchId = useId();
+
+  const go = (patch: Partial<FileQuery>) => {
+    setMessage(null);
+    adminNavigate(adminPath.files(fileQueryString({ ...query, offset: 0, ...patch })));
+  };
+
+  useEffect(() => {
+    const controller = new AbortController();
+    setLoading(true);
+    listFiles(query, controller.signal).then(
+      (result) => {
+        setPage(result);
+        setError(null);
+        setLoading(false);
+        setSelected(new Set());
+      },
+      (caught) => {
+        if (controller.signal.aborted) return;
+        setError(fail(caught));
+        setLoading(false);
+      },
+    );
+    return () => controller.abort();
+  }, [query, reloads, fail]);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    listUsers({ limit: 500 }, controller.signal).then(
+      (result) => setUsers(result.results),
+      () => undefined, // the filter then offers "Anyone" only; the list says what went wrong
+    );
+    return () => controller.abort();
+  }, []);
+
+  const files = page?.results ?? [];
+  const count = page?.count ?? 0;
+  const allSelected = files.length > 0 && files.every((file) => selected.has(file.id));
+  const someSelected = files.some((file) => selected.has(file.id));
+  const filtered = Boolean(query.search || query.status || query.uploadedBy);
+
+  const toggle = (id: number) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+
+  async function confirmed() {
+    if (!confirm) return;
+    setBusy(true);
+    setDialogError(null);
+    try {
+      if (confirm.kind === 'selected') {
+        const result = await deleteFiles(confirm.files.map((file) => file.id));
+        const text = result.deleted.length === 1 ? '1 file deleted.' : `${result.deleted.length} files deleted.`;
+        setMessage({ kind: 'ok', text: result.not_found.length ? `${text} ${result.not_found.length} had been deleted already.` : text });
+        announce(text);
+      } else {
+        const result = await deletePending(confirm.hours);
+        const text = result.deleted === 1 ? '1 pending upload deleted.' : `${result.deleted} pending uploads deleted.`;
+        setMessage({ kind: 'ok', text: `${text} (Started before ${formatDate(result.cutoff, true)}.)` });
+        announce(text);
+      }
+      setConfirm(null);
+      requestAnimationFrame(() => title.current?.focus());
+    } catch (caught) {
+      setDialogError(fail(caught));
+    } finally {
+      setBusy(false);
+      setReloads((n) => n + 1);
+    }
+  }
+
+  const submitSearch = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    go({ search: String(new FormData(event.currentTarget).get('search') ?? '') });
+  };
+
+  const sortBy = (sort: Sort) => go({ sort, order: query.sort === sort && query.order === 'asc' ? 'desc' : query.sort === sort ? 'asc' : defaultOrder(sort), offset: 0 });
+  const header = (column: { sort: Sort; label: string; className?: string }) => (
+    <th key={column.sort} scope="col" className={column.className} aria-sort={query.sort === column.sort ? (query.order === 'asc' ? 'ascending' : 'descending') : undefined}>
+      <button type="button" className="admin-sort" onClick={() => sortBy(column.sort)} data-testid={`sort-${column.sort}`}>
+        {column.label}
+        <span className="admin-sort__arrow" aria-hidden="true">
+          {query.sort === column.sort ? (query.order === 'asc' ? '▲' : '▼') : '↕'}
+        </span>
+      </button>
+    </th>
+  );
+
+  return (
+    <section aria-labelledby="admin-files-title" aria-busy={loading}>
+      <div className="page-title">
+        <h1 id="admin-files-title" ref={title} tabIndex={-1}>
+          Files
+        </h1>
+        <a className="button button--primary" href={adminPath.newFile()} onClick={follow}>
+          Add file
+        </a>
+      </div>
+
+      <div className="card admin-filters">
+        <form role="search" className="admin-filters__search" onSubmit={submitSearch} key={query.search}>
+          <label htmlFor={searchId}>Search by name</label>
+          <div className="admin-inline">
+            <input id={searchId} name="search" type="search" defaultValue={query.search} placeholder="Original or generated name" data-testid="admin-search" />
+            <button type="submit" className="button">
+              Search
+            </button>
+          </div>
+        </form>
+        <div className="admin-field">
+          <label htmlFor="admin-status">State</label>
+          <select id="admin-status" value={query.status} onChange={(event) => go({ status: event.target.value as Status })} data-testid="admin-status">
+            <option value="">All</option>
+            <option value="valid">Valid</option>
+            <option value="pending">Pending</option>
+          </select>
+        </div>
+        <div className="admin-field">
+          <label htmlFor="admin-uploader">Uploaded by</label>
+          <select id="admin-uploader" value={query.uploadedBy} onChange={(event) => go({ uploadedBy: event.target.value })} data-testid="admin-uploader">
+            <option value="">Anyone</option>
+            {query.uploadedBy && !users.some((user) => String(user.id) === query.uploadedBy) && <option value={query.uploadedBy}>User {query.uploadedBy}</option>}
+            {users.map((user) => (
+              <option key={user.id} value={user.id}>
+                {user.email}
+              </option>
+            ))}
+          </select>
+        </div>
+        {filtered && (
+          <button type="button" className="button button--quiet admin-filters__clear" onClick={() => go({ search: '', status: '', uploadedBy: '' })}>
+            Clear filters
+          </button>
+        )}
+      </div>
+
+      {message && (
+        <Notice kind={message.kind} testId="admin-message">
+          {message.text}
+        </Notice>
+      )}
+      {error && (
+        <Notice kind="error" testId="admin-files-error">
+          {error}
+        </Notice>
+      )}
+
+      <div className="admin-bar">
+        <p className="muted admin-bar__count" data-testid="admin-count">
+          {page ? (count === 0 ? 'No files match.' : `${count.toLocaleString()} ${count === 1 ? 'file' : 'files'}${filtered ? ' match' : ''}`) : 'Loading…'}
+          {selected.size > 0 && ` · ${selected.size} selected`}
+        </p>
+        <button
+          type="button"
+          className="button button--small button--danger-quiet"
+          disabled={selected.size === 0}
+          onClick={() => {
+            setDialogError(null);
+            setConfirm({ kind: 'selected', files: files.filter((file) => selected.has(file.id)) });
+          }}
+          data-testid="delete-selected"
+        >
+          Delete selected
+        </button>
+      </div>
+
+      {files.length > 0 && (
+        <div className="admin-table-wrap" role="region" aria-label="Table of files" tabIndex={0}>
+          <table className={`admin-table${loading ? ' admin-table--loading' : ''}`} data-testid="admin-files-table">
+            <caption className="visually-hidden">
+              Files, sorted by {[...COLUMNS, ...COLUMNS_AFTER_URL].find((c) => c.sort === query.sort)?.label} ({query.order === 'asc' ? 'ascending' : 'descending'})
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col" className="admin-table__check">
+                  <SelectAll
+                    checked={allSelected}
+                    indeterminate={someSelected && !allSelected}
+                    onChange={(checked) => setSelected(checked ? new Set(files.map((file) => file.id)) : new Set())}
+                  />
+                </th>
+                {COLUMNS.map(header)}
+                <th scope="col" className="admin-table__plain">URL</th>
+                {COLUMNS_AFTER_URL.map(header)}
+              </tr>
+            </thead>
+            <tbody>
+              {files.map((file) => (
+                <tr key={file.id} data-testid="admin-file-row" data-id={file.id} data-name={file.original_file_name} data-state={file.is_valid ? 'valid' : 'pending'}>
+                  <td className="admin-table__check">
+                    <input type="checkbox" checked={selected.has(file.id)} onChange={() => toggle(file.id)} aria-label={`Select ${file.original_file_name}`} />
+                  </td>
+                  <td className="num" data-label="ID">
+                    {file.id}
+                  </td>
+                  <th scope="row" className="admin-table__name" data-label="Original name">
+                    <a href={adminPath.file(file.id)} onClick={follow} title={file.original_file_name}>
+                      {file.original_file_name}
+                    </a>
+                  </th>
+                  <td data-label="Generated name" className="admin-mono" title={file.file_name}>
+                    {file.file_name}
+                  </td>
+                  <td data-label="Type" title={file.file_type}>
+                    {file.file_type}
+                  </td>
+                  <td className="num" data-label="Size" title={file.file_size === null ? undefined : `${file.file_size.toLocaleString()} bytes`}>
+                    {formatBytes(file.file_size)}
+                  </td>
+                  <td data-label="URL">
+                    {file.url ? (
+                      <a href={file.url} download={file.original_file_name} data-testid="download" aria-label={`Download ${file.original_file_name}`}>
+                        Download
+                      </a>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td data-label="Uploaded by" title={file.uploaded_by_email ?? undefined}>
+                    {file.uploaded_by_email ?? <span className="muted">—</span>}
+                  </td>
+                  <td data-label="Created">
+                    <time dateTime={file.created_at} title={formatDate(file.created_at, true)}>
+                      {formatDate(file.created_at)}
+                    </time>
+                  </td>
+                  <td data-label="Upload finished">
+                    {file.upload_finished_at ? (
+                      <time dateTime={file.upload_finished_at} title={formatDate(file.upload_finished_at, true)}>
+                        {formatDate(file.upload_finished_at)}
+                      </time>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                  <td data-label="Valid">
+                    <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>{file.is_valid ? 'Valid' : 'Pending'}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      {count > query.limit && (
+        <nav className="pager" aria-label="Pages">
+          <button type="button" className="button" disabled={query.offset === 0 || loading} onClick={() => go({ offset: Math.max(0, query.offset - query.limit) })}>
+            Previous
+          </button>
+          <span className="muted" data-testid="admin-range">
+            {(query.offset + 1).toLocaleString()}–{Math.min(query.offset + files.length, count).toLocaleString()} of {count.toLocaleString()}
+          </span>
+          <button type="button" className="button" disabled={query.offset + query.limit >= count || loading} onClick={() => go({ offset: query.offset + query.limit })}>
+            Next
+          </button>
+        </nav>
+      )}
+
+      <PendingCleanup
+        onAsk={(hours) => {
+          setDialogError(null);
+          setConfirm({ kind: 'pending', hours });
+        }}
+      />
+
+      <Dialog
+        open={confirm !== null}
+        title={confirm?.kind === 'pending' ? 'Delete old pending uploads?' : confirm?.files.length === 1 ? 'Delete this file?' : `Delete ${confirm?.files.length ?? 0} files?`}
+        confirmLabel="Delete"
+        busyLabel="Deleting…"
+        cancelLabel="Keep them"
+        danger
+        busy={busy}
+        error={dialogError}
+        onSubmit={() => void confirmed()}
+        onCancel={() => setConfirm(null)}
+        testId="admin-confirm"
+      >
+        {confirm?.kind === 'selected' && (
+          <>
+            <p>These files and their stored data will be deleted for good:</p>
+            <ul className="admin-dialog-list">
+              {confirm.files.slice(0, 6).map((file) => (
+                <li key={file.id} className="break">
+                  {file.original_file_name}
+                </li>
+              ))}
+              {confirm.files.length > 6 && <li>and {confirm.files.length - 6} more</li>}
+            </ul>
+          </>
+        )}
+        {confirm?.kind === 'pending' && (
+          <p>
+            Every upload that was started more than <strong>{confirm.hours} hours</strong> ago and never finished is deleted, with whatever part of it reached the storage.
+          </p>
+        )}
+      </Dialog>
+    </section>
+  );
+}
+
+const defaultOrder = (sort: Sort): Order => (sort === 'id' || sort === 'created_at' || sort === 'upload_finished_at' || sort === 'file_size' ? 'desc' : 'asc');
+
+function SelectAll({ checked, indeterminate, onChange }: { checked: boolean; indeterminate: boolean; onChange: (checked: boolean) => void }) {
+  const box = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (box.current) box.current.indeterminate = indeterminate;
+  }, [indeterminate]);
+  return <input ref={box} type="checkbox" checked={checked} onChange={(event) => onChange(event.target.checked)} aria-label="Select all files on this page" data-testid="select-all" />;
+}
+
+function PendingCleanup({ onAsk }: { onAsk: (hours: number) => void }) {
+  const [hours, setHours] = useState('24');
+  const valid = /^\d+(\.\d+)?$/.test(hours.trim()) && Number(hours) <= 87600;
+  return (
+    <section className="card admin-cleanup" aria-labelledby="admin-cleanup-title">
+      <h2 id="admin-cleanup-title">Pending uploads</h2>
+      <p className="muted">Uploads that were started and never finished. The newest may still be in progress.</p>
+      <form
+        className="admin-inline"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (valid) onAsk(Number(hours));
+        }}
+      >
+        <label htmlFor="admin-pending-hours">Older than (hours)</label>
+        <input
+          id="admin-pending-hours"
+          type="number"
+          inputMode="decimal"
+          min={0}
+          max={87600}
+          step="any"
+          value={hours}
+          onChange={(event) => setHours(event.target.value)}
+          aria-invalid={!valid}
+          className="admin-hours"
+        />
+        <button type="submit" className="button button--danger-quiet" disabled={!valid} data-testid="delete-pending">
+          Delete pending uploads
+        </button>
+      </form>
+    </section>
+  );
+}
