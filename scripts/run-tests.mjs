@@ -2,7 +2,7 @@
 // `npm test`: every test file through node's test runner (TypeScript via tsx). The S3 tests need a
 // real S3 server: unless S3_ENDPOINT points at one, a throwaway Ceph RGW is started for the run.
 //   node scripts/run-tests.mjs [--browser] [file ...]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,10 @@ const files = explicit.length
   : browser
     ? findTests(join(root, 'test/browser'))
     : [...findTests(join(root, 'src')), ...findTests(join(root, 'test')).filter((f) => !f.includes('/test/browser/')), ...findTests(join(root, 'packages/client/test'))];
+
+// the web app's pages are tested too (headers, browser runs): build it when missing or stale
+const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 let s3;
 if (!process.env.S3_ENDPOINT) {
