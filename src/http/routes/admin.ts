@@ -15,7 +15,6 @@ import {
   adminFilesDeletePending,
   type AdminFileRecord,
 } from '../../core/files/admin.js';
-import { fileUrl } from '../../core/files/selectors.js';
 import type { FilesContext } from '../../core/files/services.js';
 import { AppError } from '../../errors.js';
 import { adminUserCreate, adminUserList, adminUserSetActive, adminUserSetPassword, type AdminUser } from '../../users/admin.js';
@@ -39,6 +38,7 @@ import {
   type AdminUserOutput,
 } from '../schemas/admin.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
+import { serializeFile } from '../serializers.js';
 
 export interface AdminRoutesOptions {
   files: FilesContext;
@@ -46,20 +46,12 @@ export interface AdminRoutesOptions {
   requireUser: onRequestHookHandler;
 }
 
+/** The public file shape plus what staff see besides. */
 export async function serializeAdminFile(ctx: FilesContext, file: AdminFileRecord): Promise<AdminFileOutput> {
   return {
-    id: file.id,
-    original_file_name: file.original_file_name,
-    file_name: file.file_name,
-    file_type: file.file_type,
-    file_size: file.file_size,
-    url: await fileUrl(ctx, file),
-    is_valid: file.upload_finished_at !== null,
-    uploaded_by: file.uploaded_by,
+    ...(await serializeFile(ctx, file)),
     uploaded_by_email: file.uploaded_by_email,
     upload_method: file.upload_method,
-    upload_finished_at: file.upload_finished_at?.toISOString() ?? null,
-    created_at: file.created_at.toISOString(),
     updated_at: file.updated_at.toISOString(),
   };
 }
