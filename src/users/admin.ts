@@ -1,10 +1,10 @@
 // What staff do with users (the admin): list, create, deactivate or reactivate, reset a password.
 // Writes go through the user services, which end a user's sessions where they must.
 import { sql, type Kysely, type SqlBool } from 'kysely';
-import { toBoolean, toDate, toNumber } from '../db/normalise.js';
+import { toNumber } from '../db/normalise.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { findUserById, normaliseEmail, type User } from './repository.js';
+import { findUserById, normaliseEmail, toUser, type User } from './repository.js';
 import { userCreate, userSetActive, userSetPassword } from './services.js';
 
 export interface AdminUser {
@@ -50,14 +50,7 @@ export async function adminUserList(
     base.selectAll().orderBy('email').limit(limit).offset(offset).execute(),
     base.select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow(),
   ]);
-  const users = rows.map((row) => ({
-    id: toNumber(row.id),
-    email: row.email,
-    password_hash: row.password_hash,
-    is_staff: toBoolean(row.is_staff),
-    is_active: toBoolean(row.is_active),
-    created_at: toDate(row.created_at),
-  }));
+  const users = rows.map(toUser);
   return { count: toNumber(total.count as number | string), users: await withFileCounts(db, users) };
 }
 

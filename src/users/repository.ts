@@ -13,7 +13,7 @@ export interface User {
   created_at: Date;
 }
 
-const toUser = (row: UserRow): User => ({
+export const toUser = (row: UserRow): User => ({
   id: toNumber(row.id),
   email: row.email,
   password_hash: row.password_hash,
