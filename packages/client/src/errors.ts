@@ -3,6 +3,8 @@ export type ChuteErrorKind = 'api' | 'storage' | 'storage_unreachable' | 'networ
 /** Base class of every error this library throws on purpose. Switch on `kind`. */
 export abstract class ChuteError extends Error {
   abstract readonly kind: ChuteErrorKind;
+  /** set when the error is the answer to a multipart upload's part PUT: that part's number */
+  partNumber?: number;
 }
 
 /** Chute answered with an error: `{code, message, extra?}`. */

@@ -1,3 +1,7 @@
+import type { UploadControl } from './control.js';
+import type { ResumeStore } from './resume.js';
+import type { RetryInfo } from './retry.js';
+
 /** A file as Chute returns it. */
 export interface FileRecord {
   id: number;
@@ -63,7 +67,59 @@ export interface UploadProgress {
 
 export type UploadPhase = 'starting' | 'uploading' | 'finishing';
 
-export interface UploadOptions extends ChuteOptions {
+/** What `POST /api/files/upload/multipart/` answers. */
+export interface MultipartTarget {
+  id: number;
+  key: string;
+  upload_id: string;
+  part_size: number;
+}
+
+/**
+ * Integrity checks of a multipart upload, e.g. `createChecksums` from `@chute/client/checksums`.
+ * `part` is called for every part in order (also for parts a resumed upload skips), each once.
+ */
+export interface Checksums {
+  /** base64 MD5 of one part: sent as Content-MD5, which the storage checks */
+  part(data: Blob): Promise<string>;
+  /** hex SHA-256 of everything given to part(), in order: the whole file */
+  digest(): Promise<string>;
+  close?(): void;
+}
+
+export type ChecksumsFactory = () => Checksums | Promise<Checksums>;
+
+/** Told when a multipart upload continues one started before (a reload, a network cut). */
+export interface ResumeInfo {
+  /** bytes the storage already has, which will not be sent again */
+  uploadedBytes: number;
+  uploadedParts: number;
+  totalParts: number;
+}
+
+/** Options of large files, sent in parts (files of `multipartThreshold` bytes or more). */
+export interface MultipartOptions {
+  /** files of this size or more go multipart; default 32 MiB (MULTIPART_THRESHOLD) */
+  multipartThreshold?: number;
+  /** bytes per part; default the server's (max(8 MiB, size / 10,000)); at least 5 MiB */
+  partSize?: number;
+  /** parts in flight at once; default 4 */
+  concurrency?: number;
+  /** retries of each request after its first try; default 5 */
+  retries?: number;
+  /** backoff base in ms: a retry waits a random time up to retryDelay * 2^n, at most 30 s; default 1000 */
+  retryDelay?: number;
+  onRetry?: (info: RetryInfo) => void;
+  /** where resumable uploads are remembered; default localStorage (memory in Node); false: never resume */
+  resumeStore?: ResumeStore | false;
+  /** Content-MD5 of each part and the whole file's SHA-256; none by default */
+  checksums?: ChecksumsFactory;
+  /** pause and resume */
+  control?: UploadControl;
+  onResume?: (info: ResumeInfo) => void;
+}
+
+export interface UploadOptions extends ChuteOptions, MultipartOptions {
   /** Name to record instead of `file.name`. */
   fileName?: string;
   /** MIME type to declare instead of `file.type` (fallback "application/octet-stream"). */
@@ -72,6 +128,6 @@ export interface UploadOptions extends ChuteOptions {
   signal?: AbortSignal;
   onProgress?: (progress: UploadProgress) => void;
   onPhase?: (phase: UploadPhase) => void;
-  /** Called with the pending record's id once Chute has accepted the start request. */
+  /** Called with the pending record's id once Chute has accepted the start request (single request). */
   onStarted?: (target: DirectUploadTarget) => void;
 }

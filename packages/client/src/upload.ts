@@ -1,7 +1,7 @@
-import { apiError, apiRequest, deleteFile, isChuteUrl, throwIfAborted } from './api.js';
-import { AbortError, NetworkError, StorageError, StorageUnreachableError } from './errors.js';
+import { apiRequest, deleteFile, isChuteUrl, throwIfAborted } from './api.js';
 import { createLimiter } from './limit.js';
-import { parseStorageError } from './s3.js';
+import { MULTIPART_THRESHOLD, uploadMultipart } from './multipart.js';
+import { checkUploadResponse, send } from './transport.js';
 import type { DirectUploadTarget, FileRecord, UploadOptions, UploadPhase, UploadProgress } from './types.js';
 
 /** The multipart body of a direct upload: every field of `fields` in order, then `file` last. */
@@ -10,61 +10,6 @@ export function buildUploadForm(fields: Record<string, string>, file: Blob, file
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', file, fileName);
   return form;
-}
-
-export interface SendResult {
-  /** 0 when the browser gave no readable answer (CORS refusal or network failure) */
-  status: number;
-  body: string;
-}
-
-export interface SendOptions {
-  headers?: Record<string, string>;
-  withCredentials?: boolean;
-  signal?: AbortSignal;
-  /** raw upload progress of the request body */
-  onProgress?: (loaded: number, total: number) => void;
-}
-
-/** POSTs a FormData with XMLHttpRequest (for upload progress). Rejects only with AbortError. */
-export function sendForm(url: string, form: FormData, options: SendOptions = {}): Promise<SendResult> {
-  const { signal, onProgress } = options;
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortError());
-    const xhr = new XMLHttpRequest();
-    const abort = () => xhr.abort();
-    const settle = (result?: SendResult) => {
-      signal?.removeEventListener('abort', abort);
-      if (result) resolve(result);
-      else reject(new AbortError());
-    };
-    xhr.open('POST', url);
-    xhr.withCredentials = !!options.withCredentials;
-    for (const [name, value] of Object.entries(options.headers ?? {})) xhr.setRequestHeader(name, value);
-    if (onProgress) {
-      // a listener on xhr.upload makes a cross-origin request "preflighted": the bucket's CORS must allow POST
-      xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) onProgress(event.loaded, event.total);
-      };
-    }
-    xhr.onload = () => settle({ status: xhr.status, body: xhr.status ? xhr.responseText : '' });
-    xhr.onerror = xhr.ontimeout = () => settle({ status: 0, body: '' });
-    xhr.onabort = () => settle();
-    signal?.addEventListener('abort', abort);
-    xhr.send(form);
-  });
-}
-
-/** Turns the storage's (or local endpoint's) answer into success or a typed error. */
-export function checkUploadResponse(result: SendResult, toChute: boolean): void {
-  const { status, body } = result;
-  if (status >= 200 && status < 300) return;
-  if (toChute) throw status ? apiError(status, body) : new NetworkError();
-  if (!status) throw new StorageUnreachableError();
-  const parsed = parseStorageError(body);
-  throw parsed
-    ? new StorageError(status, parsed.code, parsed.message, parsed.details)
-    : new StorageError(status, `HTTP_${status}`, body.slice(0, 200).trim());
 }
 
 const discard = async (id: number, options: UploadOptions) => {
@@ -77,13 +22,16 @@ const discard = async (id: number, options: UploadOptions) => {
 };
 
 /**
- * Uploads one file: asks Chute for a direct-upload target, sends the bytes straight to the
- * storage (or to Chute's local endpoint), then asks Chute to verify it. Resolves with the valid
- * file record. On failure or abort after the start, deletes the pending record (best-effort).
+ * Uploads one file and resolves with its valid file record. Files of `multipartThreshold` bytes
+ * or more (default 32 MiB) go in parts (see uploadMultipart: parallel, retried, resumable,
+ * pausable). Smaller ones go in one request: Chute hands out a direct-upload target, the bytes go
+ * straight to the storage (or to Chute's local endpoint), then Chute verifies them; on failure or
+ * abort after the start, the pending record is deleted (best-effort).
  *
  * Rejects with ChuteApiError, StorageError, StorageUnreachableError, NetworkError or AbortError.
  */
 export async function uploadFile(file: Blob, options: UploadOptions = {}): Promise<FileRecord> {
+  if (file.size >= (options.multipartThreshold ?? MULTIPART_THRESHOLD)) return uploadMultipart(file, options);
   const { signal, onProgress, onPhase } = options;
   const fileName = options.fileName ?? (file as Partial<File>).name ?? 'file';
   const total = file.size;
@@ -107,13 +55,14 @@ export async function uploadFile(file: Blob, options: UploadOptions = {}): Promi
     };
     progress(0);
     const toChute = isChuteUrl(target.url, options.baseUrl);
-    const result = await sendForm(target.url, buildUploadForm(target.fields, file, fileName), {
+    const result = await send('POST', target.url, buildUploadForm(target.fields, file, fileName), {
       signal,
       // credentials go to Chute only, never to the storage (S3 refuses them through CORS)
       withCredentials: toChute && options.credentials === 'include',
       headers: toChute && options.token ? { Authorization: `Bearer ${options.token}` } : {},
       // the body holds the fields too: scale the request's progress to the file's bytes
       onProgress: onProgress && ((loaded, size) => progress(Math.min(total, Math.round((loaded / size) * total)))),
+      fetch: options.fetch,
     });
     checkUploadResponse(result, toChute);
     progress(total);
@@ -137,9 +86,12 @@ export interface UploadItem {
   signal?: AbortSignal;
 }
 
-export interface UploadFilesOptions extends Omit<UploadOptions, 'fileName' | 'fileType' | 'onProgress' | 'onPhase' | 'onStarted'> {
-  /** uploads running at once; default 3 */
+export interface UploadFilesOptions
+  extends Omit<UploadOptions, 'fileName' | 'fileType' | 'onProgress' | 'onPhase' | 'onStarted' | 'onResume' | 'control' | 'concurrency'> {
+  /** files uploading at once; default 3 */
   concurrency?: number;
+  /** parts in flight per multipart upload (uploadFile's `concurrency`); default 4 */
+  partConcurrency?: number;
   onFileProgress?: (index: number, progress: UploadProgress, file: Blob) => void;
   onFilePhase?: UploadPhaseListener;
   onFileComplete?: (index: number, record: FileRecord, file: Blob) => void;
@@ -167,7 +119,7 @@ function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined
  * result per file, in input order. `signal` cancels every file not done yet.
  */
 export function uploadFiles(files: Iterable<Blob | UploadItem>, options: UploadFilesOptions = {}): Promise<UploadResult[]> {
-  const { concurrency = 3, onFileProgress, onFilePhase, onFileComplete, onFileError, ...shared } = options;
+  const { concurrency = 3, partConcurrency, onFileProgress, onFilePhase, onFileComplete, onFileError, ...shared } = options;
   const limit = createLimiter(concurrency);
   return Promise.all(
     Array.from(files, (entry, index) => {
@@ -176,6 +128,7 @@ export function uploadFiles(files: Iterable<Blob | UploadItem>, options: UploadF
       return limit(() =>
         uploadFile(file, {
           ...shared,
+          concurrency: partConcurrency,
           fileName: item.fileName,
           fileType: item.fileType,
           signal: eitherSignal(shared.signal, item.signal),

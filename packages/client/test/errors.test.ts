@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiError, isChuteUrl } from '../src/api.js';
 import { AbortError, ChuteApiError, ChuteError, NetworkError, StorageError, StorageUnreachableError, isChuteError } from '../src/errors.js';
-import { checkUploadResponse } from '../src/upload.js';
+import { checkUploadResponse } from '../src/transport.js';
 
 const classify = (status: number, body: string, toChute: boolean) => {
   try {

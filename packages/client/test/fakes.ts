@@ -9,7 +9,7 @@ export class FakeXHR {
   url = '';
   headers: Record<string, string> = {};
   withCredentials = false;
-  body: FormData | null = null;
+  body: FormData | Blob | null = null;
   status = 0;
   responseText = '';
   aborted = false;
@@ -29,7 +29,7 @@ export class FakeXHR {
   setRequestHeader(name: string, value: string) {
     this.headers[name] = value;
   }
-  send(body: FormData) {
+  send(body: FormData | Blob) {
     this.body = body;
     FakeXHR.onSend?.(this);
   }
@@ -40,9 +40,14 @@ export class FakeXHR {
   progress(loaded: number, total: number) {
     this.upload.onprogress?.({ lengthComputable: true, loaded, total });
   }
-  respond(status: number, body = '') {
+  responseHeaders: Record<string, string> = {};
+  getResponseHeader(name: string): string | null {
+    return this.responseHeaders[name.toLowerCase()] ?? null;
+  }
+  respond(status: number, body = '', headers: Record<string, string> = {}) {
     this.status = status;
     this.responseText = body;
+    this.responseHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
     this.onload?.();
   }
   /** what a browser does on a CORS refusal or a network failure */

@@ -68,7 +68,7 @@ test('S3: start -> POST to the storage without credentials -> finish; resolves w
   assert.equal(xhr!.url, S3_URL);
   assert.deepEqual(xhr!.headers, {}, 'no Authorization header to the storage');
   assert.equal(xhr!.withCredentials, false, 'no cookies to the storage');
-  assert.deepEqual([...xhr!.body!.keys()], [...Object.keys(S3_FIELDS), 'file']);
+  assert.deepEqual([...(xhr!.body as FormData).keys()], [...Object.keys(S3_FIELDS), 'file']);
 });
 
 test('S3 with cookie credentials: still no credentials to the storage', async () => {
@@ -100,7 +100,7 @@ test('fileName and fileType override the file; an unknown type falls back to app
   await uploadFile(new Blob(['xyz']), { baseUrl: BASE, fetch: api.fetch });
   assert.deepEqual(api.calls[0]!.body, { file_name: 'renamed.md', file_type: 'text/markdown', file_size: 11 });
   assert.deepEqual(api.calls[2]!.body, { file_name: 'file', file_type: 'application/octet-stream', file_size: 3 });
-  assert.equal((FakeXHR.instances[0]!.body!.get('file') as File).name, 'renamed.md');
+  assert.equal(((FakeXHR.instances[0]!.body as FormData).get('file') as File).name, 'renamed.md');
 });
 
 test('progress is reported in file bytes, starts at 0, only grows and ends at the size; phases in order', async () => {
