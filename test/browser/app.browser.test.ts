@@ -5,12 +5,13 @@
 //   npm test -- --browser                     (starts RGW, runs test/browser/*)
 //   node --import tsx --test test/browser/app.browser.test.ts     (local only unless S3_ENDPOINT is set)
 //
-// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 skips `npm run build -w @chute/web`.
+// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist (by default
+// `npm run build -w @chute/web` runs when web/dist is older than web/src or packages/client/src).
 // Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,17 @@ const FILE_ROW = (name: string) => `[data-testid="file-row"][data-name="${name}"
 
 // ---------- once per run: the web app build and the files to upload ----------
 
-if (process.env.CHUTE_WEB_BUILT !== '1' || !existsSync(join(ROOT, 'web/dist/index.html'))) {
+// rebuilt when older than its sources (the client library's included), unless CHUTE_WEB_BUILT=1
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+const BUILT = join(ROOT, 'web/dist/index.html');
+const stale = !existsSync(BUILT) || statSync(BUILT).mtimeMs < Math.max(newestMtime(join(ROOT, 'web/src')), newestMtime(join(ROOT, 'packages/client/src')), ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+if (!existsSync(BUILT) || (process.env.CHUTE_WEB_BUILT !== '1' && stale)) {
   execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 mkdirSync(ARTIFACTS, { recursive: true });

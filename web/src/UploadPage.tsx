@@ -1,7 +1,8 @@
-import { useEffect, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type DragEvent } from 'react';
 import { chute } from './chute';
 import { useAnnounce } from './Announcer';
 import { formatBytes, formatSpeed, formatTimeLeft } from './format';
+import { discardUnfinished, listUnfinished, type Unfinished } from './unfinished';
 import { isActive, UploadQueue, type UploadRow } from './uploads';
 
 interface Props {
@@ -41,6 +42,18 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
     announce(list.length === 1 ? `Uploading ${list[0]!.name}.` : `Uploading ${list.length} files.`);
   };
 
+  // remembered multipart uploads not running now: choosing the same file again resumes them
+  const [forgotten, setForgotten] = useState(0);
+  const unfinished = useMemo(
+    () => listUnfinished().filter((item) => !rows.some((row) => isActive(row) && row.file.name === item.name && row.file.size === item.size)),
+    [rows, forgotten],
+  );
+  const discard = async (item: Unfinished) => {
+    await discardUnfinished(item);
+    setForgotten((n) => n + 1);
+    announce(`${item.name}: unfinished upload discarded.`);
+  };
+
   const finished = rows.filter((row) => !isActive(row)).length;
   const done = rows.filter((row) => row.state === 'done').length;
 
@@ -48,6 +61,7 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
     <section aria-labelledby="upload-title">
       <h1 id="upload-title">Upload files</h1>
       <DropZone onFiles={add} />
+      {unfinished.length > 0 && <UnfinishedList items={unfinished} onDiscard={discard} />}
       {rows.length > 0 && (
         <div className="uploads">
           <div className="uploads__bar">
@@ -72,6 +86,30 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
           </ul>
         </div>
       )}
+    </section>
+  );
+}
+
+function UnfinishedList({ items, onDiscard }: { items: Unfinished[]; onDiscard: (item: Unfinished) => void }) {
+  return (
+    <section className="card unfinished" aria-labelledby="unfinished-title" data-testid="unfinished">
+      <h2 id="unfinished-title" className="unfinished__title">
+        Not finished
+      </h2>
+      <p className="muted unfinished__hint">Choose the same file again to continue where it stopped.</p>
+      <ul className="unfinished__list">
+        {items.map((item) => (
+          <li key={item.storageKey} className="unfinished__item" data-testid="unfinished-item" data-name={item.name}>
+            <span className="upload__name" title={item.name}>
+              {item.name}
+            </span>
+            <span className="upload__size muted">{formatBytes(item.size)}</span>
+            <button type="button" className="button button--small button--quiet" onClick={() => onDiscard(item)} aria-label={`Discard the unfinished upload of ${item.name}`}>
+              Discard
+            </button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
@@ -148,17 +186,27 @@ function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
   const name = row.file.name;
   const percent = row.total ? Math.floor((row.loaded / row.total) * 100) : 0;
   const active = isActive(row);
+  const resuming = row.resumedBytes ? `Resuming: ${formatBytes(row.resumedBytes)} already uploaded` : null;
   let detail: string;
   if (row.state === 'error') detail = row.error ?? 'Failed.';
   else if (row.cancelling) detail = 'Cancelling…';
+  else if (row.paused) detail = ['Paused', `${percent}%`].join(' · ');
   else if (row.state === 'uploading') {
-    detail = [`${percent}%`, row.speed !== null ? formatSpeed(row.speed) : null, row.secondsLeft !== null && row.loaded < row.total ? formatTimeLeft(row.secondsLeft) : null]
+    detail = [resuming, `${percent}%`, row.speed !== null ? formatSpeed(row.speed) : null, row.secondsLeft !== null && row.loaded < row.total ? formatTimeLeft(row.secondsLeft) : null]
       .filter(Boolean)
       .join(' · ');
   } else detail = STATE_TEXT[row.state];
+  const canPause = active && row.multipart && !row.cancelling && (row.state === 'uploading' || row.paused);
 
   return (
-    <li className={`upload upload--${row.state}`} data-testid="upload-row" data-name={name} data-state={row.state}>
+    <li
+      className={`upload upload--${row.state}${row.paused ? ' upload--paused' : ''}`}
+      data-testid="upload-row"
+      data-name={name}
+      data-state={row.state}
+      data-paused={row.paused || undefined}
+      data-resumed-bytes={row.resumedBytes ?? undefined}
+    >
       <div className="upload__head">
         <span className="upload__name" title={name}>
           {name}
@@ -172,7 +220,7 @@ function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={row.state === 'done' ? 100 : percent}
-        aria-valuetext={row.state === 'done' ? 'Done' : row.state === 'error' ? 'Failed' : `${percent}%`}
+        aria-valuetext={row.state === 'done' ? 'Done' : row.state === 'error' ? 'Failed' : row.paused ? `Paused at ${percent}%` : `${percent}%`}
         data-testid="upload-progress"
       >
         <div className="progress__bar" style={{ transform: `scaleX(${row.state === 'done' ? 1 : percent / 100})` }} />
@@ -187,6 +235,16 @@ function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
           {detail}
         </p>
         <div className="upload__buttons">
+          {canPause &&
+            (row.paused ? (
+              <button type="button" className="button button--small" onClick={() => queue.resume(row.key)} aria-label={`Resume upload of ${name}`} data-testid="resume">
+                Resume
+              </button>
+            ) : (
+              <button type="button" className="button button--small" onClick={() => queue.pause(row.key)} aria-label={`Pause upload of ${name}`} data-testid="pause">
+                Pause
+              </button>
+            ))}
           {active && (
             <button type="button" className="button button--small" onClick={() => queue.cancel(row.key)} disabled={row.cancelling} aria-label={`Cancel upload of ${name}`} data-testid="cancel">
               Cancel

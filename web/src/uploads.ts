@@ -1,7 +1,27 @@
 // The upload queue: one row per file, at most 3 uploads at once, cancel and retry per file.
 // Lives outside React (useSyncExternalStore) so uploads go on while the user browses.
-import { AbortError, createLimiter, uploadFile, type ChuteOptions, type FileRecord, type UploadPhase } from '@chute/client';
-import { describeError, isSignedOut } from './format';
+// Large files (MULTIPART_THRESHOLD and up) go in parts: they can pause, and after a failure or a
+// page reload the same file chosen again resumes where it stopped.
+import {
+  AbortError,
+  createLimiter,
+  MULTIPART_THRESHOLD,
+  UploadControl,
+  uploadFile,
+  type ChecksumsFactory,
+  type ChuteOptions,
+  type FileRecord,
+  type UploadPhase,
+} from '@chute/client';
+import { workerChecksums } from '@chute/client/checksums';
+import { describeError, formatBytes, isSignedOut } from './format';
+
+/**
+ * Content-MD5 of each part and the file's SHA-256, read and hashed in a Web Worker (hash-wasm) so
+ * that the page stays responsive.
+ */
+const checksums: ChecksumsFactory | undefined =
+  typeof Worker === 'undefined' ? undefined : workerChecksums(() => new Worker(new URL('./checksums.worker.ts', import.meta.url), { type: 'module' }));
 
 export type UploadState = 'queued' | UploadPhase | 'done' | 'error' | 'cancelled';
 
@@ -18,6 +38,11 @@ export interface UploadRow {
   record: FileRecord | null;
   /** cancel was asked; waiting for the upload to stop */
   cancelling: boolean;
+  /** sent in parts: can pause, and resume after a reload */
+  multipart: boolean;
+  paused: boolean;
+  /** bytes a resumed upload found already uploaded; null when it started from zero */
+  resumedBytes: number | null;
 }
 
 export interface QueueEvents {
@@ -36,6 +61,7 @@ export class UploadQueue {
   private rows: UploadRow[] = [];
   private readonly listeners = new Set<() => void>();
   private readonly controllers = new Map<string, AbortController>();
+  private readonly controls = new Map<string, UploadControl>();
   private readonly samples = new Map<string, Array<[time: number, loaded: number]>>();
   private readonly lastRender = new Map<string, number>();
   private readonly limit = createLimiter(3);
@@ -56,7 +82,24 @@ export class UploadQueue {
   add(files: Iterable<File>) {
     for (const file of files) {
       const key = `u${++this.seq}`;
-      this.rows = [...this.rows, { key, file, state: 'queued', loaded: 0, total: file.size, speed: null, secondsLeft: null, error: null, record: null, cancelling: false }];
+      this.rows = [
+        ...this.rows,
+        {
+          key,
+          file,
+          state: 'queued',
+          loaded: 0,
+          total: file.size,
+          speed: null,
+          secondsLeft: null,
+          error: null,
+          record: null,
+          cancelling: false,
+          multipart: file.size >= MULTIPART_THRESHOLD,
+          paused: false,
+          resumedBytes: null,
+        },
+      ];
       this.run(key);
     }
     this.emit();
@@ -78,8 +121,28 @@ export class UploadQueue {
   retry(key: string) {
     const row = this.find(key);
     if (!row || isActive(row) || row.state === 'done') return;
-    this.update(key, { state: 'queued', loaded: 0, speed: null, secondsLeft: null, error: null, cancelling: false });
+    this.update(key, { state: 'queued', loaded: 0, speed: null, secondsLeft: null, error: null, cancelling: false, paused: false, resumedBytes: null });
     this.run(key);
+  }
+
+  /** stops sending a multipart upload's parts until resume() (the parts in flight are sent again) */
+  pause(key: string) {
+    const row = this.find(key);
+    const control = this.controls.get(key);
+    if (!row || !control || !isActive(row) || !row.multipart) return;
+    control.pause();
+    this.samples.delete(key);
+    this.update(key, { paused: true, speed: null, secondsLeft: null });
+    this.events.onAnnounce?.(`${row.file.name}: paused.`);
+  }
+
+  resume(key: string) {
+    const row = this.find(key);
+    const control = this.controls.get(key);
+    if (!row || !control || !row.paused) return;
+    control.resume();
+    this.update(key, { paused: false });
+    this.events.onAnnounce?.(`${row.file.name}: resumed.`);
   }
 
   remove(key: string) {
@@ -113,6 +176,9 @@ export class UploadQueue {
 
   private progress(key: string, loaded: number, total: number) {
     const now = performance.now();
+    // parts a resumed upload finds already there are counted at once: no speed from them
+    const resumed = this.find(key)?.resumedBytes ?? 0;
+    if (loaded <= resumed) this.samples.delete(key);
     const samples = this.samples.get(key) ?? [];
     samples.push([now, loaded]);
     while (samples.length > 2 && now - samples[0]![0] > SPEED_WINDOW_MS) samples.shift();
@@ -136,7 +202,9 @@ export class UploadQueue {
       return;
     }
     const controller = new AbortController();
+    const control = new UploadControl();
     this.controllers.set(key, controller);
+    this.controls.set(key, control);
     this.samples.delete(key);
     // a cancelled-then-retried row has a newer run: the older one must not touch it any more
     const current = () => this.controllers.get(key) === controller;
@@ -144,32 +212,41 @@ export class UploadQueue {
       uploadFile(file, {
         ...this.options,
         signal: controller.signal,
+        control,
+        checksums,
         onPhase: (state) => current() && this.update(key, { state }),
         onProgress: ({ loaded, total }) => current() && this.progress(key, loaded, total),
+        onResume: ({ uploadedBytes }) => {
+          if (!current()) return;
+          this.update(key, { resumedBytes: uploadedBytes });
+          this.events.onAnnounce?.(`${file.name}: resuming, ${formatBytes(uploadedBytes)} already uploaded.`);
+        },
       }),
     )
       .then(
         (record) => {
           if (!current()) return;
-          this.update(key, { state: 'done', record, loaded: file.size, speed: null, secondsLeft: 0 });
+          this.update(key, { state: 'done', record, loaded: file.size, speed: null, secondsLeft: 0, paused: false });
           this.events.onAnnounce?.(`${file.name}: uploaded.`);
           this.events.onComplete?.(record);
         },
         (error: unknown) => {
           if (!current()) return;
           if (error instanceof AbortError) {
-            this.update(key, { state: 'cancelled', cancelling: false, error: null, speed: null, secondsLeft: null });
+            this.update(key, { state: 'cancelled', cancelling: false, error: null, speed: null, secondsLeft: null, paused: false });
             this.events.onAnnounce?.(`${file.name}: cancelled.`);
             return;
           }
           const message = describeError(error);
-          this.update(key, { state: 'error', cancelling: false, error: message, speed: null, secondsLeft: null });
+          this.update(key, { state: 'error', cancelling: false, error: message, speed: null, secondsLeft: null, paused: false });
           this.events.onAnnounce?.(`${file.name}: failed. ${message}`);
           if (isSignedOut(error)) this.events.onSignedOut?.();
         },
       )
       .finally(() => {
-        if (current()) this.controllers.delete(key);
+        if (!current()) return;
+        this.controllers.delete(key);
+        this.controls.delete(key);
       });
   }
 }
