@@ -47,9 +47,15 @@ const child = spawn(
 );
 // the runner's closing lines ("ℹ pass N") are the last of its output; keep enough to find them
 let tail = '';
+// the reliability suite's counts (cases tried, faults injected, uploads checked), said again at the end
+const counts = [];
+let partial = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
   tail = (tail + chunk).slice(-64_000);
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop() ?? '';
+  counts.push(...lines.filter((line) => /^(bad-input corpus|faults injected|load): /.test(line)));
 });
 const code = await new Promise((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
 await s3?.stop();
@@ -57,5 +63,6 @@ await s3?.stop();
 const count = (label) => Number([...tail.matchAll(new RegExp(`^ℹ ${label} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
 const [passed, failed] = [count('pass'), count('fail') + count('cancelled')];
 if (process.env.TEST_SUMMARY_FILE) appendFileSync(process.env.TEST_SUMMARY_FILE, `${passed} ${failed}\n`);
+if (counts.length) process.stdout.write(`reliability suite:\n${counts.map((line) => `  ${line}\n`).join('')}`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(code !== 0 ? code : passed === 0 ? 1 : 0);

@@ -22,44 +22,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { startTestServer, usingPostgres, type TestServer, type TestUser } from '../helpers.js';
 
-// The client library's sources are written against the DOM lib, which the root tsconfig (Node
-// only) does not load: they are imported at run time (tsx), typed here by what this test uses.
-// (A test/large/tsconfig.json with the DOM lib, like test/browser's, would let this file import
-// them directly.)
-interface FileRecord {
-  id: number;
-  is_valid: boolean;
-  file_size: number | null;
-  url: string | null;
-}
-interface RetryInfo {
-  error: unknown;
-  attempt: number;
-  partNumber?: number;
-}
-interface UploadOptions {
-  baseUrl?: string;
-  token?: string;
-  checksums?: () => Promise<unknown>;
-  resumeStore?: unknown;
-  retries?: number;
-  retryDelay?: number;
-  onProgress?: (progress: { loaded: number; total: number }) => void;
-  onRetry?: (info: RetryInfo) => void;
-  onResume?: (info: { uploadedBytes: number; uploadedParts: number; totalParts: number }) => void;
-}
-type ErrorClass<T = object> = new (...args: never[]) => Error & T;
-interface Client {
-  uploadFile(file: Blob, options: UploadOptions): Promise<FileRecord>;
-  memoryResumeStore(): unknown;
-  ChuteApiError: ErrorClass<{ status: number; code: string }>;
-  StorageError: ErrorClass<{ status: number; code: string; partNumber?: number; expired: boolean }>;
-  StorageUnreachableError: ErrorClass;
-  NetworkError: ErrorClass;
-}
-const CLIENT = new URL('../../packages/client/src/', import.meta.url);
-const client: Client = await import(new URL('index.ts', CLIENT).href);
-const { createChecksums } = (await import(new URL('checksums/node.ts', CLIENT).href)) as { createChecksums: () => Promise<unknown> };
+import { client, createChecksums, type FileRecord, type RetryInfo, type UploadOptions } from '../client.js';
 const { ChuteApiError, memoryResumeStore, NetworkError, StorageError, StorageUnreachableError, uploadFile } = client;
 
 const MiB = 2 ** 20;
