@@ -19,6 +19,7 @@ import { uploadPolicyOf } from '../ops/context.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
+import { databaseRateLimitStore } from './plugins/rate-limit.js';
 import requestLog from './plugins/request-log.js';
 import securityHeaders from './plugins/security-headers.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
@@ -84,7 +85,11 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('chute', { config, db, storage, files });
   app.decorateRequest('actor', null);
-  app.addHook('onClose', async () => db.destroy());
+  const rateLimits = databaseRateLimitStore(db);
+  app.addHook('onClose', async () => {
+    await rateLimits.settled();
+    await db.destroy();
+  });
 
   app.addSchema(ErrorResponse);
   app.addSchema(FileOut);
@@ -103,19 +108,17 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     exposedHeaders: ['ETag', 'Location', 'X-Request-Id'],
     maxAge: 600,
   });
-  await app.register(rateLimit, { global: false });
+  // counters in the database: every process on it shares the same budgets
+  await app.register(rateLimit, { global: false, store: rateLimits.Store });
   await app.register(multipart, { limits: { fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1, files: 1, fields: 20, parts: 30 } });
 
   const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
   await app.register(authRoutes, { db, config, requireUser: requireUserHook });
-  await app.register(fileRoutes, {
-    files,
-    requireUser: requireUserHook,
-    startRateLimit: { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs },
-  });
+  const startRateLimit = { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs };
+  await app.register(fileRoutes, { files, requireUser: requireUserHook, startRateLimit });
   await app.register(healthRoutes, { db, storage });
-  await app.register(multipartRoutes, { files, requireUser: requireUserHook });
-  await app.register(uppyRoutes, { files, requireUser: requireUserHook });
+  await app.register(multipartRoutes, { files, requireUser: requireUserHook, startRateLimit });
+  await app.register(uppyRoutes, { files, requireUser: requireUserHook, startRateLimit });
   await app.register(adminRoutes, { files, config, requireUser: requireUserHook });
   if (storage instanceof LocalStorage) await app.register(localPutRoutes, { files });
   await registerWebApp(app, config);

@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 import { findUserById, normaliseEmail } from '../../users/repository.js';
 import { sessionLogin, sessionLogout } from '../../users/services.js';
 import { actorOf } from '../plugins/auth.js';
+import { clientAddress, rateLimited as rateLimitedError } from '../plugins/rate-limit.js';
 import { SESSION_COOKIE, sessionTokenOf } from '../plugins/session-auth.js';
 import { Empty, errorResponses } from '../schemas/common.js';
 import { LoginBody, LoginResponse } from '../schemas/auth.js';
@@ -19,8 +20,7 @@ export interface AuthRoutesOptions {
   requireUser: onRequestHookHandler;
 }
 
-const rateLimited = (_request: unknown, context: { after: string }) =>
-  new AppError('rate_limited', `Too many login attempts. Try again in ${context.after}.`);
+const rateLimited = rateLimitedError('Too many login attempts.');
 
 const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { db, config, requireUser }) => {
   const tags = ['auth'];
@@ -31,7 +31,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
   const emailLimiter = app.createRateLimit({
     max: perEmail,
     timeWindow: windowMs,
-    keyGenerator: (request) => `email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
+    keyGenerator: (request) => `login:email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
   });
 
   app.post('/api/auth/login/', {
@@ -41,10 +41,13 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
       body: LoginBody,
       response: { 200: LoginResponse, ...errorResponses(400, 429) },
     },
-    config: { rateLimit: { max: perIp, timeWindow: windowMs, errorResponseBuilder: rateLimited } },
+    config: { rateLimit: { max: perIp, timeWindow: windowMs, keyGenerator: (request) => `login:ip:${clientAddress(request)}`, errorResponseBuilder: rateLimited } },
   }, async (request, reply) => {
     const perEmailBudget = await emailLimiter(request);
-    if (!perEmailBudget.isAllowed && perEmailBudget.isExceeded) throw rateLimited(request, { after: `${perEmailBudget.ttlInSeconds} seconds` });
+    if (!perEmailBudget.isAllowed && perEmailBudget.isExceeded) {
+      reply.header('retry-after', perEmailBudget.ttlInSeconds);
+      throw rateLimited(request, { after: `${perEmailBudget.ttlInSeconds} seconds` });
+    }
     const { token, user, expiresAt } = await sessionLogin(db, {
       email: request.body.email,
       password: request.body.password,

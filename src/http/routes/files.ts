@@ -13,6 +13,7 @@ import {
 } from '../../core/files/services.js';
 import { AppError } from '../../errors.js';
 import { actorOf } from '../plugins/auth.js';
+import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import { DirectFinishBody, DirectStartBody, DirectStartResponse, FileListQuery, FileListResponse, IdResponse } from '../schemas/files.js';
 import { serializeFile } from '../serializers.js';
@@ -67,20 +68,10 @@ function assertComplete(part: MultipartFile, maxSize: number): void {
 }
 
 const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
-  // Plugin-level onRequest hooks run before route-level ones, where @fastify/rate-limit puts its
-  // own: the start limit below is keyed by the user requireUser found.
-  app.addHook('onRequest', requireUser);
+  app.addHook('onRequest', requireUser); // before the start limit, which is keyed by the user
   const tags = ['files'];
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
   const standardMaxSize = files.policy.standardMaxSize ?? files.policy.maxSize;
-  const startLimit = startRateLimit && {
-    rateLimit: {
-      ...startRateLimit,
-      keyGenerator: (request: FastifyRequest) => `start:user:${actorOf(request).id}`,
-      errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-        new AppError('rate_limited', `Too many uploads started. Try again in ${context.after}.`),
-    },
-  };
 
   app.post('/api/files/upload/direct/start/', {
     schema: {
@@ -89,7 +80,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       body: DirectStartBody,
       response: { 200: DirectStartResponse, ...errorResponses(400, 401, 413, 415, 429) },
     },
-    ...(startLimit && { config: startLimit }),
+    ...startRateLimitConfig(startRateLimit),
   }, async (request) => {
     const { file, upload } = await fileDirectUploadStart(files, {
       actor: actorOf(request),

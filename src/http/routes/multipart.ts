@@ -12,6 +12,7 @@ import {
 } from '../../core/multipart/services.js';
 import type { FilesContext } from '../../core/files/services.js';
 import { actorOf } from '../plugins/auth.js';
+import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import { MultipartCompleteBody, MultipartCreateBody, MultipartCreated, MultipartSignBody, PartList, SignedParts, SignedQuery } from '../schemas/multipart.js';
 import { serializeFile } from '../serializers.js';
@@ -19,12 +20,14 @@ import { serializeFile } from '../serializers.js';
 export interface MultipartRoutesOptions {
   files: FilesContext;
   requireUser: onRequestHookHandler;
+  /** START_RATE_LIMIT: creating an upload here counts against the same budget as a direct start */
+  startRateLimit?: { max: number; timeWindow: number };
 }
 
 const serializePart = (part: { partNumber: number; size: number; etag: string }) => ({ part_number: part.partNumber, size: part.size, etag: part.etag });
 
 /** Chute's own multipart API: create, sign parts, list (resume), complete (verify), abort. */
-export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> = async (app, { files, requireUser }) => {
+export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
   app.addHook('onRequest', requireUser);
   const tags = ['multipart'];
 
@@ -32,8 +35,9 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
     schema: {
       tags, summary: 'Start a multipart upload for a large file: a pending record and an open storage upload',
       body: MultipartCreateBody,
-      response: { 200: MultipartCreated, ...errorResponses(400, 401, 413, 415, 503) },
+      response: { 200: MultipartCreated, ...errorResponses(400, 401, 413, 415, 429, 503) },
     },
+    ...startRateLimitConfig(startRateLimit),
   }, async (request) => {
     const { file, uploadId, partSize } = await multipartCreate(files, {
       actor: actorOf(request), fileName: request.body.file_name, fileType: request.body.file_type, fileSize: request.body.file_size,

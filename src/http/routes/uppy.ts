@@ -13,11 +13,14 @@ import {
 } from '../../core/multipart/services.js';
 import { AppError } from '../../errors.js';
 import { actorOf } from '../plugins/auth.js';
+import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
 export interface UppyRoutesOptions {
   files: FilesContext;
   requireUser: onRequestHookHandler;
+  /** START_RATE_LIMIT: creating an upload here counts against the same budget as a direct start */
+  startRateLimit?: { max: number; timeWindow: number };
 }
 
 // Uppy sends metadata[...] and other keys of its own: accepted and ignored.
@@ -44,7 +47,7 @@ function sizeFrom(metadata: Record<string, unknown> | undefined): number | null 
  * The routes of a Companion server's S3 API, as @uppy/aws-s3 5.x calls them (`endpoint` =
  * <APP_DOMAIN>/api/uppy). Each upload becomes an ordinary Chute file record.
  */
-const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { files, requireUser }) => {
+const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
   app.addHook('onRequest', requireUser);
   const tags = ['uppy'];
 
@@ -59,8 +62,9 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     schema: {
       tags, summary: 'A single signed PUT for a small file (Uppy getUploadParameters)',
       querystring: Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), type: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: true }),
-      response: { 200: Type.Object({ method: Type.String(), url: Type.String(), fields: Type.Record(Type.String(), Type.String()), headers: Type.Record(Type.String(), Type.String()), expires: Type.Integer() }), ...errorResponses(400, 401, 413, 415) },
+      response: { 200: Type.Object({ method: Type.String(), url: Type.String(), fields: Type.Record(Type.String(), Type.String()), headers: Type.Record(Type.String(), Type.String()), expires: Type.Integer() }), ...errorResponses(400, 401, 413, 415, 429) },
     },
+    ...startRateLimitConfig(startRateLimit),
   }, async (request) => {
     const size = Number((request.query as Record<string, unknown>)['metadata[size]']);
     const { upload } = await singlePutCreate(files, {
@@ -76,8 +80,9 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     schema: {
       tags, summary: 'Create a multipart upload (Uppy createMultipartUpload)',
       body: CreateBody,
-      response: { 200: Type.Object({ key: Type.String(), uploadId: Type.String() }), ...errorResponses(400, 401, 413, 415, 503) },
+      response: { 200: Type.Object({ key: Type.String(), uploadId: Type.String() }), ...errorResponses(400, 401, 413, 415, 429, 503) },
     },
+    ...startRateLimitConfig(startRateLimit),
   }, async (request) => {
     const { file, uploadId } = await multipartCreate(files, {
       actor: actorOf(request),

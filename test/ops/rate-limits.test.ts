@@ -1,0 +1,109 @@
+// Rate limits live in the database: two app instances on one database (two processes behind a
+// load balancer) count against one budget. See test/ops/scale-out.test.ts for real processes.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { loadConfig } from '../../src/config.js';
+import { createDatabase } from '../../src/db/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { rateLimitHit, rateLimitRead, rateLimitsPrune } from '../../src/ops/rate-limits.js';
+import { userCreate } from '../../src/users/services.js';
+import { testEnv } from '../helpers.js';
+import { lifo, type After } from '../reliability/support.js';
+
+/** Two apps on one database and one media folder; closed before the database is dropped. */
+async function twoApps(t: After, env: Record<string, string>): Promise<[FastifyInstance, FastifyInstance]> {
+  const scope = lifo(t);
+  const config = loadConfig(await testEnv(scope, { env }));
+  const apps = [await buildApp({ config }), await buildApp({ config })] as const;
+  scope.after(() => Promise.all(apps.map((app) => app.close())));
+  return [...apps];
+}
+
+/** Sends each request to the next app in turn, as a round-robin load balancer does. */
+function roundRobin(apps: FastifyInstance[]) {
+  let next = 0;
+  return (options: InjectOptions) => apps[next++ % apps.length]!.inject(options);
+}
+
+async function login(app: FastifyInstance, email: string, password: string): Promise<{ authorization: string }> {
+  const response = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email, password } });
+  assert.equal(response.statusCode, 200, response.body);
+  return { authorization: `Bearer ${response.json().session}` };
+}
+
+describe('rate limits shared through the database', () => {
+  test('login attempts per email and per IP count on every process', async (t) => {
+    const [a, b] = await twoApps(t, { LOGIN_RATE_LIMIT_PER_EMAIL: '3', LOGIN_RATE_LIMIT_PER_IP: '5' });
+    const send = roundRobin([a, b]);
+    const attempt = (email: string, ip: string) =>
+      send({ method: 'POST', url: '/api/auth/login/', payload: { email, password: 'wrong-password' }, remoteAddress: ip });
+
+    const perEmail = [];
+    for (let i = 0; i < 4; i += 1) perEmail.push((await attempt('victim@example.com', `10.0.1.${i}`)).statusCode);
+    assert.deepEqual(perEmail, [400, 400, 400, 429], 'three tries per email in all, not three per process');
+    const limited = await attempt('Victim@Example.com', '10.0.2.1');
+    assert.equal(limited.statusCode, 429);
+    assert.equal(limited.json().code, 'rate_limited');
+    assert.match(limited.json().message, /^Too many login attempts\. Try again in \d+ (seconds?|minutes?)\.$/);
+    assert.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After says when');
+
+    const perIp = [];
+    for (let i = 0; i < 6; i += 1) perIp.push((await attempt(`other${i}@example.com`, '10.0.3.3')).statusCode);
+    assert.deepEqual(perIp, [400, 400, 400, 400, 400, 429], 'five tries per address in all');
+    const v6 = [];
+    for (let i = 0; i < 6; i += 1) v6.push((await attempt(`v6-${i}@example.com`, `2001:db8:0:7::${i + 1}`)).statusCode);
+    assert.deepEqual(v6, [400, 400, 400, 400, 400, 429], 'an IPv6 client is its /64');
+  });
+
+  test('START_RATE_LIMIT is one budget per user across processes and every way of starting an upload', async (t) => {
+    const [a, b] = await twoApps(t, { START_RATE_LIMIT: '4' });
+    await userCreate(a.chute.db, { email: 'alice@example.com', password: 'alice-password' });
+    await userCreate(a.chute.db, { email: 'bob@example.com', password: 'bob-password-1' });
+    const alice = await login(a, 'alice@example.com', 'alice-password');
+    const bob = await login(b, 'bob@example.com', 'bob-password-1');
+    const starts: Array<(app: FastifyInstance, headers: Record<string, string>) => Promise<{ statusCode: number; body: string }>> = [
+      (app, headers) => app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } }),
+      (app, headers) => app.inject({ method: 'POST', url: '/api/files/upload/multipart/', headers, payload: { file_name: 'b.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 } }),
+      (app, headers) => app.inject({ method: 'GET', url: '/api/uppy/s3/params?filename=c.jpg&type=image%2Fjpeg', headers }),
+      (app, headers) => app.inject({ method: 'POST', url: '/api/uppy/s3/multipart', headers, payload: { filename: 'd.bin', type: 'application/octet-stream' } }),
+    ];
+    for (const [index, start] of starts.entries()) {
+      const response = await start(index % 2 ? b : a, alice);
+      assert.equal(response.statusCode, 200, `start ${index}: ${response.body}`);
+    }
+    for (const [index, start] of starts.entries()) {
+      const refused = await start(index % 2 ? a : b, alice);
+      assert.equal(refused.statusCode, 429, `start ${index} past the budget: ${refused.body}`);
+      assert.equal(JSON.parse(refused.body).code, 'rate_limited');
+      assert.match(JSON.parse(refused.body).message, /^Too many uploads started\. Try again in \d+ (seconds?|minutes?)\.$/);
+    }
+    assert.equal((await starts[0]!(b, bob)).statusCode, 200, 'another user has a budget of their own');
+    const list = await b.inject({ method: 'GET', url: '/api/files/', headers: alice });
+    assert.equal(list.statusCode, 200, 'other endpoints are not limited');
+    assert.equal(list.json().count, 4, 'refused starts created no record');
+  });
+
+  test('a hit is one atomic statement: concurrent hits from two connections count exactly', async (t) => {
+    const scope = lifo(t);
+    const env = await testEnv(scope);
+    const dbs = [createDatabase(env.DATABASE_URL!), createDatabase(env.DATABASE_URL!)];
+    scope.after(() => Promise.all(dbs.map((db) => db.destroy())));
+    const app = await buildApp({ config: loadConfig(env) }); // runs the migrations
+    await app.close();
+
+    const now = 1_000_000;
+    const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => rateLimitHit(dbs[i % 2]!, { key: 'k', windowMs: 60_000, now })));
+    assert.deepEqual(hits.map((hit) => hit.hits).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.ok(hits.every((hit) => hit.resetsAt === now + 60_000), 'the window keeps its end while it runs');
+
+    assert.deepEqual(await rateLimitHit(dbs[0]!, { key: 'k', windowMs: 60_000, now: now + 59_999 }), { hits: 41, resetsAt: now + 60_000 });
+    assert.deepEqual(await rateLimitHit(dbs[1]!, { key: 'k', windowMs: 60_000, now: now + 60_000 }), { hits: 1, resetsAt: now + 120_000 }, 'an ended window starts over');
+    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'k', now: now + 60_001 }), { hits: 1, resetsAt: now + 120_000 });
+
+    await rateLimitHit(dbs[0]!, { key: 'short', windowMs: 1_000, now });
+    assert.equal(await rateLimitsPrune(dbs[0]!, now + 1_000), 1, 'only ended windows are pruned');
+    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'short', now: now + 1_000 }), { hits: 0, resetsAt: now + 1_000 });
+    assert.equal((await rateLimitRead(dbs[1]!, { key: 'k', now: now + 1_000 })).hits, 1);
+  });
+});
