@@ -1,0 +1,87 @@
+// Shared by the Chromium tests: the web app build (rebuilt when older than its sources), Chromium
+// through playwright-core with a throwaway profile, signing in through the page, and a cleanup
+// scope for describe-level hooks.
+//
+// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { TestUser } from '../helpers.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm test -- --browser` starts a local RGW)';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds web/dist when missing, or older than web/src or the client library (unless CHUTE_WEB_BUILT=1). */
+export function ensureWebBuilt(): void {
+  const built = join(ROOT, 'web/dist/index.html');
+  const sources = () =>
+    Math.max(newestMtime(join(ROOT, 'web/src')), newestMtime(join(ROOT, 'packages/client/src')), ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+  if (!existsSync(built) || (process.env.CHUTE_WEB_BUILT !== '1' && statSync(built).mtimeMs < sources())) {
+    execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * Chromium with a fresh profile. Functions given to page.evaluate run in the page and reach its
+ * globals through inPage() (declared per test file, loosely typed, so tests type-check with or
+ * without the DOM lib); tsx compiles with esbuild's keepNames, so they call __name() too.
+ */
+export async function launch({ acceptDownloads = false } = {}): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1100, height: 820 },
+    acceptDownloads,
+  });
+  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(30_000);
+  return {
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in on the web app's sign-in page, already open. */
+export async function signIn(page: Page, user: Pick<TestUser, 'email' | 'password'>): Promise<void> {
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('current-user').waitFor();
+}
+
+/** node:test's describe-level after() cannot be added from inside a hook: collect cleanups here (run last-added first). */
+export function cleanupScope() {
+  const cleanups: Array<() => unknown> = [];
+  const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
+  const run = async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  };
+  return { scope, run };
+}
