@@ -3,7 +3,7 @@
 // The sections live in bench/sections/; results go to bench/results/ (JSON and Markdown).
 //
 //   BENCH_QUICK=1              short smoke run (small sizes and durations; figures not comparable)
-//   BENCH_ONLY=start,finish    sections: start, finish, trickle, stream, zerobytes (default: all)
+//   BENCH_ONLY=start,finish    sections: start, finish, trickle, stream, zerobytes, multipart (default: all)
 //   BENCH_DATABASE_URL=postgres://user:pass@host/db
 //                              also run start and finish on PostgreSQL (a fresh database is made
 //                              next to the one named, and dropped after)
@@ -27,6 +27,7 @@ import { summarizeFile } from '../bench/profile.mjs';
 import { int, makeRow, ms, writeReport } from '../bench/report.mjs';
 import { startS3 } from '../bench/s3.mjs';
 import { benchStartFinish, measureCeilings } from '../bench/sections/api.mjs';
+import { benchMultipart } from '../bench/sections/multipart.mjs';
 import { benchStream } from '../bench/sections/stream.mjs';
 import { benchTrickle } from '../bench/sections/trickle.mjs';
 import { benchZeroBytes } from '../bench/sections/zero-bytes.mjs';
@@ -34,7 +35,7 @@ import { APP_DIR, appVersion, createPgDatabase, killServers, startChute } from '
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const SECTIONS = ['start', 'finish', 'trickle', 'stream', 'zerobytes'];
+const SECTIONS = ['start', 'finish', 'trickle', 'stream', 'zerobytes', 'multipart'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
@@ -43,12 +44,14 @@ const cfg = quick
       finishLocalN: 400, finishS3N: 60,
       trickleClients: 200, trickleBytesPerSecond: 32 * 1024, trickleSeconds: 6, trickleLoadSeconds: 3, trickleConnections: 10,
       streamBytes: 64 * MiB, streamRounds: 1, zeroUploads: 10,
+      multipartBytes: 64 * MiB, multipartRounds: 1, multipartChecksumRounds: 1,
     }
   : {
       connections: [10, 100], warmupSeconds: 2, loadSeconds: 10, repeatSeconds: 4, headSeconds: 3,
       finishLocalN: 5000, finishS3N: 1000,
       trickleClients: 200, trickleBytesPerSecond: 32 * 1024, trickleSeconds: 20, trickleLoadSeconds: 14, trickleConnections: 10,
       streamBytes: GiB, streamRounds: 2, zeroUploads: 100,
+      multipartBytes: GiB, multipartRounds: 2, multipartChecksumRounds: 1,
     };
 
 const onlyList = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
@@ -183,13 +186,14 @@ try {
   if (wants('stream')) {
     await section('stream', () => withServer({ storage: 'local', label: 'stream' }, (server) => benchStream({ server, sink, cfg, rows })));
   }
-  if (wants('start', 'finish', 'zerobytes')) {
+  if (wants('start', 'finish', 'zerobytes', 'multipart')) {
     await section('S3 (RGW)', async () => {
       s3 = await startS3();
       report.s3 = s3.external ? `S3_ENDPOINT ${s3.endpoint}` : 'local Ceph RGW (scripts/local-s3), same machine';
       await withServer({ storage: 's3', s3, label: 's3-sqlite' }, async (server) => {
         if (wants('start', 'finish')) await section('start/finish, S3, SQLite', () => api(server, 's3', 'SQLite', { s3 }));
         if (wants('zerobytes')) await section('zerobytes', () => benchZeroBytes({ server, cfg, rows }));
+        if (wants('multipart')) await section('multipart', () => benchMultipart({ server, s3, cfg, rows }));
       });
     });
   }
