@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 import { nowIso, toBoolean, toDate, toNumber } from '../db/normalise.js';
 import type { Database, UserRow } from '../db/schema.js';
 
@@ -76,15 +77,19 @@ export async function insertSession(db: Executor, values: { tokenHash: string; u
     .execute();
 }
 
-/** The active user behind a live session. */
-export async function findSessionUser(db: Executor, tokenHash: string): Promise<User | undefined> {
-  const row = await db
+// Runs on every authenticated request: compiled once (see preparedQuery).
+const findSessionUserQuery = preparedQuery(['tokenHash', 'now'], (db: Kysely<Database>, param) =>
+  db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .selectAll('users')
-    .where('sessions.token_hash', '=', tokenHash)
-    .where('sessions.expires_at', '>', nowIso())
-    .executeTakeFirst();
+    .where('sessions.token_hash', '=', param.tokenHash)
+    .where('sessions.expires_at', '>', param.now),
+);
+
+/** The active user behind a live session. */
+export async function findSessionUser(db: Executor, tokenHash: string): Promise<User | undefined> {
+  const [row] = await findSessionUserQuery(db, { tokenHash, now: nowIso() });
   return row && toUser(row);
 }
 

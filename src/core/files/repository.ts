@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { preparedQuery } from '../../db/prepared.js';
 import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
 import type { Database, FileRow, NewFileRow, UploadMethod } from '../../db/schema.js';
 
@@ -38,17 +39,38 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   updated_at: toDate(row.updated_at),
 });
 
+// Every column is bound (absent ones as their defaults), so one compiled INSERT serves all callers.
+const INSERT_COLUMNS = [
+  'file', 'original_file_name', 'file_name', 'file_type', 'file_size', 'uploaded_by', 'upload_finished_at',
+  'upload_received_at', 'upload_method', 'upload_id', 'sha256', 'created_at', 'updated_at',
+] as const;
+const insertFileQuery = preparedQuery(INSERT_COLUMNS, (db: Kysely<Database>, param) =>
+  db.insertInto('files').values(param).returningAll(),
+);
+
 export async function insertFile(db: Executor, values: NewFileRow): Promise<FileRecord> {
-  const row = await db.insertInto('files').values(values).returningAll().executeTakeFirstOrThrow();
+  const [row] = await insertFileQuery(db, {
+    ...values,
+    file_size: values.file_size ?? null,
+    uploaded_by: values.uploaded_by ?? null,
+    upload_finished_at: values.upload_finished_at ?? null,
+    upload_received_at: values.upload_received_at ?? null,
+    upload_method: values.upload_method ?? 'post',
+    upload_id: values.upload_id ?? null,
+    sha256: values.sha256 ?? null,
+  });
+  if (!row) throw new Error('INSERT INTO files returned no row');
   return toFileRecord(row);
 }
 
 /** Ids are int4 in PostgreSQL: a larger number names no row (and must not reach the driver). */
 export const MAX_ID = 2_147_483_647;
 
+const findFileByIdQuery = preparedQuery(['id'], (db: Kysely<Database>, param) => db.selectFrom('files').selectAll().where('id', '=', param.id));
+
 export async function findFileById(db: Executor, id: number): Promise<FileRecord | undefined> {
   if (!Number.isSafeInteger(id) || id < 1 || id > MAX_ID) return undefined;
-  const row = await db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
+  const [row] = await findFileByIdQuery(db, { id });
   return row && toFileRecord(row);
 }
 

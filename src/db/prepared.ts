@@ -1,0 +1,38 @@
+import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+
+/**
+ * A query built and compiled once per database, then run with new values. Building and compiling
+ * a Kysely query costs more CPU than SQLite takes to answer a primary-key lookup; the hot paths
+ * (session lookup, file insert on start) reuse the compiled SQL instead. The SQL still comes from
+ * Kysely, so it is right for each dialect, and it still runs through Kysely's executor (the SQLite
+ * connection lock, transactions).
+ *
+ * `build` receives a marker per parameter name and must use each where the value goes.
+ */
+export function preparedQuery<Row, Names extends string>(
+  names: readonly Names[],
+  build: (db: Kysely<any>, param: Record<Names, any>) => Compilable<Row>,
+): (db: Kysely<any>, values: Record<Names, unknown>) => Promise<Row[]> {
+  const compiled = new WeakMap<Kysely<any>, { query: CompiledQuery<Row>; order: Names[] }>();
+  const markers = Object.fromEntries(names.map((name) => [name, `\u0000param:${name}`])) as Record<Names, string>;
+  const nameOf = new Map(names.map((name) => [markers[name] as unknown, name]));
+
+  const compile = (db: Kysely<any>) => {
+    const query = build(db, markers).compile();
+    const order = query.parameters.map((value) => {
+      const name = nameOf.get(value);
+      if (name === undefined) throw new Error(`preparedQuery: a constant value in ${query.sql}; pass it as a parameter`);
+      return name;
+    });
+    const entry = { query, order };
+    compiled.set(db, entry);
+    return entry;
+  };
+
+  return async (db, values) => {
+    const { query, order } = compiled.get(db) ?? compile(db);
+    const parameters = order.map((name) => values[name]);
+    const result = await db.executeQuery<Row>({ ...query, parameters });
+    return result.rows;
+  };
+}
