@@ -21,6 +21,19 @@ function uppy(server: TestServer, user: TestUser) {
   };
 }
 
+/** Seconds a signed URL stays valid, read from the URL itself (S3: X-Amz-Expires; local: expires). */
+function lifetimeOf(url: string): number {
+  const { searchParams } = new URL(url);
+  const s3 = searchParams.get('X-Amz-Expires');
+  return s3 ? Number(s3) : Number(searchParams.get('expires')) - Math.floor(Date.now() / 1000);
+}
+
+/** Uppy uses `expires` as the upload's request timeout: at least 10 minutes, and the URL lives that long. */
+function assertUppyExpiry(body: { url: string; expires: number }) {
+  assert.equal(body.expires, 600);
+  assert.ok(Math.abs(lifetimeOf(body.url) - 600) <= 2, `the URL is signed for 600 s, not ${lifetimeOf(body.url)}`);
+}
+
 for (const storage of ['local', 's3'] as const) {
   describe(`Uppy's Companion S3 protocol (${storage})`, () => {
     test('a small file by one signed PUT becomes a valid Chute file, though Uppy never calls back', async (t) => {
@@ -31,6 +44,7 @@ for (const storage of ['local', 's3'] as const) {
       const params = await call('GET', '/s3/params?filename=photo.jpg&type=image%2Fjpeg&metadata%5Bname%5D=photo.jpg&metadata%5Btype%5D=image%2Fjpeg');
       assert.equal(params.status, 200, JSON.stringify(params.body));
       assert.equal(params.body.method, 'PUT');
+      assertUppyExpiry(params.body);
       const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: content });
       assert.equal(put.status, 200, await put.text());
       assert.ok(put.headers.get('etag'), 'Uppy needs an ETag to consider the upload done');
@@ -64,7 +78,7 @@ for (const storage of ['local', 's3'] as const) {
       }
       const one = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}/2?${q}`);
       assert.equal(one.status, 200);
-      assert.ok(one.body.url);
+      assertUppyExpiry(one.body);
       const listed = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}?${q}`);
       assert.deepEqual(listed.body.map((p: { PartNumber: number }) => p.PartNumber), [1, 2, 3]);
 

@@ -69,7 +69,12 @@ export async function multipartCreate(
 
 export async function multipartSignParts(
   ctx: FilesContext,
-  { actor, fileId, parts }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; contentMd5?: string | undefined }> },
+  {
+    actor,
+    fileId,
+    parts,
+    expiresIn = ctx.policy.presignedExpiry,
+  }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; contentMd5?: string | undefined }>; expiresIn?: number },
 ): Promise<Array<SignedRequest & { partNumber: number }>> {
   const file = await openUpload(ctx, { actor, fileId });
   const highest = maxPartNumber(file.file_size ?? ctx.policy.maxSize);
@@ -78,7 +83,7 @@ export async function multipartSignParts(
       if (partNumber < 1 || partNumber > highest) {
         throw new AppError('validation_failed', `Part numbers for this file run from 1 to ${highest}, not ${partNumber}.`);
       }
-      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, expiresIn: ctx.policy.presignedExpiry });
+      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, expiresIn });
       return { partNumber, ...signed };
     }),
   );
@@ -143,10 +148,16 @@ export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { act
 /** A pending record whose bytes arrive by one signed PUT (Uppy's small files). */
 export async function singlePutCreate(
   ctx: FilesContext,
-  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null },
+  {
+    actor,
+    fileName,
+    fileType,
+    fileSize,
+    expiresIn = ctx.policy.presignedExpiry,
+  }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; expiresIn?: number },
 ): Promise<{ file: FileRecord; upload: SignedRequest }> {
   const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'put' });
-  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, expiresIn: ctx.policy.presignedExpiry });
+  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, expiresIn });
   return { file, upload };
 }
 

@@ -35,6 +35,9 @@ const CreateBody = Type.Object(
   { additionalProperties: true },
 );
 
+/** Uppy's single PUTs go up to 100 MiB: 10 minutes allows ~170 KB/s. */
+export const UPPY_MIN_EXPIRY_SECONDS = 600;
+
 const typeOrDefault = (type: string | undefined) => (type && type.trim() ? type : 'application/octet-stream');
 
 /** A size Uppy put in the metadata, if any; else the completed upload's size is checked against the limit only. */
@@ -50,6 +53,9 @@ function sizeFrom(metadata: Record<string, unknown> | undefined): number | null 
 const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
   app.addHook('onRequest', requireUser);
   const tags = ['uppy'];
+  // @uppy/aws-s3 5.x turns `expires` into the upload request's timeout (xhr.timeout): with the
+  // usual short expiry a 100 MiB single PUT on a slow link would be cut, so Uppy's URLs live longer.
+  const uppyExpiry = Math.max(files.policy.presignedExpiry, UPPY_MIN_EXPIRY_SECONDS);
 
   /** The caller's open upload behind Uppy's (uploadId, key) pair. */
   async function uploadOf(request: FastifyRequest, uploadId: string, key: string) {
@@ -72,8 +78,9 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       fileName: request.query.filename,
       fileType: typeOrDefault(request.query.type),
       fileSize: Number.isSafeInteger(size) && size > 0 ? size : null,
+      expiresIn: uppyExpiry,
     });
-    return { method: upload.method, url: upload.url, fields: {}, headers: upload.headers, expires: files.policy.presignedExpiry };
+    return { method: upload.method, url: upload.url, fields: {}, headers: upload.headers, expires: uppyExpiry };
   });
 
   app.post('/api/uppy/s3/multipart', {
@@ -103,7 +110,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
   }, async (request) => {
     const file = await uploadOf(request, request.params.uploadId, request.query.key);
     const signed = await multipartSignParts(files, {
-      actor: actorOf(request), fileId: file.id, parts: request.query.partNumbers.split(',').map((n) => ({ partNumber: Number(n) })),
+      actor: actorOf(request), fileId: file.id, parts: request.query.partNumbers.split(',').map((n) => ({ partNumber: Number(n) })), expiresIn: uppyExpiry,
     });
     return { presignedUrls: Object.fromEntries(signed.map((part) => [String(part.partNumber), part.url])) };
   });
@@ -117,8 +124,8 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     },
   }, async (request) => {
     const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const [part] = await multipartSignParts(files, { actor: actorOf(request), fileId: file.id, parts: [{ partNumber: Number(request.params.partNumber) }] });
-    return { url: part!.url, expires: files.policy.presignedExpiry };
+    const [part] = await multipartSignParts(files, { actor: actorOf(request), fileId: file.id, parts: [{ partNumber: Number(request.params.partNumber) }], expiresIn: uppyExpiry });
+    return { url: part!.url, expires: uppyExpiry };
   });
 
   app.get('/api/uppy/s3/multipart/:uploadId', {
