@@ -14,13 +14,13 @@ import {
   type ObjectCannedACL,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import contentDisposition from 'content-disposition';
 import type { S3Config } from '../../config.js';
 import { AppError, isAppError } from '../../errors.js';
 import { ByteLimiter } from './limit.js';
+import { PresignedPostSigner } from './s3-post.js';
 import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const PUBLIC_ACLS = new Set(['public-read', 'public-read-write']);
@@ -54,9 +54,11 @@ function unavailable(error: unknown): AppError {
 export class S3Storage implements StorageBackend {
   readonly kind = 's3' as const;
   readonly client: S3Client;
+  private readonly postSigner: PresignedPostSigner;
 
   constructor(private readonly config: S3Config, client?: S3Client) {
     this.client = client ?? createS3Client(config);
+    this.postSigner = new PresignedPostSigner(this.client, config.bucket);
   }
 
   get bucket(): string {
@@ -65,18 +67,16 @@ export class S3Storage implements StorageBackend {
 
   async createDirectUpload({ key, contentType, minSize, maxSize, expiresIn }: DirectUploadRequest): Promise<DirectUploadTarget> {
     // Signing is local computation: start never waits on the storage.
-    const { url, fields } = await createPresignedPost(this.client, {
-      Bucket: this.config.bucket,
-      Key: key,
-      Fields: { acl: this.config.defaultAcl, 'Content-Type': contentType },
-      Conditions: [
+    return this.postSigner.sign({
+      key,
+      fields: { acl: this.config.defaultAcl, 'Content-Type': contentType },
+      conditions: [
         { acl: this.config.defaultAcl },
         { 'Content-Type': contentType },
         ['content-length-range', minSize, maxSize],
       ],
-      Expires: expiresIn,
+      expiresIn,
     });
-    return { url, fields };
   }
 
   async put({ key, body, contentType, maxSize }: PutRequest): Promise<{ size: number }> {
