@@ -5,25 +5,19 @@
 //   npm test -- --browser                     (starts RGW, runs test/browser/*)
 //   node --import tsx --test test/browser/app.browser.test.ts     (local only unless S3_ENDPOINT is set)
 //
-// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist (by default
-// `npm run build -w @chute/web` runs when web/dist is older than web/src or packages/client/src).
-// Screenshots go to test-artifacts/.
+// Env: CHROMIUM_PATH, CHUTE_WEB_BUILT (see support.ts). Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { CDPSession, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { cleanupScope, ensureWebBuilt, launch, ROOT, S3_SKIP, signIn } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MiB = 1024 * 1024;
 const FILE_MAX_SIZE = 32 * MiB;
 const ROW = (name: string) => `[data-testid="upload-row"][data-name="${name}"]`;
@@ -31,19 +25,7 @@ const FILE_ROW = (name: string) => `[data-testid="file-row"][data-name="${name}"
 
 // ---------- once per run: the web app build and the files to upload ----------
 
-// rebuilt when older than its sources (the client library's included), unless CHUTE_WEB_BUILT=1
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-const BUILT = join(ROOT, 'web/dist/index.html');
-const stale = !existsSync(BUILT) || statSync(BUILT).mtimeMs < Math.max(newestMtime(join(ROOT, 'web/src')), newestMtime(join(ROOT, 'packages/client/src')), ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
-if (!existsSync(BUILT) || (process.env.CHUTE_WEB_BUILT !== '1' && stale)) {
-  execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
+ensureWebBuilt();
 mkdirSync(ARTIFACTS, { recursive: true });
 for (const old of readdirSync(ARTIFACTS)) if (/^browser-.*\.png$/.test(old)) rmSync(join(ARTIFACTS, old));
 const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-browser-files-'));
@@ -78,40 +60,6 @@ const DROPPED_SHA = createHash('sha256').update(DROPPED_TEXT).digest('hex');
 type PageNode = any;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
-
-/** node:test's describe-level after() cannot be added from inside a hook: collect cleanups here. */
-function cleanupScope() {
-  const cleanups: Array<() => unknown> = [];
-  const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
-  const run = async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  };
-  return { scope, run };
-}
-
-async function launch(): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1100, height: 820 },
-    acceptDownloads: false,
-  });
-  // tsx compiles this file with esbuild's keepNames: functions passed to page.evaluate call __name().
-  // inPage() is the page's global object (see below).
-  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(30_000);
-  return {
-    context,
-    page,
-    close: async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 let shot = 0;
 async function screenshot(page: Page, storage: string, name: string) {
@@ -204,16 +152,7 @@ async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null) {
   });
 }
 
-async function signIn(page: Page, user: TestUser) {
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user').waitFor();
-}
-
 // ---------- the scenarios, once per storage ----------
-
-const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm test -- --browser` starts a local RGW)';
 
 for (const storage of ['local', 's3'] as const) {
   describe(`web app with ${storage} storage`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
