@@ -2,6 +2,7 @@
 // against the same budget. A hit is one atomic statement on SQLite and PostgreSQL alike: insert
 // the key's row, or bump it, starting a new window when the old one has ended.
 import { sql, type ColumnType, type Kysely } from 'kysely';
+import { preparedQuery } from '../db/prepared.js';
 
 export interface RateLimitsTable {
   key: string;
@@ -13,27 +14,31 @@ export interface RateLimitsTable {
 // The table is Chute's own (migration 0005), typed here rather than in the shared schema.
 const counters = (db: Kysely<any>) => db.withTables<{ rate_limits: RateLimitsTable }>() as unknown as Kysely<{ rate_limits: RateLimitsTable }>;
 
-/** Counts one hit on `key` in a window of `windowMs` (a fixed window from its first hit). */
-export async function rateLimitHit(
-  db: Kysely<any>,
-  { key, windowMs, now = Date.now() }: { key: string; windowMs: number; now?: number },
-): Promise<{ hits: number; resetsAt: number }> {
-  const row = await counters(db)
+// Runs on every counted request (each upload start, each login): compiled once (see preparedQuery).
+const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
+  counters(db)
     .insertInto('rate_limits')
-    .values({ key, hits: 1, resets_at: now + windowMs })
+    .values({ key: param.key, hits: sql.lit(1), resets_at: param.resetsAt })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => {
         // both SET expressions read the row as it was before this statement
-        const ended = eb('rate_limits.resets_at', '<=', now);
+        const ended = eb('rate_limits.resets_at', '<=', param.now);
         return {
           hits: eb.case().when(ended).then(sql.lit(1)).else(eb('rate_limits.hits', '+', sql.lit(1))).end(),
           resets_at: eb.case().when(ended).then(eb.ref('excluded.resets_at')).else(eb.ref('rate_limits.resets_at')).end(),
         };
       }),
     )
-    .returning(['hits', 'resets_at'])
-    .executeTakeFirstOrThrow();
-  return { hits: Number(row.hits), resetsAt: Number(row.resets_at) };
+    .returning(['hits', 'resets_at']),
+);
+
+/** Counts one hit on `key` in a window of `windowMs` (a fixed window from its first hit). */
+export async function rateLimitHit(
+  db: Kysely<any>,
+  { key, windowMs, now = Date.now() }: { key: string; windowMs: number; now?: number },
+): Promise<{ hits: number; resetsAt: number }> {
+  const [row] = await hitQuery(db, { key, now, resetsAt: now + windowMs });
+  return { hits: Number(row!.hits), resetsAt: Number(row!.resets_at) };
 }
 
 /** The key's hits in its current window, without counting one (0 once the window has ended). */
