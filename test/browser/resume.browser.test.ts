@@ -11,14 +11,14 @@
 // default it is rebuilt when older than web/src or packages/client/src).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type CDPSession, type Page, type Request } from 'playwright-core';
+import { sha256OfUrl, writeRandomFile } from '../files.js';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,17 +52,7 @@ const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-resume-files-'));
 const FILE = join(FILES_DIR, NAME);
 let FILE_SHA256 = '';
 before(async () => {
-  // random bytes streamed to disk and hashed on the way
-  const hash = createHash('sha256');
-  const out = createWriteStream(FILE);
-  for (let written = 0; written < SIZE; ) {
-    const chunk = randomFillSync(Buffer.allocUnsafe(Math.min(4 * MiB, SIZE - written)));
-    hash.update(chunk);
-    written += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  FILE_SHA256 = hash.digest('hex');
+  FILE_SHA256 = await writeRandomFile(FILE, SIZE);
 });
 after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
@@ -160,13 +150,6 @@ const listParts = (page: Page, id: number): Promise<Array<{ part_number: number;
     return (await response.json()).parts;
   }, id);
 
-async function sha256OfUrl(url: string): Promise<string> {
-  const response = await fetch(url);
-  assert.equal(response.status, 200, `GET ${url}`);
-  const hash = createHash('sha256');
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
-}
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

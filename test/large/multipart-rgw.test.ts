@@ -13,16 +13,17 @@
 //   CHUTE_LARGE_BYTES=268435456 npm test -- test/large/multipart-rgw.test.ts     (a smaller "big" file)
 // On PostgreSQL runs (DATABASE_URL=postgres://...) they are skipped unless CHUTE_LARGE_TESTS=1.
 import assert from 'node:assert/strict';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createReadStream, createWriteStream, openAsBlob } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, openAsBlob } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { client, createChecksums, type FileRecord, type RetryInfo, type UploadOptions } from '../client.js';
+import { sha256OfUrl, writeRandomFile } from '../files.js';
 import { startTestServer, usingPostgres, type TestServer, type TestUser } from '../helpers.js';
 
-import { client, createChecksums, type FileRecord, type RetryInfo, type UploadOptions } from '../client.js';
 const { ChuteApiError, memoryResumeStore, NetworkError, StorageError, StorageUnreachableError, uploadFile } = client;
 
 const MiB = 2 ** 20;
@@ -54,16 +55,7 @@ before(async () => {
   if (DB_SKIP) return;
   dir = await mkdtemp(join(tmpdir(), 'chute-large-'));
   path = join(dir, 'big.bin');
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
-  for (let written = 0; written < SIZE; ) {
-    const chunk = randomFillSync(Buffer.allocUnsafe(Math.min(4 * MiB, SIZE - written)));
-    hash.update(chunk);
-    written += chunk.length;
-    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  fileSha256 = hash.digest('hex');
+  fileSha256 = await writeRandomFile(path, SIZE);
   slices.set(SIZE, fileSha256);
 });
 after(() => dir && rm(dir, { recursive: true, force: true }));
@@ -72,15 +64,6 @@ after(() => dir && rm(dir, { recursive: true, force: true }));
 async function fileOf(bytes = SIZE): Promise<File> {
   const blob = await openAsBlob(path);
   return new File([bytes === SIZE ? blob : blob.slice(0, bytes)], `big-${bytes}.bin`, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
-}
-
-/** SHA-256 of a download, streamed. */
-async function sha256OfUrl(url: string): Promise<string> {
-  const response = await fetch(url);
-  assert.equal(response.status, 200, `GET ${url}`);
-  const hash = createHash('sha256');
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
 }
 
 // ---------- a TCP proxy that cuts, corrupts, or goes away ----------

@@ -9,6 +9,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { client, createChecksums, type FileRecord } from '../client.js';
+import { sha256OfUrl } from '../files.js';
 import { listKeys, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
 
 const { listFiles, uploadFiles } = client;
@@ -48,14 +49,6 @@ function plan(): Planned[] {
     const name = `${NAME_PARTS[randomInt(NAME_PARTS.length)]}${randomInt(3) === 0 ? '' : ` ${randomInt(40)}`}${extension}`;
     return { user: index % USERS, name, type, file: new Blob([bytes]), sha256: createHash('sha256').update(bytes).digest('hex') };
   });
-}
-
-async function sha256OfUrl(url: string): Promise<string> {
-  const response = await fetch(url);
-  assert.equal(response.status, 200, `GET ${url}`);
-  const hash = createHash('sha256');
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  return hash.digest('hex');
 }
 
 async function allFilesOf(server: TestServer, user: TestUser): Promise<FileRecord[]> {
