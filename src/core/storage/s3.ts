@@ -23,6 +23,9 @@ import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
 import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
+/** Connections to the storage one process keeps open at most. */
+const S3_MAX_SOCKETS = 1024;
+
 const PUBLIC_ACLS = new Set(['public-read', 'public-read-write']);
 
 export function createS3Client(config: S3Config): S3Client {
@@ -36,7 +39,16 @@ export function createS3Client(config: S3Config): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 60_000 }),
+    // The handler's connection timeout also runs while a request waits for a pooled socket: with
+    // the SDK's 50 sockets a burst of finishes (each a HeadObject) queued past 5 s and failed as
+    // storage_unavailable. A larger keep-alive pool lets a burst through; the timeout still
+    // catches a storage that does not answer.
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 5_000,
+      requestTimeout: 60_000,
+      httpAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
+      httpsAgent: { keepAlive: true, maxSockets: S3_MAX_SOCKETS },
+    }),
   });
 }
 
