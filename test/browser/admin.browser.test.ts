@@ -7,35 +7,26 @@
 //   npm run test:browser                       (starts RGW, runs test/browser/*)
 //   node --import tsx --test test/browser/admin.browser.test.ts     (local only unless S3_ENDPOINT is set)
 //
-// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 skips `npm run build -w @chute/web`.
+// Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist.
 // Screenshots go to test-artifacts/admin-*.png.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const KiB = 1024;
 const ADMIN_MAX = 256 * KiB;
 const ROW = (name: string) => `[data-testid="admin-file-row"][data-name="${name}"]`;
 
 // ---------- once per run: the web app build and the files to upload ----------
 
-if (process.env.CHUTE_WEB_BUILT !== '1' || !existsSync(join(ROOT, 'web/dist/index.html'))) {
-  execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-mkdirSync(ARTIFACTS, { recursive: true });
-for (const old of readdirSync(ARTIFACTS)) if (/^admin-.*\.png$/.test(old)) rmSync(join(ARTIFACTS, old));
+ensureWebBuilt();
+const ARTIFACTS = artifactsFor('admin');
 const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-admin-files-'));
 after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
@@ -56,60 +47,15 @@ const PHOTO = fixture('team photo.png', Buffer.concat([Buffer.from([0x89, 0x50, 
 const BIG = fixture('big export.bin', Buffer.alloc(ADMIN_MAX + 4 * KiB, 5));
 const NOTES = fixture('notes.md', Buffer.from('# Notes\n\nSome notes.\n'));
 
-// ---------- helpers (as in app.browser.test.ts) ----------
+// ---------- helpers ----------
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
-
-function cleanupScope() {
-  const cleanups: Array<() => unknown> = [];
-  const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
-  const run = async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  };
-  return { scope, run };
-}
-
-async function launch(): Promise<{ page: Page; close: () => Promise<void> }> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1280, height: 860 },
-    acceptDownloads: false,
-  });
-  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(30_000);
-  return {
-    page,
-    close: async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 let shot = 0;
 async function screenshot(page: Page, storage: string, name: string) {
   shot++;
   await page.screenshot({ path: join(ARTIFACTS, `admin-${storage}-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function assertAccessible(page: Page, what: string) {
-  await page.evaluate(AXE_SOURCE);
-  const violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> = await page.evaluate(async () => {
-    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
-    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
-  assert.deepEqual(
-    violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `${what}: accessibility violations`,
-  );
 }
 
 async function assertNoSidewaysScroll(page: Page, what: string) {
@@ -118,13 +64,6 @@ async function assertNoSidewaysScroll(page: Page, what: string) {
     return root.scrollWidth - root.clientWidth;
   });
   assert.ok(overflow <= 0, `${what}: no horizontal overflow (${overflow}px)`);
-}
-
-async function signIn(page: Page, user: TestUser) {
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user').waitFor();
 }
 
 /** Names in the admin list, top to bottom. */
@@ -167,8 +106,6 @@ async function addFile(page: Page, file: Fixture, { method = 'server', uploader 
 
 // ---------- the scenarios, once per storage ----------
 
-const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm run test:browser` starts a local RGW)';
-
 for (const storage of ['local', 's3'] as const) {
   describe(`admin with ${storage} storage`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
     const cleanup = cleanupScope();
@@ -183,7 +120,7 @@ for (const storage of ['local', 's3'] as const) {
       server = await startTestServer(cleanup.scope, { storage, env: { FILE_ADMIN_MAX_SIZE: String(ADMIN_MAX) } });
       staff = await server.createUser({ staff: true, email: `staff-${storage}@example.com` });
       alice = await server.createUser({ email: `alice-${storage}@example.com` });
-      const browser = await launch();
+      const browser = await launch({ viewport: { width: 1280, height: 860 } });
       ({ page } = browser);
       closeBrowser = browser.close;
       page.on('pageerror', (error) => pageErrors.push(String(error)));

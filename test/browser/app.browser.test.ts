@@ -8,16 +8,14 @@
 // Env: CHROMIUM_PATH, CHUTE_WEB_BUILT (see support.ts). Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CDPSession, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { cleanupScope, ensureWebBuilt, launch, ROOT, S3_SKIP, signIn } from './support.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn, throttleUpload } from './support.js';
 
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 const MiB = 1024 * 1024;
 const FILE_MAX_SIZE = 32 * MiB;
 const ROW = (name: string) => `[data-testid="upload-row"][data-name="${name}"]`;
@@ -26,8 +24,7 @@ const FILE_ROW = (name: string) => `[data-testid="file-row"][data-name="${name}"
 // ---------- once per run: the web app build and the files to upload ----------
 
 ensureWebBuilt();
-mkdirSync(ARTIFACTS, { recursive: true });
-for (const old of readdirSync(ARTIFACTS)) if (/^browser-.*\.png$/.test(old)) rmSync(join(ARTIFACTS, old));
+const ARTIFACTS = artifactsFor('browser');
 const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-browser-files-'));
 after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
@@ -125,32 +122,6 @@ const sha256InPage = (page: Page, url: string) =>
     const digest: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
     return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
   }, url);
-
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** Runs axe-core (WCAG 2.1 A/AA and best practices) on the page as it is; fails on any violation. */
-async function assertAccessible(page: Page, what: string) {
-  // page.evaluate is not subject to the page's CSP, unlike an injected <script>
-  await page.evaluate(AXE_SOURCE);
-  const violations: Array<{ id: string; help: string; nodes: Array<{ target: string[] }> }> = await page.evaluate(async () => {
-    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
-    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
-  assert.deepEqual(
-    violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `${what}: accessibility violations`,
-  );
-}
-
-async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null) {
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: bytesPerSecond ?? -1,
-  });
-}
 
 // ---------- the scenarios, once per storage ----------
 

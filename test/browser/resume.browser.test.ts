@@ -10,21 +10,15 @@
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist (by
 // default it is rebuilt when older than web/src or packages/client/src).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type CDPSession, type Page, type Request } from 'playwright-core';
+import { after, before, describe, test } from 'node:test';
+import type { CDPSession, Page, Request } from 'playwright-core';
 import { sha256OfUrl, writeRandomFile } from '../files.js';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn, throttleUpload } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const MiB = 2 ** 20;
 const SIZE = 300 * MiB;
 const PART = 8 * MiB;
@@ -33,21 +27,8 @@ const ROW = `[data-testid="upload-row"][data-name="${NAME}"]`;
 
 // ---------- once per run: a fresh web build, the file ----------
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-const built = join(ROOT, 'web/dist/index.html');
-const stale = !existsSync(built) || statSync(built).mtimeMs < Math.max(newestMtime(join(ROOT, 'web/src')), newestMtime(join(ROOT, 'packages/client/src')), ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
-if (!existsSync(built) || (process.env.CHUTE_WEB_BUILT !== '1' && stale)) {
-  execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-mkdirSync(ARTIFACTS, { recursive: true });
-for (const old of readdirSync(ARTIFACTS)) if (/^resume-.*\.png$/.test(old)) rmSync(join(ARTIFACTS, old));
-
+ensureWebBuilt();
+const ARTIFACTS = artifactsFor('resume');
 const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-resume-files-'));
 const FILE = join(FILES_DIR, NAME);
 let FILE_SHA256 = '';
@@ -58,41 +39,6 @@ after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
-
-function cleanupScope() {
-  const cleanups: Array<() => unknown> = [];
-  const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
-  const run = async () => {
-    for (const fn of cleanups.reverse()) await fn();
-  };
-  return { scope, run };
-}
-
-async function launch(): Promise<{ context: BrowserContext; page: Page; close: () => Promise<void> }> {
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    viewport: { width: 1100, height: 820 },
-    acceptDownloads: false,
-  });
-  await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(30_000);
-  return {
-    context,
-    page,
-    close: async () => {
-      await context.close();
-      rmSync(userDataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null) {
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
-}
 
 const percentOf = (page: Page) =>
   page.evaluate((selector) => Number(inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0), ROW);
@@ -151,18 +97,6 @@ const listParts = (page: Page, id: number): Promise<Array<{ part_number: number;
   }, id);
 
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core (WCAG 2.1 A/AA, best practices) on the page as it is; fails on any violation. */
-async function assertAccessible(page: Page, what: string) {
-  await page.evaluate(AXE_SOURCE);
-  const violations: string[] = await page.evaluate(async () => {
-    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
-    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
-  });
-  assert.deepEqual(violations, [], `${what}: accessibility violations`);
-}
-
 /** No sideways scrolling at a phone's width. */
 async function assertFitsPhone(page: Page, what: string) {
   await page.setViewportSize({ width: 360, height: 740 });
@@ -175,15 +109,6 @@ async function assertFitsPhone(page: Page, what: string) {
     await page.setViewportSize({ width: 1100, height: 820 });
   }
 }
-
-async function signIn(page: Page, user: TestUser) {
-  await page.getByLabel('Email').fill(user.email);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByTestId('current-user').waitFor();
-}
-
-const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm test -- --browser` starts a local RGW)';
 
 for (const storage of ['local', 's3'] as const) {
   describe(`a 300 MiB upload in Chromium: pause, reload, resume (${storage} storage)`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {

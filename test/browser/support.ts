@@ -3,13 +3,15 @@
 // scope for describe-level hooks.
 //
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { TestUser } from '../helpers.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,13 +48,13 @@ export interface Browser {
  * globals through inPage() (declared per test file, loosely typed, so tests type-check with or
  * without the DOM lib); tsx compiles with esbuild's keepNames, so they call __name() too.
  */
-export async function launch({ acceptDownloads = false } = {}): Promise<Browser> {
+export async function launch({ acceptDownloads = false, viewport = { width: 1100, height: 820 } } = {}): Promise<Browser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_FLAGS,
-    viewport: { width: 1100, height: 820 },
+    viewport,
     acceptDownloads,
   });
   await context.addInitScript({ content: 'globalThis.__name = (fn) => fn; globalThis.inPage = () => globalThis;' });
@@ -84,4 +86,35 @@ export function cleanupScope() {
     for (const fn of cleanups.reverse()) await fn();
   };
   return { scope, run };
+}
+
+/** The page's globals (see launch()); loosely typed so that this file needs no DOM lib. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare function inPage(): any;
+
+/** test-artifacts/ for screenshots, with the last run's `<prefix>-*.png` removed. */
+export function artifactsFor(prefix: string): string {
+  const dir = join(ROOT, 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  for (const old of readdirSync(dir)) if (old.startsWith(`${prefix}-`) && old.endsWith('.png')) rmSync(join(dir, old));
+  return dir;
+}
+
+let axeSource: string | undefined;
+
+/** Runs axe-core (WCAG 2.1 A/AA and best practices) on the page as it is; fails on any violation. */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // page.evaluate is not subject to the page's CSP, unlike an injected <script>
+  await page.evaluate(axeSource);
+  const violations: string[] = await page.evaluate(async () => {
+    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  });
+  assert.deepEqual(violations, [], `${what}: accessibility violations`);
+}
+
+/** Slows the page's uploads to `bytesPerSecond` (null: no limit) through the DevTools protocol. */
+export async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null): Promise<void> {
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
 }
