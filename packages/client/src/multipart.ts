@@ -42,6 +42,14 @@ interface ListedPart {
 const ignore = () => {};
 
 /**
+ * A part's URL is signed while the part before it is still going up, so no part waits for its
+ * signature; one signed longer ago than this is not used (it may have expired) but signed again.
+ */
+const SIGNED_AHEAD_MAX_AGE_MS = 15_000;
+
+type SignedPart = { url: string; headers: Record<string, string> };
+
+/**
  * Uploads a file in parts straight to the storage: `concurrency` parts in flight, each request
  * retried with backoff, resumable (the upload is remembered in `resumeStore` under the file's
  * fingerprint until it is done: uploading the same file again continues it), pausable through
@@ -138,6 +146,26 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
     onPhase?.('uploading');
     report();
 
+    /** the last part a worker took */
+    let next = 0;
+    const signPart = async (part: number, requestSignal: AbortSignal): Promise<SignedPart> => {
+      const md5 = await md5s[part - 1];
+      const { parts: [signed] } = await apiRequest<{ parts: SignedPart[] }>(
+        'POST',
+        `${API + path}sign/`,
+        { parts: [{ part_number: part, content_md5: md5 }] },
+        { ...options, signal: requestSignal },
+      );
+      return signed!;
+    };
+    const signedAhead = new Map<number, { at: number; signed: Promise<SignedPart> }>();
+    const signAhead = (part: number) => {
+      if (part > parts.length || known[part] || signedAhead.has(part)) return;
+      const signed = signPart(part, stop.signal);
+      signed.catch(ignore); // a failure here only means the part signs again when its turn comes
+      signedAhead.set(part, { at: Date.now(), signed });
+    };
+
     const etags: string[] = [];
     const upload = async (part: number) => {
       const [start, end] = parts[part - 1]!;
@@ -146,19 +174,16 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
       // a part already there is kept when (with checksums) its ETag is the slice's MD5
       if (there && (!md5 || there.etag.replace(/"/g, '') === base64ToHex(md5))) return void (etags[part] = there.etag);
       if (there) done -= end - start; // not this file's bytes after all: sent again
+      let ahead = signedAhead.get(part);
+      signedAhead.delete(part);
       etags[part] = await withRetry(
         async (attempt) => {
           try {
-            // signed just before the PUT, as part URLs expire: a retry gets a new one
-            const {
-              parts: [signed],
-            } = await apiRequest<{ parts: Array<{ url: string; headers: Record<string, string> }> }>(
-              'POST',
-              `${API + path}sign/`,
-              { parts: [{ part_number: part, content_md5: md5 }] },
-              { ...options, signal: attempt },
-            );
-            const { url, headers } = signed!;
+            // part URLs expire: only a fresh one signed ahead is used, and a retry signs anew
+            const fresh = ahead && Date.now() - ahead.at < SIGNED_AHEAD_MAX_AGE_MS ? ahead.signed : null;
+            ahead = undefined;
+            const { url, headers } = await (fresh ? fresh.catch(() => signPart(part, attempt)) : signPart(part, attempt));
+            signAhead(next + 1); // the part the next free worker takes
             const result = await send('PUT', url, file.slice(start, end), {
               headers,
               signal: attempt,
@@ -186,7 +211,6 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
     };
 
     // `concurrency` workers take the parts in order; the first failure stops them all
-    let next = 0;
     let failure: unknown;
     await Promise.all(
       Array.from({ length: Math.max(1, Math.min(concurrency, parts.length)) }, async () => {

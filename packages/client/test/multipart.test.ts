@@ -189,6 +189,22 @@ test('uploadFile sends files of multipartThreshold bytes or more in parts, small
   );
 });
 
+test('the next part is signed while a part is going up, so no PUT waits for its signature; each part is signed once', async () => {
+  const signedDuringPut: boolean[] = [];
+  const server = fakeServer({
+    partHook: async ({ partNumber }) => {
+      await sleep(20);
+      // one part at a time: while part n goes up, part n+1 has been signed already
+      if (partNumber < 3) signedDuringPut.push(server.log.includes(`POST :id/sign/ ${partNumber + 1}`));
+      return undefined;
+    },
+  });
+  await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, concurrency: 1, resumeStore: false });
+  assert.ok(server.contentOf(1).equals(content));
+  assert.deepEqual(signedDuringPut, [true, true]);
+  assert.deepEqual(server.log.filter((line) => line.includes('sign/')).sort(), ['POST :id/sign/ 1', 'POST :id/sign/ 2', 'POST :id/sign/ 3']);
+});
+
 test('network errors, 5xx and 429 on a part are retried with backoff; each retry is reported', async () => {
   const server = fakeServer({
     partHook: ({ partNumber, attempt }) => {
