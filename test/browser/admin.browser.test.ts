@@ -10,14 +10,11 @@
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist.
 // Screenshots go to test-artifacts/admin-*.png.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn } from './support.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, S3_SKIP, sha256InPage, signIn, type Fixture } from './support.js';
 
 const KiB = 1024;
 const ADMIN_MAX = 256 * KiB;
@@ -27,20 +24,7 @@ const ROW = (name: string) => `[data-testid="admin-file-row"][data-name="${name}
 
 ensureWebBuilt();
 const ARTIFACTS = artifactsFor('admin');
-const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-admin-files-'));
-after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
-
-interface Fixture {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
-function fixture(name: string, content: Buffer): Fixture {
-  const path = join(FILES_DIR, name);
-  writeFileSync(path, content);
-  return { name, path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-}
+const fixture = fixtureFolder('admin');
 const REPORT = fixture('quarterly report.txt', Buffer.from('Quarterly figures, first draft.\n'.repeat(50)));
 const REPORT_V2 = fixture('quarterly report v2.csv', Buffer.from('quarter,revenue\nQ1,100\nQ2,120\n'.repeat(40)));
 const PHOTO = fixture('team photo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64 * KiB, 3)]));
@@ -84,14 +68,6 @@ async function waitForNames(page: Page, names: string[]) {
     throw new Error(`the list shows ${JSON.stringify(await listedNames(page))}, not ${JSON.stringify(expected)}: ${String(error)}`);
   });
 }
-
-const sha256InPage = (page: Page, url: string) =>
-  page.evaluate(async (href) => {
-    const response = await fetch(href);
-    if (!response.ok) throw new Error(`GET ${href} -> ${response.status}`);
-    const digest: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
-    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-  }, url);
 
 /** Adds a file from the "Add file" page; ends on the new file's page. */
 async function addFile(page: Page, file: Fixture, { method = 'server', uploader }: { method?: 'server' | 'direct'; uploader?: string } = {}) {

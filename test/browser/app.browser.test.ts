@@ -8,13 +8,11 @@
 // Env: CHROMIUM_PATH, CHUTE_WEB_BUILT (see support.ts). Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CDPSession, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn, throttleUpload } from './support.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, S3_SKIP, sha256InPage, signIn, throttleUpload } from './support.js';
 
 const MiB = 1024 * 1024;
 const FILE_MAX_SIZE = 32 * MiB;
@@ -25,20 +23,7 @@ const FILE_ROW = (name: string) => `[data-testid="file-row"][data-name="${name}"
 
 ensureWebBuilt();
 const ARTIFACTS = artifactsFor('browser');
-const FILES_DIR = mkdtempSync(join(tmpdir(), 'chute-browser-files-'));
-after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
-
-interface Fixture {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
-function fixture(name: string, content: Buffer): Fixture {
-  const path = join(FILES_DIR, name);
-  writeFileSync(path, content);
-  return { name, path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
-}
+const fixture = fixtureFolder('browser');
 const SMALL = fixture('small note.txt', Buffer.from('Hello from the Chute browser test.\n'.repeat(40)));
 const BIG = fixture('big-30mb.bin', randomBytes(30 * MiB));
 const TOO_LARGE = fixture('too-large.bin', Buffer.alloc(FILE_MAX_SIZE + MiB, 7));
@@ -115,14 +100,6 @@ const apiFiles = (page: Page): Promise<ApiFile[]> =>
   });
 
 /** Fetches a URL in the page (as a user's click would) and hashes the bytes. */
-const sha256InPage = (page: Page, url: string) =>
-  page.evaluate(async (href) => {
-    const response = await fetch(href);
-    if (!response.ok) throw new Error(`GET ${href} -> ${response.status}`);
-    const digest: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
-    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-  }, url);
-
 // ---------- the scenarios, once per storage ----------
 
 for (const storage of ['local', 's3'] as const) {

@@ -23,7 +23,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { createUser, freePort, listKeys, testEnv, testS3Client } from '../helpers.js';
 import { runCli } from '../reliability/process-harness.js';
-import { cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn } from './support.js';
+import { cleanupScope, ensureWebBuilt, launch, S3_SKIP, sha256InPage, signIn } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
@@ -126,13 +126,7 @@ describe('a bucket prepared only by `chute s3:setup`', { skip: S3_SKIP, timeout:
       assert.equal(record.is_valid, true);
       assert.equal(record.file_size, file.content.length);
       assert.ok(record.url.startsWith(process.env.S3_ENDPOINT!), `${file.name} downloads from the bucket: ${record.url}`);
-      const digest = await page.evaluate(async (href) => {
-        const response = await fetch(href);
-        if (!response.ok) throw new Error(`GET ${href} -> ${response.status}`);
-        const bytes: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
-        return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
-      }, record.url);
-      assert.equal(digest, file.sha256, `${file.name}: the browser downloads the same bytes`);
+      assert.equal(await sha256InPage(page, record.url), file.sha256, `${file.name}: the browser downloads the same bytes`);
     }
 
     // what made it work is s3:setup's rule and nothing else

@@ -5,11 +5,12 @@
 // Env: CHROMIUM_PATH (default /usr/bin/chromium), CHUTE_WEB_BUILT=1 never rebuilds web/dist.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import type { TestUser } from '../helpers.js';
@@ -118,3 +119,31 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
 export async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null): Promise<void> {
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
 }
+
+/** A file on disk for the page's file picker, with what the upload must give back. */
+export interface Fixture {
+  name: string;
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+/** A temp folder (removed after the test file) and the function that writes fixtures into it. */
+export function fixtureFolder(prefix: string): (name: string, content: Buffer) => Fixture {
+  const dir = mkdtempSync(join(tmpdir(), `chute-${prefix}-files-`));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  return (name, content) => {
+    const path = join(dir, name);
+    writeFileSync(path, content);
+    return { name, path, size: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+  };
+}
+
+/** SHA-256 (hex) of what the page gets from `url`, fetched by the page itself (its cookies, its origin). */
+export const sha256InPage = (page: Page, url: string): Promise<string> =>
+  page.evaluate(async (href) => {
+    const response = await fetch(href);
+    if (!response.ok) throw new Error(`GET ${href} -> ${response.status}`);
+    const digest: ArrayBuffer = await inPage().crypto.subtle.digest('SHA-256', await response.arrayBuffer());
+    return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  }, url);
