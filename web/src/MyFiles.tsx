@@ -4,6 +4,7 @@ import { useAnnounce } from './Announcer';
 import { chute } from './chute';
 import { ConfirmDialog } from './ConfirmDialog';
 import { describeError, formatBytes, formatDate, formatType, isSignedOut } from './format';
+import { Pager } from './Pager';
 
 const PAGE_SIZE = 20;
 /** download links expire: a list older than this is fetched again when the tab is looked at */
@@ -170,19 +171,7 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
               ))}
             </tbody>
           </table>
-          {count > PAGE_SIZE && (
-            <nav className="pager" aria-label="Pages">
-              <button type="button" className="button" disabled={offset === 0 || loading} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-                Previous
-              </button>
-              <span className="muted">
-                {offset + 1}–{Math.min(offset + files.length, count)} of {count}
-              </span>
-              <button type="button" className="button" disabled={offset + PAGE_SIZE >= count || loading} onClick={() => setOffset(offset + PAGE_SIZE)}>
-                Next
-              </button>
-            </nav>
-          )}
+          <Pager offset={offset} limit={PAGE_SIZE} shown={files.length} count={count} busy={loading} onOffset={setOffset} />
         </>
       )}
       <ConfirmDialog

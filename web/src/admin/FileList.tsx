@@ -1,6 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useAnnounce } from '../Announcer';
 import { formatBytes, formatDate } from '../format';
+import { Pager } from '../Pager';
 import type { AdminContext } from './AdminApp';
 import { deleteFiles, deletePending, fileQueryString, listFiles, listUsers, SORTS, type AdminFile, type AdminUser, type FileQuery, type Order, type Page, type Sort, type Status } from './api';
 import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
@@ -311,19 +312,7 @@ export function FileList({ context, search }: { context: AdminContext; search: s
         </div>
       )}
 
-      {count > query.limit && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" className="button" disabled={query.offset === 0 || loading} onClick={() => go({ offset: Math.max(0, query.offset - query.limit) })}>
-            Previous
-          </button>
-          <span className="muted" data-testid="admin-range">
-            {(query.offset + 1).toLocaleString()}–{Math.min(query.offset + files.length, count).toLocaleString()} of {count.toLocaleString()}
-          </span>
-          <button type="button" className="button" disabled={query.offset + query.limit >= count || loading} onClick={() => go({ offset: query.offset + query.limit })}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager offset={query.offset} limit={query.limit} shown={files.length} count={count} busy={loading} onOffset={(offset) => go({ offset })} rangeTestId="admin-range" />
 
       <PendingCleanup
         onAsk={(hours) => {

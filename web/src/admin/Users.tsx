@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useAnnounce } from '../Announcer';
 import { formatDate } from '../format';
+import { Pager } from '../Pager';
 import type { AdminContext } from './AdminApp';
 import { createUser, fileQueryString, listUsers, setUserActive, setUserPassword, type AdminUser, type Page } from './api';
 import { adminPath, useLinkHandler } from './router';
@@ -210,19 +211,7 @@ export function Users({ context }: { context: AdminContext }) {
           </table>
         </div>
       )}
-      {count > PAGE_SIZE && (
-        <nav className="pager" aria-label="Pages">
-          <button type="button" className="button" disabled={offset === 0 || loading} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
-            Previous
-          </button>
-          <span className="muted">
-            {offset + 1}–{Math.min(offset + users.length, count)} of {count}
-          </span>
-          <button type="button" className="button" disabled={offset + PAGE_SIZE >= count || loading} onClick={() => setOffset(offset + PAGE_SIZE)}>
-            Next
-          </button>
-        </nav>
-      )}
+      <Pager offset={offset} limit={PAGE_SIZE} shown={users.length} count={count} busy={loading} onOffset={setOffset} />
 
       <Dialog
         open={action !== null}

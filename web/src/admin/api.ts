@@ -1,20 +1,11 @@
 // The admin API (/api/admin/...), called with the page's own session like the rest of the app.
-import { AbortError, apiRequest, ChuteApiError, NetworkError, type RequestOptions } from '@chute/client';
+import { AbortError, apiRequest, ChuteApiError, NetworkError, type FileRecord, type RequestOptions } from '@chute/client';
 import { chute } from '../chute';
 
-export interface AdminFile {
-  id: number;
-  original_file_name: string;
-  file_name: string;
-  file_type: string;
-  file_size: number | null;
-  url: string | null;
-  is_valid: boolean;
-  uploaded_by: number | null;
+/** A file as the admin API returns it: the public record and what only staff see. */
+export interface AdminFile extends FileRecord {
   uploaded_by_email: string | null;
   upload_method: string;
-  upload_finished_at: string | null;
-  created_at: string;
   updated_at: string;
 }
 
