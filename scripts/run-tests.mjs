@@ -49,6 +49,8 @@ const child = spawn(
 let tail = '';
 // the reliability suite's counts (cases tried, faults injected, uploads checked), said again at the end
 const counts = [];
+// the spec reporter's closing "✖ failing tests:" section, kept whole for CI to repeat at its end
+let failures = '';
 let partial = '';
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
@@ -56,6 +58,9 @@ child.stdout.on('data', (chunk) => {
   const lines = (partial + chunk).split('\n');
   partial = lines.pop() ?? '';
   counts.push(...lines.filter((line) => /^(bad-input corpus|faults injected|load): /.test(line)));
+  for (const line of lines) {
+    if (failures || line.startsWith('✖ failing tests:')) failures += `${line}\n`;
+  }
 });
 const code = await new Promise((resolve) => child.on('close', (exit, signal) => resolve(exit ?? (signal ? 1 : 0))));
 await s3?.stop();
@@ -63,6 +68,9 @@ await s3?.stop();
 const count = (label) => Number([...tail.matchAll(new RegExp(`^ℹ ${label} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
 const [passed, failed] = [count('pass'), count('fail') + count('cancelled')];
 if (process.env.TEST_SUMMARY_FILE) appendFileSync(process.env.TEST_SUMMARY_FILE, `${passed} ${failed}\n`);
+if (process.env.TEST_FAILURES_FILE && failures) {
+  appendFileSync(process.env.TEST_FAILURES_FILE, `--- ${browser ? 'browser' : db} run ---\n${failures}${partial}\n`);
+}
 if (counts.length) process.stdout.write(`reliability suite:\n${counts.map((line) => `  ${line}\n`).join('')}`);
 process.stdout.write(`${passed} passed, ${failed} failed\n`);
 process.exit(code !== 0 ? code : passed === 0 ? 1 : 0);
