@@ -82,6 +82,8 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label }
     // one user makes every request: the per-user start limit (600/min by default) is set to its
     // maximum so that the limiter still runs (its cost is measured) but never refuses
     START_RATE_LIMIT: '1000000',
+    // records are started in bulk and uploaded to minutes later (local urls expire like S3's)
+    AWS_PRESIGNED_EXPIRY: '3600',
   };
   if (storage === 's3') {
     Object.assign(env, {
@@ -90,7 +92,6 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label }
       AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_S3_REGION_NAME: 'us-east-1',
       AWS_STORAGE_BUCKET_NAME: s3.bucket,
-      AWS_PRESIGNED_EXPIRY: '600',
     });
   }
 

@@ -26,6 +26,7 @@ export const errorCatalogue = {
   checksum_mismatch: 409,
   part_too_small: 409,
   conflict: 409,
+  upload_expired: 410,
   payload_too_large: 413,
   file_too_large: 413,
   unsupported_media_type: 415,

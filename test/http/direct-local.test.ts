@@ -118,6 +118,29 @@ describe('direct upload with local storage', () => {
     assert.equal(finish.json().file_size, 5);
   });
 
+  test('the local url expires as a presigned POST does: a late upload is 410 upload_expired and stores nothing', async (t) => {
+    const app = await build(t, { env: { AWS_PRESIGNED_EXPIRY: '1' } });
+    const alice = await createUser(app);
+    const late = (await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: alice.headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } })).json();
+    const onTime = (await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: alice.headers, payload: { file_name: 'b.txt', file_type: 'text/plain' } })).json();
+    const form = () => multipart({ name: 'a.txt', content: 'hello' });
+    const sent = form();
+    assert.equal((await app.inject({ method: 'POST', url: `/api/files/upload/direct/local/${onTime.id}/`, headers: { ...alice.headers, ...sent.headers }, payload: sent.payload })).statusCode, 200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+
+    const tooLate = form();
+    const refused = await app.inject({ method: 'POST', url: `/api/files/upload/direct/local/${late.id}/`, headers: { ...alice.headers, ...tooLate.headers }, payload: tooLate.payload });
+    assert.equal(refused.statusCode, 410, refused.body);
+    assert.equal(refused.json().code, 'upload_expired');
+    assert.match(refused.json().message, /start a new upload/);
+    const finishLate = await app.inject({ method: 'POST', url: '/api/files/upload/direct/finish/', headers: alice.headers, payload: { file_id: late.id } });
+    assert.equal(finishLate.json().code, 'upload_missing');
+    // bytes received in time may still be finished later, as with S3
+    const finishOnTime = await app.inject({ method: 'POST', url: '/api/files/upload/direct/finish/', headers: alice.headers, payload: { file_id: onTime.id } });
+    assert.equal(finishOnTime.statusCode, 200, finishOnTime.body);
+    assert.equal((await filesOnDisk(app.chute.config.mediaRoot)).length, 1);
+  });
+
   test('an empty file is refused with 400 file_empty', async (t) => {
     const app = await build(t);
     const alice = await createUser(app);

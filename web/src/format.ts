@@ -76,6 +76,8 @@ export function formatType(mime: string): string {
   return `${name} ${kinds[kind] ?? 'file'}`;
 }
 
+const EXPIRED = 'The upload link expired before the file was sent. Retry to get a new one.';
+
 /** An error of the client library in plain words, for a person. */
 export function describeError(error: unknown): string {
   if (error instanceof AbortError) return 'Cancelled.';
@@ -89,7 +91,7 @@ export function describeError(error: unknown): string {
       return max > 0 ? `This file is larger than the ${formatLimit(max)} limit.` : 'This file is larger than the storage allows.';
     }
     if (error.code === 'EntityTooSmall') return 'This file is empty.';
-    if (error.expired) return 'The upload link expired before the file was sent. Retry to get a new one.';
+    if (error.expired) return EXPIRED;
     if (error.code === 'AccessDenied') return 'The storage refused the upload (access denied).';
     return `The storage refused the upload (${error.code}).`;
   }
@@ -115,6 +117,8 @@ export function describeError(error: unknown): string {
         return 'The storage received a different type of file than announced. Retry.';
       case 'upload_size_mismatch':
         return 'The storage received a different number of bytes than announced. Retry.';
+      case 'upload_expired':
+        return EXPIRED;
       case 'upload_already_received':
         return 'This upload was already received. Retry to upload it again.';
       case 'not_authenticated':

@@ -100,6 +100,10 @@ export async function fileDirectUploadLocal(
     throw new AppError('not_found', 'This server takes direct uploads only with local storage; use the url from start.');
   }
   const file = await getAccessibleFile(ctx, { actor, fileId });
+  // the local url lives as long as S3's presigned POST would: a leaked or forgotten one goes stale
+  if (!file.upload_finished_at && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
+    throw new AppError('upload_expired', `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`);
+  }
   if (!(await claimUploadReceipt(ctx.db, file.id))) {
     throw new AppError('upload_already_received', 'This upload has already been received; start a new one.');
   }

@@ -97,7 +97,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       summary: 'Receive the bytes of a direct upload (local storage only); multipart field `file`',
       consumes: ['multipart/form-data'],
       params: IdParams,
-      response: { 200: IdResponse, ...errorResponses(400, 401, 404, 409, 413, 415) },
+      response: { 200: IdResponse, ...errorResponses(400, 401, 404, 409, 410, 413, 415) },
     },
   }, async (request) => {
     const part = await filePart(request, files.policy.maxSize);
