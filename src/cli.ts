@@ -28,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // loaded on demand: the AWS SDK is not needed to create a user
   if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
   try {
     switch (command) {
       case 'migrate': {

@@ -19,6 +19,8 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  /** PostgreSQL: longest a statement of a request may run (DATABASE_STATEMENT_TIMEOUT) */
+  databaseStatementTimeoutSeconds: number;
   mediaRoot: string;
   storage: StorageKind;
   fileMaxSize: number;
@@ -217,6 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: r.get('HOST') ?? '127.0.0.1',
     port: r.integer('PORT', 8000, 0, 65535),
     databaseUrl,
+    databaseStatementTimeoutSeconds: r.duration('DATABASE_STATEMENT_TIMEOUT', 30, 1),
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
     storage,
     fileMaxSize,

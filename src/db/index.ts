@@ -7,7 +7,7 @@ import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 
-export function createDatabase(databaseUrl: string): Db {
+export function createDatabase(databaseUrl: string, { statementTimeoutSeconds = 30 }: { statementTimeoutSeconds?: number } = {}): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -26,7 +26,16 @@ export function createDatabase(databaseUrl: string): Db {
       }),
     });
   }
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    // A query stuck behind a lock or on a stalled server fails (database_unavailable) instead of
+    // holding its request, and its pool connection, forever. Migrations lift it (migrate.ts).
+    statement_timeout: statementTimeoutSeconds * 1000,
+    // the server cancels at statement_timeout; this catches a server that stopped answering at all
+    query_timeout: statementTimeoutSeconds * 1000 + 5000,
+  });
   // An idle connection killed by the server (restart, failover) must not crash the process:
   // the pool drops it and the next query opens a new one, or fails as database_unavailable.
   pool.on('error', () => undefined);

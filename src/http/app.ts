@@ -58,7 +58,7 @@ export interface BuildAppOptions {
 
 /** The standalone server: the upload core, Chute's users and sessions, the API and the web app. */
 export async function buildApp({ config, logger = false, authenticator }: BuildAppOptions): Promise<FastifyInstance> {
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
   try {
     await migrateToLatest(db);
   } catch (error) {

@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
+import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { createUser, freePort, postForm, usingPostgres, type TestUser } from '../helpers.js';
 import { buildApp2 as build, fileRows, filesUnder, FINISH, form, localUrl, STANDARD, START } from './support.js';
@@ -135,6 +136,35 @@ describe('database faults', () => {
 
     assert.deepEqual(await fileRows(app), rows, 'the refused start left no row');
     await startFile(app, alice);
+  });
+  test('PostgreSQL row held by another transaction past DATABASE_STATEMENT_TIMEOUT: finish is 503 database_unavailable, reads answer, finish recovers', {
+    skip: !usingPostgres && 'PostgreSQL only (SQLite: busy_timeout, above)',
+    timeout: 60_000, // without a statement timeout, finish would wait for the lock forever
+  }, async (t) => {
+    const app = await build(t, { env: { DATABASE_STATEMENT_TIMEOUT: '1s' } });
+    const alice = await createUser(app);
+    const { id } = (await inject(app, alice, 'POST', START, { file_name: 'a.txt', file_type: 'text/plain' })).json();
+    const body = form([{ filename: 'a.txt', type: 'text/plain', content: 'locked out' }]);
+    assert.equal((await app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...body.headers }, payload: body.payload })).statusCode, 200);
+    const holder = new pg.Client({ connectionString: app.chute.config.databaseUrl });
+    holder.on('error', () => undefined); // the test database is dropped under it at the end
+    await holder.connect();
+    t.after(() => holder.end().catch(() => undefined));
+
+    injected += 1;
+    await holder.query('BEGIN');
+    await holder.query('SELECT id FROM files WHERE id = $1 FOR UPDATE', [id]);
+    const started = performance.now();
+    assertError(await inject(app, alice, 'POST', FINISH, { file_id: id }), 503, 'database_unavailable');
+    const waited = performance.now() - started;
+    assert.ok(waited >= 900 && waited < 10_000, `cancelled at the statement timeout (1 s): ${Math.round(waited)} ms`);
+    assert.equal((await inject(app, alice, 'GET', `/api/files/${id}/`)).json().is_valid, false, 'reads answer; the file stays pending');
+    await holder.query('ROLLBACK');
+    await holder.end();
+
+    const finished = await inject(app, alice, 'POST', FINISH, { file_id: id });
+    assert.equal(finished.statusCode, 200, finished.body);
+    assert.equal(finished.json().is_valid, true);
   });
 });
 

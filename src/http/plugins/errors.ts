@@ -81,8 +81,9 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 
 const DATABASE_DOWN = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND',
-  // PostgreSQL: connection exceptions (08…), shutdown (57P0…), too many connections, missing database, lock not available
-  '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000', '55000',
+  // PostgreSQL: connection exceptions (08…), shutdown (57P0…), too many connections, missing database, lock not available,
+  // statement timeout (57014)
+  '57014', '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000', '55000',
   'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL',
 ]);
 
@@ -118,7 +119,7 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
   if (error.code && DATABASE_DOWN.has(error.code)) {
     return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
   }
-  if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
+  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(error.message)) {
     return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
   }
   return null;
