@@ -13,8 +13,11 @@ const APP = 'https://app.example.com';
 const OTHER = 'https://other.example.com';
 
 /** What a browser sends before a cross-origin POST of the upload form to the bucket. */
-const preflight = (bucket: string, origin: string, method = 'POST') =>
-  fetch(`${s3Settings().endpoint}/${bucket}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method } });
+async function preflight(bucket: string, origin: string, method = 'POST') {
+  const response = await fetch(`${s3Settings().endpoint}/${bucket}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method } });
+  // the body names the storage's reason when a status is not the expected one
+  return { status: response.status, headers: response.headers, body: await response.text() };
+}
 
 describe('chute s3:setup', () => {
   test('a bare bucket gets CORS for the app origins and the abort-incomplete-multipart rule; a second run changes nothing', async (t) => {
@@ -24,7 +27,7 @@ describe('chute s3:setup', () => {
     const options: S3SetupOptions = { client, bucket, region: 'us-east-1', origins: [APP, OTHER], createBucket: false, dryRun: false, abortIncompleteDays: 7 };
 
     const refusedBefore = await preflight(bucket, APP);
-    assert.equal(refusedBefore.status, 403, 'no CORS before setup');
+    assert.equal(refusedBefore.status, 403, `no CORS before setup: ${refusedBefore.body}`);
 
     const first = await s3Setup(options);
     assert.equal(first.bucket.outcome, 'exists');
@@ -48,12 +51,12 @@ describe('chute s3:setup', () => {
 
     for (const method of ['POST', 'PUT', 'GET']) {
       const allowed = await preflight(bucket, APP, method);
-      assert.equal(allowed.status, 200, method);
+      assert.equal(allowed.status, 200, `${method}: ${allowed.body}`);
       assert.equal(allowed.headers.get('access-control-allow-origin'), APP);
       assert.match(allowed.headers.get('access-control-allow-methods') ?? '', new RegExp(method));
     }
     const stranger = await preflight(bucket, 'https://evil.example.com');
-    assert.equal(stranger.status, 403);
+    assert.equal(stranger.status, 403, stranger.body);
     assert.equal(stranger.headers.get('access-control-allow-origin'), null);
 
     const changedDays = await s3Setup({ ...options, abortIncompleteDays: 3 });
@@ -98,7 +101,7 @@ describe('chute s3:setup', () => {
       );
 
     const missing = await run();
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 1, `${missing.stdout}\n${missing.stderr}`);
     assert.match(missing.stderr, /does not exist.*--create-bucket/);
 
     const dry = await run('--create-bucket', '--dry-run');
@@ -107,7 +110,8 @@ describe('chute s3:setup', () => {
     assert.equal(plan.bucket.outcome, 'would create');
     assert.deepEqual(plan.cors.CORSConfiguration.CORSRules[0].AllowedOrigins, [APP, OTHER]);
     assert.equal(plan.lifecycle.LifecycleConfiguration.Rules[0].AbortIncompleteMultipartUpload.DaysAfterInitiation, 7);
-    assert.equal((await run()).code, 1, 'the dry run created nothing');
+    const stillMissing = await run();
+    assert.equal(stillMissing.code, 1, `the dry run created nothing: ${stillMissing.stdout}\n${stillMissing.stderr}`);
 
     const applied = await run('--create-bucket', '--abort-incomplete-days', '2');
     assert.equal(applied.code, 0, applied.stderr);
@@ -117,6 +121,7 @@ describe('chute s3:setup', () => {
     assert.equal((await preflight(bucket, APP)).status, 200);
 
     const again = await run('--create-bucket', '--abort-incomplete-days', '2');
+    assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /cors: unchanged/);
     assert.match(again.stdout, /lifecycle: unchanged/);
     assert.match(again.stdout, /nothing to change\n$/);
