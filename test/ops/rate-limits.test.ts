@@ -6,6 +6,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { databaseRateLimitStore } from '../../src/http/plugins/rate-limit.js';
 import { rateLimitHit, rateLimitRead, rateLimitsPrune } from '../../src/ops/rate-limits.js';
 import { userCreate } from '../../src/users/services.js';
 import { testEnv } from '../helpers.js';
@@ -82,6 +83,34 @@ describe('rate limits shared through the database', () => {
     const list = await b.inject({ method: 'GET', url: '/api/files/', headers: alice });
     assert.equal(list.statusCode, 200, 'other endpoints are not limited');
     assert.equal(list.json().count, 4, 'refused starts created no record');
+  });
+
+  test('a flood past the limit is refused from memory: the database counts one refused hit per process, and the window end frees the key', async (t) => {
+    const [a, b] = await twoApps(t, { START_RATE_LIMIT: '2' });
+    const alice = await userCreate(a.chute.db, { email: 'alice@example.com', password: 'alice-password' });
+    const headers = await login(a, 'alice@example.com', 'alice-password');
+    const start = (app: FastifyInstance) =>
+      app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } });
+    const statuses = [];
+    for (let i = 0; i < 12; i += 1) statuses.push((await start(a)).statusCode);
+    assert.deepEqual(statuses, [200, 200, ...Array(10).fill(429)]);
+    const key = `start:user:${alice.id}`;
+    assert.equal((await rateLimitRead(a.chute.db, { key })).hits, 3, 'ten refusals, one write');
+    const refused = await start(a);
+    assert.ok(Number(refused.headers['retry-after']) > 0, 'a refusal from memory still says when');
+    assert.equal(refused.json().code, 'rate_limited');
+    assert.equal((await start(b)).statusCode, 429, 'the other process learns it from the database');
+    assert.equal((await rateLimitRead(a.chute.db, { key })).hits, 4);
+
+    // a short window, through the store itself: refused, then counted anew once the window has ended
+    const { Store } = databaseRateLimitStore(a.chute.db);
+    const store = new Store();
+    const incr = () => new Promise<{ current: number }>((resolve, reject) => store.incr('short', (error, result) => (error ? reject(error) : resolve(result!)), 300, 1));
+    assert.deepEqual([(await incr()).current, (await incr()).current, (await incr()).current], [1, 2, 3]);
+    assert.equal((await rateLimitRead(a.chute.db, { key: 'short' })).hits, 2);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal((await incr()).current, 1, 'a new window');
+    assert.equal((await rateLimitRead(a.chute.db, { key: 'short' })).hits, 1);
   });
 
   test('a hit is one atomic statement: concurrent hits from two connections count exactly', async (t) => {

@@ -14,15 +14,38 @@ type Callback = (error: Error | null, result?: { current: number; ttl: number })
  * are pruned at most once per `pruneEveryMs` per process, beside the request rather than in it.
  * Keys carry their own namespace (`start:user:7`, `login:ip:…`), so a child store is the same
  * store: routes that share a key generator share a budget. `settled()` lets close wait for a prune.
+ *
+ * A key found over its limit is refused here, without the database, until its window ends: a
+ * window's count only grows, so the answer cannot change, and a flood costs no writes.
  */
-export function databaseRateLimitStore(db: Kysely<any>, { pruneEveryMs = 60_000 } = {}) {
+export function databaseRateLimitStore(db: Kysely<any>, { pruneEveryMs = 60_000, maxRefusedKeys = 10_000 } = {}) {
   let nextPruneAt = 0;
   let pruning: Promise<unknown> = Promise.resolve();
+  /** keys over their limit: hits seen and the end of their window */
+  const refused = new Map<string, { hits: number; resetsAt: number }>();
+  const remember = (key: string, entry: { hits: number; resetsAt: number }, now: number) => {
+    if (refused.size >= maxRefusedKeys) {
+      for (const [known, { resetsAt }] of refused) if (resetsAt <= now) refused.delete(known);
+      // all still refused: forget the oldest; it costs its next request a database hit, no more
+      if (refused.size >= maxRefusedKeys) refused.delete(refused.keys().next().value!);
+    }
+    refused.set(key, entry);
+  };
   class DatabaseRateLimitStore implements FastifyRateLimitStore {
-    incr(key: string, callback: Callback, timeWindow: number): void {
+    incr(key: string, callback: Callback, timeWindow: number, max: number): void {
       const now = Date.now();
+      const known = refused.get(key);
+      if (known && known.resetsAt > now) {
+        known.hits += 1;
+        callback(null, { current: known.hits, ttl: known.resetsAt - now });
+        return;
+      }
+      if (known) refused.delete(key);
       rateLimitHit(db, { key, windowMs: timeWindow, now }).then(
-        ({ hits, resetsAt }) => callback(null, { current: hits, ttl: resetsAt - now }),
+        ({ hits, resetsAt }) => {
+          if (hits > max) remember(key, { hits, resetsAt }, now);
+          callback(null, { current: hits, ttl: resetsAt - now });
+        },
         (error: Error) => callback(error),
       );
       if (now >= nextPruneAt) {
