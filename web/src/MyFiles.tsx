@@ -2,9 +2,11 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { deleteFile, listFiles, type FilePage, type FileRecord } from '@chute/client';
 import { useAnnounce } from './Announcer';
 import { chute } from './chute';
-import { ConfirmDialog } from './ConfirmDialog';
+import { DeleteDialog } from './Dialog';
 import { describeError, formatBytes, formatDate, formatType, isSignedOut } from './format';
 import { Pager } from './Pager';
+import { TableHead } from './TableHead';
+import { useListPage } from './useListPage';
 
 const PAGE_SIZE = 20;
 /** download links expire: a list older than this is fetched again when the tab is looked at */
@@ -13,10 +15,6 @@ const STALE_AFTER_MS = 5 * 60 * 1000;
 export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSignedOut: () => void }) {
   const announce = useAnnounce();
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<FilePage | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [reloads, setReloads] = useState(0);
   const fetchedAt = useRef(0);
   const title = useRef<HTMLHeadingElement>(null);
   const [toDelete, setToDelete] = useState<FileRecord | null>(null);
@@ -31,30 +29,22 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
     [onSignedOut],
   );
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal: controller.signal }).then(
-      (result) => {
-        fetchedAt.current = Date.now();
-        // a page emptied by deletions: step back
-        if (!result.results.length && offset > 0) setOffset(Math.max(0, offset - PAGE_SIZE));
-        setPage(result);
-        setError(null);
-        setLoading(false);
-      },
-      (caught) => {
-        if (controller.signal.aborted) return;
-        setError(fail(caught));
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [offset, refreshKey, reloads, fail]);
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const result = await listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal });
+      fetchedAt.current = Date.now();
+      // a page emptied by deletions: step back
+      if (!result.results.length && offset > 0) setOffset(Math.max(0, offset - PAGE_SIZE));
+      return result;
+    },
+    // a new refreshKey (an upload finished) fetches the page again
+    [offset, refreshKey],
+  );
+  const { page, rows: files, count, loading, error, reload } = useListPage<FilePage>(load, fail);
 
   useEffect(() => {
     const onVisible = () => {
-      if (document.visibilityState === 'visible' && Date.now() - fetchedAt.current > STALE_AFTER_MS) setReloads((n) => n + 1);
+      if (document.visibilityState === 'visible' && Date.now() - fetchedAt.current > STALE_AFTER_MS) reload();
     };
     document.addEventListener('visibilitychange', onVisible);
     addEventListener('focus', onVisible);
@@ -62,7 +52,7 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
       document.removeEventListener('visibilitychange', onVisible);
       removeEventListener('focus', onVisible);
     };
-  }, []);
+  }, [reload]);
 
   async function confirmDelete() {
     if (!toDelete) return;
@@ -74,7 +64,7 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
       setToDelete(null);
       // the row that had the focus is gone: continue from the page title
       requestAnimationFrame(() => title.current?.focus());
-      setReloads((n) => n + 1);
+      reload();
     } catch (caught) {
       setDeleteError(fail(caught));
     } finally {
@@ -82,16 +72,13 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
     }
   }
 
-  const files = page?.results ?? [];
-  const count = page?.count ?? 0;
-
   return (
     <section aria-labelledby="files-title" aria-busy={loading}>
       <div className="page-title">
         <h1 id="files-title" ref={title} tabIndex={-1}>
           My files
         </h1>
-        <button type="button" className="button button--quiet" onClick={() => setReloads((n) => n + 1)} disabled={loading}>
+        <button type="button" className="button button--quiet" onClick={reload} disabled={loading}>
           Refresh
         </button>
       </div>
@@ -110,20 +97,7 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
         <>
           <table className={`files${loading ? ' files--loading' : ''}`} data-testid="files-table">
             <caption className="visually-hidden">Your files, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col" className="num">
-                  Size
-                </th>
-                <th scope="col">Uploaded</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Name', 'Type', 'Size', 'Uploaded', 'State']} numeric={['Size']} />
             <tbody>
               {files.map((file) => (
                 <tr key={file.id} data-testid="file-row" data-id={file.id} data-name={file.original_file_name} data-state={file.is_valid ? 'valid' : 'pending'}>
@@ -174,19 +148,20 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
           <Pager offset={offset} limit={PAGE_SIZE} shown={files.length} count={count} busy={loading} onOffset={setOffset} />
         </>
       )}
-      <ConfirmDialog
+      <DeleteDialog
         open={toDelete !== null}
         title="Delete this file?"
-        confirmLabel="Delete"
         busy={deleting}
         error={deleteError}
-        onConfirm={confirmDelete}
+        onConfirm={() => void confirmDelete()}
         onCancel={() => setToDelete(null)}
+        testId="confirm-dialog"
+        confirmTestId="confirm-delete"
       >
         <p>
           <strong className="break">{toDelete?.original_file_name}</strong> will be deleted for good. Its download links stop working.
         </p>
-      </ConfirmDialog>
+      </DeleteDialog>
     </section>
   );
 }

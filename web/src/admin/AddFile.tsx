@@ -6,7 +6,7 @@ import { formatBytes, formatLimit } from '../format';
 import type { AdminContext } from './AdminApp';
 import { addFile, listUsers, type AdminUser } from './api';
 import { adminNavigate, adminPath } from './router';
-import { Notice, Progress, useTitle } from './ui';
+import { Notice, Progress, UploadActions, useTitle } from './ui';
 
 type Method = 'server' | 'direct';
 
@@ -135,16 +135,7 @@ export function AddFile({ context }: { context: AdminContext }) {
           </Notice>
         )}
 
-        <div className="admin-actions">
-          <button type="submit" className="button button--primary" disabled={uploading} data-testid="admin-add-submit">
-            {uploading ? 'Uploading…' : 'Upload'}
-          </button>
-          {uploading && (
-            <button type="button" className="button" onClick={() => controller.current?.abort()}>
-              Cancel
-            </button>
-          )}
-        </div>
+        <UploadActions uploading={uploading} label="Upload" busyLabel="Uploading…" testId="admin-add-submit" onCancel={() => controller.current?.abort()} />
       </form>
     </section>
   );

@@ -1,11 +1,13 @@
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { useAnnounce } from '../Announcer';
+import { DeleteDialog } from '../Dialog';
 import { formatBytes, formatDate } from '../format';
 import { Pager } from '../Pager';
+import { useListPage } from '../useListPage';
 import type { AdminContext } from './AdminApp';
 import { deleteFiles, deletePending, fileQueryString, listFiles, listUsers, SORTS, type AdminFile, type AdminUser, type FileQuery, type Order, type Page, type Sort, type Status } from './api';
 import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
-import { Dialog, Notice, useTitle } from './ui';
+import { Notice, useTitle } from './ui';
 
 const PAGE_SIZE = 50;
 
@@ -49,10 +51,6 @@ export function FileList({ context, search }: { context: AdminContext; search: s
   const announce = useAnnounce();
   const follow = useLinkHandler();
   const query = useMemo(() => parseQuery(search), [search]);
-  const [page, setPage] = useState<Page<AdminFile> | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [reloads, setReloads] = useState(0);
   const [users, setUsers] = useState<AdminUser[]>([]);
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const [message, setMessage] = useState<Message>(() => {
@@ -70,24 +68,16 @@ export function FileList({ context, search }: { context: AdminContext; search: s
     adminNavigate(adminPath.files(fileQueryString({ ...query, offset: 0, ...patch })));
   };
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    listFiles(query, controller.signal).then(
-      (result) => {
-        setPage(result);
-        setError(null);
-        setLoading(false);
-        setSelected(new Set());
-      },
-      (caught) => {
-        if (controller.signal.aborted) return;
-        setError(fail(caught));
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [query, reloads, fail]);
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const result = await listFiles(query, signal);
+      // a selection is of the rows shown: a new page starts without one
+      setSelected(new Set());
+      return result;
+    },
+    [query],
+  );
+  const { page, rows: files, count, loading, error, reload } = useListPage<Page<AdminFile>>(load, fail);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -98,8 +88,6 @@ export function FileList({ context, search }: { context: AdminContext; search: s
     return () => controller.abort();
   }, []);
 
-  const files = page?.results ?? [];
-  const count = page?.count ?? 0;
   const allSelected = files.length > 0 && files.every((file) => selected.has(file.id));
   const someSelected = files.some((file) => selected.has(file.id));
   const filtered = Boolean(query.search || query.status || query.uploadedBy);
@@ -134,7 +122,7 @@ export function FileList({ context, search }: { context: AdminContext; search: s
       setDialogError(fail(caught));
     } finally {
       setBusy(false);
-      setReloads((n) => n + 1);
+      reload();
     }
   }
 
@@ -321,16 +309,13 @@ export function FileList({ context, search }: { context: AdminContext; search: s
         }}
       />
 
-      <Dialog
+      <DeleteDialog
         open={confirm !== null}
         title={confirm?.kind === 'pending' ? 'Delete old pending uploads?' : confirm?.files.length === 1 ? 'Delete this file?' : `Delete ${confirm?.files.length ?? 0} files?`}
-        confirmLabel="Delete"
-        busyLabel="Deleting…"
         cancelLabel="Keep them"
-        danger
         busy={busy}
         error={dialogError}
-        onSubmit={() => void confirmed()}
+        onConfirm={() => void confirmed()}
         onCancel={() => setConfirm(null)}
         testId="admin-confirm"
       >
@@ -352,7 +337,7 @@ export function FileList({ context, search }: { context: AdminContext; search: s
             Every upload that was started more than <strong>{confirm.hours} hours</strong> ago and never finished is deleted, with whatever part of it reached the storage.
           </p>
         )}
-      </Dialog>
+      </DeleteDialog>
     </section>
   );
 }

@@ -1,11 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ChuteApiError } from '@chute/client';
 import { useAnnounce } from '../Announcer';
+import { DeleteDialog } from '../Dialog';
 import { formatBytes, formatDate, formatLimit } from '../format';
 import type { AdminContext } from './AdminApp';
 import { deleteFile, getFile, replaceFile, type AdminFile } from './api';
 import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
-import { Dialog, Notice, Progress, useTitle } from './ui';
+import { Notice, Progress, UploadActions, useTitle } from './ui';
 
 const METHODS: Record<string, string> = {
   standard: 'Through the server',
@@ -143,23 +144,19 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
         }}
       />
 
-      <Dialog
+      <DeleteDialog
         open={confirmDelete}
         title="Delete this file?"
-        confirmLabel="Delete"
-        busyLabel="Deleting…"
-        cancelLabel="Keep it"
-        danger
         busy={deleting}
         error={deleteError}
-        onSubmit={() => void remove()}
+        onConfirm={() => void remove()}
         onCancel={() => setConfirmDelete(false)}
         testId="admin-confirm"
       >
         <p>
           <strong className="break">{file.original_file_name}</strong> and its stored data will be deleted for good. Its download links stop working.
         </p>
-      </Dialog>
+      </DeleteDialog>
     </section>
   );
 }
@@ -247,16 +244,7 @@ function Replace({
             {error}
           </Notice>
         )}
-        <div className="admin-actions">
-          <button type="submit" className="button button--primary" disabled={progress !== null} data-testid="admin-replace-submit">
-            {progress ? 'Replacing…' : 'Replace'}
-          </button>
-          {progress && (
-            <button type="button" className="button" onClick={() => controller.current?.abort()}>
-              Cancel
-            </button>
-          )}
-        </div>
+        <UploadActions uploading={progress !== null} label="Replace" busyLabel="Replacing…" testId="admin-replace-submit" onCancel={() => controller.current?.abort()} />
       </form>
     </section>
   );

@@ -1,11 +1,14 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useId, useRef, useState, type FormEvent } from 'react';
 import { useAnnounce } from '../Announcer';
+import { Dialog } from '../Dialog';
 import { formatDate } from '../format';
 import { Pager } from '../Pager';
+import { TableHead } from '../TableHead';
+import { useListPage } from '../useListPage';
 import type { AdminContext } from './AdminApp';
 import { createUser, fileQueryString, listUsers, setUserActive, setUserPassword, type AdminUser, type Page } from './api';
 import { adminPath, useLinkHandler } from './router';
-import { Dialog, Notice, useTitle } from './ui';
+import { Notice, useTitle } from './ui';
 
 const PAGE_SIZE = 50;
 const MIN_PASSWORD = 8;
@@ -20,38 +23,19 @@ export function Users({ context }: { context: AdminContext }) {
   const follow = useLinkHandler();
   const [search, setSearch] = useState('');
   const [offset, setOffset] = useState(0);
-  const [page, setPage] = useState<Page<AdminUser> | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
   const [message, setMessage] = useState<string | null>(null);
-  const [reloads, setReloads] = useState(0);
   const [action, setAction] = useState<Action>(null);
   const [busy, setBusy] = useState(false);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const searchId = useId();
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setLoading(true);
-    listUsers({ search, offset, limit: PAGE_SIZE }, controller.signal).then(
-      (result) => {
-        setPage(result);
-        setError(null);
-        setLoading(false);
-      },
-      (caught) => {
-        if (controller.signal.aborted) return;
-        setError(fail(caught));
-        setLoading(false);
-      },
-    );
-    return () => controller.abort();
-  }, [search, offset, reloads, fail]);
+  const load = useCallback((signal: AbortSignal) => listUsers({ search, offset, limit: PAGE_SIZE }, signal), [search, offset]);
+  const { page, rows: users, count, loading, error, setError, reload } = useListPage<Page<AdminUser>>(load, fail);
 
   const done = (text: string) => {
     setMessage(text);
     announce(text);
-    setReloads((n) => n + 1);
+    reload();
   };
 
   async function activate(user: AdminUser) {
@@ -88,9 +72,6 @@ export function Users({ context }: { context: AdminContext }) {
       setBusy(false);
     }
   }
-
-  const users = page?.results ?? [];
-  const count = page?.count ?? 0;
 
   return (
     <section aria-labelledby="admin-users-title" aria-busy={loading}>
@@ -134,20 +115,7 @@ export function Users({ context }: { context: AdminContext }) {
         <div className="admin-table-wrap" role="region" aria-label="Table of users" tabIndex={0}>
           <table className={`admin-table admin-table--users${loading ? ' admin-table--loading' : ''}`} data-testid="admin-users-table">
             <caption className="visually-hidden">Users by email</caption>
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col" className="num">
-                  Files
-                </th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead columns={['Email', 'Role', 'State', 'Files', 'Created']} numeric={['Files']} />
             <tbody>
               {users.map((user) => (
                 <tr key={user.id} data-testid="admin-user-row" data-email={user.email} data-active={user.is_active}>

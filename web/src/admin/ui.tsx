@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, type FormEvent, type ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 
 /** The page's title in the tab; the admin pages set their own. */
 export function useTitle(title: string) {
@@ -28,74 +28,18 @@ export function Progress({ loaded, total, label }: { loaded: number; total: numb
   );
 }
 
-interface DialogProps {
-  open: boolean;
-  title: string;
-  children: ReactNode;
-  confirmLabel: string;
-  busyLabel: string;
-  cancelLabel?: string;
-  danger?: boolean;
-  busy?: boolean;
-  error?: string | null;
-  /** submitted as a form: the dialog's inputs are in `children` */
-  onSubmit: (form: HTMLFormElement) => void;
-  onCancel: () => void;
-  testId?: string;
-}
-
-/**
- * A modal on the native <dialog> (focus trap, Escape, backdrop): a confirmation, or a small
- * form. The safe choice has the focus unless the form has a field to fill.
- */
-export function Dialog({ open, title, children, confirmLabel, busyLabel, cancelLabel = 'Cancel', danger, busy, error, onSubmit, onCancel, testId }: DialogProps) {
-  const dialog = useRef<HTMLDialogElement>(null);
-  const cancel = useRef<HTMLButtonElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const element = dialog.current;
-    if (!element) return;
-    if (open && !element.open) {
-      element.showModal();
-      const field = element.querySelector<HTMLInputElement>('input:not([type=hidden])');
-      (field ?? cancel.current)?.focus();
-    } else if (!open && element.open) element.close();
-  }, [open]);
-
-  const submit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    if (!busy) onSubmit(event.currentTarget);
-  };
-
+/** A form's submit button, and while its upload runs, a Cancel that aborts it. */
+export function UploadActions({ uploading, label, busyLabel, testId, onCancel }: { uploading: boolean; label: string; busyLabel: string; testId: string; onCancel: () => void }) {
   return (
-    <dialog
-      ref={dialog}
-      className="dialog"
-      aria-labelledby={titleId}
-      data-testid={testId}
-      onCancel={(event) => {
-        event.preventDefault();
-        if (!busy) onCancel();
-      }}
-      onClick={(event) => {
-        if (event.target === dialog.current && !busy) onCancel();
-      }}
-    >
-      <form className="dialog__body" onSubmit={submit} noValidate>
-        <h2 id={titleId}>{title}</h2>
-        {open && children}
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-        <div className="dialog__buttons">
-          <button ref={cancel} type="button" className="button" onClick={onCancel} disabled={busy}>
-            {cancelLabel}
-          </button>
-          <button type="submit" className={`button ${danger ? 'button--danger' : 'button--primary'}`} disabled={busy}>
-            {busy ? busyLabel : confirmLabel}
-          </button>
-        </div>
-      </form>
-    </dialog>
+    <div className="admin-actions">
+      <button type="submit" className="button button--primary" disabled={uploading} data-testid={testId}>
+        {uploading ? busyLabel : label}
+      </button>
+      {uploading && (
+        <button type="button" className="button" onClick={onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
   );
 }
