@@ -10,7 +10,7 @@ export function useTitle(title: string) {
 /** A message on the page: errors are alerts (read at once), the rest a polite status. */
 export function Notice({ kind, children, testId }: { kind: 'error' | 'ok' | 'warn'; children: ReactNode; testId?: string }) {
   return (
-    <p className={`card notice admin-notice admin-notice--${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
+    <p className={`card notice admin-notice notice--${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
       {children}
     </p>
   );
