@@ -111,6 +111,14 @@ describe('rate limits shared through the database', () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     assert.equal((await incr()).current, 1, 'a new window');
     assert.equal((await rateLimitRead(a.chute.db, { key: 'short' })).hits, 1);
+
+    // the memory is bounded: past maxRefusedKeys the oldest key is forgotten and asks the database again
+    const small = new (databaseRateLimitStore(a.chute.db, { maxRefusedKeys: 2 }).Store)();
+    const hit = (key: string) => new Promise<void>((resolve, reject) => small.incr(key, (error) => (error ? reject(error) : resolve()), 60_000, 1));
+    for (const key of ['k1', 'k2', 'k3']) for (let i = 0; i < 2; i += 1) await hit(key);
+    for (const key of ['k2', 'k3', 'k1']) await hit(key);
+    const counted = await Promise.all(['k1', 'k2', 'k3'].map(async (key) => (await rateLimitRead(a.chute.db, { key })).hits));
+    assert.deepEqual(counted, [3, 2, 2], 'k1 was forgotten (counted again), k2 and k3 refused from memory');
   });
 
   test('a hit is one atomic statement: concurrent hits from two connections count exactly', async (t) => {

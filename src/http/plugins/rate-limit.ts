@@ -24,10 +24,11 @@ export function databaseRateLimitStore(db: Kysely<any>, { pruneEveryMs = 60_000,
   /** keys over their limit: hits seen and the end of their window */
   const refused = new Map<string, { hits: number; resetsAt: number }>();
   const remember = (key: string, entry: { hits: number; resetsAt: number }, now: number) => {
-    if (refused.size >= maxRefusedKeys) {
-      for (const [known, { resetsAt }] of refused) if (resetsAt <= now) refused.delete(known);
-      // all still refused: forget the oldest; it costs its next request a database hit, no more
-      if (refused.size >= maxRefusedKeys) refused.delete(refused.keys().next().value!);
+    // Insertion order is about window-end order, so ended entries (and, when full, the oldest:
+    // forgetting one costs its next request a database hit, no more) go from the front.
+    for (const [known, { resetsAt }] of refused) {
+      if (resetsAt > now && refused.size < maxRefusedKeys) break;
+      refused.delete(known);
     }
     refused.set(key, entry);
   };
