@@ -8,5 +8,5 @@ import type * as NodeChecksums from '@chute/client/checksums';
 const SOURCES = new URL('../packages/client/src/', import.meta.url);
 
 export const client = (await import(new URL('index.ts', SOURCES).href)) as typeof ClientModule;
-export const { createChecksums } = (await import(new URL('checksums/node.ts', SOURCES).href)) as typeof NodeChecksums;
+export const { createChecksums, threadChecksums } = (await import(new URL('checksums/node.ts', SOURCES).href)) as typeof NodeChecksums;
 export type { FileRecord, RetryInfo, UploadOptions } from '@chute/client';

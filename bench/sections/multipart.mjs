@@ -5,7 +5,7 @@
 // without checksums on either side, and with them (Chute: MD5 per part checked by the storage and
 // the file's SHA-256; the SDK: its default CRC32 per part).
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, createReadStream, existsSync, openAsBlob } from 'node:fs';
+import { createWriteStream, createReadStream, openAsBlob } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -21,16 +21,15 @@ export const MULTIPART_TARGET = 1.0; // Chute's MB/s over lib-storage's
 const PART_SIZE = 8 * MiB; // the client's own choice up to 78 GiB
 const IN_FLIGHT = 4; // the client's default; lib-storage's queueSize default is 4 too
 
-/** The client library as a user gets it: its built package (built here when missing). */
+/** The client library as a user gets it: its built package (built here, ~5 s, so never stale). */
 async function loadClient() {
   const dist = join(ROOT, 'packages/client/dist');
-  if (!existsSync(join(dist, 'index.js')) || !existsSync(join(dist, 'checksums/node.js'))) {
-    const build = spawnSync('npm', ['run', 'build', '-w', '@chute/client'], { cwd: ROOT, stdio: 'inherit' });
-    if (build.status !== 0) throw new Error('building @chute/client failed');
-  }
+  const build = spawnSync('npm', ['run', 'build', '-w', '@chute/client'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('building @chute/client failed');
   const client = await import(join(dist, 'index.js'));
-  const { createChecksums } = await import(join(dist, 'checksums/node.js'));
-  return { uploadFile: client.uploadFile, createChecksums };
+  const { createChecksums, threadChecksums } = await import(join(dist, 'checksums/node.js'));
+  // BENCH_CHECKSUMS=main hashes on the sending thread instead of a worker thread
+  return { uploadFile: client.uploadFile, createChecksums: process.env.BENCH_CHECKSUMS === 'main' ? createChecksums : threadChecksums() };
 }
 
 async function writeRandomFile(path, size) {

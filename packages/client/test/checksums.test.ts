@@ -103,3 +103,26 @@ test('serveChecksums reports a failure of the checksums as an error message', as
   const checks = await factory();
   await assert.rejects(checks.part(file), /disk read failed/);
 });
+
+test('threadChecksums (Node): the same from a worker thread, which ends with the upload', async () => {
+  const { threadChecksums } = await import('../src/checksums/node.js');
+  assert.deepEqual(await run(threadChecksums()), expected);
+});
+
+test('threadChecksums (Node): a file opened with fs.openAsBlob, as Node apps send them', async (t) => {
+  const { threadChecksums } = await import('../src/checksums/node.js');
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { openAsBlob } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = await mkdtemp(join(tmpdir(), 'chute-checksums-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, 'data.bin'), data);
+  const onDisk = await openAsBlob(join(dir, 'data.bin'));
+  const checks = await threadChecksums()();
+  const md5s: string[] = [];
+  for (let i = 1; i < cuts.length; i++) md5s.push(await checks.part(onDisk.slice(cuts[i - 1], cuts[i])));
+  const result = { md5s, sha256: await checks.digest() };
+  checks.close?.();
+  assert.deepEqual(result, expected);
+});
