@@ -25,6 +25,11 @@ describe('config', () => {
     assert.equal(config.s3, null);
   });
 
+  test('APP_DOMAIN left unset follows PORT, so local upload urls reach the server', () => {
+    assert.equal(loadConfig({ PORT: '3000' }).appDomain, 'http://localhost:3000');
+    assert.equal(loadConfig({ PORT: '3000', APP_DOMAIN: 'https://files.example.com' }).appDomain, 'https://files.example.com');
+  });
+
   test('S3 settings are required only with FILE_UPLOAD_STORAGE=s3, and a missing one is named', () => {
     const config = loadConfig(s3Env);
     assert.equal(config.s3?.bucket, 'my-bucket');

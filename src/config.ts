@@ -214,10 +214,12 @@ export function loadConfig(env: Env = process.env): Config {
       }
     });
 
+  const port = r.integer('PORT', 8000, 0, 65535);
   return {
-    appDomain: r.url('APP_DOMAIN', 'http://localhost:8000')!,
+    // unset, it follows PORT: `PORT=3000 npm start` must not hand out upload urls on :8000
+    appDomain: r.url('APP_DOMAIN', `http://localhost:${port}`)!,
     host: r.get('HOST') ?? '127.0.0.1',
-    port: r.integer('PORT', 8000, 0, 65535),
+    port,
     databaseUrl,
     databaseStatementTimeoutSeconds: r.duration('DATABASE_STATEMENT_TIMEOUT', 30, 1),
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
