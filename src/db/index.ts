@@ -30,11 +30,11 @@ export function createDatabase(databaseUrl: string, { statementTimeoutSeconds = 
     connectionString: databaseUrl,
     max: 10,
     connectionTimeoutMillis: 5000,
-    // A query stuck behind a lock or on a stalled server fails (database_unavailable) instead of
-    // holding its request, and its pool connection, forever. Migrations lift it (migrate.ts).
+    // A statement stuck behind a lock or running long is cancelled by the server (57014, answered
+    // as database_unavailable) instead of holding its request and pool connection forever.
+    // Migrations lift it on their connection (migrate.ts). No client-side query_timeout: that one
+    // cannot be lifted per connection and would cut a long index build in a migration.
     statement_timeout: statementTimeoutSeconds * 1000,
-    // the server cancels at statement_timeout; this catches a server that stopped answering at all
-    query_timeout: statementTimeoutSeconds * 1000 + 5000,
   });
   // An idle connection killed by the server (restart, failover) must not crash the process:
   // the pool drops it and the next query opens a new one, or fails as database_unavailable.

@@ -119,7 +119,7 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
   if (error.code && DATABASE_DOWN.has(error.code)) {
     return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
   }
-  if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout/i.test(error.message)) {
+  if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
     return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
   }
   return null;
