@@ -7,7 +7,8 @@ import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 
-export function createDatabase(databaseUrl: string, { statementTimeoutSeconds = 30 }: { statementTimeoutSeconds?: number } = {}): Db {
+/** `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none. */
+export function createDatabase(databaseUrl: string, { statementTimeoutSeconds }: { statementTimeoutSeconds?: number } = {}): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
@@ -34,7 +35,7 @@ export function createDatabase(databaseUrl: string, { statementTimeoutSeconds = 
     // as database_unavailable) instead of holding its request and pool connection forever.
     // Migrations lift it on their connection (migrate.ts). No client-side query_timeout: that one
     // cannot be lifted per connection and would cut a long index build in a migration.
-    statement_timeout: statementTimeoutSeconds * 1000,
+    ...(statementTimeoutSeconds && { statement_timeout: statementTimeoutSeconds * 1000 }),
   });
   // An idle connection killed by the server (restart, failover) must not crash the process:
   // the pool drops it and the next query opens a new one, or fails as database_unavailable.
