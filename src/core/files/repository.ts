@@ -80,8 +80,8 @@ export async function findFileByKey(db: Executor, key: string): Promise<FileReco
 }
 
 /**
- * A claim older than this belongs to an upload whose process died (a live one releases its
- * claim when it fails): the record may take a new upload.
+ * A claim older than this belongs to an upload whose process died (a live one renews its claim
+ * while it streams and releases it when it fails): the record may take a new upload.
  */
 export const STALE_CLAIM_MS = 15 * 60_000;
 
@@ -96,6 +96,18 @@ export async function claimUploadReceipt(db: Executor, id: number, now = new Dat
     .where('upload_finished_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Keeps a live upload's claim fresh, so that a long upload is never taken for a dead one. */
+export async function renewUploadReceipt(db: Executor, id: number): Promise<void> {
+  const now = nowIso();
+  await db
+    .updateTable('files')
+    .set({ upload_received_at: now, updated_at: now })
+    .where('id', '=', id)
+    .where('upload_received_at', 'is not', null)
+    .where('upload_finished_at', 'is', null)
+    .execute();
 }
 
 export async function releaseUploadReceipt(db: Executor, id: number): Promise<void> {

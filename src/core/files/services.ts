@@ -13,6 +13,8 @@ import {
   insertFile,
   markUploadFinished,
   releaseUploadReceipt,
+  renewUploadReceipt,
+  STALE_CLAIM_MS,
   type FileRecord,
 } from './repository.js';
 
@@ -104,21 +106,42 @@ export async function fileDirectUploadLocal(
   if (!file.upload_finished_at && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
     throw new AppError('upload_expired', `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`);
   }
-  if (!(await claimUploadReceipt(ctx.db, file.id))) {
-    throw new AppError('upload_already_received', 'This upload has already been received; start a new one.');
-  }
-  try {
+  await receiveUpload(ctx, file, async () => {
     // a size declared at start is pinned, as the S3 policy pins it
     const { size } = await ctx.storage.put({ key: file.file, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize });
     if (file.file_size !== null && size !== file.file_size) {
       await ctx.storage.delete(file.file);
       throw new AppError('upload_size_mismatch', `The file has ${size} bytes, not the ${file.file_size} announced at start.`);
     }
+  });
+  return file;
+}
+
+/**
+ * Runs `receive` holding the record's one upload claim (local storage): a second upload to the same
+ * record is 409 while the first streams, after it stored its bytes, and after a crash until the
+ * claim goes stale. The claim is given back if `receive` fails, so the client may send again.
+ */
+export async function receiveUpload<T>(ctx: FilesContext, file: FileRecord, receive: () => Promise<T>): Promise<T> {
+  const alreadyReceived = new AppError('upload_already_received', 'This upload has already been received; start a new one.');
+  if (!(await claimUploadReceipt(ctx.db, file.id))) throw alreadyReceived;
+  // A stale claim taken over is a dead process's upload, unless that upload did store its bytes
+  // (a received file keeps its claim until finish): those bytes stay, the newcomer is refused.
+  if (file.upload_received_at && (await ctx.storage.head(file.file))) throw alreadyReceived;
+  const renewal = setInterval(() => {
+    renewUploadReceipt(ctx.db, file.id).catch(() => {
+      // the next renewal tries again; a claim lost to the database is what STALE_CLAIM_MS is for
+    });
+  }, STALE_CLAIM_MS / 3);
+  renewal.unref();
+  try {
+    return await receive();
   } catch (error) {
     await releaseUploadReceipt(ctx.db, file.id);
     throw error;
+  } finally {
+    clearInterval(renewal);
   }
-  return file;
 }
 
 /** Takes back a local upload the request turned out to be wrong for: bytes gone, claim released. */

@@ -4,8 +4,8 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
-import { claimUploadReceipt, deleteFileRow, findFileById, findFileByKey, insertFile, releaseUploadReceipt, type FileRecord } from '../files/repository.js';
-import { fileDirectUploadFinish, getAccessibleFile, type FilesContext } from '../files/services.js';
+import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
+import { fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
 import { findFileByUploadId, markMultipartFinished, setUploadId } from './repository.js';
@@ -208,12 +208,6 @@ export async function localPutReceive(
   }
   const file = await findFileByKey(ctx.db, key);
   if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
-  if (!(await claimUploadReceipt(ctx.db, file.id))) throw new AppError('upload_already_received', 'This upload has already been received.');
-  try {
-    await storage.put({ key, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize });
-  } catch (error) {
-    await releaseUploadReceipt(ctx.db, file.id);
-    throw error;
-  }
+  await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize }));
   return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
 }
