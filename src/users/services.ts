@@ -31,9 +31,23 @@ export async function userCreate(
   { email, password, isStaff = false }: { email: string; password: string; isStaff?: boolean },
 ): Promise<User> {
   validateNewCredentials(email, password);
-  if (await findUserByEmail(db, email)) throw new AppError('conflict', `A user with the email ${email.trim()} exists already.`);
-  return insertUser(db, { email, passwordHash: await hashPassword(password), isStaff });
+  const exists = () => new AppError('conflict', `A user with the email ${email.trim()} exists already.`);
+  if (await findUserByEmail(db, email)) throw exists();
+  const passwordHash = await hashPassword(password);
+  try {
+    return await insertUser(db, { email, passwordHash, isStaff });
+  } catch (error) {
+    // the same email created meanwhile (hashing takes a while): the unique index decides
+    if (isUniqueViolation(error)) throw exists();
+    throw error;
+  }
 }
+
+/** SQLite's and PostgreSQL's words for a row refused by a unique index. */
+const isUniqueViolation = (error: unknown): boolean => {
+  const code = (error as { code?: unknown })?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+};
 
 export async function userSetPassword(db: Kysely<Database>, { userId, password }: { userId: number; password: string }): Promise<void> {
   if (password.length < MIN_PASSWORD_LENGTH) {
