@@ -340,16 +340,7 @@ export async function adminFileReplace(
 /** Deletes a file: an open multipart upload is aborted, then the object, then the record. */
 export async function adminFileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
-  const file = await findFileById(ctx.db, fileId);
-  if (!file) throw notFound();
-  if (file.upload_id !== null && !file.upload_finished_at) {
-    try {
-      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
-    } catch (error) {
-      // an upload the storage no longer knows is as good as aborted
-      if (!isAppError(error) || error.status >= 500) throw error;
-    }
-  }
+  // fileDelete aborts an open multipart upload first
   await fileDelete(ctx, { actor, fileId });
 }
 

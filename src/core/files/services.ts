@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
 import type { Database } from '../../db/schema.js';
-import { AppError, fileTooLarge } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
 import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
@@ -212,9 +212,20 @@ export async function fileStandardUpload(
   }
 }
 
-/** Removes the stored bytes first: a row is never left pointing at nothing it claims to have. */
+/**
+ * Removes the stored bytes first: a row is never left pointing at nothing it claims to have.
+ * An open multipart upload is aborted too: once the row is gone, no cleanup could find its parts.
+ */
 export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
+  if (file.upload_id !== null && !file.upload_finished_at) {
+    try {
+      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
+    } catch (error) {
+      // an upload the storage no longer knows is as good as aborted
+      if (!isAppError(error) || error.status >= 500) throw error;
+    }
+  }
   await ctx.storage.delete(file.file);
   await deleteFileRow(ctx.db, file.id);
 }

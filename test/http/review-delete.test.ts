@@ -1,0 +1,52 @@
+// DELETE /api/files/<id>/ of a multipart upload still open: its parts go with it, on both storages.
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { startTestServer, testS3Client } from '../helpers.js';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (entry.isFile()) found.push(join(entry.parentPath, entry.name));
+  }
+  return found;
+}
+
+for (const storage of ['local', 's3'] as const) {
+  describe(`deleting an unfinished multipart upload through the files API (${storage})`, () => {
+    test('the parts already sent are dropped with the record, not left where no cleanup finds them', async (t) => {
+      const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '64MiB' } });
+      const alice = await server.createUser();
+      const api = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${server.baseUrl}${path}`, {
+          method,
+          headers: { ...alice.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        const text = await response.text();
+        return { status: response.status, body: text ? JSON.parse(text) : null };
+      };
+      const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const signed = await api('POST', `/api/files/upload/multipart/${created.body.id}/sign/`, { parts: [{ part_number: 1 }] });
+      const part = signed.body.parts[0];
+      const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(5 * 1024 * 1024, 1) });
+      assert.equal(put.status, 200, await put.text());
+
+      const deleted = await api('DELETE', `/api/files/${created.body.id}/`);
+      assert.equal(deleted.status, 204, JSON.stringify(deleted.body));
+      assert.equal((await api('GET', `/api/files/${created.body.id}/`)).status, 404);
+
+      if (storage === 'local') {
+        assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), [], 'no part left on disk');
+      } else {
+        const client = testS3Client();
+        t.after(() => client.destroy());
+        const open = await client.send(new ListMultipartUploadsCommand({ Bucket: server.app.chute.config.s3!.bucket }));
+        assert.deepEqual((open.Uploads ?? []).map((upload) => upload.Key), [], 'no open multipart upload left in the bucket');
+      }
+    });
+  });
+}
