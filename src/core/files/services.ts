@@ -134,14 +134,21 @@ export async function receiveUpload<T>(ctx: FilesContext, file: FileRecord, rece
     });
   }, STALE_CLAIM_MS / 3);
   renewal.unref();
+  let received: T;
   try {
-    return await receive();
+    received = await receive();
   } catch (error) {
     await releaseUploadReceipt(ctx.db, file.id);
     throw error;
   } finally {
     clearInterval(renewal);
   }
+  // The record deleted while the bytes streamed: they belong to nothing and no cleanup would find them.
+  if (!(await findFileById(ctx.db, file.id))) {
+    await ctx.storage.delete(file.file);
+    throw notFound();
+  }
+  return received;
 }
 
 /** Takes back a local upload the request turned out to be wrong for: bytes gone, claim released. */
