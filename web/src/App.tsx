@@ -11,7 +11,13 @@ import { UploadPage } from './UploadPage';
 // the admin (staff only) is loaded when first opened
 const AdminApp = lazy(() => import('./admin/AdminApp'));
 
-type Auth = { status: 'loading' } | { status: 'signed-out' } | { status: 'error'; message: string } | { status: 'signed-in'; user: User };
+type Auth =
+  | { status: 'loading' }
+  | { status: 'signed-out' }
+  | { status: 'error'; message: string }
+  | { status: 'signed-in'; user: User }
+  // the session ended while the app was open: the user's pages stay (hidden) until they sign in again
+  | { status: 'expired'; user: User };
 
 export function App() {
   return (
@@ -34,19 +40,35 @@ function Shell() {
   }, []);
   useEffect(check, [check]);
 
-  const signedOut = useCallback(() => setAuth({ status: 'signed-out' }), []);
+  // a request answered 401: the session expired or was ended elsewhere
+  const sessionEnded = useCallback(() => setAuth((current) => (current.status === 'signed-in' ? { status: 'expired', user: current.user } : current)), []);
   const signOut = useCallback(async () => {
     try {
       await logout(chute);
     } catch {
       // signed out either way
     }
-    signedOut();
-  }, [signedOut]);
+    setAuth({ status: 'signed-out' });
+  }, []);
+  // counts sign-ins: My files and the admin start afresh after one (their errors were of the old session)
+  const [session, setSession] = useState(0);
+  const signedIn = useCallback((user: User) => {
+    setAuth({ status: 'signed-in', user });
+    setSession((n) => n + 1);
+    // the sign-in form (and its focused button) is gone: continue from the page's content
+    requestAnimationFrame(() => document.getElementById('main')?.focus({ preventScroll: true }));
+  }, []);
 
   useEffect(() => {
     if (auth.status === 'signed-in' && route === 'admin') return; // the admin's pages name themselves
-    document.title = auth.status !== 'signed-in' ? 'Chute' : route === 'files' ? 'My files · Chute' : 'Upload · Chute';
+    document.title =
+      auth.status === 'signed-out' || auth.status === 'expired'
+        ? 'Sign in · Chute'
+        : auth.status !== 'signed-in'
+          ? 'Chute'
+          : route === 'files'
+            ? 'My files · Chute'
+            : 'Upload · Chute';
   }, [auth.status, route]);
 
   return (
@@ -101,10 +123,20 @@ function Shell() {
             </button>
           </div>
         )}
-        {auth.status === 'signed-out' && <SignIn onSignedIn={(user) => setAuth({ status: 'signed-in', user })} />}
-        {auth.status === 'signed-in' && (
-          // keyed by user: signing in as someone else starts with a clean slate
-          <SignedIn key={auth.user.id} user={auth.user} route={route} navigate={navigate} onSignedOut={signedOut} />
+        {auth.status === 'signed-out' && <SignIn onSignedIn={signedIn} />}
+        {auth.status === 'expired' && (
+          <SignIn
+            onSignedIn={signedIn}
+            email={auth.user.email}
+            notice="Your session has ended. Sign in again to continue: your uploads are still listed, and Retry sends the ones that failed."
+          />
+        )}
+        {(auth.status === 'signed-in' || auth.status === 'expired') && (
+          // kept while the session is renewed, so the upload list survives; keyed by user: signing in
+          // as someone else starts with a clean slate
+          <div hidden={auth.status === 'expired'}>
+            <SignedIn key={auth.user.id} user={auth.user} session={session} route={route} navigate={navigate} onSignedOut={sessionEnded} />
+          </div>
         )}
       </main>
     </>
@@ -128,7 +160,7 @@ function NavLink({ route, current, navigate, children }: { route: Route; current
   );
 }
 
-function SignedIn({ user, route, navigate, onSignedOut }: { user: User; route: Route; navigate: (r: Route) => void; onSignedOut: () => void }) {
+function SignedIn({ user, session, route, navigate, onSignedOut }: { user: User; session: number; route: Route; navigate: (r: Route) => void; onSignedOut: () => void }) {
   // bumped whenever an upload completes, so "My files" refreshes
   const [uploadsDone, setUploadsDone] = useState(0);
   const onUploaded = useCallback(() => setUploadsDone((n) => n + 1), []);
@@ -138,10 +170,10 @@ function SignedIn({ user, route, navigate, onSignedOut }: { user: User; route: R
       <div hidden={route !== 'upload'}>
         <UploadPage onUploaded={onUploaded} onSignedOut={onSignedOut} onShowFiles={() => navigate('files')} />
       </div>
-      {route === 'files' && <MyFiles refreshKey={uploadsDone} onSignedOut={onSignedOut} />}
+      {route === 'files' && <MyFiles key={session} refreshKey={uploadsDone} onSignedOut={onSignedOut} />}
       {route === 'admin' && (
         <Suspense fallback={<p className="muted loading" role="status">Loading…</p>}>
-          <AdminApp user={user} onSignedOut={onSignedOut} />
+          <AdminApp key={session} user={user} onSignedOut={onSignedOut} />
         </Suspense>
       )}
     </>

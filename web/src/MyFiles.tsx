@@ -145,7 +145,7 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
               ))}
             </tbody>
           </table>
-          <Pager offset={offset} limit={PAGE_SIZE} shown={files.length} count={count} busy={loading} onOffset={setOffset} />
+          <Pager offset={offset} limit={PAGE_SIZE} shown={files.length} count={count} busy={loading} onOffset={setOffset} top={title} />
         </>
       )}
       <DeleteDialog

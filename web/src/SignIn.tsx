@@ -3,7 +3,8 @@ import { ChuteApiError, login, type User } from '@chute/client';
 import { chute } from './chute';
 import { describeError } from './format';
 
-export function SignIn({ onSignedIn }: { onSignedIn: (user: User) => void }) {
+/** `notice` says why the user must sign in (again); `email` is filled in, and the password focused. */
+export function SignIn({ onSignedIn, notice, email }: { onSignedIn: (user: User) => void; notice?: string; email?: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const errorId = useId();
@@ -31,15 +32,21 @@ export function SignIn({ onSignedIn }: { onSignedIn: (user: User) => void }) {
   return (
     <section className="card signin" aria-labelledby="signin-title">
       <h1 id="signin-title">Sign in</h1>
-      <p className="muted">Sign in to upload files and see the ones you have uploaded.</p>
+      {notice ? (
+        <p className="notice notice--warn signin__notice" role="alert" data-testid="signin-notice">
+          {notice}
+        </p>
+      ) : (
+        <p className="muted">Sign in to upload files and see the ones you have uploaded.</p>
+      )}
       <form onSubmit={submit} data-testid="signin-form" aria-describedby={error ? errorId : undefined} noValidate={false}>
         <div className="field">
           <label htmlFor="email">Email</label>
-          <input id="email" name="email" type="email" autoComplete="username" required autoFocus />
+          <input id="email" name="email" type="email" autoComplete="username" required autoFocus={!email} defaultValue={email} />
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required />
+          <input id="password" name="password" type="password" autoComplete="current-password" required autoFocus={Boolean(email)} />
         </div>
         <p id={errorId} className="form-error" role="alert" data-testid="signin-error">
           {error}

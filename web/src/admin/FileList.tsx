@@ -300,7 +300,7 @@ export function FileList({ context, search }: { context: AdminContext; search: s
         </div>
       )}
 
-      <Pager offset={query.offset} limit={query.limit} shown={files.length} count={count} busy={loading} onOffset={(offset) => go({ offset })} rangeTestId="admin-range" />
+      <Pager offset={query.offset} limit={query.limit} shown={files.length} count={count} busy={loading} onOffset={(offset) => go({ offset })} top={title} rangeTestId="admin-range" />
 
       <PendingCleanup
         onAsk={(hours) => {

@@ -28,6 +28,7 @@ export function Users({ context }: { context: AdminContext }) {
   const [busy, setBusy] = useState(false);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const searchId = useId();
+  const title = useRef<HTMLHeadingElement>(null);
 
   const load = useCallback((signal: AbortSignal) => listUsers({ search, offset, limit: PAGE_SIZE }, signal), [search, offset]);
   const { page, rows: users, count, loading, error, setError, reload } = useListPage<Page<AdminUser>>(load, fail);
@@ -75,7 +76,9 @@ export function Users({ context }: { context: AdminContext }) {
 
   return (
     <section aria-labelledby="admin-users-title" aria-busy={loading}>
-      <h1 id="admin-users-title">Users</h1>
+      <h1 id="admin-users-title" ref={title} tabIndex={-1}>
+        Users
+      </h1>
 
       <CreateUser fail={fail} onCreated={(user) => done(`${user.email} created${user.is_staff ? ' (staff)' : ''}.`)} />
 
@@ -179,7 +182,7 @@ export function Users({ context }: { context: AdminContext }) {
           </table>
         </div>
       )}
-      <Pager offset={offset} limit={PAGE_SIZE} shown={users.length} count={count} busy={loading} onOffset={setOffset} />
+      <Pager offset={offset} limit={PAGE_SIZE} shown={users.length} count={count} busy={loading} onOffset={setOffset} top={title} />
 
       <Dialog
         open={action !== null}
