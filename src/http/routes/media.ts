@@ -23,7 +23,8 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
   app.get('/media/*', {
     onSend: async (request, reply, payload) => {
       const headers = fileHeaders.get(request);
-      if (headers) reply.headers(headers);
+      // the file's type and name belong on its bytes, not on an error sent instead of them
+      if (headers && reply.statusCode < 400) reply.headers(headers);
       return payload;
     },
     schema: {
@@ -48,7 +49,8 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
     }
     storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
     const file = await findFileByKey(db, key);
-    if (!file || !file.upload_finished_at) throw new AppError('not_found', 'No such file.');
+    // a record whose object is gone from disk (a partial restore) is as missing as no record
+    if (!file || !file.upload_finished_at || !(await storage.head(key))) throw new AppError('not_found', 'No such file.');
     const active = ACTIVE_TYPES.test(file.file_type);
     fileHeaders.set(request, {
       'x-content-type-options': 'nosniff',
