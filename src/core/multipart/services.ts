@@ -4,7 +4,15 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
-import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
+import {
+  claimUploadReceipt,
+  deleteFileRow,
+  findFileById,
+  findFileByKey,
+  insertFile,
+  releaseUploadReceipt,
+  type FileRecord,
+} from '../files/repository.js';
 import { fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
@@ -94,22 +102,57 @@ export async function multipartListParts(ctx: FilesContext, { actor, fileId }: {
   return ctx.storage.listParts({ key: file.file, uploadId: file.upload_id });
 }
 
-/** Joins the parts, then verifies like finish (size, type, checksum) before the record is valid. */
+/** How long a repeated complete waits for the one at work before it answers 409 conflict. */
+const COMPLETE_WAIT_MS = 120_000;
+
+/**
+ * Joins the parts, then verifies like finish (size, type, checksum) before the record is valid.
+ * One complete works at a time (it holds the record's claim, upload_received_at): a repeat that
+ * arrives meanwhile, e.g. a client retrying after a lost answer, waits for its outcome instead of
+ * joining the parts a second time under it.
+ */
 export async function multipartComplete(
   ctx: FilesContext,
-  { actor, fileId, parts, sha256 }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
+  request: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
+  waitUntil = Date.now() + COMPLETE_WAIT_MS,
 ): Promise<FileRecord> {
+  const { actor, fileId, parts, sha256 } = request;
   const current = await getAccessibleFile(ctx, { actor, fileId });
   if (current.upload_finished_at) return current;
   const file = await openUpload(ctx, { actor, fileId });
   if (sha256 !== undefined && !SHA256.test(sha256)) throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
   if (parts.length === 0) throw new AppError('validation_failed', 'A multipart upload needs at least one part.');
 
+  if (!(await claimUploadReceipt(ctx.db, file.id))) {
+    for (;;) {
+      if (Date.now() > waitUntil) throw new AppError('conflict', 'Another request is completing or aborting this upload; ask again in a moment.');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const now = await findFileById(ctx.db, file.id);
+      if (!now) throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
+      if (now.upload_finished_at) return now;
+      // the other request failed and let go: this one tries
+      if (!now.upload_received_at) return multipartComplete(ctx, request, waitUntil);
+    }
+  }
+  try {
+    return await completeClaimed(ctx, file, parts, sha256);
+  } catch (error) {
+    await releaseUploadReceipt(ctx.db, file.id);
+    throw error;
+  }
+}
+
+async function completeClaimed(
+  ctx: FilesContext,
+  file: FileRecord & { upload_id: string },
+  parts: Array<{ partNumber: number; etag: string }>,
+  sha256: string | undefined,
+): Promise<FileRecord> {
   let computed: string | null;
   try {
     ({ sha256: computed } = await ctx.storage.completeMultipart({ key: file.file, uploadId: file.upload_id, parts }));
   } catch (error) {
-    // a concurrent complete may have won: then the file is valid and this call is a repeat
+    // a complete whose claim went stale (its process died mid-way) may have won: then this is a repeat
     const again = await findFileById(ctx.db, file.id);
     if (again?.upload_finished_at) return again;
     throw error;
@@ -136,12 +179,25 @@ export async function multipartComplete(
   return (await findFileById(ctx.db, file.id))!;
 }
 
-/** Drops the upload and its record: nothing of it stays pending. */
+/**
+ * Drops the upload and its record: nothing of it stays pending. It takes the record's claim first,
+ * so a complete at work is never pulled from under (409 conflict: the complete goes on).
+ */
 export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   if (file.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
-  if (file.upload_id !== null) await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
-  await ctx.storage.delete(file.file);
+  const open = file.upload_id !== null;
+  if (open && !(await claimUploadReceipt(ctx.db, file.id))) {
+    if ((await findFileById(ctx.db, file.id))?.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
+    throw new AppError('conflict', 'This upload is being completed; it cannot be aborted now.');
+  }
+  try {
+    if (open) await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id! });
+    await ctx.storage.delete(file.file);
+  } catch (error) {
+    if (open) await releaseUploadReceipt(ctx.db, file.id);
+    throw error;
+  }
   await deleteFileRow(ctx.db, file.id);
 }
 

@@ -1,0 +1,98 @@
+// Complete and abort of one multipart upload arriving while a complete is still at work (a client
+// retrying after a lost answer, a cancel clicked while "finishing"): one complete joins the parts,
+// the others wait for its answer, and an abort cannot pull the upload from under it.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+
+async function api(server: TestServer, user: TestUser, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+/** An upload of one part, sent: what complete needs. */
+async function uploadedPart(server: TestServer, user: TestUser, content: Buffer) {
+  const created = await api(server, user, 'POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: content.length });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const { id } = created.body;
+  const [signed] = (await api(server, user, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
+  const put = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body: content });
+  assert.equal(put.status, 200, await put.text());
+  return { id: id as number, complete: { parts: [{ part_number: 1, etag: put.headers.get('etag') }] } };
+}
+
+/** Holds the storage's first completeMultipart until released; counts the calls. */
+function holdFirstComplete(server: TestServer) {
+  const storage = server.app.chute.storage;
+  const original = storage.completeMultipart.bind(storage);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let entered!: () => void;
+  const holding = new Promise<void>((resolve) => (entered = resolve));
+  const state = { calls: 0, holding, release };
+  storage.completeMultipart = async (request) => {
+    if (state.calls++ === 0) {
+      entered();
+      await released;
+    }
+    return original(request);
+  };
+  return state;
+}
+
+for (const storage of ['local', 's3'] as const) {
+  describe(`multipart complete while another request is at work (${storage})`, () => {
+    test('a second complete waits for the first and answers the same valid record; the parts are joined once', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const content = randomBytes(1000);
+      const { id, complete } = await uploadedPart(server, alice, content);
+      const hold = holdFirstComplete(server);
+      const first = api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+      await hold.holding;
+      const second = api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+      await new Promise((resolve) => setTimeout(resolve, 300)).finally(hold.release);
+      const answers = await Promise.all([first, second]);
+      for (const answer of answers) {
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        assert.equal(answer.body.id, id);
+        assert.equal(answer.body.is_valid, true);
+      }
+      assert.equal(hold.calls, 1, 'the storage joined the parts once');
+      const download = await fetch(answers[0].body.url);
+      assert.ok(Buffer.from(await download.arrayBuffer()).equals(content));
+    });
+
+    test('an abort while complete is at work is 409 conflict: the complete finishes and the file stays', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const content = randomBytes(1000);
+      const { id, complete } = await uploadedPart(server, alice, content);
+      const hold = holdFirstComplete(server);
+      const completing = api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+      await hold.holding;
+      let abort;
+      try {
+        abort = await api(server, alice, 'DELETE', `/api/files/upload/multipart/${id}/`);
+      } finally {
+        hold.release();
+      }
+      const done = await completing;
+      assert.equal(abort.status, 409, JSON.stringify(abort.body));
+      assert.equal(abort.body.code, 'conflict');
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+      assert.equal(done.body.is_valid, true);
+      const record = await api(server, alice, 'GET', `/api/files/${id}/`);
+      assert.equal(record.status, 200);
+      const download = await fetch(record.body.url);
+      assert.equal(download.status, 200);
+      assert.ok(Buffer.from(await download.arrayBuffer()).equals(content), 'the object is there, whole');
+    });
+  });
+}
