@@ -86,6 +86,16 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
       const box = await row.locator(`td[data-label="${label}"]`).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${label} is on the screen: ${JSON.stringify(box)}`);
     }
+
+    // the same name in the upload list
+    await page.getByRole('link', { name: 'Upload' }).click();
+    await page.getByTestId('file-input').setInputFiles(fixture(LONG_NAME, Buffer.from('long\n')).path);
+    const upload = page.locator(`[data-testid="upload-row"][data-name="${LONG_NAME}"][data-state="done"]`);
+    await upload.waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'ux-phone-long-upload.png'), fullPage: true });
+    const clipped = await upload.locator('.upload__name').evaluate((span) => span.scrollWidth > span.clientWidth + 1);
+    assert.equal(clipped, false, 'the whole name can be read in the upload list');
+    assert.ok((await page.evaluate(() => inPage().document.documentElement.scrollWidth)) <= PHONE.width);
   });
 
   test('My files on a desktop: type, date and state are shown whole, last year with its year', async (t) => {
@@ -175,6 +185,27 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     assert.equal(await page.getByTestId('current-user').innerText(), bob.email);
     await page.getByRole('link', { name: 'Upload' }).click();
     assert.equal(await page.getByTestId('upload-row').count(), 0, "alice's uploads are not shown to bob");
+  });
+
+  test('the page of My files is in the URL: reload and Back keep it, a link past the end shows the last page', async (t) => {
+    const user = await server.createUser();
+    for (let i = 1; i <= 21; i += 1) await store(server, user, `page-${String(i).padStart(2, '0')}.txt`);
+    const { page } = await browserFor(t);
+    await page.goto(server.baseUrl + '/files');
+    await signIn(page, user);
+    const range = (expected: string) => page.waitForFunction((text) => inPage().document.querySelector('.pager span')?.textContent === text, expected);
+    await range('1–20 of 21');
+    await page.getByRole('button', { name: 'Next' }).click();
+    await range('21–21 of 21');
+    assert.equal(new URL(page.url()).search, '?offset=20');
+    await page.reload();
+    await range('21–21 of 21');
+    await page.goBack();
+    await range('1–20 of 21');
+    assert.equal(new URL(page.url()).pathname, '/files');
+    await page.goto(server.baseUrl + '/files?offset=400');
+    await range('21–21 of 21');
+    assert.equal(new URL(page.url()).search, '?offset=20');
   });
 
   for (const [list, viewport] of [

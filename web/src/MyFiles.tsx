@@ -12,9 +12,28 @@ const PAGE_SIZE = 20;
 /** download links expire: a list older than this is fetched again when the tab is looked at */
 const STALE_AFTER_MS = 5 * 60 * 1000;
 
+/** ?offset=40 -> 40 (a whole page's start), anything else -> 0 */
+const offsetOf = (search: string) => {
+  const offset = Number(new URLSearchParams(search).get('offset'));
+  return Number.isSafeInteger(offset) && offset > 0 ? offset - (offset % PAGE_SIZE) : 0;
+};
+
 export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSignedOut: () => void }) {
   const announce = useAnnounce();
-  const [offset, setOffset] = useState(0);
+  // the page is in the URL (/files?offset=20): reload, Back and a shared link keep it
+  const [offset, setOffsetState] = useState(() => offsetOf(location.search));
+  const setOffset = useCallback((next: number, { replace = false } = {}) => {
+    setOffsetState(next);
+    const url = next > 0 ? `/files?offset=${next}` : '/files';
+    if (url === location.pathname + location.search) return;
+    if (replace) history.replaceState(null, '', url);
+    else history.pushState(null, '', url);
+  }, []);
+  useEffect(() => {
+    const onPop = () => setOffsetState(offsetOf(location.search));
+    addEventListener('popstate', onPop);
+    return () => removeEventListener('popstate', onPop);
+  }, []);
   const fetchedAt = useRef(0);
   const title = useRef<HTMLHeadingElement>(null);
   const [toDelete, setToDelete] = useState<FileRecord | null>(null);
@@ -33,12 +52,12 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
     async (signal: AbortSignal) => {
       const result = await listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal });
       fetchedAt.current = Date.now();
-      // a page emptied by deletions: step back
-      if (!result.results.length && offset > 0) setOffset(Math.max(0, offset - PAGE_SIZE));
+      // a page emptied by deletions (or a link past the end): the last page there is
+      if (!result.results.length && offset > 0) setOffset(Math.max(0, Math.ceil(result.count / PAGE_SIZE) - 1) * PAGE_SIZE, { replace: true });
       return result;
     },
     // a new refreshKey (an upload finished) fetches the page again
-    [offset, refreshKey],
+    [offset, refreshKey, setOffset],
   );
   const { page, rows: files, count, loading, error, reload } = useListPage<FilePage>(load, fail);
 
