@@ -12,13 +12,25 @@ interface AjvIssue {
 
 /** DRF-like field messages, so the reference's clients can show them as they are. */
 function fieldErrors(issues: AjvIssue[], context: string): Record<string, string[]> {
-  const fields: Record<string, string[]> = {};
+  // a Map: field names come from the request, and `constructor` or `__proto__` must be names like any other
+  const fields = new Map<string, string[]>();
   const add = (field: string, message: string) => {
-    const list = (fields[field || context] ??= []);
+    const key = field || context;
+    const list = fields.get(key) ?? [];
     if (!list.includes(message)) list.push(message);
+    fields.set(key, list);
   };
+  const pathOf = (issue: AjvIssue) => issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  // the values a union of literals (sort, order, status) allows, by field
+  const allowed = new Map<string, string[]>();
   for (const issue of issues) {
-    const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    if (issue.keyword !== 'const') continue;
+    const values = allowed.get(pathOf(issue)) ?? [];
+    values.push(String(issue.params.allowedValue));
+    allowed.set(pathOf(issue), values);
+  }
+  for (const issue of issues) {
+    const path = pathOf(issue);
     switch (issue.keyword) {
       case 'required':
         add(String(issue.params.missingProperty), 'This field is required.');
@@ -39,19 +51,22 @@ function fieldErrors(issues: AjvIssue[], context: string): Record<string, string
         add(path, 'Must be a number.');
         break;
       case 'anyOf':
-        add(path, 'Must be a number or a string of digits.');
+        add(path, allowed.has(path) ? `${SUMMARY_ONE_OF} ${allowed.get(path)!.join(', ')}.` : SUMMARY_NUMBER);
         break;
       default:
         add(path, issue.message ?? 'Invalid value.');
     }
   }
   // anyOf reports each branch too; keep the summary where there is one
-  for (const [field, messages] of Object.entries(fields)) {
-    const summary = messages.find((m) => m.startsWith('Must be a number or'));
-    if (summary) fields[field] = [summary];
+  for (const [field, messages] of fields) {
+    const summary = messages.find((m) => m === SUMMARY_NUMBER || m.startsWith(SUMMARY_ONE_OF));
+    if (summary) fields.set(field, [summary]);
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
+
+const SUMMARY_NUMBER = 'Must be a number or a string of digits.';
+const SUMMARY_ONE_OF = 'Must be one of:';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
