@@ -29,18 +29,18 @@ export function send(method: string, url: string, body: FormData | Blob, options
   const { signal, onProgress, headers = {} } = options;
   if (signal?.aborted) return Promise.reject(new AbortError());
   if (typeof XMLHttpRequest == 'undefined') {
-    return (options.fetch ?? fetch)(url, { method, body, headers, signal, credentials: options.withCredentials ? 'include' : 'omit' }).then(
-      async (response) => {
+    return (options.fetch ?? fetch)(url, { method, body, headers, signal, credentials: options.withCredentials ? 'include' : 'omit' })
+      .then(async (response) => {
         const result = { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
         const size = (body as Blob).size || 0;
         onProgress?.(size, size);
         return result;
-      },
-      () => {
+      })
+      // no answer, or one cut off while its body was read: no readable answer either way
+      .catch(() => {
         if (signal?.aborted) throw new AbortError();
         return { status: 0, body: '' };
-      },
-    );
+      });
   }
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();

@@ -411,3 +411,18 @@ test('a refusal at complete (e.g. checksum_mismatch) is not retried and forgets 
   assert.equal(server.log.filter((line) => line === 'POST :id/complete/').length, 1);
   assert.equal(store.size, 0);
 });
+
+test('Node: an answer cut off after its status line (the body stream fails) is a network error and retried, not a fatal TypeError', async () => {
+  const server = fakeServer({
+    partHook: ({ partNumber, attempt }) =>
+      partNumber === 2 && attempt === 0
+        ? new Response(new ReadableStream({ start: (controller) => controller.error(new TypeError('terminated')) }), { status: 200 })
+        : undefined,
+  });
+  const store = new Map<string, string>();
+  const retries: RetryInfo[] = [];
+  await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, retryDelay: 1, resumeStore: memoryResumeStore(store), onRetry: (r) => retries.push(r) });
+  assert.deepEqual(retries.map((r) => [r.partNumber, (r.error as Error).constructor.name]), [[2, 'StorageUnreachableError']]);
+  assert.equal(server.uploads.get(1)!.state, 'completed');
+  assert.ok(server.contentOf(1).equals(content));
+});
