@@ -15,7 +15,8 @@ import {
 } from './repository.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,253}$/;
+// no spaces and no control characters (NUL, ESC…): PostgreSQL refuses NUL, SQLite would store it
+const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,253}$/u;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 

@@ -16,3 +16,16 @@ describe('user creation races', () => {
     assert.equal(list.json().count, 1);
   });
 });
+
+describe('user emails', () => {
+  test('an email with a control character (NUL, ESC) is 400 validation_failed on every database, not stored', async (t) => {
+    const app = await build(t);
+    const staff = await createUser(app, { staff: true });
+    for (const email of ['a\u0000b@example.com', 'a@exa\u001bmple.com', 'a\u007f@example.com']) {
+      const created = await app.inject({ method: 'POST', url: '/api/admin/users/', headers: staff.headers, payload: { email, password: 'long enough password' } });
+      assert.equal(created.statusCode, 400, `${JSON.stringify(email)}: ${created.body}`);
+      assert.equal(created.json().code, 'validation_failed');
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/api/admin/users/', headers: staff.headers })).json().count, 1);
+  });
+});
