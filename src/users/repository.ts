@@ -101,6 +101,11 @@ export async function deleteUserSessions(db: Executor, userId: number): Promise<
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
 
+/** One user's ended sessions: by the user's index, so it costs a login next to nothing. */
+export async function deleteExpiredUserSessions(db: Executor, userId: number): Promise<void> {
+  await db.deleteFrom('sessions').where('user_id', '=', userId).where('expires_at', '<=', nowIso()).execute();
+}
+
 export async function deleteExpiredSessions(db: Executor): Promise<number> {
   const result = await db.deleteFrom('sessions').where('expires_at', '<=', nowIso()).executeTakeFirst();
   return Number(result.numDeletedRows);

@@ -4,6 +4,7 @@ import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import {
+  deleteExpiredUserSessions,
   deleteSession,
   deleteUserSessions,
   findSessionUser,
@@ -76,6 +77,8 @@ export async function sessionLogin(
   const token = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
   await insertSession(db, { tokenHash: hashToken(token), userId: user.id, expiresAt });
+  // nothing else ever removes an expired session: each login sweeps its user's own
+  await deleteExpiredUserSessions(db, user.id);
   return { token, user, expiresAt };
 }
 

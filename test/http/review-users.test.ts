@@ -29,3 +29,19 @@ describe('user emails', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/api/admin/users/', headers: staff.headers })).json().count, 1);
   });
 });
+
+describe('sessions', () => {
+  test('an expired session is refused, and the next login removes it from the database', async (t) => {
+    const app = await build(t);
+    const alice = await createUser(app);
+    const db = app.chute.db;
+    await db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
+    const refused = await app.inject({ method: 'GET', url: '/api/auth/me/', headers: alice.headers });
+    assert.equal(refused.statusCode, 401);
+
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: alice.email, password: alice.password } });
+    assert.equal(login.statusCode, 200, login.body);
+    const sessions = await db.selectFrom('sessions').select('user_id').execute();
+    assert.deepEqual(sessions.map((row) => Number(row.user_id)), [alice.id], 'only the new session is kept');
+  });
+});
