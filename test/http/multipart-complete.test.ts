@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { AppError } from '../../src/errors.js';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
 async function api(server: TestServer, user: TestUser, method: string, path: string, body?: unknown) {
@@ -94,5 +95,29 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(download.status, 200);
       assert.ok(Buffer.from(await download.arrayBuffer()).equals(content), 'the object is there, whole');
     });
+  });
+}
+
+for (const storage of ['local', 's3'] as const) {
+  test(`a complete that failed after the storage joined the parts (here its check of the object) can be repeated: the file becomes valid (${storage})`, async (t) => {
+    const server = await startTestServer(t, { storage });
+    const alice = await server.createUser();
+    const content = randomBytes(1000);
+    const { id, complete } = await uploadedPart(server, alice, content);
+    const backend = server.app.chute.storage;
+    const head = backend.head.bind(backend);
+    let failures = 1;
+    backend.head = async (key) => {
+      if (failures-- > 0) throw new AppError('storage_unavailable', 'The file storage could not be reached. Try again later.');
+      return head(key);
+    };
+    const first = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+    assert.equal(first.status, 503, JSON.stringify(first.body));
+    const again = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.is_valid, true);
+    assert.equal(again.body.file_size, content.length);
+    const download = await fetch(again.body.url);
+    assert.ok(Buffer.from(await download.arrayBuffer()).equals(content));
   });
 }
