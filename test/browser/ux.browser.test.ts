@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, type Browser } from './support.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, type Browser } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
@@ -153,6 +153,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     assert.match(await notice.innerText(), /session has ended/i);
     assert.equal(await page.getByLabel('Email').inputValue(), user.email, 'the email is filled in');
     await page.screenshot({ path: join(ARTIFACTS, 'ux-session-ended.png'), fullPage: true });
+    await assertAccessible(page, 'sign-in page after the session ended');
 
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -206,6 +207,32 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     await page.goto(server.baseUrl + '/files?offset=400');
     await range('21–21 of 21');
     assert.equal(new URL(page.url()).search, '?offset=20');
+  });
+
+  test('deleting a file that was deleted meanwhile closes the dialog and drops the row (My files and the admin file page)', async (t) => {
+    const user = await server.createUser({ staff: true });
+    const mine = await store(server, user, 'deleted-elsewhere.txt');
+    const theirs = await store(server, user, 'deleted-by-owner.txt');
+    const remove = async (id: number) => assert.equal((await fetch(`${server.baseUrl}/api/files/${id}/`, { method: 'DELETE', headers: user.headers })).status, 204);
+    const { page } = await browserFor(t);
+    await page.goto(server.baseUrl + '/files');
+    await signIn(page, user);
+    const row = page.locator('[data-testid="file-row"][data-name="deleted-elsewhere.txt"]');
+    await row.waitFor();
+    await remove(mine.id);
+    await row.getByTestId('delete').click();
+    await page.getByTestId('confirm-delete').click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal(await page.getByTestId('confirm-dialog').evaluate((dialog) => (dialog as HTMLDialogElement).open), false);
+    assert.match(await page.getByTestId('announcer').innerText(), /deleted-elsewhere\.txt was already deleted/);
+
+    await page.goto(`${server.baseUrl}/admin/files/${theirs.id}`);
+    await page.getByTestId('admin-file-page').waitFor();
+    await remove(theirs.id);
+    await page.getByTestId('admin-delete').click();
+    await page.getByTestId('admin-confirm').getByRole('button', { name: 'Delete' }).click();
+    await page.getByTestId('admin-files-table').or(page.getByTestId('admin-count')).first().waitFor();
+    assert.match(await page.getByTestId('admin-message').innerText(), /deleted-by-owner\.txt was already deleted/);
   });
 
   for (const [list, viewport] of [

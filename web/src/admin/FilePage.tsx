@@ -41,9 +41,16 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
     setDeleting(true);
     setDeleteError(null);
     try {
-      await deleteFile(file.id);
-      announce(`${file.original_file_name} deleted.`);
-      flash.set(`${file.original_file_name} deleted.`);
+      let text = `${file.original_file_name} deleted.`;
+      try {
+        await deleteFile(file.id);
+      } catch (caught) {
+        // deleted meanwhile (by another staff member, or its owner): what was asked for is done
+        if (!(caught instanceof ChuteApiError && caught.status === 404)) throw caught;
+        text = `${file.original_file_name} was already deleted.`;
+      }
+      announce(text);
+      flash.set(text);
       adminNavigate(adminPath.files(), { replace: true });
     } catch (caught) {
       setDeleteError(fail(caught));
