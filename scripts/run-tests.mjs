@@ -27,6 +27,13 @@ const files = explicit.length
     ? findTests(join(root, 'test/browser'))
     : [...findTests(join(root, 'src')), ...findTests(join(root, 'test')).filter((f) => !f.includes('/test/browser/')), ...findTests(join(root, 'packages/client/test'))];
 
+// a DATABASE_URL the suite cannot place would quietly run "the PostgreSQL run" on SQLite
+const databaseUrl = process.env.DATABASE_URL ?? '';
+if (databaseUrl && !/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+  process.stderr.write(`DATABASE_URL must be sqlite:<path> or postgres://..., got ${JSON.stringify(databaseUrl.replace(/:[^:@/]*@/, ':***@'))}\n`);
+  process.exit(2);
+}
+
 // the web app's pages are tested too (headers, browser runs): build it when missing or stale
 const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
@@ -38,7 +45,7 @@ if (!process.env.S3_ENDPOINT) {
   Object.assign(process.env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey });
 }
 
-const db = process.env.DATABASE_URL?.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
+const db = databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
 process.stdout.write(`running ${files.length} test files on ${db}, S3 at ${process.env.S3_ENDPOINT}\n`);
 const child = spawn(
   process.execPath,

@@ -59,10 +59,11 @@ if [ "$STATUS" != online ]; then
   if port_busy "$PORT"; then
     PORT=$(free_port)
     log "port taken by something else; moving cluster $VER/$NAME to $PORT"
-    pg_conftool "$VER" "$NAME" set port "$PORT"
+    pg_conftool "$VER" "$NAME" set port "$PORT" >&2
   fi
   # pg_ctlcluster also recreates /var/run/postgresql, which a container without systemd may lack
-  pg_ctlcluster "$VER" "$NAME" start || die "could not start cluster $VER/$NAME (it printed why)"
+  # its words ("Removed stale pid file.") go to stderr: on stdout the caller would read them as the URL
+  pg_ctlcluster "$VER" "$NAME" start >&2 || die "could not start cluster $VER/$NAME (it printed why)"
 fi
 
 # ---------- role and database (as the postgres OS user, over the Unix socket: peer auth) ----------
