@@ -32,3 +32,25 @@ describe('validation errors', () => {
     assert.deepEqual(list.json().extra.fields.order, ['Must be one of: asc, desc.']);
   });
 });
+
+describe('multipart limits', () => {
+  test('a second file in an upload is 413 payload_too_large saying to send one file, on both upload routes', async (t) => {
+    const app = await build(t);
+    const alice = await createUser(app);
+    const boundary = 'review-two-files';
+    const part = (name: string) => `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\nhello\r\n`;
+    const payload = `${part('a.txt')}${part('b.txt')}--${boundary}--\r\n`;
+    const headers = { ...alice.headers, 'content-type': `multipart/form-data; boundary=${boundary}` };
+    const { id } = (await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: alice.headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } })).json();
+    for (const url of ['/api/files/upload/standard/', `/api/files/upload/direct/local/${id}/`]) {
+      const answer = await app.inject({ method: 'POST', url, headers, payload });
+      assert.equal(answer.statusCode, 413, `${url}: ${answer.body}`);
+      assert.equal(answer.json().code, 'payload_too_large');
+      assert.match(answer.json().message, /one file per request/);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/api/files/', headers: alice.headers })).json().count, 1, 'only the pending start');
+    // the refused direct upload kept nothing: the same record takes one file afterwards
+    const one = await app.inject({ method: 'POST', url: `/api/files/upload/direct/local/${id}/`, headers, payload: `${part('a.txt')}--${boundary}--\r\n` });
+    assert.equal(one.statusCode, 200, one.body);
+  });
+});

@@ -83,6 +83,13 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
 };
 
+// busboy says "reach files limit": what the client should do instead
+const MULTIPART_LIMITS: Record<string, string> = {
+  FST_FILES_LIMIT: 'Send one file per request, as the multipart field "file".',
+  FST_FIELDS_LIMIT: 'The multipart body has too many fields.',
+  FST_PARTS_LIMIT: 'The multipart body has too many parts.',
+};
+
 const STATUS_CODES: Record<number, ErrorCode> = {
   400: 'validation_failed',
   401: 'not_authenticated',
@@ -123,7 +130,7 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
     const message =
       mapped === 'invalid_json' ? 'The request body is not valid JSON.'
       : mapped === 'unsupported_media_type' ? `This endpoint does not accept that Content-Type. ${error.message}`
-      : error.message;
+      : (MULTIPART_LIMITS[error.code!] ?? error.message);
     return new AppError(mapped, message);
   }
   if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON.');
