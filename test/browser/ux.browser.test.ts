@@ -235,6 +235,33 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     assert.match(await page.getByTestId('admin-message').innerText(), /deleted-by-owner\.txt was already deleted/);
   });
 
+  test("a proxy's own error page (413, 502, 504 without Chute's JSON) is told in plain words, not as a bare HTTP status", async (t) => {
+    const user = await server.createUser();
+    const { page } = await browserFor(t);
+    await page.goto(server.baseUrl + '/');
+    await signIn(page, user);
+    const nginx = (status: number, text: string) =>
+      `<html>\r\n<head><title>${status} ${text}</title></head>\r\n<body>\r\n<center><h1>${status} ${text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+    const failed = async (name: string) => {
+      await page.getByTestId('file-input').setInputFiles(fixture(name, Buffer.from('proxy\n')).path);
+      const row = page.locator(`[data-testid="upload-row"][data-name="${name}"][data-state="error"]`);
+      await row.waitFor();
+      return row.getByTestId('upload-error').innerText();
+    };
+
+    await page.route('**/api/files/upload/direct/local/**', (route) => route.fulfill({ status: 413, contentType: 'text/html', body: nginx(413, 'Request Entity Too Large') }));
+    assert.equal(await failed('through-proxy-413.txt'), 'This file is larger than the size limit.');
+    await page.unroute('**/api/files/upload/direct/local/**');
+
+    await page.route('**/api/files/upload/direct/start/', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: nginx(502, 'Bad Gateway') }));
+    assert.equal(await failed('through-proxy-502.txt'), 'The server is unavailable right now. Try again later.');
+    await page.unroute('**/api/files/upload/direct/start/');
+
+    await page.route('**/api/files/?*', (route) => route.fulfill({ status: 504, contentType: 'text/html', body: nginx(504, 'Gateway Time-out') }));
+    await page.getByRole('link', { name: 'My files' }).click();
+    assert.equal(await page.getByTestId('files-error').innerText(), 'The server is unavailable right now. Try again later.');
+  });
+
   for (const [list, viewport] of [
     ['My files', undefined],
     ['My files', PHONE],

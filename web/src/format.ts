@@ -133,10 +133,21 @@ export function describeError(error: unknown): string {
       case 'internal_error':
         return 'The server had a problem. Try again later.';
       default:
+        // no JSON body: a proxy or load balancer answered (nginx's 413 page, a 502 while deploying)
+        if (error.code === `http_${error.status}`) return describeStatus(error.status);
         return error.message || `The server refused the request (HTTP ${error.status}).`;
     }
   }
   return error instanceof Error && error.message ? `Something went wrong: ${error.message}` : 'Something went wrong.';
+}
+
+/** An HTTP status with no Chute error body, in plain words. */
+function describeStatus(status: number): string {
+  if (status === 413) return 'This file is larger than the size limit.';
+  if (status === 429) return 'Too many requests. Wait a minute and try again.';
+  if (status === 502 || status === 503 || status === 504) return 'The server is unavailable right now. Try again later.';
+  if (status >= 500) return 'The server had a problem. Try again later.';
+  return `The server refused the request (HTTP ${status}).`;
 }
 
 /** true when the error means the session is gone */
