@@ -50,3 +50,35 @@ for (const storage of ['local', 's3'] as const) {
     });
   });
 }
+
+describe('deleting a multipart upload while a complete is at work', () => {
+  test('409 conflict, and the parts stay for the complete; once it lets go, the delete goes through', async (t) => {
+    const server = await startTestServer(t, { env: { FILE_MAX_SIZE: '64MiB' } });
+    const alice = await server.createUser();
+    const api = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.baseUrl}${path}`, {
+        method,
+        headers: { ...alice.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : null };
+    };
+    const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 1024 });
+    const { id } = created.body;
+    const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
+    assert.equal((await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(1024, 1) })).status, 200);
+
+    // what a complete holds while it joins the parts: the record's claim
+    const db = server.app.chute.db;
+    await db.updateTable('files').set({ upload_received_at: new Date().toISOString() }).where('id', '=', id).execute();
+    const refused = await api('DELETE', `/api/files/${id}/`);
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.code, 'conflict');
+    assert.equal((await filesUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is still there');
+
+    await db.updateTable('files').set({ upload_received_at: null }).where('id', '=', id).execute();
+    assert.equal((await api('DELETE', `/api/files/${id}/`)).status, 204);
+    assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), []);
+  });
+});

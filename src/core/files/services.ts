@@ -225,14 +225,22 @@ export async function fileStandardUpload(
  */
 export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
-  if (file.upload_id !== null && !file.upload_finished_at) {
-    try {
-      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id });
-    } catch (error) {
-      // an upload the storage no longer knows is as good as aborted
-      if (!isAppError(error) || error.status >= 500) throw error;
-    }
+  const open = file.upload_id !== null && !file.upload_finished_at;
+  // a complete at work holds the record's claim: its parts are not pulled from under it
+  if (open && !(await claimUploadReceipt(ctx.db, file.id))) {
+    throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
   }
-  await ctx.storage.delete(file.file);
+  try {
+    if (open) {
+      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id! }).catch((error: unknown) => {
+        // an upload the storage no longer knows is as good as aborted
+        if (!isAppError(error) || error.status >= 500) throw error;
+      });
+    }
+    await ctx.storage.delete(file.file);
+  } catch (error) {
+    if (open) await releaseUploadReceipt(ctx.db, file.id);
+    throw error;
+  }
   await deleteFileRow(ctx.db, file.id);
 }
