@@ -93,8 +93,12 @@ export class LocalParts {
     const dir = this.uploadDir(uploadId);
     const parts: UploadedPart[] = [];
     for (const part of await this.partFiles(dir)) {
-      const info = await stat(join(dir, part.file));
-      parts.push({ partNumber: part.partNumber, size: info.size, etag: `"${part.md5}"` });
+      const info = await stat(join(dir, part.file)).catch((error: NodeJS.ErrnoException) => {
+        // replaced by a re-sent part since the folder was read: the listing is of that moment
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (info) parts.push({ partNumber: part.partNumber, size: info.size, etag: `"${part.md5}"` });
     }
     return parts;
   }
@@ -128,6 +132,10 @@ export class LocalParts {
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // a part re-sent while they were joined: the client completes again with what it has now
+        throw new AppError('upload_rejected', 'A part was sent again while the parts were being joined; complete the upload again.', { storage_code: 'InvalidPart' });
+      }
       throw error;
     }
     await rm(dir, { recursive: true, force: true });
