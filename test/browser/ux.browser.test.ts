@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, type Browser } from './support.js';
+import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, throttleUpload, type Browser } from './support.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
@@ -262,6 +262,44 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     assert.equal(await page.getByTestId('files-error').innerText(), 'The server is unavailable right now. Try again later.');
   });
 
+  test('the upload list with the keyboard: Cancel becomes Retry and back under the focus; Remove and Clear finished pass it on', async (t) => {
+    const user = await server.createUser();
+    const { page, context } = await browserFor(t);
+    await page.goto(server.baseUrl + '/');
+    await signIn(page, user);
+    const files = ['one.txt', 'two.txt', 'three.txt'].map((name) => fixture(`keys-${name}`, Buffer.from(`${name}\n`)));
+    const slow = fixture('keys-slow.bin', Buffer.alloc(4 * 1024 * 1024, 1));
+    const row = (name: string) => page.locator(`[data-testid="upload-row"][data-name="${name}"]`);
+    const rowIn = (name: string, state: string) => page.locator(`[data-testid="upload-row"][data-name="${name}"][data-state="${state}"]`);
+
+    const cdp = await context.newCDPSession(page);
+    await throttleUpload(cdp, 128 * 1024);
+    await page.getByTestId('file-input').setInputFiles(slow.path);
+    await rowIn(slow.name, 'uploading').waitFor();
+    await row(slow.name).getByTestId('cancel').focus();
+    await page.keyboard.press('Enter');
+    await rowIn(slow.name, 'cancelled').waitFor();
+    assert.match(await activeElement(page), /^button Retry$/, 'Retry has the focus where Cancel was');
+    await throttleUpload(cdp, null);
+    await page.keyboard.press('Enter');
+    await rowIn(slow.name, 'done').waitFor();
+
+    await page.getByTestId('file-input').setInputFiles(files.map((f) => f.path));
+    for (const f of files) await rowIn(f.name, 'done').waitFor();
+    await row(files[0]!.name).getByTestId('remove').focus();
+    await page.keyboard.press('Enter');
+    await row(files[0]!.name).waitFor({ state: 'detached' });
+    assert.equal(
+      await page.evaluate(() => inPage().document.activeElement?.getAttribute('aria-label')),
+      `Remove ${files[1]!.name} from the list`,
+      'the next row has the focus',
+    );
+    await page.getByRole('button', { name: 'Clear finished' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('upload-row').first().waitFor({ state: 'detached' });
+    assert.match(await activeElement(page), /^h1#upload-title Upload files$/);
+  });
+
   for (const [list, viewport] of [
     ['My files', undefined],
     ['My files', PHONE],
@@ -294,6 +332,13 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
       await page.keyboard.press('Enter');
       await page.waitForFunction((expected) => inPage().document.querySelector('.pager span')?.textContent === expected, `1–${total - 1} of ${total}`);
       assert.match(await activeElement(page), /^h1#/);
+
+      if (list === 'My files') {
+        await page.getByRole('button', { name: 'Refresh' }).focus();
+        await page.keyboard.press('Enter');
+        await page.waitForFunction(() => inPage().document.querySelector('section[aria-busy="false"]'));
+        assert.match(await activeElement(page), /^button Refresh$/, 'Refresh keeps the focus');
+      }
     });
   }
 });

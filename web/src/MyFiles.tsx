@@ -103,7 +103,8 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
         <h1 id="files-title" ref={title} tabIndex={-1}>
           My files
         </h1>
-        <button type="button" className="button button--quiet" onClick={reload} disabled={loading}>
+        {/* not disabled while loading: that would drop the keyboard focus (a second press fetches anew) */}
+        <button type="button" className="button button--quiet" onClick={reload}>
           Refresh
         </button>
       </div>

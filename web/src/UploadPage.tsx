@@ -54,12 +54,24 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
     announce(`${item.name}: unfinished upload discarded.`);
   };
 
+  // a button that goes away (Remove, Clear finished) must not drop the keyboard focus to the body:
+  // before it goes, the focus moves on to the next row (or the one before), else to the page's title
+  const title = useRef<HTMLHeadingElement>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const passFocus = (index: number | null) => {
+    const items = list.current ? Array.from(list.current.children) : [];
+    const item = index === null ? undefined : (items[index + 1] ?? items[index - 1]);
+    (item?.querySelector<HTMLButtonElement>('button:not(:disabled)') ?? title.current)?.focus();
+  };
+
   const finished = rows.filter((row) => !isActive(row)).length;
   const done = rows.filter((row) => row.state === 'done').length;
 
   return (
     <section aria-labelledby="upload-title">
-      <h1 id="upload-title">Upload files</h1>
+      <h1 id="upload-title" ref={title} tabIndex={-1}>
+        Upload files
+      </h1>
       <DropZone onFiles={add} />
       {unfinished.length > 0 && <UnfinishedList items={unfinished} onDiscard={discard} />}
       {rows.length > 0 && (
@@ -74,14 +86,27 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
                   View my files
                 </button>
               )}
-              <button type="button" className="button button--quiet" onClick={() => queue.clearFinished()} disabled={finished === 0}>
+              <button type="button" className="button button--quiet" onClick={() => {
+                  passFocus(null);
+                  queue.clearFinished();
+                }}
+                disabled={finished === 0}
+              >
                 Clear finished
               </button>
             </div>
           </div>
-          <ul className="upload-list" aria-label="Uploads">
-            {rows.map((row) => (
-              <UploadItem key={row.key} row={row} queue={queue} />
+          <ul className="upload-list" aria-label="Uploads" ref={list}>
+            {rows.map((row, index) => (
+              <UploadItem
+                key={row.key}
+                row={row}
+                queue={queue}
+                onRemove={() => {
+                  passFocus(index);
+                  queue.remove(row.key);
+                }}
+              />
             ))}
           </ul>
         </div>
@@ -182,7 +207,7 @@ const STATE_TEXT: Record<UploadRow['state'], string> = {
   cancelled: 'Cancelled',
 };
 
-function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
+function UploadItem({ row, queue, onRemove }: { row: UploadRow; queue: UploadQueue; onRemove: () => void }) {
   const name = row.file.name;
   const percent = row.total ? Math.floor((row.loaded / row.total) * 100) : 0;
   const active = isActive(row);
@@ -245,18 +270,27 @@ function UploadItem({ row, queue }: { row: UploadRow; queue: UploadQueue }) {
                 Pause
               </button>
             ))}
-          {active && (
-            <button type="button" className="button button--small" onClick={() => queue.cancel(row.key)} disabled={row.cancelling} aria-label={`Cancel upload of ${name}`} data-testid="cancel">
+          {/* Cancel and Retry share one slot, so React keeps the one <button> and the keyboard focus
+              stays on it as it turns from one into the other; while cancelling it is aria-disabled,
+              not disabled, which would drop the focus */}
+          {active ? (
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => row.cancelling || queue.cancel(row.key)}
+              aria-disabled={row.cancelling || undefined}
+              aria-label={`Cancel upload of ${name}`}
+              data-testid="cancel"
+            >
               Cancel
             </button>
-          )}
-          {(row.state === 'error' || row.state === 'cancelled') && (
+          ) : row.state === 'error' || row.state === 'cancelled' ? (
             <button type="button" className="button button--small" onClick={() => queue.retry(row.key)} aria-label={`Retry upload of ${name}`} data-testid="retry">
               Retry
             </button>
-          )}
+          ) : null}
           {!active && (
-            <button type="button" className="button button--small button--quiet" onClick={() => queue.remove(row.key)} aria-label={`Remove ${name} from the list`} data-testid="remove">
+            <button type="button" className="button button--small button--quiet" onClick={onRemove} aria-label={`Remove ${name} from the list`} data-testid="remove">
               Remove
             </button>
           )}
