@@ -227,7 +227,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       tags: fileTags, security,
       summary: 'Delete a file: an open multipart upload is aborted, then the stored object, then the record',
       params: IdParams,
-      response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 503) },
+      response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 409, 503) },
     },
   }, async (request, reply) => {
     await adminFileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });

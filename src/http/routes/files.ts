@@ -172,7 +172,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       tags, security,
       summary: 'Delete a file: its stored object, then its record',
       params: IdParams,
-      response: { 204: Empty, ...errorResponses(400, 401, 404, 503) },
+      response: { 204: Empty, ...errorResponses(400, 401, 404, 409, 503) },
     },
   }, async (request, reply) => {
     await fileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
