@@ -82,3 +82,25 @@ describe('deleting a multipart upload while a complete is at work', () => {
     assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), []);
   });
 });
+
+describe('admin bulk delete meeting a complete at work', () => {
+  test('the run stops with 409 conflict (what the file answered), not 503 storage_unavailable', async (t) => {
+    const server = await startTestServer(t, { env: { FILE_MAX_SIZE: '64MiB' } });
+    const alice = await server.createUser();
+    const staff = await server.createUser({ staff: true });
+    const call = async (user: { headers: Record<string, string> }, method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.baseUrl}${path}`, {
+        method, headers: { ...user.headers, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json().catch(() => null)) as any };
+    };
+    const created = await call(alice, 'POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 1024 });
+    const { id } = created.body;
+    await server.app.chute.db.updateTable('files').set({ upload_received_at: new Date().toISOString() }).where('id', '=', id).execute();
+
+    const bulk = await call(staff, 'POST', '/api/admin/files/bulk-delete/', { ids: [id] });
+    assert.equal(bulk.status, 409, JSON.stringify(bulk.body));
+    assert.equal(bulk.body.code, 'conflict');
+    assert.deepEqual(bulk.body.extra.deleted, []);
+  });
+});

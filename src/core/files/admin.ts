@@ -369,8 +369,9 @@ export async function adminFilesDelete(
         continue;
       }
       const reason = isAppError(error) ? error.message : 'The storage could not be reached.';
+      // a refusal (a complete at work: conflict) keeps its own code; anything else is the storage
       throw new AppError(
-        'storage_unavailable',
+        isAppError(error) && error.status < 500 ? error.code : 'storage_unavailable',
         `${deleted.length} of ${ids.length} files were deleted, then the deletion stopped: ${reason}`,
         { deleted, not_found: missing, failed_id: fileId },
       );

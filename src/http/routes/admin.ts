@@ -169,7 +169,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       tags: fileTags, security,
       summary: 'Delete the given files (object, then record, one by one); stops with 503 if the storage fails',
       body: BulkDeleteBody,
-      response: { 200: BulkDeleteResponse, ...errorResponses(400, 401, 403, 503) },
+      response: { 200: BulkDeleteResponse, ...errorResponses(400, 401, 403, 409, 503) },
     },
   }, async (request) => {
     const { deleted, notFound } = await adminFilesDelete(files, { actor: actorOf(request), fileIds: request.body.ids.map(Number) });
