@@ -237,3 +237,15 @@ export async function startTestServer(t: After, options: TestAppOptions = {}): P
   t.after(close);
   return { app, baseUrl, createUser: (userOptions) => createUser(app, userOptions), close };
 }
+
+/** A JSON call over real HTTP as `user`; the body parsed, or null when there is none. */
+export async function apiCall(server: Pick<TestServer, 'baseUrl'>, user: Pick<TestUser, 'headers'>, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the answer holds
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as any };
+}

@@ -5,17 +5,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { AppError } from '../../src/errors.js';
-import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { apiCall, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
-async function api(server: TestServer, user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const api = apiCall;
 
 /** An upload of one part, sent: what complete needs. */
 async function uploadedPart(server: TestServer, user: TestUser, content: Buffer) {

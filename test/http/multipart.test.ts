@@ -3,21 +3,13 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { apiCall, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 const md5 = (data: Buffer) => createHash('md5').update(data).digest('base64');
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-async function api(server: TestServer, user: TestUser, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.baseUrl}${path}`, {
-    method,
-    headers: { ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const api = apiCall;
 
 interface Signed { part_number: number; url: string; headers: Record<string, string> }
 

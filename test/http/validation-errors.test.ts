@@ -37,7 +37,7 @@ describe('multipart limits', () => {
   test('a second file in an upload is 413 payload_too_large saying to send one file, on both upload routes', async (t) => {
     const app = await build(t);
     const alice = await createUser(app);
-    const boundary = 'review-two-files';
+    const boundary = 'two-files-boundary';
     const part = (name: string) => `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: text/plain\r\n\r\nhello\r\n`;
     const payload = `${part('a.txt')}${part('b.txt')}--${boundary}--\r\n`;
     const headers = { ...alice.headers, 'content-type': `multipart/form-data; boundary=${boundary}` };

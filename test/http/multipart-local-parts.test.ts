@@ -2,20 +2,13 @@
 // the part's file is replaced under the folder listing, which must not turn into a 500.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { startTestServer } from '../helpers.js';
+import { apiCall, startTestServer } from '../helpers.js';
 
 describe('local multipart: a part sent again while the parts are listed', () => {
   test('the list answers 200 every time, never a 500', async (t) => {
     const server = await startTestServer(t, { env: { FILE_MAX_SIZE: '64MiB' } });
     const alice = await server.createUser();
-    const api = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${server.baseUrl}${path}`, {
-        method,
-        headers: { ...alice.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: response.status, body: (await response.json().catch(() => null)) as any };
-    };
+    const api = (method: string, path: string, body?: unknown) => apiCall(server, alice, method, path, body);
     const { id } = (await api('POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: 64 })).body;
     const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
 

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { startTestServer, testS3Client } from '../helpers.js';
+import { apiCall, startTestServer, testS3Client } from '../helpers.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
   const found: string[] = [];
@@ -19,15 +19,7 @@ for (const storage of ['local', 's3'] as const) {
     test('the parts already sent are dropped with the record, not left where no cleanup finds them', async (t) => {
       const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '64MiB' } });
       const alice = await server.createUser();
-      const api = async (method: string, path: string, body?: unknown) => {
-        const response = await fetch(`${server.baseUrl}${path}`, {
-          method,
-          headers: { ...alice.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
-        return { status: response.status, body: text ? JSON.parse(text) : null };
-      };
+      const api = (method: string, path: string, body?: unknown) => apiCall(server, alice, method, path, body);
       const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const signed = await api('POST', `/api/files/upload/multipart/${created.body.id}/sign/`, { parts: [{ part_number: 1 }] });
@@ -55,15 +47,7 @@ describe('deleting a multipart upload while a complete is at work', () => {
   test('409 conflict, and the parts stay for the complete; once it lets go, the delete goes through', async (t) => {
     const server = await startTestServer(t, { env: { FILE_MAX_SIZE: '64MiB' } });
     const alice = await server.createUser();
-    const api = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${server.baseUrl}${path}`, {
-        method,
-        headers: { ...alice.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: text ? JSON.parse(text) : null };
-    };
+    const api = (method: string, path: string, body?: unknown) => apiCall(server, alice, method, path, body);
     const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 1024 });
     const { id } = created.body;
     const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;

@@ -45,7 +45,7 @@ describe('a record deleted while its local upload streams', () => {
       method: 'POST', headers: { ...alice.headers, 'content-type': 'application/json' }, body: JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain' }),
     });
     const { id } = (await start.json()) as { id: number };
-    const boundary = 'review-boundary';
+    const boundary = 'deleted-record-boundary';
     const upload = await slowUpload(`${server.baseUrl}/api/files/upload/direct/local/${id}/`, { ...alice.headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, {
       method: 'POST',
       first: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nfirst half, `,
