@@ -54,6 +54,7 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   let response: Response;
+  let text: string;
   try {
     response = await (options.fetch ?? fetch)(trimBase(options.baseUrl) + path, {
       method,
@@ -62,12 +63,7 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
       credentials: options.credentials ?? 'same-origin',
       signal,
     });
-  } catch (error) {
-    throwIfAborted(signal);
-    throw new NetworkError({ cause: error });
-  }
-  let text: string;
-  try {
+    // an answer cut off while its body is read is no answer either
     text = await response.text();
   } catch (error) {
     throwIfAborted(signal);
@@ -92,3 +88,13 @@ export const listFiles = (page: { limit?: number; offset?: number } = {}, option
 export const getFile = (id: number, options?: RequestOptions) => apiRequest<FileRecord>('GET', `/api/files/${id}/`, undefined, options);
 
 export const deleteFile = (id: number, options?: RequestOptions) => apiRequest<void>('DELETE', `/api/files/${id}/`, undefined, options);
+
+/** Best-effort DELETE of an upload given up on: Chute's cleanup removes what this misses. */
+export async function discard(path: string, options: RequestOptions): Promise<void> {
+  try {
+    const timeout = (AbortSignal as { timeout?: (ms: number) => AbortSignal }).timeout?.(10_000);
+    await apiRequest('DELETE', path, undefined, { ...options, signal: timeout });
+  } catch {
+    // gone already, or Chute unreachable: either way nothing more to do here
+  }
+}

@@ -3,7 +3,7 @@ export type Limiter = <T>(task: () => T | PromiseLike<T>) => Promise<T>;
 
 /** At most `concurrency` tasks run at once; the others wait in order. */
 export function createLimiter(concurrency: number): Limiter {
-  if (!(concurrency >= 1) || !Number.isInteger(concurrency)) {
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new RangeError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   }
   let active = 0;

@@ -1,4 +1,4 @@
-import { apiRequest, chuteBase, isChuteUrl, throwIfAborted } from './api.js';
+import { apiRequest, chuteBase, discard, isChuteUrl, throwIfAborted } from './api.js';
 import { AbortError, ChuteApiError, type ChuteError } from './errors.js';
 import { base64ToHex, defaultResumeStore, fingerprint, type ResumeEntry } from './resume.js';
 import { isRetryable, withRetry, type RetryOptions } from './retry.js';
@@ -240,10 +240,10 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
     if (error instanceof AbortError || !(isRetryable(error) || (error as ChuteApiError).status == 401)) {
       try {
         await store?.removeItem(storeKey);
-        if (entry) await apiRequest('DELETE', `${API + entry.id}/`, undefined, { ...options, signal: AbortSignal.timeout(10_000) });
       } catch {
-        // best-effort: Chute's cleanup aborts stale uploads anyway
+        // an entry left behind finds its record gone when resumed, and a new upload starts
       }
+      if (entry) await discard(`${API + entry.id}/`, options);
     }
     throw error;
   } finally {

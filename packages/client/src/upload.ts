@@ -1,4 +1,4 @@
-import { apiRequest, deleteFile, isChuteUrl, throwIfAborted } from './api.js';
+import { apiRequest, discard, isChuteUrl, throwIfAborted } from './api.js';
 import { createLimiter } from './limit.js';
 import { MULTIPART_THRESHOLD, uploadMultipart } from './multipart.js';
 import { checkUploadResponse, send } from './transport.js';
@@ -11,15 +11,6 @@ export function buildUploadForm(fields: Record<string, string>, file: Blob, file
   form.append('file', file, fileName);
   return form;
 }
-
-const discard = async (id: number, options: UploadOptions) => {
-  try {
-    const timeout = (AbortSignal as { timeout?: (ms: number) => AbortSignal }).timeout?.(10_000);
-    await deleteFile(id, { ...options, signal: timeout });
-  } catch {
-    // best-effort: server-side cleanup removes stale pending records
-  }
-};
 
 /**
  * Uploads one file and resolves with its valid file record. Files of `multipartThreshold` bytes
@@ -71,7 +62,7 @@ export async function uploadFile(file: Blob, options: UploadOptions = {}): Promi
     onPhase?.('finishing');
     return await apiRequest<FileRecord>('POST', '/api/files/upload/direct/finish/', { file_id: target.id }, options);
   } catch (error) {
-    await discard(target.id, options);
+    await discard(`/api/files/${target.id}/`, options);
     throw error;
   }
 }
