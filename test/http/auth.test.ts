@@ -88,6 +88,27 @@ describe('auth', () => {
     assert.equal(bearer.statusCode, 200);
   });
 
+  test("Uppy's params is a GET that creates a record: with the cookie it needs a trusted Origin too, and a link from another site creates nothing", async (t) => {
+    const app = await build(t);
+    const user = await createUser(app);
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: user.email, password: user.password } });
+    const cookie = cookieOf(login.headers['set-cookie']);
+    const params = (headers: Record<string, string>) =>
+      app.inject({ method: 'GET', url: '/api/uppy/s3/params?filename=a.txt&type=text/plain', headers: { cookie, ...headers } });
+
+    // a top-level navigation from another page carries the Lax cookie, and that page's Referer or none
+    for (const headers of [{}, { referer: 'https://evil.example.com/page' }, { origin: 'https://evil.example.com' }] as Record<string, string>[]) {
+      const refused = await params(headers);
+      assert.equal(refused.statusCode, 403, JSON.stringify(headers));
+      assert.equal(refused.json().code, 'csrf_failed');
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/api/files/', headers: user.headers })).json().count, 0, 'no record was created');
+    // Uppy on Chute's own page (fetch sends the Referer), and Uppy with a bearer token from anywhere
+    assert.equal((await params({ referer: 'http://chute.test/upload' })).statusCode, 200);
+    const bearer = await app.inject({ method: 'GET', url: '/api/uppy/s3/params?filename=b.txt&type=text/plain', headers: { ...user.headers, origin: 'https://evil.example.com' } });
+    assert.equal(bearer.statusCode, 200, bearer.body);
+  });
+
   test('CORS allows credentials for configured origins only', async (t) => {
     const app = await build(t, { env: { CORS_ALLOWED_ORIGINS: 'https://app.example.com' } });
     const preflight = (origin: string) =>

@@ -20,6 +20,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
   }
+  interface FastifyContextConfig {
+    /** a GET that creates something (Uppy's params): cookie callers get the CSRF check as a POST would */
+    getWrites?: boolean;
+  }
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -50,7 +54,8 @@ export function requireUser({ authenticator, trustedOrigins }: { authenticator: 
   return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const auth = await authenticator.authenticate(request);
     if (!auth) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
-    if (auth.via === 'cookie' && !SAFE_METHODS.has(request.method) && !isTrustedOrigin(request, trustedOrigins)) {
+    const writes = !SAFE_METHODS.has(request.method) || request.routeOptions.config.getWrites === true;
+    if (auth.via === 'cookie' && writes && !isTrustedOrigin(request, trustedOrigins)) {
       throw new AppError('csrf_failed', 'Cookie-authenticated requests must come from a trusted origin (Origin header).');
     }
     request.actor = auth.actor;

@@ -68,9 +68,10 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     schema: {
       tags, summary: 'A single signed PUT for a small file (Uppy getUploadParameters)',
       querystring: Type.Object({ filename: Type.String({ minLength: 1, maxLength: 255 }), type: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: true }),
-      response: { 200: Type.Object({ method: Type.String(), url: Type.String(), fields: Type.Record(Type.String(), Type.String()), headers: Type.Record(Type.String(), Type.String()), expires: Type.Integer() }), ...errorResponses(400, 401, 413, 415, 429) },
+      response: { 200: Type.Object({ method: Type.String(), url: Type.String(), fields: Type.Record(Type.String(), Type.String()), headers: Type.Record(Type.String(), Type.String()), expires: Type.Integer() }), ...errorResponses(400, 401, 403, 413, 415, 429) },
     },
-    ...startRateLimitConfig(startRateLimit),
+    // Uppy's protocol makes this a GET, yet it creates a record: a link on another site must not
+    config: { ...startRateLimitConfig(startRateLimit).config, getWrites: true },
   }, async (request) => {
     const size = Number((request.query as Record<string, unknown>)['metadata[size]']);
     const { upload } = await singlePutCreate(files, {
