@@ -1,9 +1,14 @@
-import { readFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import { createUrlSigner } from '../../src/core/signing.js';
 import { LocalStorage } from '../../src/core/storage/local.js';
+import { AppError } from '../../src/errors.js';
 import { storageSuite } from './storage.shared.js';
 
 storageSuite('local', async (t) => {
@@ -22,4 +27,25 @@ storageSuite('local', async (t) => {
       return readFile(storage.pathOf(key));
     },
   };
+});
+
+test('parts sent while their upload is aborted: the abort succeeds and leaves nothing; each part is stored or not_found, never a raw ENOENT or ENOTEMPTY (a 500)', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
+  const outcomes = new Map<string, number>();
+  for (let round = 0; round < 60; round++) {
+    const { uploadId } = await storage.createMultipart();
+    const receiving = storage.parts.receive({ uploadId, partNumber: 1, body: Readable.from([Buffer.alloc(4096, round)]), maxSize: 8192 }).then(
+      () => 'stored',
+      (error: unknown) => (error instanceof AppError ? error.code : `raw ${(error as NodeJS.ErrnoException).code}`),
+    );
+    // the abort lands anywhere in the part's steps: the folder check, the open, the rename
+    if (round % 3) await setTimeout(round % 5);
+    await storage.abortMultipart({ uploadId });
+    const outcome = await receiving;
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
+  assert.deepEqual([...outcomes.keys()].filter((outcome) => outcome !== 'stored' && outcome !== 'not_found'), [], JSON.stringify([...outcomes]));
+  assert.deepEqual(await readdir(join(root, '.multipart')), [], 'every aborted upload left nothing');
 });

@@ -73,6 +73,10 @@ export class LocalParts {
       return { partNumber, size: limiter.bytes, etag: `"${digest}"` };
     } catch (error) {
       await rm(temp, { force: true });
+      // the upload was aborted or completed while this part streamed in: its folder went with it
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).catch(() => null))) {
+        throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+      }
       throw error;
     }
   }
@@ -138,11 +142,17 @@ export class LocalParts {
       }
       throw error;
     }
-    await rm(dir, { recursive: true, force: true });
+    await removeUploadDir(dir);
     return { sha256: sha256.digest('hex') };
   }
 
   async abort(uploadId: string): Promise<void> {
-    await rm(this.uploadDir(uploadId), { recursive: true, force: true });
+    await removeUploadDir(this.uploadDir(uploadId));
   }
 }
+
+/**
+ * A part arriving meanwhile may add a file between the listing and the rmdir (ENOTEMPTY): rm tries
+ * again, and once the folder is gone such a part finds no folder and answers not_found.
+ */
+const removeUploadDir = (dir: string) => rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
