@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge, isAppError } from '../../errors.js';
+import { AppError, fileTooLarge } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import {
@@ -156,13 +155,7 @@ async function completeClaimed(
     // a complete whose claim went stale (its process died mid-way) may have won: then this is a repeat
     const again = await findFileById(ctx.db, file.id);
     if (again?.upload_finished_at) return again;
-    // An earlier complete joined the parts and then failed (its check of the object, its database
-    // write): S3 answers the repeat as done, local storage has no parts left but the object. It is
-    // verified below like a first complete.
-    if (!(isAppError(error) && error.code === 'not_found' && ctx.storage instanceof LocalStorage && (await ctx.storage.head(file.file)))) throw error;
-    const hash = createHash('sha256');
-    for await (const chunk of ctx.storage.openRead(file.file)) hash.update(chunk as Buffer);
-    computed = hash.digest('hex');
+    throw error;
   }
 
   const stored = await ctx.storage.head(file.file);

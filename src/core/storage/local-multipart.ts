@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
 import { ByteLimiter } from './limit.js';
@@ -107,10 +107,23 @@ export class LocalParts {
     return parts;
   }
 
-  /** Joins the listed parts into `target` (atomically) and returns the whole file's SHA-256. */
+  /**
+   * Joins the listed parts into `target` (atomically) and returns the whole file's SHA-256. Like
+   * S3, it answers a repeat as done: an earlier complete that joined the parts and then failed
+   * (its check of the object, its database write) left the object and no parts.
+   */
   async complete({ uploadId, parts, target }: { uploadId: string; parts: Array<{ partNumber: number; etag: string }>; target: string }): Promise<{ sha256: string }> {
     const dir = this.uploadDir(uploadId);
-    const stored = new Map((await this.list(uploadId)).map((part) => [part.partNumber, part]));
+    const listed = await this.list(uploadId).catch(async (error: unknown) => {
+      if (error instanceof AppError && error.code === 'not_found' && (await stat(target).catch(() => null))) return null;
+      throw error;
+    });
+    if (!listed) {
+      const sha256 = new Hasher('sha256');
+      await pipeline(createReadStream(target), sha256, new Writable({ write: (_chunk, _encoding, done) => done() }));
+      return { sha256: sha256.digest('hex') };
+    }
+    const stored = new Map(listed.map((part) => [part.partNumber, part]));
     const chosen = parts.map((part, index) => {
       const found = stored.get(part.partNumber);
       if (!found || found.etag.replaceAll('"', '') !== part.etag.replaceAll('"', '')) {
