@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ChuteApiError, deleteFile, listFiles, type FilePage, type FileRecord } from '@chute/client';
+import { deleteFile, listFiles, type FilePage, type FileRecord } from '@chute/client';
 import { useAnnounce } from './Announcer';
 import { chute } from './chute';
 import { DeleteDialog } from './Dialog';
-import { describeError, formatBytes, formatDate, formatType, isSignedOut } from './format';
+import { deleteIfPresent, describeError, formatBytes, formatDate, formatType, isSignedOut } from './format';
 import { Pager } from './Pager';
 import { TableHead } from './TableHead';
 import { useListPage } from './useListPage';
@@ -78,14 +78,8 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
     setDeleting(true);
     setDeleteError(null);
     try {
-      try {
-        await deleteFile(toDelete.id, chute);
-        announce(`${toDelete.original_file_name} deleted.`);
-      } catch (caught) {
-        // deleted meanwhile (another tab, an admin): what was asked for is done
-        if (!(caught instanceof ChuteApiError && caught.status === 404)) throw caught;
-        announce(`${toDelete.original_file_name} was already deleted.`);
-      }
+      const deleted = await deleteIfPresent(() => deleteFile(toDelete.id, chute));
+      announce(`${toDelete.original_file_name} ${deleted ? 'deleted' : 'was already deleted'}.`);
       setToDelete(null);
       // the row that had the focus is gone: continue from the page title
       requestAnimationFrame(() => title.current?.focus());

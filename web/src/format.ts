@@ -152,3 +152,17 @@ function describeStatus(status: number): string {
 
 /** true when the error means the session is gone */
 export const isSignedOut = (error: unknown) => error instanceof ChuteApiError && error.status === 401;
+
+/**
+ * Runs a delete; a target already gone (deleted meanwhile in another tab, or by an admin or its
+ * owner) counts as done. Resolves false then, so the message can say so.
+ */
+export async function deleteIfPresent(remove: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await remove();
+    return true;
+  } catch (error) {
+    if (error instanceof ChuteApiError && error.status === 404) return false;
+    throw error;
+  }
+}

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { ChuteApiError } from '@chute/client';
 import { useAnnounce } from '../Announcer';
 import { DeleteDialog } from '../Dialog';
-import { formatBytes, formatDate, formatLimit } from '../format';
+import { deleteIfPresent, formatBytes, formatDate, formatLimit } from '../format';
 import type { AdminContext } from './AdminApp';
 import { deleteFile, getFile, replaceFile, type AdminFile } from './api';
 import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
@@ -41,14 +41,8 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
     setDeleting(true);
     setDeleteError(null);
     try {
-      let text = `${file.original_file_name} deleted.`;
-      try {
-        await deleteFile(file.id);
-      } catch (caught) {
-        // deleted meanwhile (by another staff member, or its owner): what was asked for is done
-        if (!(caught instanceof ChuteApiError && caught.status === 404)) throw caught;
-        text = `${file.original_file_name} was already deleted.`;
-      }
+      const deleted = await deleteIfPresent(() => deleteFile(file.id));
+      const text = `${file.original_file_name} ${deleted ? 'deleted' : 'was already deleted'}.`;
       announce(text);
       flash.set(text);
       adminNavigate(adminPath.files(), { replace: true });
