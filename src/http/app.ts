@@ -80,7 +80,8 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
     clientErrorHandler,
-    requestIdHeader: 'x-request-id',
+    // the server's own id always; a client's X-Request-Id is logged beside it (request-log)
+    requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('chute', { config, db, storage, files });
