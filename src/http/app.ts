@@ -158,13 +158,8 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
     const path = request.url.split('?')[0]!;
     const wantsPage = request.method === 'GET' && !/^\/(api|media)(\/|$)/.test(path) && (request.headers.accept ?? '').includes('text/html');
     if (built && wantsPage) {
-      return reply
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'self'; img-src 'self' data: blob: https: http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-        .header('x-frame-options', 'DENY')
-        .header('referrer-policy', 'same-origin')
-        .header('x-content-type-options', 'nosniff')
-        .sendFile('index.html', WEB_ROOT);
+      // the page policies come from the security-headers plugin, as for every HTML response
+      return reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT);
     }
     return reply.status(404).send({ code: 'not_found', message: `No route for ${request.method} ${path}.` });
   });
