@@ -79,6 +79,15 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
+    // no request-wide limit (a 1 GiB upload on a slow link takes what it takes): a connection is
+    // closed after idleSeconds without a byte, and the headers must arrive within headersSeconds
+    connectionTimeout: config.httpTimeouts.idleSeconds * 1000,
+    requestTimeout: 0,
+    http: {
+      headersTimeout: config.httpTimeouts.headersSeconds * 1000,
+      // how often node looks for late headers (its default, 30 s, would make a 1 s limit 30 s)
+      connectionsCheckingInterval: Math.min(config.httpTimeouts.headersSeconds * 1000, 5000) / 2,
+    },
     clientErrorHandler,
     // the server's own id always; a client's X-Request-Id is logged beside it (request-log)
     requestIdHeader: false,

@@ -189,12 +189,13 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: imp
     socket.destroy();
     return;
   }
-  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'validation_failed';
+  const [code, message]: [ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? ['headers_too_large', 'The request headers are too large.']
+    // HTTP_HEADERS_TIMEOUT passed before the headers were in
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['request_timeout', 'The request headers took too long to arrive.']
+    : ['validation_failed', 'The request is not valid HTTP.'];
   const status = errorCatalogue[code];
-  const body = JSON.stringify({
-    code,
-    message: code === 'headers_too_large' ? 'The request headers are too large.' : 'The request is not valid HTTP.',
-  });
+  const body = JSON.stringify({ code, message });
   socket.end(
     `HTTP/1.1 ${status} ${HTTP_STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
