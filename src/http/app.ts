@@ -20,6 +20,7 @@ import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
 import { databaseRateLimitStore } from './plugins/rate-limit.js';
+import refusedBodies from './plugins/refused-bodies.js';
 import requestLog from './plugins/request-log.js';
 import securityHeaders from './plugins/security-headers.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
@@ -107,6 +108,7 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   await app.register(errors);
   await app.register(requestLog);
   await app.register(securityHeaders);
+  await app.register(refusedBodies);
   await app.register(apiDocs, { config });
   await app.register(cookie);
   const trustedOrigins = new Set([new URL(config.appDomain).origin, ...config.corsAllowedOrigins]);
