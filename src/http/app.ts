@@ -19,6 +19,7 @@ import { uploadPolicyOf } from '../ops/context.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
+import idleTimeout from './plugins/idle-timeout.js';
 import { databaseRateLimitStore } from './plugins/rate-limit.js';
 import refusedBodies from './plugins/refused-bodies.js';
 import requestLog from './plugins/request-log.js';
@@ -81,7 +82,8 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
     // no request-wide limit (a 1 GiB upload on a slow link takes what it takes): a connection is
-    // closed after idleSeconds without a byte, and the headers must arrive within headersSeconds
+    // closed after idleSeconds without a byte while the client sends or reads (not while Chute
+    // works: plugins/idle-timeout), and the headers must arrive within headersSeconds
     connectionTimeout: config.httpTimeouts.idleSeconds * 1000,
     requestTimeout: 0,
     http: {
@@ -109,6 +111,7 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   await app.register(requestLog);
   await app.register(securityHeaders);
   await app.register(refusedBodies);
+  await app.register(idleTimeout, { idleMs: config.httpTimeouts.idleSeconds * 1000 });
   await app.register(apiDocs, { config });
   await app.register(cookie);
   const trustedOrigins = new Set([new URL(config.appDomain).origin, ...config.corsAllowedOrigins]);

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
-import { startTestServer } from '../helpers.js';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { startTestServer, testEnv } from '../helpers.js';
 
 // far beyond the 1 s timeouts the tests set, so a loaded machine does not matter
 const PATIENCE_MS = 20_000;
@@ -72,5 +74,20 @@ describe('request timeouts', () => {
     const answer = (await closed) ?? '';
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.match(answer, /"session"/);
+  });
+
+  test('work longer than the idle timeout after the body is in (S3 assembling an object) is no stall: the answer arrives', async (t) => {
+    const app = await buildApp({ config: loadConfig(await testEnv(t, { env: { HTTP_IDLE_TIMEOUT: '1' } })) });
+    // stands for a handler whose storage call takes a while with nothing on the connection
+    app.post('/slow-work', async (request) => {
+      await sleep(3_000);
+      return { got: request.body };
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    t.after(() => app.close());
+    const { port } = app.server.address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/slow-work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { got: { a: 1 } });
   });
 });
