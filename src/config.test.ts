@@ -23,6 +23,7 @@ describe('config', () => {
     assert.equal(config.appDomain, 'http://localhost:8000');
     assert.equal(config.fileMaxSize, 10 * 1024 * 1024);
     assert.equal(config.s3, null);
+    assert.deepEqual(config.httpTimeouts, { idleSeconds: 60, headersSeconds: 30 });
   });
 
   test('APP_DOMAIN left unset follows PORT, so local upload urls reach the server', () => {
@@ -53,6 +54,8 @@ describe('config', () => {
     failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'everyone' }, 'AWS_DEFAULT_ACL');
     failsOn({ ...s3Env, AWS_S3_ENDPOINT_URL: 'ftp://x' }, 'AWS_S3_ENDPOINT_URL');
     failsOn({ ...s3Env, AWS_STORAGE_BUCKET_NAME: 'Bad_Bucket' }, 'AWS_STORAGE_BUCKET_NAME');
+    failsOn({ HTTP_IDLE_TIMEOUT: '0' }, 'HTTP_IDLE_TIMEOUT');
+    failsOn({ HTTP_HEADERS_TIMEOUT: 'soon' }, 'HTTP_HEADERS_TIMEOUT');
   });
 
   test('sizes and durations take units', () => {

@@ -46,6 +46,12 @@ export interface Config {
   loginRateLimit: { perIp: number; perEmail: number; windowMs: number };
   logLevel: string;
   serveWebApp: boolean;
+  /**
+   * HTTP_IDLE_TIMEOUT: a connection with no bytes either way for this long is closed (a stalled
+   * body; a slow one that keeps arriving goes on). HTTP_HEADERS_TIMEOUT: the request headers must
+   * be in by then.
+   */
+  httpTimeouts: { idleSeconds: number; headersSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -247,5 +253,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: r.get('LOG_LEVEL') ?? 'info',
     serveWebApp: r.boolean('SERVE_WEB_APP', true),
+    httpTimeouts: { idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1), headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1) },
   };
 }

@@ -15,6 +15,7 @@ export const errorCatalogue = {
   user_inactive: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   upload_missing: 409,
   upload_already_received: 409,
   upload_size_mismatch: 409,

@@ -19,7 +19,9 @@ import { uploadPolicyOf } from '../ops/context.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
+import idleTimeout from './plugins/idle-timeout.js';
 import { databaseRateLimitStore } from './plugins/rate-limit.js';
+import refusedBodies from './plugins/refused-bodies.js';
 import requestLog from './plugins/request-log.js';
 import securityHeaders from './plugins/security-headers.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
@@ -79,8 +81,19 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
+    // no request-wide limit (a 1 GiB upload on a slow link takes what it takes): a connection is
+    // closed after idleSeconds without a byte while the client sends or reads (not while Chute
+    // works: plugins/idle-timeout), and the headers must arrive within headersSeconds
+    connectionTimeout: config.httpTimeouts.idleSeconds * 1000,
+    requestTimeout: 0,
+    http: {
+      headersTimeout: config.httpTimeouts.headersSeconds * 1000,
+      // how often node looks for late headers (its default, 30 s, would make a 1 s limit 30 s)
+      connectionsCheckingInterval: Math.min(config.httpTimeouts.headersSeconds * 1000, 5000) / 2,
+    },
     clientErrorHandler,
-    requestIdHeader: 'x-request-id',
+    // the server's own id always; a client's X-Request-Id is logged beside it (request-log)
+    requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('chute', { config, db, storage, files });
@@ -97,6 +110,8 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   await app.register(errors);
   await app.register(requestLog);
   await app.register(securityHeaders);
+  await app.register(refusedBodies);
+  await app.register(idleTimeout, { idleMs: config.httpTimeouts.idleSeconds * 1000 });
   await app.register(apiDocs, { config });
   await app.register(cookie);
   const trustedOrigins = new Set([new URL(config.appDomain).origin, ...config.corsAllowedOrigins]);
@@ -157,13 +172,8 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
     const path = request.url.split('?')[0]!;
     const wantsPage = request.method === 'GET' && !/^\/(api|media)(\/|$)/.test(path) && (request.headers.accept ?? '').includes('text/html');
     if (built && wantsPage) {
-      return reply
-        .header('cache-control', 'no-cache')
-        .header('content-security-policy', "default-src 'self'; img-src 'self' data: blob: https: http:; connect-src 'self' https: http:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-        .header('x-frame-options', 'DENY')
-        .header('referrer-policy', 'same-origin')
-        .header('x-content-type-options', 'nosniff')
-        .sendFile('index.html', WEB_ROOT);
+      // the page policies come from the security-headers plugin, as for every HTML response
+      return reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT);
     }
     return reply.status(404).send({ code: 'not_found', message: `No route for ${request.method} ${path}.` });
   });

@@ -81,6 +81,12 @@ describe('auth', () => {
     assert.equal((await start({ origin: 'http://chute.test' })).statusCode, 200, 'APP_DOMAIN');
     assert.equal((await start({ origin: 'https://app.example.com' })).statusCode, 200, 'CORS_ALLOWED_ORIGINS');
     assert.equal((await start({ origin: 'http://localhost:8123', host: 'localhost:8123' })).statusCode, 200, 'same origin as the request');
+    // same host and port, other scheme: another origin (an https page must not write to the http server)
+    for (const headers of [{ origin: 'https://localhost:8123', host: 'localhost:8123' }, { referer: 'https://localhost:8123/page', host: 'localhost:8123' }] as Record<string, string>[]) {
+      const otherScheme = await start(headers);
+      assert.equal(otherScheme.statusCode, 403, JSON.stringify(headers));
+      assert.equal(otherScheme.json().code, 'csrf_failed');
+    }
     assert.equal((await start({ referer: 'http://chute.test/upload' })).statusCode, 200, 'Referer when Origin is absent');
     const safe = await app.inject({ method: 'GET', url: '/api/files/', headers: { cookie } });
     assert.equal(safe.statusCode, 200, 'safe methods need no Origin');

@@ -24,6 +24,39 @@ describe('validation errors', () => {
     }
   });
 
+  test('a body of 90,000 unknown keys is 400 with at most 20 fields listed and a small answer; a few bad fields are each listed', async (t) => {
+    const app = await build(t);
+    const keys: Record<string, number> = {};
+    for (let i = 0; i < 90_000; i += 1) keys[`k${i}`] = 1;
+    const flood = await app.inject({ method: 'POST', url: '/api/auth/login/', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(keys) });
+    assert.equal(flood.statusCode, 400);
+    assert.equal(flood.json().code, 'validation_failed');
+    assert.ok(Object.keys(flood.json().extra.fields).length <= 20, `${Object.keys(flood.json().extra.fields).length} fields listed`);
+    assert.ok(flood.body.length < 8 * 1024, `answer of ${flood.body.length} bytes`);
+
+    const few = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: '', password: 7, remember: true } });
+    assert.equal(few.statusCode, 400);
+    assert.deepEqual(few.json().extra.fields, {
+      email: ['This field may not be blank.'],
+      password: ['Must be of type string.'],
+      remember: ['Unknown field.'],
+    });
+  });
+
+  test('a value that does not match its pattern says what the field expects', async (t) => {
+    const app = await build(t);
+    const alice = await createUser(app);
+    const list = await app.inject({ method: 'GET', url: '/api/files/?limit=ten', headers: alice.headers });
+    assert.equal(list.statusCode, 400, list.body);
+    assert.deepEqual(list.json().extra.fields.limit, ['Must be a whole number of at most 4 digits.']);
+    const complete = await app.inject({
+      method: 'POST', url: '/api/files/upload/multipart/1/complete/', headers: alice.headers,
+      payload: { parts: [{ part_number: 1, etag: '"x"' }], sha256: 'not-a-hash' },
+    });
+    assert.equal(complete.statusCode, 400, complete.body);
+    assert.deepEqual(complete.json().extra.fields.sha256, ['Must match ^[0-9a-f]{64}$.']);
+  });
+
   test('a value outside a list of choices names the choices, not "a number"', async (t) => {
     const app = await build(t);
     const staff = await createUser(app, { staff: true });

@@ -71,4 +71,18 @@ describe('web app security headers', () => {
     assert.equal(served.headers['x-content-type-options'], 'nosniff');
     assert.match(String(served.headers['cache-control']), /immutable/);
   });
+
+  test('every HTML page (index.html by name, client routes, admin, API docs) has the same CSP and frame protection', async (t) => {
+    const app = await build(t);
+    const policy = (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).headers['content-security-policy'];
+    assert.match(String(policy), /frame-ancestors 'none'/);
+    for (const url of ['/index.html', '/', '/files', '/admin', '/admin/files/1', '/api/docs/']) {
+      const page = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+      assert.equal(page.statusCode, 200, url);
+      assert.match(String(page.headers['content-type']), /^text\/html/, url);
+      assert.equal(page.headers['content-security-policy'], policy, url);
+      assert.equal(page.headers['x-frame-options'], 'DENY', url);
+      assert.equal(page.headers['referrer-policy'], 'same-origin', url);
+    }
+  });
 });

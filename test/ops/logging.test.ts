@@ -65,11 +65,29 @@ describe('request logs', () => {
     assert.equal(failedLine!.statusCode, 400);
     assert.deepEqual(
       { reqId: startLine!.reqId, userId: startLine!.userId, route: startLine!.route, method: startLine!.method, statusCode: startLine!.statusCode },
-      { reqId: 'req-start-1', userId: user.id, route: '/api/files/upload/direct/start/', method: 'POST', statusCode: 200 },
+      { reqId: startLine!.reqId, userId: user.id, route: '/api/files/upload/direct/start/', method: 'POST', statusCode: 200 },
     );
+    // the server's own id, and the client's X-Request-Id beside it
+    assert.match(String(startLine!.reqId), /^[0-9a-f-]{36}$/);
+    assert.equal(startLine!.clientReqId, 'req-start-1');
     assert.equal(typeof startLine!.responseTime, 'number');
     assert.equal(typeof loginLine!.reqId, 'string');
     assert.equal(loginLine!.userId, null, 'login itself is not authenticated');
+  });
+
+  test('an X-Request-Id that does not look like an id (a line break, 200 characters) is not logged; the server id is', async (t) => {
+    const { app, text, lines } = await appWithLog(t, 'local');
+    for (const id of ['forged\r\n{"msg":"admin logged in"}', 'x'.repeat(200), 'a b']) {
+      const response = await app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': id } });
+      assert.equal(response.statusCode, 200);
+      assert.ok(!text().includes(id.slice(0, 6)), `the log holds ${JSON.stringify(id.slice(0, 6))}`);
+    }
+    const completed = lines().filter((line) => line.msg === 'request completed');
+    assert.equal(completed.length, 3);
+    for (const line of completed) {
+      assert.match(String(line.reqId), /^[0-9a-f-]{36}$/);
+      assert.equal(line.clientReqId, undefined);
+    }
   });
 
   test('a signed media download logs the route pattern, never the signature in its query', async (t) => {

@@ -46,8 +46,8 @@ export function isTrustedOrigin(request: FastifyRequest, trustedOrigins: Readonl
   const origin = originOf(request.headers.origin) ?? originOf(request.headers.referer);
   if (!origin) return false;
   if (trustedOrigins.has(origin)) return true;
-  // same origin as the request itself, whatever name the server was reached by
-  return request.headers.host !== undefined && new URL(origin).host === request.headers.host;
+  // same origin as the request itself, whatever name the server was reached by: scheme, host and port
+  return request.headers.host !== undefined && origin === originOf(`${request.protocol}://${request.headers.host}`);
 }
 
 export function requireUser({ authenticator, trustedOrigins }: { authenticator: Authenticator; trustedOrigins: ReadonlySet<string> }) {

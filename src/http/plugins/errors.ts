@@ -10,12 +10,25 @@ interface AjvIssue {
   params: Record<string, unknown>;
 }
 
+// Ajv collects every error (allErrors): a 1 MiB body of unknown keys makes 90,000. Only the first
+// issues are read and the first fields listed, so the work and the answer stay small.
+const MAX_ISSUES = 200;
+const MAX_FIELDS = 20;
+
+/** What a `pattern` asks for, in words where the pattern is a count of digits. */
+function patternMessage(pattern: string): string {
+  const digits = /^\^\[0-9\]\{1,(\d+)\}\$$/.exec(pattern);
+  return digits ? `Must be a whole number of at most ${digits[1]} digits.` : `Must match ${pattern}.`;
+}
+
 /** DRF-like field messages, so the reference's clients can show them as they are. */
-function fieldErrors(issues: AjvIssue[], context: string): Record<string, string[]> {
+function fieldErrors(allIssues: AjvIssue[], context: string): Record<string, string[]> {
+  const issues = allIssues.slice(0, MAX_ISSUES);
   // a Map: field names come from the request, and `constructor` or `__proto__` must be names like any other
   const fields = new Map<string, string[]>();
   const add = (field: string, message: string) => {
     const key = field || context;
+    if (!fields.has(key) && fields.size >= MAX_FIELDS) return;
     const list = fields.get(key) ?? [];
     if (!list.includes(message)) list.push(message);
     fields.set(key, list);
@@ -48,7 +61,7 @@ function fieldErrors(issues: AjvIssue[], context: string): Record<string, string
         add(path, `Must be of type ${String(issue.params.type)}.`);
         break;
       case 'pattern':
-        add(path, 'Must be a number.');
+        add(path, patternMessage(String(issue.params.pattern)));
         break;
       case 'anyOf':
         add(path, allowed.has(path) ? `${SUMMARY_ONE_OF} ${allowed.get(path)!.join(', ')}.` : SUMMARY_NUMBER);
@@ -123,7 +136,8 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
     const summary = Object.entries(fields)
       .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
       .join('; ');
-    return new AppError('validation_failed', summary || 'The request is not valid.', { fields });
+    const more = Object.keys(fields).length >= MAX_FIELDS ? ` (at most ${MAX_FIELDS} fields are listed)` : '';
+    return new AppError('validation_failed', summary ? `${summary}${more}` : 'The request is not valid.', { fields });
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) {
@@ -148,6 +162,8 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
 }
 
 async function errorsPlugin(app: FastifyInstance) {
+  // Fastify's own formatter writes every Ajv error into one message; the handler below words them
+  app.setSchemaErrorFormatter((_errors, dataVar) => new Error(`The request ${dataVar} is not valid.`));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const appError = toAppError(error);
     if (!appError) {
@@ -173,12 +189,13 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: imp
     socket.destroy();
     return;
   }
-  const code: ErrorCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : 'validation_failed';
+  const [code, message]: [ErrorCode, string] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? ['headers_too_large', 'The request headers are too large.']
+    // HTTP_HEADERS_TIMEOUT passed before the headers were in
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['request_timeout', 'The request headers took too long to arrive.']
+    : ['validation_failed', 'The request is not valid HTTP.'];
   const status = errorCatalogue[code];
-  const body = JSON.stringify({
-    code,
-    message: code === 'headers_too_large' ? 'The request headers are too large.' : 'The request is not valid HTTP.',
-  });
+  const body = JSON.stringify({ code, message });
   socket.end(
     `HTTP/1.1 ${status} ${HTTP_STATUS_TEXT[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
