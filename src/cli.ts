@@ -9,19 +9,18 @@ import { userCreate } from './users/services.js';
 const USAGE = `Usage: chute <command> [options]
 
 Commands:
-  migrate                                        apply database migrations
-  users:create --email E --password P [--staff]  create a user (staff may use the admin)
-  s3:setup [--create-bucket] [--dry-run] [--abort-incomplete-days N]
-                                                 configure the bucket for browser uploads: CORS for
-                                                 APP_DOMAIN and CORS_ALLOWED_ORIGINS, and a lifecycle
-                                                 rule aborting incomplete multipart uploads (default 7 days)
-  cleanup [--older-than 24h]                     delete uploads never finished, started before the
-                                                 limit (default FILE_CLEANUP_OLDER_THAN), and their objects
+  migrate        apply the database migrations (they also run at every start)
+  users:create   create a user: --email E --password P [--staff] (staff may use /admin)
+  s3:setup       set the bucket's CORS and multipart lifecycle: [--create-bucket] [--dry-run] [--abort-incomplete-days 7]
+  cleanup        delete uploads never finished, started before --older-than (default FILE_CLEANUP_OLDER_THAN, 24h)
+  help           this list of commands (also --help, -h)
+
+Settings come from the environment (APP_DOMAIN, DATABASE_URL, FILE_UPLOAD_STORAGE, AWS_*, ...): see the README.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help') {
+  if (!command || ['help', '--help', '-h'].includes(command)) {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }

@@ -46,6 +46,9 @@ describe('config', () => {
     failsOn({ PORT: 'eighty' }, 'PORT');
     failsOn({ PORT: '70000' }, 'PORT');
     failsOn({ FILE_MAX_SIZE: 'lots' }, 'FILE_MAX_SIZE');
+    failsOn({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
+    failsOn({ LOG_FORMAT: 'xml' }, 'LOG_FORMAT');
+    failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'world' }, 'AWS_DEFAULT_ACL');
     failsOn({ FILE_MAX_SIZE: '6TiB' }, 'FILE_MAX_SIZE');
     failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
     failsOn({ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN');
@@ -68,5 +71,11 @@ describe('config', () => {
     assert.equal(parseDuration('24h'), 86400);
     assert.equal(parseDuration('7d'), 604800);
     assert.equal(parseDuration('-1h'), null);
+  });
+
+  test('log level and format: validated choices, any case', () => {
+    assert.deepEqual([loadConfig({}).logLevel, loadConfig({}).logFormat], ['info', 'auto']);
+    const config = loadConfig({ LOG_LEVEL: 'WARN', LOG_FORMAT: 'Pretty' });
+    assert.deepEqual([config.logLevel, config.logFormat], ['warn', 'pretty']);
   });
 });

@@ -44,7 +44,9 @@ export interface Config {
   sessionTtlSeconds: number;
   secretKey: string | null;
   loginRateLimit: { perIp: number; perEmail: number; windowMs: number };
-  logLevel: string;
+  logLevel: LogLevel;
+  /** LOG_FORMAT: readable lines (pino-pretty) or JSON; auto picks pretty when stdout is a terminal */
+  logFormat: 'auto' | 'pretty' | 'json';
   serveWebApp: boolean;
   /**
    * HTTP_IDLE_TIMEOUT: a connection with no bytes either way for this long is closed (a stalled
@@ -53,6 +55,9 @@ export interface Config {
    */
   httpTimeouts: { idleSeconds: number; headersSeconds: number };
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
   constructor(public readonly variable: string, message: string) {
@@ -141,10 +146,16 @@ function reader(env: Env) {
     }
     return raw.replace(/\/+$/, '');
   };
-  return { get, required, integer, size, duration, boolean, url };
+  const choice = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
+    const raw = get(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+  return { get, required, integer, size, duration, boolean, url, choice };
 }
 
-const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'];
+const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'] as const;
 const MAX_FILE_SIZE = 5 * 2 ** 40; // S3's largest object (multipart); one POST stops at 5 GiB
 
 export function loadConfig(env: Env = process.env): Config {
@@ -184,8 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
   let s3: S3Config | null = null;
   if (storage === 's3') {
     const why = 'when FILE_UPLOAD_STORAGE=s3';
-    const defaultAcl = r.get('AWS_DEFAULT_ACL') ?? 'private';
-    if (!ACLS.includes(defaultAcl)) throw new ConfigError('AWS_DEFAULT_ACL', `must be one of ${ACLS.join(', ')}, got "${defaultAcl}"`);
+    const defaultAcl = r.choice('AWS_DEFAULT_ACL', ACLS, 'private');
     const customDomain = r.get('AWS_S3_CUSTOM_DOMAIN') ?? null;
     if (customDomain !== null && !/^[a-z0-9.-]+(:\d+)?(\/[^\s]*)?$/i.test(customDomain)) {
       throw new ConfigError('AWS_S3_CUSTOM_DOMAIN', `must be a host name like cdn.example.com, got "${customDomain}"`);
@@ -251,7 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
       perEmail: r.integer('LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
       windowMs: 60_000,
     },
-    logLevel: r.get('LOG_LEVEL') ?? 'info',
+    logLevel: r.choice('LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: r.choice('LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     serveWebApp: r.boolean('SERVE_WEB_APP', true),
     httpTimeouts: { idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1), headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1) },
   };

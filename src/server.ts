@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { buildApp } from './http/app.js';
+import { loggerOptions } from './logger.js';
 
 let config: Config;
 try {
@@ -12,13 +13,7 @@ try {
   throw error;
 }
 
-const app = await buildApp({
-  config,
-  logger: {
-    level: config.logLevel,
-    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-  },
-});
+const app = await buildApp({ config, logger: loggerOptions(config, { isTTY: process.stdout.isTTY === true }) });
 
 // SIGTERM from an orchestrator, SIGINT from a terminal: stop taking connections, let in-flight
 // requests (uploads included) finish up to the grace period, then close the database.
