@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import { ByteLimiter } from './limit.js';
 import { MULTIPART, type UploadedPart } from './types.js';
 
@@ -45,7 +46,7 @@ export class LocalParts {
 
   async create(): Promise<string> {
     const uploadId = randomBytes(16).toString('hex');
-    await mkdir(this.uploadDir(uploadId), { recursive: true });
+    await mkdir(this.uploadDir(uploadId), { recursive: true, mode: PRIVATE_DIR_MODE });
     return uploadId;
   }
 
@@ -62,7 +63,7 @@ export class LocalParts {
     const limiter = new ByteLimiter(maxSize);
     const md5 = new Hasher('md5');
     try {
-      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       const digest = md5.digest('hex');
       if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
         throw new AppError('checksum_mismatch', 'The part does not match its Content-MD5: it was corrupted on the way.');
@@ -140,12 +141,12 @@ export class LocalParts {
     const temp = join(dir, `.${randomUUID()}`);
     const sha256 = new Hasher('sha256');
     try {
-      const out = createWriteStream(temp, { flags: 'wx' });
+      const out = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
       const joined = (async function* () {
         for (const path of chosen) yield* createReadStream(path, { highWaterMark: 1024 * 1024 });
       })();
       await pipeline(joined, sha256, out);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

@@ -4,6 +4,7 @@ import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/pro
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
@@ -59,7 +60,7 @@ export class LocalStorage implements StorageBackend {
   async put({ key, body, maxSize }: PutRequest): Promise<{ size: number }> {
     const target = this.pathOf(key);
     const tempDir = join(this.root, TEMP_DIR);
-    await mkdir(tempDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    await mkdir(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE }).catch((error: NodeJS.ErrnoException) => {
       // EEXIST here: something that is not a folder sits where the temp folder goes
       throw asStorageError(error.code === 'EEXIST' ? Object.assign(error, { code: 'ENOTDIR' }) : error);
     });
@@ -68,9 +69,9 @@ export class LocalStorage implements StorageBackend {
     const temp = join(tempDir, randomUUID());
     const limiter = new ByteLimiter(maxSize);
     try {
-      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       if (limiter.bytes === 0) throw new AppError('file_empty', 'The submitted file is empty.');
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
       return { size: limiter.bytes };
     } catch (error) {
@@ -152,7 +153,7 @@ export class LocalStorage implements StorageBackend {
 
   async ping(): Promise<void> {
     try {
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.root, { recursive: true, mode: PRIVATE_DIR_MODE });
       await access(this.root, constants.W_OK);
     } catch (error) {
       throw new AppError('storage_unavailable', `The media folder ${this.root} is not writable.`, { reason: String(error) });
