@@ -2,21 +2,12 @@
 // receives the bytes). A multipart record that took a direct upload and finish became valid, and its
 // parts then stayed on disk for good: DELETE and cleanup leave a finished file's upload alone.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { filesCleanupPending } from '../../src/core/files/cleanup.js';
-import { apiCall, multipart, startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { apiCall, filePathsUnder, multipart, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
 type Method = 'post' | 'multipart' | 'put' | 'standard';
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) found.push(join(entry.parentPath, entry.name));
-  }
-  return found;
-}
 
 /** A record of each method, as its own routes make it; the multipart one holds a part on disk. */
 async function recordOf(server: TestServer, user: TestUser, method: Method): Promise<number> {
@@ -101,29 +92,26 @@ describe('an upload method\'s routes act only on records of that method (local s
     });
   }
 
-  test('a multipart record sent a direct upload and finish is still open: DELETE removes its parts', async (t) => {
-    const server = await startTestServer(t);
-    const alice = await server.createUser();
-    const id = await recordOf(server, alice, 'multipart');
-    const routes = routesOf(server, alice);
-    await routes.post['direct local upload']!(id);
-    await routes.post['direct finish']!(id);
-    assert.equal((await filesUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is on disk');
-    assert.equal((await apiCall(server, alice, 'DELETE', `/api/files/${id}/`)).status, 204);
-    assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), [], 'no part and no object left');
-  });
-
-  test('a multipart record sent a direct upload and finish is still open: the cleanup removes its parts', async (t) => {
-    const server = await startTestServer(t);
-    const alice = await server.createUser();
-    const id = await recordOf(server, alice, 'multipart');
-    const routes = routesOf(server, alice);
-    await routes.post['direct local upload']!(id);
-    await routes.post['direct finish']!(id);
-    const report = await filesCleanupPending(server.app.chute.files, { olderThanSeconds: 60, now: new Date(Date.now() + 3_600_000) });
-    assert.deepEqual(report.removed, [id]);
-    assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), [], 'no part and no object left');
-  });
+  const removers = {
+    DELETE: async (server: TestServer, user: TestUser, id: number) => assert.equal((await apiCall(server, user, 'DELETE', `/api/files/${id}/`)).status, 204),
+    'the cleanup': async (server: TestServer, _user: TestUser, id: number) => {
+      const report = await filesCleanupPending(server.app.chute.files, { olderThanSeconds: 60, now: new Date(Date.now() + 3_600_000) });
+      assert.deepEqual(report.removed, [id]);
+    },
+  };
+  for (const [remover, remove] of Object.entries(removers)) {
+    test(`a multipart record sent a direct upload and finish is still open: ${remover} removes its parts`, async (t) => {
+      const server = await startTestServer(t);
+      const alice = await server.createUser();
+      const id = await recordOf(server, alice, 'multipart');
+      const routes = routesOf(server, alice);
+      await routes.post['direct local upload']!(id);
+      await routes.post['direct finish']!(id);
+      assert.equal((await filePathsUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is on disk');
+      await remove(server, alice, id);
+      assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), [], 'no part and no object left');
+    });
+  }
 
   test('each method\'s own routes still work: a direct upload finishes, an Uppy PUT is settled when read', async (t) => {
     const server = await startTestServer(t);
