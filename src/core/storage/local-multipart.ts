@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import { ByteLimiter } from './limit.js';
+import { keepTouched, removeIfUntouched } from './local-temp.js';
 import { MULTIPART, type UploadedPart } from './types.js';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -62,6 +63,7 @@ export class LocalParts {
     const temp = join(dir, `.${randomUUID()}`);
     const limiter = new ByteLimiter(maxSize);
     const md5 = new Hasher('md5');
+    const stopTouching = keepTouched(temp);
     try {
       await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       const digest = md5.digest('hex');
@@ -79,6 +81,8 @@ export class LocalParts {
         throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
       }
       throw error;
+    } finally {
+      stopTouching();
     }
   }
 
@@ -140,6 +144,7 @@ export class LocalParts {
     });
     const temp = join(dir, `.${randomUUID()}`);
     const sha256 = new Hasher('sha256');
+    const stopTouching = keepTouched(temp);
     try {
       const out = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
       const joined = (async function* () {
@@ -155,6 +160,8 @@ export class LocalParts {
         throw new AppError('upload_rejected', 'A part was sent again while the parts were being joined; complete the upload again.', { storage_code: 'InvalidPart' });
       }
       throw error;
+    } finally {
+      stopTouching();
     }
     await removeUploadDir(dir);
     return { sha256: sha256.digest('hex') };
@@ -162,6 +169,27 @@ export class LocalParts {
 
   async abort(uploadId: string): Promise<void> {
     await removeUploadDir(this.uploadDir(uploadId));
+  }
+
+  /**
+   * Removes the temp files (a part being received or joined) untouched since `before`, and the
+   * folders, as old, of upload ids `isOpenUpload` denies: a folder is made before its record holds
+   * the id, so a young one may be an upload being created. Returns how many went.
+   */
+  async removeOrphans({ before, isOpenUpload }: { before: number; isOpenUpload?: ((uploadId: string) => Promise<boolean>) | undefined }): Promise<number> {
+    let removed = 0;
+    for (const uploadId of await readdir(this.dir).catch(() => [])) {
+      if (!UPLOAD_ID.test(uploadId)) continue;
+      const dir = join(this.dir, uploadId);
+      if (isOpenUpload && !(await isOpenUpload(uploadId))) {
+        if (await removeIfUntouched(dir, before)) removed += 1;
+        continue;
+      }
+      for (const name of await readdir(dir).catch(() => [])) {
+        if (name.startsWith('.') && (await removeIfUntouched(join(dir, name), before))) removed += 1;
+      }
+    }
+    return removed;
   }
 }
 
