@@ -64,12 +64,13 @@ async function main(argv: string[]): Promise<number> {
           console.log(`another cleanup is running${holder}; nothing done`);
           return 0;
         }
-        const { removed, failed, cutoff } = outcome.result;
+        const { removed, failed, cutoff, orphans } = outcome.result;
         console.log(
           removed.length
             ? `removed ${removed.length} unfinished upload${removed.length === 1 ? '' : 's'} started before ${cutoff.toISOString()}: ids ${removed.join(', ')}`
             : `nothing to remove: no unfinished upload started before ${cutoff.toISOString()}`,
         );
+        if (orphans) console.log(`removed ${orphans} temp file${orphans === 1 ? '' : 's'} or part folder${orphans === 1 ? '' : 's'} left by uploads whose process died`);
         for (const failure of failed) console.error(`could not delete the stored data of ${failure.id} (${failure.key}): ${failure.reason}`);
         return failed.length ? 1 : 0;
       }

@@ -24,6 +24,7 @@ export const errorCatalogue = {
   upload_empty: 409,
   upload_rejected: 409,
   upload_closed: 409,
+  upload_method_mismatch: 409,
   checksum_mismatch: 409,
   part_too_small: 409,
   conflict: 409,

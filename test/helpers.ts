@@ -1,7 +1,7 @@
 // Test support: a real app on a real database (SQLite by default; PostgreSQL when the run's
 // DATABASE_URL is postgres://...) and real storage (a temp folder, or RGW when S3_ENDPOINT is set).
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,4 +248,13 @@ export async function apiCall(server: Pick<TestServer, 'baseUrl'>, user: Pick<Te
   const text = await response.text();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the answer holds
   return { status: response.status, body: (text ? JSON.parse(text) : null) as any };
+}
+
+/** The files (not folders) anywhere under a folder, as full paths; none when it is missing. */
+export async function filePathsUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
+    if (entry.isFile()) found.push(join(entry.parentPath, entry.name));
+  }
+  return found;
 }

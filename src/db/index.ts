@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -11,7 +12,7 @@ export type Db = Kysely<Database>;
 export function createDatabase(databaseUrl: string, { statementTimeoutSeconds }: { statementTimeoutSeconds?: number } = {}): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (path !== ':memory:' && path !== '') makePrivate(path);
     return new Kysely<Database>({
       dialect: new SqliteDialect({
         database: async () => {
@@ -41,6 +42,24 @@ export function createDatabase(databaseUrl: string, { statementTimeoutSeconds }:
   // the pool drops it and the next query opens a new one, or fails as database_unavailable.
   pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * The database holds the signing secret: a new folder is 0700, the file 0600, created so before
+ * SQLite opens it (SQLite gives -wal and -shm the file's mode). A file an earlier version left
+ * readable by others is tightened, with its -wal and -shm; one owned by another user is left be.
+ */
+function makePrivate(path: string): void {
+  mkdirSync(dirname(resolve(path)), { recursive: true, mode: PRIVATE_DIR_MODE });
+  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(file, PRIVATE_FILE_MODE);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EPERM') throw error;
+    }
+  }
 }
 
 /**

@@ -35,8 +35,9 @@ export function startCleanupSchedule(
     running = cleanupRun(ctx, { olderThanSeconds })
       .then((outcome) => {
         if (!outcome.acquired) log.debug({ holder: outcome.holder?.owner }, 'cleanup: another process holds the lock; skipped');
-        else if (outcome.result.removed.length || outcome.result.failed.length) {
-          log.info({ removed: outcome.result.removed.length, ids: outcome.result.removed, failed: outcome.result.failed }, 'cleanup: removed abandoned uploads');
+        else if (outcome.result.removed.length || outcome.result.failed.length || outcome.result.orphans) {
+          const { removed, failed, orphans } = outcome.result;
+          log.info({ removed: removed.length, ids: removed, failed, orphans }, 'cleanup: removed abandoned uploads');
         }
       })
       .catch((error: unknown) => log.warn({ err: error }, 'cleanup failed; will retry at the next interval'))

@@ -1,18 +1,9 @@
 // DELETE /api/files/<id>/ of a multipart upload still open: its parts go with it, on both storages.
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { apiCall, startTestServer, testS3Client } from '../helpers.js';
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => [])) {
-    if (entry.isFile()) found.push(join(entry.parentPath, entry.name));
-  }
-  return found;
-}
+import { apiCall, filePathsUnder, startTestServer, testS3Client } from '../helpers.js';
 
 for (const storage of ['local', 's3'] as const) {
   describe(`deleting an unfinished multipart upload through the files API (${storage})`, () => {
@@ -32,7 +23,7 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal((await api('GET', `/api/files/${created.body.id}/`)).status, 404);
 
       if (storage === 'local') {
-        assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), [], 'no part left on disk');
+        assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), [], 'no part left on disk');
       } else {
         const client = testS3Client();
         t.after(() => client.destroy());
@@ -59,11 +50,11 @@ describe('deleting a multipart upload while a complete is at work', () => {
     const refused = await api('DELETE', `/api/files/${id}/`);
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal(refused.body.code, 'conflict');
-    assert.equal((await filesUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is still there');
+    assert.equal((await filePathsUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is still there');
 
     await db.updateTable('files').set({ upload_received_at: null }).where('id', '=', id).execute();
     assert.equal((await api('DELETE', `/api/files/${id}/`)).status, 204);
-    assert.deepEqual(await filesUnder(server.app.chute.config.mediaRoot), []);
+    assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), []);
   });
 });
 

@@ -1,9 +1,7 @@
 // Faults that need the real server as a process: SIGKILL in the middle of an upload, a database
 // that cannot be reached at boot, and (PostgreSQL) a database that goes away under a running server.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,50 +10,14 @@ import { STALE_CLAIM_MS } from '../../src/core/files/repository.js';
 import { createUrlSigner } from '../../src/core/signing.js';
 import { createDatabase } from '../../src/db/index.js';
 import { freePort, freshDatabase, usingPostgres } from '../helpers.js';
-import { api, Cable, cliUser, spawnServer, type ServerProcess } from './process-harness.js';
-import { filesUnder, lifo, localUrl, FINISH, START, type After } from './support.js';
+import { api, Cable, cliUser, openUpload, SECRET, serverEnv, spawnServer, waitFor, type ServerProcess } from './process-harness.js';
+import { filesUnder, lifo, localUrl, FINISH, START } from './support.js';
 
 let injected = 0;
 after(() => console.log(`faults injected: ${injected} (server processes: SIGKILL, stale temp files, database down)`));
 
-const SECRET = 'reliability-test-signing-secret';
 /** the lines of a dead server's output that say why */
 const why = (server: ServerProcess) => server.output().split('\n').filter((line) => !line.startsWith('{') && /error|Error|throw/.test(line)).slice(0, 6).join('\n');
-
-async function serverEnv(scope: After, over: Record<string, string> = {}): Promise<Record<string, string>> {
-  const media = await mkdtemp(join(tmpdir(), 'chute-media-'));
-  scope.after(() => rm(media, { recursive: true, force: true }));
-  const port = await freePort();
-  return {
-    PORT: String(port), HOST: '127.0.0.1', APP_DOMAIN: `http://127.0.0.1:${port}`,
-    DATABASE_URL: await freshDatabase(scope), MEDIA_ROOT: media, FILE_UPLOAD_STORAGE: 'local',
-    LOG_LEVEL: 'warn', SERVE_WEB_APP: 'false', SECRET_KEY: SECRET, ...over,
-  };
-}
-
-/** Sends the start of a multipart upload and keeps the request open: an upload in progress. */
-function openUpload(server: ServerProcess, path: string, headers: Record<string, string>, firstBytes: number) {
-  const boundary = 'chute-slow-upload';
-  const url = new URL(server.baseUrl);
-  const req = request({ host: url.hostname, port: url.port, method: 'POST', path, headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` } });
-  const ended = new Promise<string>((resolve) => {
-    req.on('error', (error) => resolve(`error: ${error.message}`));
-    req.on('response', (res) => resolve(`answered ${res.statusCode}`));
-  });
-  req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
-  req.write(Buffer.alloc(firstBytes, 7));
-  return { ended };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== null) return value;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('the server process', () => {
   test('SIGKILL mid local upload: no partial file is visible or served; a restart removes only stale temp files', async (t) => {

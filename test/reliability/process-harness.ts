@@ -1,9 +1,14 @@
 // The real server as a child process (`node --import tsx src/server.ts`), so that it can be
 // SIGKILLed, restarted, or seen to crash without taking the test runner with it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, freshDatabase } from '../helpers.js';
 import type { After } from './support.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -63,6 +68,57 @@ export async function spawnServer(scope: After, env: Env, { readyMs = 120_000 } 
   }
   await server.stop('SIGKILL');
   throw new Error(`the server did not answer within ${readyMs / 1000} s:\n${output}`);
+}
+
+export const SECRET = 'reliability-test-signing-secret';
+
+/** A server's environment: its own port, a fresh database and media folder, local storage. */
+export async function serverEnv(scope: After, over: Record<string, string> = {}): Promise<Record<string, string>> {
+  const media = await mkdtemp(join(tmpdir(), 'chute-media-'));
+  scope.after(() => rm(media, { recursive: true, force: true }));
+  const port = await freePort();
+  return {
+    PORT: String(port), HOST: '127.0.0.1', APP_DOMAIN: `http://127.0.0.1:${port}`,
+    DATABASE_URL: await freshDatabase(scope), MEDIA_ROOT: media, FILE_UPLOAD_STORAGE: 'local',
+    LOG_LEVEL: 'warn', SERVE_WEB_APP: 'false', SECRET_KEY: SECRET, ...over,
+  };
+}
+
+/** A request whose body is sent in part and kept open: `end` sends the rest. */
+export function openRequest(target: string, { method, headers, first }: { method: string; headers: Record<string, string>; first: Buffer | string }) {
+  const url = new URL(target);
+  const req = request({ host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers });
+  const ended = new Promise<string>((resolve) => {
+    req.on('error', (error) => resolve(`error: ${error.message}`));
+    req.on('response', (res) => {
+      res.resume();
+      resolve(`answered ${res.statusCode}`);
+    });
+  });
+  req.write(first);
+  return { ended, end: (rest: Buffer | string) => req.end(rest) };
+}
+
+/** Sends the start of a multipart upload and keeps the request open: an upload in progress. */
+export function openUpload(server: ServerProcess, path: string, headers: Record<string, string>, firstBytes: number) {
+  const boundary = 'chute-slow-upload';
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  const open = openRequest(`${server.baseUrl}${path}`, {
+    method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, first: Buffer.concat([Buffer.from(head), Buffer.alloc(firstBytes, 7)]),
+  });
+  /** sends `bytes` more of the file and the closing boundary */
+  const complete = (bytes: number) => open.end(Buffer.concat([Buffer.alloc(bytes, 7), Buffer.from(`\r\n--${boundary}--\r\n`)]));
+  return { ended: open.ended, complete };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== null) return value;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** `node bin/chute.js ...` with the given environment. */

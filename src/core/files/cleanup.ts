@@ -3,7 +3,9 @@
 // are in flight; what it removed is gone, so running it twice removes nothing more.
 import { AppError, isAppError } from '../../errors.js';
 import { deletePendingFileRow, listStalePendingFiles, type FileRecord } from './repository.js';
+import { findFileByUploadId } from '../multipart/repository.js';
 import { settlePendingPut } from '../multipart/services.js';
+import { LocalStorage } from '../storage/local.js';
 import type { FilesContext } from './services.js';
 
 export interface CleanupReport {
@@ -16,6 +18,8 @@ export interface CleanupReport {
    * at the first such failure, so at most one object per run is left behind, named here
    */
   failed: Array<{ id: number; key: string; reason: string }>;
+  /** local storage: temp files and part folders of uploads whose process died, removed */
+  orphans: number;
 }
 
 const BATCH = 200;
@@ -29,7 +33,8 @@ async function discardPendingUpload(ctx: FilesContext, file: FileRecord): Promis
 /**
  * Removes records never finished (upload_finished_at IS NULL) created more than olderThanSeconds
  * ago, and their stored data. The row goes first, and only while still pending: a finish racing
- * the cleanup either wins (the record stays, with its object) or finds no record.
+ * the cleanup either wins (the record stays, with its object) or finds no record. With local
+ * storage it then removes what killed uploads left on disk, which no record points at.
  */
 export async function filesCleanupPending(
   ctx: FilesContext,
@@ -38,12 +43,24 @@ export async function filesCleanupPending(
   if (!Number.isFinite(olderThanSeconds) || olderThanSeconds < 1) {
     throw new AppError('validation_failed', 'The cleanup limit must be at least one second.');
   }
-  const cutoff = new Date(now.getTime() - olderThanSeconds * 1000);
-  const report: CleanupReport = { cutoff, removed: [], failed: [] };
+  const report: CleanupReport = { cutoff: new Date(now.getTime() - olderThanSeconds * 1000), removed: [], failed: [], orphans: 0 };
+  await cleanupPendingRecords(ctx, report);
+  if (ctx.storage instanceof LocalStorage) {
+    report.orphans = await ctx.storage.removeStaleTempFiles({
+      now: now.getTime(),
+      isOpenUpload: async (uploadId) => (await findFileByUploadId(ctx.db, uploadId)) !== undefined,
+    });
+  }
+  return report;
+}
+
+/** Fills `report`; stops at the first record whose stored data could not be deleted. */
+async function cleanupPendingRecords(ctx: FilesContext, report: CleanupReport): Promise<void> {
+  const { cutoff } = report;
   let afterId = 0;
   for (;;) {
     const batch = (await listStalePendingFiles(ctx.db, { before: cutoff, limit: BATCH })).filter((file) => file.id > afterId);
-    if (batch.length === 0) return report;
+    if (batch.length === 0) return;
     for (const file of batch) {
       afterId = file.id;
       // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
@@ -54,7 +71,7 @@ export async function filesCleanupPending(
         await discardPendingUpload(ctx, file);
       } catch (error) {
         report.failed.push({ id: file.id, key: file.file, reason: isAppError(error) ? error.message : String(error) });
-        return report;
+        return;
       }
     }
   }

@@ -15,7 +15,7 @@ const RUNS = { numRuns: 3000 };
 // Characters that matter here, mixed with any code point and plain letters.
 const tricky = fc.constantFrom(
   '.', '..', '/', '\\', '\u0000', ' ', '\t', '\n', '\r', '\u000b', '\u007f', '\u0085', '\u009b', '\u00a0', '\u2028',
-  '\u202e', '\ufeff', '\ud800', '\udc00', 'é', 'e\u0301', '😀', '日', '.tmp', ';', '"', '=', '*', '+',
+  '\u202e', '\u200f', '\u2066', '\u061c', '\ufeff', '\ud800', '\udc00', 'é', 'e\u0301', '😀', '日', '.tmp', ';', '"', '=', '*', '+',
 );
 const unit = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
@@ -67,11 +67,12 @@ describe('file names', () => {
     }), RUNS);
   });
 
-  test('an accepted name has no C1 control and no lone surrogate (B3, B4)', () => {
+  test('an accepted name has no C1 control, no bidi control and no lone surrogate (B3, B4)', () => {
     fc.assert(fc.property(names, (raw) => {
       const name = attempt('invalid_file_name', () => validateOriginalFileName(raw));
       if (name === null) return;
       assert.doesNotMatch(name, /[\u0080-\u009f]/);
+      assert.doesNotMatch(name, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
       assert.doesNotMatch(name, LONE_SURROGATE);
     }), RUNS);
   });

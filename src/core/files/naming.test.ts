@@ -21,6 +21,13 @@ describe('file naming', () => {
       refused(() => validateOriginalFileName(name), 'invalid_file_name');
     }
     assert.equal(validateOriginalFileName('résumé final (2).pdf'), 'résumé final (2).pdf');
+    assert.equal(validateOriginalFileName('تقرير.pdf'), 'تقرير.pdf'); // right-to-left letters are fine, only the controls are not
+  });
+
+  test('bidi controls, which show a name reversed or reordered (U+202E: "x\u202efdp.exe"), are refused', () => {
+    for (const control of ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']) {
+      refused(() => validateOriginalFileName(`invoice${control}fdp.exe`), 'invalid_file_name');
+    }
     assert.equal(validateOriginalFileName('x'.repeat(255)).length, 255);
   });
 

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
-import type { Database } from '../../db/schema.js';
+import type { Database, UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
 import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
@@ -42,6 +42,23 @@ export interface FilesContext {
 const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
 
 const notFound = () => new AppError('not_found', 'No such file.');
+
+/** Where a record of each method gets its bytes: what a request on another method's route is told. */
+const METHOD_ROUTE: Record<UploadMethod, string> = {
+  post: 'a direct upload: send its bytes to the url from start, then finish it',
+  multipart: 'a multipart upload: sign, send and complete its parts with the multipart routes',
+  put: 'a single signed PUT (Uppy): send it to the URL from /api/uppy/s3/params; it is settled when read',
+  standard: 'uploaded through the server and already complete: there is nothing to send or finish',
+};
+
+/**
+ * Each method's routes act only on its own records: a multipart record finished as a direct
+ * upload would be valid with its parts left open, where neither DELETE nor cleanup looks.
+ */
+export function assertUploadMethod(file: FileRecord, method: UploadMethod): void {
+  if (file.upload_method === method) return;
+  throw new AppError('upload_method_mismatch', `This file is ${METHOD_ROUTE[file.upload_method]}.`, { upload_method: file.upload_method });
+}
 
 /** The file if the actor may touch it; another user's file is indistinguishable from none. */
 export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
@@ -102,6 +119,7 @@ export async function fileDirectUploadLocal(
     throw new AppError('not_found', 'This server takes direct uploads only with local storage; use the url from start.');
   }
   const file = await getAccessibleFile(ctx, { actor, fileId });
+  assertUploadMethod(file, 'post');
   // the local url lives as long as S3's presigned POST would: a leaked or forgotten one goes stale
   if (!file.upload_finished_at && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
     throw new AppError('upload_expired', `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`);
@@ -157,9 +175,16 @@ export async function fileDirectUploadLocalUndo(ctx: FilesContext, file: FileRec
   await releaseUploadReceipt(ctx.db, file.id);
 }
 
-/** Verifies what the storage holds before the record becomes valid. */
-export async function fileDirectUploadFinish(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+/**
+ * Verifies what the storage holds before the record becomes valid. The finish route verifies
+ * direct uploads ('post'); a single PUT is verified here too, by Chute itself ('put').
+ */
+export async function fileDirectUploadFinish(
+  ctx: FilesContext,
+  { actor, fileId, method = 'post' }: { actor: Actor; fileId: number; method?: 'post' | 'put' },
+): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
+  assertUploadMethod(file, method);
   if (file.upload_finished_at) return file;
 
   const stored = await ctx.storage.head(file.file);

@@ -13,7 +13,7 @@ import {
   releaseUploadReceipt,
   type FileRecord,
 } from '../files/repository.js';
-import { fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
+import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
 import { findFileByUploadId, markMultipartFinished, setUploadId } from './repository.js';
@@ -52,8 +52,15 @@ async function createPendingRecord(
   });
 }
 
-async function openUpload(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord & { upload_id: string }> {
+/** The actor's multipart record; any other is 409 upload_method_mismatch. */
+async function multipartRecord(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
+  assertUploadMethod(file, 'multipart');
+  return file;
+}
+
+async function openUpload(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord & { upload_id: string }> {
+  const file = await multipartRecord(ctx, { actor, fileId });
   if (file.upload_finished_at || file.upload_id === null) {
     throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
   }
@@ -117,7 +124,7 @@ export async function multipartComplete(
   waitUntil = Date.now() + COMPLETE_WAIT_MS,
 ): Promise<FileRecord> {
   const { actor, fileId, parts, sha256 } = request;
-  const current = await getAccessibleFile(ctx, { actor, fileId });
+  const current = await multipartRecord(ctx, { actor, fileId });
   if (current.upload_finished_at) return current;
   const file = await openUpload(ctx, { actor, fileId });
   if (sha256 !== undefined && !SHA256.test(sha256)) throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
@@ -184,7 +191,7 @@ async function completeClaimed(
  * so a complete at work is never pulled from under (409 conflict: the complete goes on).
  */
 export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
-  const file = await getAccessibleFile(ctx, { actor, fileId });
+  const file = await multipartRecord(ctx, { actor, fileId });
   if (file.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
   const open = file.upload_id !== null;
   if (open && !(await claimUploadReceipt(ctx.db, file.id))) {
@@ -224,7 +231,7 @@ export async function singlePutCreate(
 export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
   if (file.upload_finished_at || file.upload_method !== 'put') return file;
   try {
-    return await fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
+    return await fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id, method: 'put' });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) return file;
     throw error;
@@ -265,5 +272,5 @@ export async function localPutReceive(
   const file = await findFileByKey(ctx.db, key);
   if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
   await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize }));
-  return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
+  return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id, method: 'put' });
 }

@@ -5,7 +5,9 @@ import { dirname, join } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import { ByteLimiter } from './limit.js';
+import { keepTouched, removeIfUntouched } from './local-temp.js';
 import { MULTIPART, type UploadedPart } from './types.js';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -45,7 +47,7 @@ export class LocalParts {
 
   async create(): Promise<string> {
     const uploadId = randomBytes(16).toString('hex');
-    await mkdir(this.uploadDir(uploadId), { recursive: true });
+    await mkdir(this.uploadDir(uploadId), { recursive: true, mode: PRIVATE_DIR_MODE });
     return uploadId;
   }
 
@@ -61,8 +63,9 @@ export class LocalParts {
     const temp = join(dir, `.${randomUUID()}`);
     const limiter = new ByteLimiter(maxSize);
     const md5 = new Hasher('md5');
+    const stopTouching = keepTouched(temp);
     try {
-      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       const digest = md5.digest('hex');
       if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
         throw new AppError('checksum_mismatch', 'The part does not match its Content-MD5: it was corrupted on the way.');
@@ -78,6 +81,8 @@ export class LocalParts {
         throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
       }
       throw error;
+    } finally {
+      stopTouching();
     }
   }
 
@@ -139,13 +144,14 @@ export class LocalParts {
     });
     const temp = join(dir, `.${randomUUID()}`);
     const sha256 = new Hasher('sha256');
+    const stopTouching = keepTouched(temp);
     try {
-      const out = createWriteStream(temp, { flags: 'wx' });
+      const out = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
       const joined = (async function* () {
         for (const path of chosen) yield* createReadStream(path, { highWaterMark: 1024 * 1024 });
       })();
       await pipeline(joined, sha256, out);
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
@@ -154,6 +160,8 @@ export class LocalParts {
         throw new AppError('upload_rejected', 'A part was sent again while the parts were being joined; complete the upload again.', { storage_code: 'InvalidPart' });
       }
       throw error;
+    } finally {
+      stopTouching();
     }
     await removeUploadDir(dir);
     return { sha256: sha256.digest('hex') };
@@ -161,6 +169,27 @@ export class LocalParts {
 
   async abort(uploadId: string): Promise<void> {
     await removeUploadDir(this.uploadDir(uploadId));
+  }
+
+  /**
+   * Removes the temp files (a part being received or joined) untouched since `before`, and the
+   * folders, as old, of upload ids `isOpenUpload` denies: a folder is made before its record holds
+   * the id, so a young one may be an upload being created. Returns how many went.
+   */
+  async removeOrphans({ before, isOpenUpload }: { before: number; isOpenUpload?: ((uploadId: string) => Promise<boolean>) | undefined }): Promise<number> {
+    let removed = 0;
+    for (const uploadId of await readdir(this.dir).catch(() => [])) {
+      if (!UPLOAD_ID.test(uploadId)) continue;
+      const dir = join(this.dir, uploadId);
+      if (isOpenUpload && !(await isOpenUpload(uploadId))) {
+        if (await removeIfUntouched(dir, before)) removed += 1;
+        continue;
+      }
+      for (const name of await readdir(dir).catch(() => [])) {
+        if (name.startsWith('.') && (await removeIfUntouched(join(dir, name), before))) removed += 1;
+      }
+    }
+    return removed;
   }
 }
 

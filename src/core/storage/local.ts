@@ -4,9 +4,11 @@ import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/pro
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
+import { keepTouched, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
 import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const TEMP_DIR = '.tmp';
@@ -59,7 +61,7 @@ export class LocalStorage implements StorageBackend {
   async put({ key, body, maxSize }: PutRequest): Promise<{ size: number }> {
     const target = this.pathOf(key);
     const tempDir = join(this.root, TEMP_DIR);
-    await mkdir(tempDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    await mkdir(tempDir, { recursive: true, mode: PRIVATE_DIR_MODE }).catch((error: NodeJS.ErrnoException) => {
       // EEXIST here: something that is not a folder sits where the temp folder goes
       throw asStorageError(error.code === 'EEXIST' ? Object.assign(error, { code: 'ENOTDIR' }) : error);
     });
@@ -67,15 +69,18 @@ export class LocalStorage implements StorageBackend {
     // oversize upload never leaves a partial file where it could be served.
     const temp = join(tempDir, randomUUID());
     const limiter = new ByteLimiter(maxSize);
+    const stopTouching = keepTouched(temp);
     try {
-      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx' }));
+      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       if (limiter.bytes === 0) throw new AppError('file_empty', 'The submitted file is empty.');
-      await mkdir(dirname(target), { recursive: true });
+      await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
       return { size: limiter.bytes };
     } catch (error) {
       await rm(temp, { force: true }).catch(() => undefined);
       throw asStorageError(error);
+    } finally {
+      stopTouching();
     }
   }
 
@@ -152,7 +157,7 @@ export class LocalStorage implements StorageBackend {
 
   async ping(): Promise<void> {
     try {
-      await mkdir(this.root, { recursive: true });
+      await mkdir(this.root, { recursive: true, mode: PRIVATE_DIR_MODE });
       await access(this.root, constants.W_OK);
     } catch (error) {
       throw new AppError('storage_unavailable', `The media folder ${this.root} is not writable.`, { reason: String(error) });
@@ -160,26 +165,22 @@ export class LocalStorage implements StorageBackend {
   }
 
   /**
-   * Removes temp files a killed process left behind. Another process sharing the folder may be
-   * writing one right now, so only files untouched for `olderThanMs` go.
+   * Removes what uploads of dead processes left behind: temp files untouched for `olderThanMs`
+   * (a live upload's process keeps touching its own, see local-temp.ts), and, when
+   * `isOpenUpload` is given, the part folders of upload ids no open upload has. At boot (no
+   * database at hand) only the temp files go. Returns how many files and folders were removed.
    */
-  async removeStaleTempFiles(olderThanMs = 15 * 60_000): Promise<number> {
+  async removeStaleTempFiles({ olderThanMs = TEMP_ORPHAN_MS, now = Date.now(), isOpenUpload }: {
+    olderThanMs?: number;
+    now?: number;
+    isOpenUpload?: (uploadId: string) => Promise<boolean>;
+  } = {}): Promise<number> {
+    const before = now - olderThanMs;
     const tempDir = join(this.root, TEMP_DIR);
-    let names: string[];
-    try {
-      names = await readdir(tempDir);
-    } catch {
-      return 0;
-    }
     let removed = 0;
-    for (const name of names) {
-      const path = join(tempDir, name);
-      const info = await stat(path).catch(() => null);
-      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
-        await rm(path, { force: true });
-        removed += 1;
-      }
+    for (const name of await readdir(tempDir).catch(() => [])) {
+      if (await removeIfUntouched(join(tempDir, name), before)) removed += 1;
     }
-    return removed;
+    return removed + (await this.parts.removeOrphans({ before, isOpenUpload }));
   }
 }

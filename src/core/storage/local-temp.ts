@@ -1,0 +1,26 @@
+// Temp files of local uploads (whole files in .tmp, parts in .multipart/<id>/) and how the cleanup
+// tells a dead upload's from a live one's across processes: the process writing one touches it
+// every TEMP_TOUCH_MS, whether or not the client sends bytes, so one untouched for TEMP_ORPHAN_MS
+// belongs to a process that died (SIGKILL, a crash, power loss) and to no upload.
+import { rm, stat, utimes } from 'node:fs/promises';
+
+export const TEMP_TOUCH_MS = 10_000;
+export const TEMP_ORPHAN_MS = 5 * 60_000;
+
+/** Touches `path` every TEMP_TOUCH_MS until the returned function is called. */
+export function keepTouched(path: string): () => void {
+  const timer = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => undefined); // not there yet or already renamed: nothing to keep
+  }, TEMP_TOUCH_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** Removes `path` (a file, or a folder with what is in it) if untouched since `before`; whether it did. */
+export async function removeIfUntouched(path: string, before: number): Promise<boolean> {
+  const info = await stat(path).catch(() => null);
+  if (!info || info.mtimeMs >= before) return false;
+  await rm(path, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 });
+  return true;
+}
