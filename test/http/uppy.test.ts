@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { apiCall, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer | ArrayBuffer) => createHash('sha256').update(Buffer.from(data as ArrayBuffer)).digest('hex');
@@ -20,6 +20,9 @@ function uppy(server: TestServer, user: TestUser) {
     return { status: response.status, body: (await response.json()) as any };
   };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const listFiles = async (server: TestServer, user: TestUser): Promise<any> => (await apiCall(server, user, 'GET', '/api/files/')).body;
 
 /** Seconds a signed URL stays valid, read from the URL itself (S3: X-Amz-Expires; local: expires). */
 function lifetimeOf(url: string): number {
@@ -88,6 +91,27 @@ for (const storage of ['local', 's3'] as const) {
       const file = await fetch(done.body.location, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
       assert.equal(file.is_valid, true);
       assert.equal(file.file_size, content.length);
+    });
+
+    test('a single PUT with a declared size is signed for it: a larger or smaller body is refused, the exact one becomes valid', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const content = randomBytes(1000);
+      const params = await uppy(server, alice)('GET', '/s3/params?filename=a.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000');
+      assert.equal(params.status, 200, JSON.stringify(params.body));
+      assert.equal(params.body.headers['Content-Length'], undefined, 'the browser sets Content-Length itself');
+      for (const body of [randomBytes(1001), randomBytes(999), randomBytes(3 * MiB)]) {
+        const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body });
+        // RGW: 403 SignatureDoesNotMatch (the signed Content-Length); local: 409 upload_size_mismatch
+        assert.ok([403, 409].includes(put.status), `${body.length} bytes: ${put.status} ${await put.text()}`);
+      }
+      const pending = await listFiles(server, alice);
+      assert.deepEqual(pending.results.map((file: { is_valid: boolean }) => file.is_valid), [false], 'nothing refused was taken');
+      const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: content });
+      assert.equal(put.status, 200, await put.text());
+      const [file] = (await listFiles(server, alice)).results;
+      assert.equal(file.is_valid, true);
+      assert.equal(file.file_size, 1000);
     });
 
     test('abort drops the upload; a wrong key or another user answers 404', async (t) => {

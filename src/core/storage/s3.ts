@@ -27,6 +27,8 @@ import type {
   DownloadUrlRequest,
   PutRequest,
   SignedRequest,
+  SignPartRequest,
+  SignPutRequest,
   StorageBackend,
   StoredObject,
   UploadedPart,
@@ -204,10 +206,12 @@ export class S3Storage implements StorageBackend {
     return { uploadId: created.UploadId };
   }
 
-  async signPart({ key, uploadId, partNumber, contentMd5, expiresIn }: { key: string; uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest> {
-    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5 });
-    // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it.
-    const url = await getSignedUrl(this.client, command, { expiresIn, ...(contentMd5 && { signableHeaders: new Set(['content-md5']) }) });
+  async signPart({ key, uploadId, partNumber, contentMd5, contentLength, expiresIn }: SignPartRequest): Promise<SignedRequest> {
+    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5, ContentLength: contentLength });
+    // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it;
+    // a signed Content-Length makes the storage refuse a body of any other size (the browser sets it).
+    const signed = [...(contentMd5 ? ['content-md5'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
+    const url = await getSignedUrl(this.client, command, { expiresIn, ...(signed.length && { signableHeaders: new Set(signed) }) });
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
@@ -242,16 +246,17 @@ export class S3Storage implements StorageBackend {
     await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId })), [404]);
   }
 
-  async signPut({ key, contentType, expiresIn }: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest> {
+  async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
     const disposition = storedDisposition(contentType);
     const command = new PutObjectCommand({
       Bucket: this.config.bucket,
       Key: key,
       ContentType: contentType,
       ContentDisposition: disposition,
+      ContentLength: contentLength,
       ACL: this.aclFor(contentType),
     });
-    const signed = ['content-type', ...(disposition ? ['content-disposition'] : [])];
+    const signed = ['content-type', ...(disposition ? ['content-disposition'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
     const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(signed) });
     return { method: 'PUT', url, headers: { 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) } };
   }
