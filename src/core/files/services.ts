@@ -41,7 +41,7 @@ export interface FilesContext {
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
 const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
 
-const notFound = () => new AppError('not_found', 'No such file.');
+export const notFound = () => new AppError('not_found', 'No such file.');
 
 /** The file if the actor may touch it; another user's file is indistinguishable from none. */
 export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import {
@@ -240,15 +240,32 @@ export async function singlePutCreate(
 }
 
 /**
- * After a single PUT the client never calls back, so a pending 'put' record is settled when it is
- * read: if the object is there and passes finish's checks, the record becomes valid.
+ * Finishes a single PUT's record. One the checks refuse (size, type, empty) is settled for good,
+ * as a refused multipart complete is: object and record are deleted, so nothing stays pending.
  */
-export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
-  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+async function finishPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
   try {
     return await fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
   } catch (error) {
-    if (error instanceof AppError && error.status < 500) return file;
+    if (isAppError(error) && error.status < 500 && error.code !== 'upload_missing') {
+      await ctx.storage.delete(file.file);
+      await deleteFileRow(ctx.db, file.id);
+    }
+    throw error;
+  }
+}
+
+/**
+ * After a single PUT the client never calls back, so a pending 'put' record is settled when it is
+ * read: if the object is there and passes finish's checks, the record becomes valid; if it fails
+ * them, object and record are gone (null). Not arrived yet: still pending.
+ */
+export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord | null> {
+  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+  try {
+    return await finishPut(ctx, file);
+  } catch (error) {
+    if (isAppError(error) && error.status < 500) return error.code === 'upload_missing' ? file : null;
     throw error;
   }
 }
@@ -312,5 +329,5 @@ export async function localPutReceive(
   const file = await findFileByKey(ctx.db, key);
   if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
   await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }));
-  return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id });
+  return finishPut(ctx, file);
 }
