@@ -7,18 +7,7 @@ import { AppError } from '../../errors.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
-import type {
-  DirectUploadRequest,
-  DirectUploadTarget,
-  DownloadUrlRequest,
-  PutRequest,
-  SignedRequest,
-  SignPartRequest,
-  SignPutRequest,
-  StorageBackend,
-  StoredObject,
-  UploadedPart,
-} from './types.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const TEMP_DIR = '.tmp';
 

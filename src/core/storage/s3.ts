@@ -21,18 +21,7 @@ import { AppError, isAppError } from '../../errors.js';
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
-import type {
-  DirectUploadRequest,
-  DirectUploadTarget,
-  DownloadUrlRequest,
-  PutRequest,
-  SignedRequest,
-  SignPartRequest,
-  SignPutRequest,
-  StorageBackend,
-  StoredObject,
-  UploadedPart,
-} from './types.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 /** Connections to the storage one process keeps open at most. */
 const S3_MAX_SOCKETS = 1024;
