@@ -18,7 +18,7 @@ import { makeRow } from '../report.mjs';
 import { ROOT } from '../server.mjs';
 
 export const MULTIPART_TARGET = 1.0; // Chute's MB/s over lib-storage's
-const PART_SIZE = 8 * MiB; // the client's own choice up to 78 GiB
+const PART_SIZE = 8 * MiB; // Chute's part_size up to 78 GiB; lib-storage is given the same
 const IN_FLIGHT = 4; // the client's default; lib-storage's queueSize default is 4 too
 
 /** The client library as a user gets it: its built package (built here, ~5 s, so never stale). */
@@ -61,7 +61,7 @@ export async function benchMultipart({ server, s3, cfg, rows }) {
       const file = new File([(await openAsBlob(path)).slice(0, bytes)], 'big.bin', { type: 'application/octet-stream' });
       const started = performance.now();
       const record = await uploadFile(file, {
-        baseUrl: server.baseUrl, token, partSize: PART_SIZE, concurrency: IN_FLIGHT, resumeStore: false,
+        baseUrl: server.baseUrl, token, concurrency: IN_FLIGHT, resumeStore: false,
         checksums: checksums ? createChecksums : undefined,
       });
       const seconds = (performance.now() - started) / 1000;

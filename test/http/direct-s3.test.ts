@@ -134,7 +134,7 @@ describe('direct upload to S3 (RGW)', () => {
   test('a public ACL with AWS_S3_CUSTOM_DOMAIN gives plain CDN URLs', async (t) => {
     const app = await build(t, { storage: 's3', env: { AWS_DEFAULT_ACL: 'public-read', AWS_S3_CUSTOM_DOMAIN: 'cdn.example.com' } });
     const alice = await createUser(app);
-    const form = multipart({ name: 'logo.svg', content: '<svg/>' });
+    const form = multipart({ name: 'logo.png', content: randomBytes(64) });
     const file = (await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...form.headers }, payload: form.payload })).json();
     assert.equal(file.url, `https://cdn.example.com/files/${file.file_name}`);
   });

@@ -11,11 +11,11 @@ for (const storage of ['local', 's3'] as const) {
       const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '64MiB' } });
       const alice = await server.createUser();
       const api = (method: string, path: string, body?: unknown) => apiCall(server, alice, method, path, body);
-      const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 });
+      const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 12 * 1024 * 1024 });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const signed = await api('POST', `/api/files/upload/multipart/${created.body.id}/sign/`, { parts: [{ part_number: 1 }] });
       const part = signed.body.parts[0];
-      const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(5 * 1024 * 1024, 1) });
+      const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(created.body.part_size, 1) });
       assert.equal(put.status, 200, await put.text());
 
       const deleted = await api('DELETE', `/api/files/${created.body.id}/`);

@@ -29,14 +29,15 @@ for (const storage of ['local', 's3'] as const) {
     test('parts with Content-MD5, listed for resume, completed with a SHA-256: the file is valid and byte-identical', async (t) => {
       const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '64MiB' } });
       const alice = await server.createUser();
-      const content = randomBytes(12 * MiB + 12345);
+      const content = randomBytes(20 * MiB + 12345);
       const created = await api(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'video.mp4', file_type: 'video/mp4', file_size: content.length });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const { id, upload_id, part_size } = created.body;
       assert.ok(upload_id);
       assert.equal(part_size, 8 * MiB);
 
-      const parts = slices(content, 5 * MiB);
+      // each part's URL is signed for exactly its share: part_size, the last one the rest
+      const parts = slices(content, part_size);
       const signed = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, {
         parts: parts.map((data, index) => ({ part_number: index + 1, content_md5: md5(data) })),
       });
@@ -53,7 +54,7 @@ for (const storage of ['local', 's3'] as const) {
       }
       const listed = await api(server, alice, 'GET', `/api/files/upload/multipart/${id}/parts/`);
       assert.equal(listed.status, 200);
-      assert.deepEqual(listed.body.parts.map((p: { part_number: number; size: number }) => [p.part_number, p.size]), [[1, 5 * MiB], [2, 5 * MiB]]);
+      assert.deepEqual(listed.body.parts.map((p: { part_number: number; size: number }) => [p.part_number, p.size]), [[1, 8 * MiB], [2, 8 * MiB]]);
 
       const last = await putPart(signed.body.parts[2], parts[2]!);
       assert.equal(last.status, 200, last.text);
@@ -91,20 +92,28 @@ for (const storage of ['local', 's3'] as const) {
     test('parts under 5 MiB (but the last) are refused at complete, and a wrong total size discards the upload', async (t) => {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
+      // Uppy's routes without a declared size: the parts cannot be pinned, complete checks them
+      const uppy = (method: string, path: string, body?: unknown) => api(server, alice, method, `/api/uppy${path}`, body);
       const content = randomBytes(6 * MiB);
-      const { id } = (await api(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: content.length })).body;
+      const { key, uploadId } = (await uppy('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream' })).body;
+      const q = `key=${encodeURIComponent(key)}`;
       const parts = [content.subarray(0, MiB), content.subarray(MiB)];
-      const beyond = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 3 }] });
-      assert.equal(beyond.status, 400, 'a 6 MiB file has at most 2 parts of 5 MiB or more');
-      const signed = (await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }, { part_number: 2 }] })).body.parts;
-      const etags = [await putPart(signed[0], parts[0]!), await putPart(signed[1], parts[1]!)].map((put) => put.etag);
-      const complete = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, { parts: etags.map((etag, index) => ({ part_number: index + 1, etag })) });
+      const urls = (await uppy('GET', `/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q}&partNumbers=1,2`)).body.presignedUrls;
+      const etags = [await putPart({ part_number: 1, url: urls['1'], headers: {} }, parts[0]!), await putPart({ part_number: 2, url: urls['2'], headers: {} }, parts[1]!)].map((put) => put.etag);
+      const complete = await uppy('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q}`, { parts: etags.map((ETag, index) => ({ PartNumber: index + 1, ETag })) });
       assert.equal(complete.status, 409, JSON.stringify(complete.body));
       assert.ok(['part_too_small', 'upload_rejected'].includes(complete.body.code));
 
-      const wrong = await api(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'b.bin', file_type: 'application/octet-stream', file_size: 3000 });
+      // a 6 MiB file declared to Chute has one part (part_size is 8 MiB)
+      const { id } = (await api(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: content.length })).body;
+      const beyond = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 2 }] });
+      assert.equal(beyond.status, 400, 'a 6 MiB file has one part of part_size');
+
+      // the parts are pinned, but a complete that leaves one out still adds up wrong
+      const wrong = await api(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'b.bin', file_type: 'application/octet-stream', file_size: 8 * MiB + 3000 });
       const part = (await api(server, alice, 'POST', `/api/files/upload/multipart/${wrong.body.id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts[0];
-      const put = await putPart(part, randomBytes(2000));
+      const put = await putPart(part, randomBytes(8 * MiB));
+      assert.equal(put.status, 200, put.text);
       const done = await api(server, alice, 'POST', `/api/files/upload/multipart/${wrong.body.id}/complete/`, { parts: [{ part_number: 1, etag: put.etag }] });
       assert.equal(done.status, 409);
       assert.equal(done.body.code, 'upload_size_mismatch');

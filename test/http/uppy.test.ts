@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { apiCall, listKeys, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (data: Buffer | ArrayBuffer) => createHash('sha256').update(Buffer.from(data as ArrayBuffer)).digest('hex');
@@ -19,6 +21,24 @@ function uppy(server: TestServer, user: TestUser) {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: response.status, body: (await response.json()) as any };
   };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const listFiles = async (server: TestServer, user: TestUser): Promise<any> => (await apiCall(server, user, 'GET', '/api/files/')).body;
+
+/** The objects in the server's storage: the bucket's keys, or the files under the media folder. */
+async function storedKeys(server: TestServer): Promise<string[]> {
+  const { config } = server.app.chute;
+  if (config.storage === 's3') {
+    const s3 = testS3Client();
+    try {
+      return await listKeys(s3, config.s3!.bucket);
+    } finally {
+      s3.destroy();
+    }
+  }
+  const files = await readdir(join(config.mediaRoot, 'files')).catch(() => []);
+  return files;
 }
 
 /** Seconds a signed URL stays valid, read from the URL itself (S3: X-Amz-Expires; local: expires). */
@@ -88,6 +108,53 @@ for (const storage of ['local', 's3'] as const) {
       const file = await fetch(done.body.location, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
       assert.equal(file.is_valid, true);
       assert.equal(file.file_size, content.length);
+    });
+
+    test('a single PUT with a declared size is signed for it: a larger or smaller body is refused, the exact one becomes valid', async (t) => {
+      const server = await startTestServer(t, { storage });
+      const alice = await server.createUser();
+      const content = randomBytes(1000);
+      const params = await uppy(server, alice)('GET', '/s3/params?filename=a.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000');
+      assert.equal(params.status, 200, JSON.stringify(params.body));
+      assert.equal(params.body.headers['Content-Length'], undefined, 'the browser sets Content-Length itself');
+      for (const body of [randomBytes(1001), randomBytes(999), randomBytes(3 * MiB)]) {
+        const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body });
+        // RGW: 403 SignatureDoesNotMatch (the signed Content-Length); local: 409 upload_size_mismatch
+        assert.ok([403, 409].includes(put.status), `${body.length} bytes: ${put.status} ${await put.text()}`);
+      }
+      const pending = await listFiles(server, alice);
+      assert.deepEqual(pending.results.map((file: { is_valid: boolean }) => file.is_valid), [false], 'nothing refused was taken');
+      const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: content });
+      assert.equal(put.status, 200, await put.text());
+      const [file] = (await listFiles(server, alice)).results;
+      assert.equal(file.is_valid, true);
+      assert.equal(file.file_size, 1000);
+    });
+
+    test('a single PUT that fails the checks is settled as refused: object and record are deleted, nothing stays pending', async (t) => {
+      const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '1MiB' } });
+      const alice = await server.createUser();
+      // no declared size, as Uppy sends it by default: only the maximum is known
+      const params = await uppy(server, alice)('GET', '/s3/params?filename=a.bin&type=application%2Foctet-stream');
+      assert.equal(params.status, 200, JSON.stringify(params.body));
+      const declared = await uppy(server, alice)('GET', '/s3/params?filename=b.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000');
+      if (storage === 's3') {
+        // S3 takes any size without a signed one: the body over FILE_MAX_SIZE is found when the record is read
+        const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: randomBytes(2 * MiB) });
+        assert.equal(put.status, 200, await put.text());
+      } else {
+        // a chunked body (no Content-Length) shorter than the declared size gets past the signed-length check
+        const body = new ReadableStream({ start(controller) { controller.enqueue(randomBytes(500)); controller.close(); } });
+        const put = await fetch(declared.body.url, { method: 'PUT', headers: declared.body.headers, body, duplex: 'half' } as RequestInit);
+        const answer = await put.json() as { code: string };
+        assert.equal(put.status, 409, JSON.stringify(answer));
+        assert.equal(answer.code, 'upload_size_mismatch');
+      }
+      const list = await listFiles(server, alice);
+      const names = list.results.map((file: { original_file_name: string }) => file.original_file_name);
+      assert.ok(!names.includes(storage === 's3' ? 'a.bin' : 'b.bin'), `the refused upload is gone: ${JSON.stringify(list.results)}`);
+      assert.equal(list.count, 1, 'the other upload is still pending');
+      assert.deepEqual(await storedKeys(server), [], 'no object is left behind');
     });
 
     test('abort drops the upload; a wrong key or another user answers 404', async (t) => {

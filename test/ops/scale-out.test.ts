@@ -60,7 +60,7 @@ describe(`two server processes on one ${usingPostgres ? 'PostgreSQL database' : 
     assert.equal(sha256(Buffer.from(await (await fetch(direct.json.url as string)).arrayBuffer())), sha256(small), 'A serves what B verified');
 
     // multipart: create and sign on A, parts to the bucket, list and complete on B
-    const big = randomBytes(6 * MiB + 1234);
+    const big = randomBytes(8 * MiB + 1234); // two parts of part_size (8 MiB), the last one short
     const created = await api(a, 'POST', '/api/files/upload/multipart/', auth, { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: big.length });
     assert.equal(created.status, 200, created.text);
     const id = created.json.id as number;

@@ -99,7 +99,8 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
         file_type: options.fileType || file.type || 'application/octet-stream',
         file_size: total,
       });
-      entry = { ...created, part_size: options.partSize ?? created.part_size, created: Date.now(), name: fileName, size: total };
+      // the server's part_size: each part's URL is signed for exactly its share of the file
+      entry = { ...created, created: Date.now(), name: fileName, size: total };
       try {
         await store?.setItem(storeKey, JSON.stringify(entry));
       } catch {

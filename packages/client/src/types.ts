@@ -101,8 +101,6 @@ export interface ResumeInfo {
 export interface MultipartOptions {
   /** files of this size or more go multipart; default 32 MiB (MULTIPART_THRESHOLD) */
   multipartThreshold?: number;
-  /** bytes per part; default the server's (max(8 MiB, size / 10,000)); at least 5 MiB */
-  partSize?: number;
   /** parts in flight at once; default 4 */
   concurrency?: number;
   /** retries of each request after its first try; default 5 */

@@ -262,6 +262,7 @@ export async function adminFileGet(ctx: FilesContext, { fileId }: { fileId: numb
   const found = await findFileById(ctx.db, fileId);
   if (!found) throw notFound();
   const file = await settlePendingPut(ctx, found);
+  if (!file) throw notFound(); // a single PUT its checks refused, discarded on the way
   return { ...file, uploaded_by_email: await uploaderEmail(ctx.db, file.uploaded_by) };
 }
 

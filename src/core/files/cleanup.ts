@@ -64,7 +64,15 @@ async function cleanupPendingRecords(ctx: FilesContext, report: CleanupReport): 
     for (const file of batch) {
       afterId = file.id;
       // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
-      if (file.upload_method === 'put' && (await settlePendingPut(ctx, file)).upload_finished_at) continue;
+      if (file.upload_method === 'put') {
+        const settled = await settlePendingPut(ctx, file);
+        if (settled?.upload_finished_at) continue;
+        if (!settled) {
+          // refused by finish's checks and discarded already
+          report.removed.push(file.id);
+          continue;
+        }
+      }
       if (!(await deletePendingFileRow(ctx.db, file.id))) continue;
       report.removed.push(file.id);
       try {

@@ -41,7 +41,7 @@ export interface FilesContext {
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
 const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
 
-const notFound = () => new AppError('not_found', 'No such file.');
+export const notFound = () => new AppError('not_found', 'No such file.');
 
 /** Where a record of each method gets its bytes: what a request on another method's route is told. */
 const METHOD_ROUTE: Record<UploadMethod, string> = {

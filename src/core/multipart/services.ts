@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import {
@@ -14,6 +14,7 @@ import {
   type FileRecord,
 } from '../files/repository.js';
 import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
+import { signedSizeMismatch } from '../storage/local-multipart.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
 import { findFileByUploadId, markMultipartFinished, setUploadId } from './repository.js';
@@ -25,6 +26,15 @@ export const recommendedPartSize = (fileSize: number): number => Math.max(8 * 2 
 
 /** The most parts a file of this size can have when every part but the last is at least 5 MiB. */
 const maxPartNumber = (fileSize: number): number => Math.min(MULTIPART.maxParts, Math.max(1, Math.ceil(fileSize / MULTIPART.minPartSize)));
+
+/**
+ * A file of a known size cut into parts of `partSize`, the last one shorter: how many parts, and
+ * each part's exact size, which its URL is signed for.
+ */
+export function partLayout(fileSize: number, partSize: number): { count: number; sizeOf(partNumber: number): number } {
+  const count = Math.max(1, Math.ceil(fileSize / partSize));
+  return { count, sizeOf: (partNumber) => (partNumber < count ? partSize : fileSize - (count - 1) * partSize) };
+}
 
 async function createPendingRecord(
   ctx: FilesContext,
@@ -89,16 +99,27 @@ export async function multipartSignParts(
     fileId,
     parts,
     expiresIn = ctx.policy.presignedExpiry,
-  }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; contentMd5?: string | undefined }>; expiresIn?: number },
+    partSizeOf = recommendedPartSize,
+  }: {
+    actor: Actor;
+    fileId: number;
+    parts: Array<{ partNumber: number; contentMd5?: string | undefined }>;
+    expiresIn?: number;
+    /** how the client cuts a file of a known size (Chute's part_size unless told otherwise) */
+    partSizeOf?: (fileSize: number) => number;
+  },
 ): Promise<Array<SignedRequest & { partNumber: number }>> {
   const file = await openUpload(ctx, { actor, fileId });
-  const highest = maxPartNumber(file.file_size ?? ctx.policy.maxSize);
+  // a known size pins every part's exact length; without one (Uppy may send none) only the total is checked, at complete
+  const layout = file.file_size === null ? null : partLayout(file.file_size, partSizeOf(file.file_size));
+  const highest = layout?.count ?? maxPartNumber(ctx.policy.maxSize);
   return Promise.all(
     parts.map(async ({ partNumber, contentMd5 }) => {
       if (partNumber < 1 || partNumber > highest) {
         throw new AppError('validation_failed', `Part numbers for this file run from 1 to ${highest}, not ${partNumber}.`);
       }
-      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, expiresIn });
+      const contentLength = layout?.sizeOf(partNumber);
+      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, contentLength, expiresIn });
       return { partNumber, ...signed };
     }),
   );
@@ -220,20 +241,38 @@ export async function singlePutCreate(
   }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; expiresIn?: number },
 ): Promise<{ file: FileRecord; upload: SignedRequest }> {
   const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'put' });
-  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, expiresIn });
+  // a declared size is signed: the storage refuses a body of any other
+  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, contentLength: file.file_size ?? undefined, expiresIn });
   return { file, upload };
 }
 
 /**
- * After a single PUT the client never calls back, so a pending 'put' record is settled when it is
- * read: if the object is there and passes finish's checks, the record becomes valid.
+ * Finishes a single PUT's record. One the checks refuse (size, type, empty) is settled for good,
+ * as a refused multipart complete is: object and record are deleted, so nothing stays pending.
  */
-export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
-  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+async function finishPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord> {
   try {
     return await fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id, method: 'put' });
   } catch (error) {
-    if (error instanceof AppError && error.status < 500) return file;
+    if (isAppError(error) && error.status < 500 && error.code !== 'upload_missing') {
+      await ctx.storage.delete(file.file);
+      await deleteFileRow(ctx.db, file.id);
+    }
+    throw error;
+  }
+}
+
+/**
+ * After a single PUT the client never calls back, so a pending 'put' record is settled when it is
+ * read: if the object is there and passes finish's checks, the record becomes valid; if it fails
+ * them, object and record are gone (null). Not arrived yet: still pending.
+ */
+export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord | null> {
+  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+  try {
+    return await finishPut(ctx, file);
+  } catch (error) {
+    if (isAppError(error) && error.status < 500) return error.code === 'upload_missing' ? file : null;
     throw error;
   }
 }
@@ -246,31 +285,56 @@ function localStorageOf(ctx: FilesContext): LocalStorage {
 /** A part PUT to Chute's own signed URL (local storage): the signature is the credential, as on S3. */
 export async function localPartReceive(
   ctx: FilesContext,
-  { uploadId, partNumber, contentMd5, expires, signature, body }: {
-    uploadId: string; partNumber: number; contentMd5?: string | undefined; expires: number; signature: string; body: Readable;
+  { uploadId, partNumber, contentMd5, size, declaredLength, expires, signature, body }: {
+    uploadId: string;
+    partNumber: number;
+    contentMd5?: string | undefined;
+    /** the size the URL was signed for, if any */
+    size?: number | undefined;
+    /** the request's Content-Length, if it has one */
+    declaredLength?: number | undefined;
+    expires: number;
+    signature: string;
+    body: Readable;
   },
 ): Promise<UploadedPart> {
   const storage = localStorageOf(ctx);
-  if (!storage.verifySigned(LocalStorage.partPayload(uploadId, partNumber, contentMd5), expires, signature)) {
+  if (!storage.verifySigned(LocalStorage.partPayload(uploadId, partNumber, contentMd5, size), expires, signature)) {
     throw new AppError('permission_denied', 'This upload URL is invalid or has expired (a signed Content-MD5 must be sent as signed).');
   }
+  assertSignedLength(size, declaredLength);
   const file = await findFileByUploadId(ctx.db, uploadId);
   if (!file || file.upload_finished_at) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
   const maxSize = Math.min(MULTIPART.maxPartSize, file.file_size ?? ctx.policy.maxSize);
-  return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize });
+  return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize: size });
+}
+
+/** As S3 refuses a signed Content-Length that differs, before any byte is read. */
+function assertSignedLength(size: number | undefined, declaredLength: number | undefined): void {
+  if (size !== undefined && declaredLength !== undefined && declaredLength !== size) throw signedSizeMismatch(declaredLength, size);
 }
 
 /** A whole file PUT to Chute's own signed URL (local storage); it is finished at once. */
 export async function localPutReceive(
   ctx: FilesContext,
-  { key, expires, signature, body }: { key: string; expires: number; signature: string; body: Readable },
+  { key, size, declaredLength, expires, signature, body }: {
+    key: string;
+    /** the size the URL was signed for, if any */
+    size?: number | undefined;
+    /** the request's Content-Length, if it has one */
+    declaredLength?: number | undefined;
+    expires: number;
+    signature: string;
+    body: Readable;
+  },
 ): Promise<FileRecord> {
   const storage = localStorageOf(ctx);
-  if (!storage.verifySigned(LocalStorage.putPayload(key), expires, signature)) {
+  if (!storage.verifySigned(LocalStorage.putPayload(key, size), expires, signature)) {
     throw new AppError('permission_denied', 'This upload URL is invalid or has expired.');
   }
+  assertSignedLength(size, declaredLength);
   const file = await findFileByKey(ctx.db, key);
   if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
-  await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize }));
-  return fileDirectUploadFinish(ctx, { actor: SYSTEM_ACTOR, fileId: file.id, method: 'put' });
+  await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }));
+  return finishPut(ctx, file);
 }

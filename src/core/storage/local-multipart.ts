@@ -51,21 +51,24 @@ export class LocalParts {
     return uploadId;
   }
 
-  async receive({ uploadId, partNumber, body, contentMd5, maxSize }: {
+  async receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize }: {
     uploadId: string;
     partNumber: number;
     body: Readable;
     contentMd5?: string | undefined;
     maxSize: number;
+    /** the size the part's URL was signed for: a body of another is not kept */
+    exactSize?: number | undefined;
   }): Promise<UploadedPart> {
     const dir = this.uploadDir(uploadId);
     if (!(await stat(dir).catch(() => null))) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
     const temp = join(dir, `.${randomUUID()}`);
-    const limiter = new ByteLimiter(maxSize);
+    const limiter = new ByteLimiter(exactSize ?? maxSize);
     const md5 = new Hasher('md5');
     const stopTouching = keepTouched(temp);
     try {
       await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
+      if (exactSize !== undefined && limiter.bytes !== exactSize) throw signedSizeMismatch(limiter.bytes, exactSize);
       const digest = md5.digest('hex');
       if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
         throw new AppError('checksum_mismatch', 'The part does not match its Content-MD5: it was corrupted on the way.');
@@ -192,6 +195,10 @@ export class LocalParts {
     return removed;
   }
 }
+
+/** A body of another size than its URL was signed for (a part, or a whole file by one PUT). */
+export const signedSizeMismatch = (size: number, signed: number) =>
+  new AppError('upload_size_mismatch', `The body has ${size} bytes, not the ${signed} its URL was signed for.`, { size, signed_size: signed });
 
 /**
  * A part arriving meanwhile may add a file between the listing and the rmdir (ENOTEMPTY): rm tries

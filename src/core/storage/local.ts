@@ -9,7 +9,7 @@ import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
 import { keepTouched, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 const TEMP_DIR = '.tmp';
 
@@ -121,16 +121,20 @@ export class LocalStorage implements StorageBackend {
     return { uploadId: await this.parts.create() };
   }
 
-  private signed(path: string, payload: string, expiresIn: number): string {
+  /** A URL whose signature covers the payload; a pinned size travels in it as `size` (and is signed). */
+  private signed(path: string, payload: string, expiresIn: number, size: number | undefined): string {
     const expires = Math.floor(Date.now() / 1000) + expiresIn;
-    return `${this.appDomain}${path}?expires=${expires}&signature=${this.signer.sign(payload, expires)}`;
+    const pinned = size === undefined ? '' : `&size=${size}`;
+    return `${this.appDomain}${path}?expires=${expires}&signature=${this.signer.sign(payload, expires)}${pinned}`;
   }
 
-  static partPayload = (uploadId: string, partNumber: number, contentMd5: string | undefined) => `part\n${uploadId}\n${partNumber}\n${contentMd5 ?? ''}`;
-  static putPayload = (key: string) => `put\n${key}`;
+  static partPayload = (uploadId: string, partNumber: number, contentMd5: string | undefined, size: number | undefined) =>
+    `part\n${uploadId}\n${partNumber}\n${contentMd5 ?? ''}\n${size ?? ''}`;
+  static putPayload = (key: string, size: number | undefined) => `put\n${key}\n${size ?? ''}`;
 
-  async signPart({ uploadId, partNumber, contentMd5, expiresIn }: { uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest> {
-    const url = this.signed(`/api/files/upload/multipart/local/${uploadId}/${partNumber}/`, LocalStorage.partPayload(uploadId, partNumber, contentMd5), expiresIn);
+  async signPart({ uploadId, partNumber, contentMd5, contentLength, expiresIn }: SignPartRequest): Promise<SignedRequest> {
+    const path = `/api/files/upload/multipart/local/${uploadId}/${partNumber}/`;
+    const url = this.signed(path, LocalStorage.partPayload(uploadId, partNumber, contentMd5, contentLength), expiresIn, contentLength);
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
@@ -150,8 +154,8 @@ export class LocalStorage implements StorageBackend {
     await this.parts.abort(uploadId);
   }
 
-  async signPut({ key, contentType, expiresIn }: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest> {
-    const url = this.signed('/api/files/upload/put/local/', LocalStorage.putPayload(key), expiresIn);
+  async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
+    const url = this.signed('/api/files/upload/put/local/', LocalStorage.putPayload(key, contentLength), expiresIn, contentLength);
     return { method: 'PUT', url: `${url}&key=${encodeURIComponent(key)}`, headers: { 'Content-Type': contentType } };
   }
 

@@ -16,12 +16,12 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import contentDisposition from 'content-disposition';
 import type { S3Config } from '../../config.js';
 import { AppError, isAppError } from '../../errors.js';
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
+import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
+import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
 
 /** Connections to the storage one process keeps open at most. */
 const S3_MAX_SOCKETS = 1024;
@@ -77,16 +77,29 @@ export class S3Storage implements StorageBackend {
     return this.config.bucket;
   }
 
+  /** Whether objects of this type are public: never one a browser could run as a page. */
+  private isPublic(contentType: string): boolean {
+    return PUBLIC_ACLS.has(this.config.defaultAcl) && isInlineSafe(contentType);
+  }
+
+  /**
+   * The canned ACL an object of this type is stored with. With a public ACL, types not safe inline
+   * stay private and are served by presigned GETs that force a download: a storage may ignore the
+   * Content-Disposition a presigned POST pins (Ceph RGW does), and its plain URL would render them.
+   */
+  private aclFor(contentType: string): ObjectCannedACL {
+    return (PUBLIC_ACLS.has(this.config.defaultAcl) && !isInlineSafe(contentType) ? 'private' : this.config.defaultAcl) as ObjectCannedACL;
+  }
+
   async createDirectUpload({ key, contentType, minSize, maxSize, expiresIn }: DirectUploadRequest): Promise<DirectUploadTarget> {
+    // the policy pins the stored disposition too: a form without it (or with another) is refused
+    const disposition = storedDisposition(contentType);
+    const pinned = { acl: this.aclFor(contentType), 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) };
     // Signing is local computation: start never waits on the storage.
     return this.postSigner.sign({
       key,
-      fields: { acl: this.config.defaultAcl, 'Content-Type': contentType },
-      conditions: [
-        { acl: this.config.defaultAcl },
-        { 'Content-Type': contentType },
-        ['content-length-range', minSize, maxSize],
-      ],
+      fields: pinned,
+      conditions: [...Object.entries(pinned).map(([name, value]) => ({ [name]: value })), ['content-length-range', minSize, maxSize]],
       expiresIn,
     });
   }
@@ -104,7 +117,8 @@ export class S3Storage implements StorageBackend {
         Key: key,
         Body: body.pipe(limiter),
         ContentType: contentType,
-        ACL: this.config.defaultAcl as ObjectCannedACL,
+        ContentDisposition: storedDisposition(contentType),
+        ACL: this.aclFor(contentType),
       },
       queueSize: 2,
       leavePartsOnError: false,
@@ -145,19 +159,21 @@ export class S3Storage implements StorageBackend {
     }
   }
 
-  async downloadUrl({ key, fileName, expiresIn }: DownloadUrlRequest): Promise<string> {
+  async downloadUrl({ key, fileName, contentType, expiresIn }: DownloadUrlRequest): Promise<string> {
     const path = key.split('/').map(encodeURIComponent).join('/');
-    if (PUBLIC_ACLS.has(this.config.defaultAcl)) {
+    if (this.isPublic(contentType)) {
       if (this.config.customDomain) return `https://${this.config.customDomain}/${path}`;
       if (this.config.endpoint) return `${this.config.endpoint}/${this.config.bucket}/${path}`;
       return `https://${this.config.bucket}.s3.${this.config.region}.amazonaws.com/${path}`;
     }
+    const served = downloadHeaders(fileName, contentType);
     return getSignedUrl(
       this.client,
       new GetObjectCommand({
         Bucket: this.config.bucket,
         Key: key,
-        ResponseContentDisposition: contentDisposition(fileName, { type: 'inline' }),
+        ResponseContentDisposition: served.contentDisposition,
+        ResponseContentType: served.contentType,
       }),
       { expiresIn },
     );
@@ -166,17 +182,25 @@ export class S3Storage implements StorageBackend {
   async createMultipart({ key, contentType }: { key: string; contentType: string }): Promise<{ uploadId: string }> {
     const created = await this.call(() =>
       this.client.send(
-        new CreateMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, ContentType: contentType, ACL: this.config.defaultAcl as ObjectCannedACL }),
+        new CreateMultipartUploadCommand({
+          Bucket: this.config.bucket,
+          Key: key,
+          ContentType: contentType,
+          ContentDisposition: storedDisposition(contentType),
+          ACL: this.aclFor(contentType),
+        }),
       ),
     );
     if (!created.UploadId) throw unavailable(new Error('CreateMultipartUpload returned no UploadId'));
     return { uploadId: created.UploadId };
   }
 
-  async signPart({ key, uploadId, partNumber, contentMd5, expiresIn }: { key: string; uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest> {
-    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5 });
-    // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it.
-    const url = await getSignedUrl(this.client, command, { expiresIn, ...(contentMd5 && { signableHeaders: new Set(['content-md5']) }) });
+  async signPart({ key, uploadId, partNumber, contentMd5, contentLength, expiresIn }: SignPartRequest): Promise<SignedRequest> {
+    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5, ContentLength: contentLength });
+    // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it;
+    // a signed Content-Length makes the storage refuse a body of any other size (the browser sets it).
+    const signed = [...(contentMd5 ? ['content-md5'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
+    const url = await getSignedUrl(this.client, command, { expiresIn, ...(signed.length && { signableHeaders: new Set(signed) }) });
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
@@ -211,10 +235,19 @@ export class S3Storage implements StorageBackend {
     await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId })), [404]);
   }
 
-  async signPut({ key, contentType, expiresIn }: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest> {
-    const command = new PutObjectCommand({ Bucket: this.config.bucket, Key: key, ContentType: contentType, ACL: this.config.defaultAcl as ObjectCannedACL });
-    const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(['content-type']) });
-    return { method: 'PUT', url, headers: { 'Content-Type': contentType } };
+  async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
+    const disposition = storedDisposition(contentType);
+    const command = new PutObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      ContentType: contentType,
+      ContentDisposition: disposition,
+      ContentLength: contentLength,
+      ACL: this.aclFor(contentType),
+    });
+    const signed = ['content-type', ...(disposition ? ['content-disposition'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
+    const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(signed) });
+    return { method: 'PUT', url, headers: { 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) } };
   }
 
   /**

@@ -85,11 +85,29 @@ export const MULTIPART = {
 export interface MultipartStorage {
   createMultipart(request: { key: string; contentType: string }): Promise<{ uploadId: string }>;
   /** a signed PUT for one part; with contentMd5 (base64) the storage checks the part's bytes */
-  signPart(request: { key: string; uploadId: string; partNumber: number; contentMd5?: string | undefined; expiresIn: number }): Promise<SignedRequest>;
+  signPart(request: SignPartRequest): Promise<SignedRequest>;
   listParts(request: { key: string; uploadId: string }): Promise<UploadedPart[]>;
   /** joins the parts into the object; sha256 is returned where the backend computes it */
   completeMultipart(request: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }>;
   abortMultipart(request: { key: string; uploadId: string }): Promise<void>;
   /** a signed single PUT of a whole object (what Uppy uses for small files) */
-  signPut(request: { key: string; contentType: string; expiresIn: number }): Promise<SignedRequest>;
+  signPut(request: SignPutRequest): Promise<SignedRequest>;
+}
+
+export interface SignPartRequest {
+  key: string;
+  uploadId: string;
+  partNumber: number;
+  contentMd5?: string | undefined;
+  /** the part's exact size, where it is known: the storage refuses a body of any other */
+  contentLength?: number | undefined;
+  expiresIn: number;
+}
+
+export interface SignPutRequest {
+  key: string;
+  contentType: string;
+  /** the file's exact size, where it is known: the storage refuses a body of any other */
+  contentLength?: number | undefined;
+  expiresIn: number;
 }

@@ -1,15 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import contentDisposition from 'content-disposition';
 import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import { findFileByKey } from '../../core/files/repository.js';
 import type { LocalStorage } from '../../core/storage/local.js';
+import { downloadHeaders } from '../../core/storage/serving.js';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
-
-// Types a browser would render as active content on Chute's origin: never shown inline.
-const ACTIVE_TYPES = /^(text\/html|application\/xhtml\+xml|image\/svg\+xml|text\/xml|application\/xml|[a-z]+\/[a-z.+-]*javascript|text\/ecmascript|application\/x-shockwave-flash)/i;
 
 export interface MediaRoutesOptions {
   db: Kysely<Database>;
@@ -36,7 +33,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
       }),
       response: {
         200: {
-          description: "the file's bytes, with its recorded type (active types as an attachment)",
+          description: "the file's bytes, with its recorded type (types not safe to show inline as an attachment)",
           content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
         },
         ...errorResponses(400, 403, 404),
@@ -51,15 +48,15 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
     const file = await findFileByKey(db, key);
     // a record whose object is gone from disk (a partial restore) is as missing as no record
     if (!file || !file.upload_finished_at || !(await storage.head(key))) throw new AppError('not_found', 'No such file.');
-    const active = ACTIVE_TYPES.test(file.file_type);
+    const served = downloadHeaders(file.original_file_name, file.file_type);
     fileHeaders.set(request, {
       'x-content-type-options': 'nosniff',
       // even if a type slips past the list, the response may run no script and reach nothing
       'content-security-policy': "default-src 'none'; sandbox",
       'cross-origin-resource-policy': 'same-origin',
       'cache-control': 'private, max-age=3600',
-      'content-type': active ? 'application/octet-stream' : file.file_type,
-      'content-disposition': contentDisposition(file.original_file_name, { type: active ? 'attachment' : 'inline' }),
+      'content-type': served.contentType,
+      'content-disposition': served.contentDisposition,
     });
     return reply.sendFile(key, storage.root);
   });

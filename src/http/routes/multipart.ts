@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { onRequestHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import {
   localPartReceive,
@@ -99,6 +99,18 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
   });
 };
 
+// a URL signed for an exact body size carries it (covered by the signature)
+const SignedSizeQuery = Type.Object({ ...SignedQuery.properties, size: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })) });
+
+/** The size the URL was signed for and the one the request declares (none when chunked). */
+function signedLength(request: { query: { size?: string | undefined }; headers: FastifyRequest['headers'] }) {
+  const length = request.headers['content-length'];
+  return {
+    size: request.query.size === undefined ? undefined : Number(request.query.size),
+    declaredLength: length === undefined ? undefined : Number(length),
+  };
+}
+
 /**
  * Local storage's twins of S3's presigned PUTs. The signature in the URL is the credential, so
  * these routes take no session, exactly like the storage they stand in for.
@@ -113,7 +125,7 @@ export const localPutRoutes: FastifyPluginAsyncTypebox<{ files: FilesContext }> 
     schema: {
       tags, summary: 'Receive one part (local storage); the URL comes from the sign endpoint',
       params: Type.Object({ uploadId: Type.String({ pattern: '^[0-9a-f]{32}$' }), partNumber: Type.String({ pattern: '^[0-9]{1,5}$' }) }),
-      querystring: SignedQuery,
+      querystring: SignedSizeQuery,
       response: { 200: Type.Object({ etag: Type.String() }), ...errorResponses(400, 403, 404, 409, 413) },
     },
   }, async (request, reply) => {
@@ -122,6 +134,7 @@ export const localPutRoutes: FastifyPluginAsyncTypebox<{ files: FilesContext }> 
       uploadId: request.params.uploadId,
       partNumber: Number(request.params.partNumber),
       contentMd5: typeof contentMd5 === 'string' ? contentMd5 : undefined,
+      ...signedLength(request),
       expires: Number(request.query.expires),
       signature: request.query.signature,
       body: request.raw,
@@ -132,12 +145,13 @@ export const localPutRoutes: FastifyPluginAsyncTypebox<{ files: FilesContext }> 
   app.put('/api/files/upload/put/local/', {
     schema: {
       tags, summary: 'Receive a whole file by a signed PUT (local storage; what Uppy sends small files with)',
-      querystring: Type.Object({ ...SignedQuery.properties, key: Type.String({ minLength: 1, maxLength: 1024 }) }),
+      querystring: Type.Object({ ...SignedSizeQuery.properties, key: Type.String({ minLength: 1, maxLength: 1024 }) }),
       response: { 200: Type.Object({ id: Type.Integer() }), ...errorResponses(400, 403, 404, 409, 413) },
     },
   }, async (request, reply) => {
     const file = await localPutReceive(files, {
-      key: request.query.key, expires: Number(request.query.expires), signature: request.query.signature, body: request.raw,
+      key: request.query.key,
+      ...signedLength(request), expires: Number(request.query.expires), signature: request.query.signature, body: request.raw,
     });
     return reply.header('etag', `"${file.file_name}"`).send({ id: file.id });
   });

@@ -11,6 +11,7 @@ import {
   multipartSignParts,
   singlePutCreate,
 } from '../../core/multipart/services.js';
+import { MULTIPART } from '../../core/storage/types.js';
 import { AppError } from '../../errors.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
@@ -37,6 +38,12 @@ const CreateBody = Type.Object(
 
 /** Uppy's single PUTs go up to 100 MiB: 10 minutes allows ~170 KB/s. */
 export const UPPY_MIN_EXPIRY_SECONDS = 600;
+
+/**
+ * How @uppy/aws-s3 5.x cuts a file (its default getChunkSize): 5 MiB parts, larger past 10,000 of
+ * them. Where the size is known, each part's URL is signed for exactly its share.
+ */
+const uppyPartSize = (fileSize: number) => Math.max(MULTIPART.minPartSize, Math.ceil(fileSize / MULTIPART.maxParts));
 
 const typeOrDefault = (type: string | undefined) => (type && type.trim() ? type : 'application/octet-stream');
 
@@ -111,7 +118,11 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
   }, async (request) => {
     const file = await uploadOf(request, request.params.uploadId, request.query.key);
     const signed = await multipartSignParts(files, {
-      actor: actorOf(request), fileId: file.id, parts: request.query.partNumbers.split(',').map((n) => ({ partNumber: Number(n) })), expiresIn: uppyExpiry,
+      actor: actorOf(request),
+      fileId: file.id,
+      parts: request.query.partNumbers.split(',').map((n) => ({ partNumber: Number(n) })),
+      expiresIn: uppyExpiry,
+      partSizeOf: uppyPartSize,
     });
     return { presignedUrls: Object.fromEntries(signed.map((part) => [String(part.partNumber), part.url])) };
   });
@@ -125,7 +136,13 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     },
   }, async (request) => {
     const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const [part] = await multipartSignParts(files, { actor: actorOf(request), fileId: file.id, parts: [{ partNumber: Number(request.params.partNumber) }], expiresIn: uppyExpiry });
+    const [part] = await multipartSignParts(files, {
+      actor: actorOf(request),
+      fileId: file.id,
+      parts: [{ partNumber: Number(request.params.partNumber) }],
+      expiresIn: uppyExpiry,
+      partSizeOf: uppyPartSize,
+    });
     return { url: part!.url, expires: uppyExpiry };
   });
 
