@@ -221,5 +221,9 @@ export function checkedBody(body: Readable, declared: string): Readable {
     },
   });
   body.on('error', (error) => check.destroy(error));
+  // The check may fail before the storage reads from `check` (the local storage first makes its
+  // temp folder): without a listener that error would crash the process. The storage still sees
+  // it, as the stream's `errored`.
+  check.on('error', () => undefined);
   return body.pipe(check);
 }
