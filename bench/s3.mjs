@@ -70,8 +70,7 @@ async function emptyAndRemove(client, bucket) {
 }
 
 /** PutObject each {key, type} (what a browser's POST would have left there). */
-export async function putObjects(s3, items, { concurrency = 32, size = 1024 } = {}) {
-  const body = randomBytes(size);
+export async function putObjects(s3, items, { concurrency = 32, size = 1024, body = randomBytes(size) } = {}) {
   const t0 = performance.now();
   await mapLimit(items, concurrency, ({ key, type }) =>
     s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentType: type })),

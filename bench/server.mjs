@@ -65,7 +65,7 @@ export async function createPgDatabase(adminUrl) {
  * @param {{ storage: 'local'|'s3', databaseUrl?: string, s3?: {endpoint, accessKeyId, secretAccessKey, bucket},
  *   cpuProfDir?: string, label: string }} options
  */
-export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label }) {
+export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, env: extraEnv = {} }) {
   const dir = await mkdtemp(join(tmpdir(), 'chute-bench-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -84,6 +84,7 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label }
     START_RATE_LIMIT: '1000000',
     // records are started in bulk and uploaded to minutes later (local urls expire like S3's)
     AWS_PRESIGNED_EXPIRY: '3600',
+    ...extraEnv,
   };
   if (storage === 's3') {
     Object.assign(env, {

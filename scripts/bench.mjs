@@ -177,8 +177,15 @@ try {
 
   const api = (server, mode, dbName, extra = {}) => benchStartFinish({ server, mode, dbName, cfg, ceilings, rows, only, ...extra });
 
+  // finish reads each upload's first bytes (FILE_VERIFY_CONTENT): the same finish without it, to see the cost
+  const contentCheckOff = { env: { FILE_VERIFY_CONTENT: 'false' } };
+  const finishOnly = { only: new Set(['finish']), verifyContent: false };
   if (wants('start', 'finish')) {
     await section('start/finish, local, SQLite', () => withServer({ storage: 'local', label: 'local-sqlite' }, (server) => api(server, 'local', 'SQLite')));
+  }
+  if (wants('finish')) {
+    await section('finish, local, SQLite, FILE_VERIFY_CONTENT=false', () =>
+      withServer({ storage: 'local', label: 'local-sqlite-nocheck', ...contentCheckOff }, (server) => api(server, 'local', 'SQLite', finishOnly)));
   }
   if (wants('trickle')) {
     await section('trickle', () => withServer({ storage: 'local', label: 'trickle' }, (server) => benchTrickle({ server, cfg, rows })));
@@ -195,6 +202,10 @@ try {
         if (wants('zerobytes')) await section('zerobytes', () => benchZeroBytes({ server, cfg, rows }));
         if (wants('multipart')) await section('multipart', () => benchMultipart({ server, s3, cfg, rows }));
       });
+      if (wants('finish')) {
+        await withServer({ storage: 's3', s3, label: 's3-sqlite-nocheck', ...contentCheckOff }, (server) =>
+          section('finish, S3, SQLite, FILE_VERIFY_CONTENT=false', () => api(server, 's3', 'SQLite', { s3, ...finishOnly })));
+      }
     });
   }
   if (pgUrl && wants('start', 'finish')) {

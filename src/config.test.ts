@@ -22,6 +22,7 @@ describe('config', () => {
     assert.equal(config.port, 8000);
     assert.equal(config.appDomain, 'http://localhost:8000');
     assert.equal(config.fileMaxSize, 10 * 1024 * 1024);
+    assert.equal(config.fileVerifyContent, true);
     assert.equal(config.s3, null);
     assert.deepEqual(config.httpTimeouts, { idleSeconds: 60, headersSeconds: 30 });
   });
@@ -50,6 +51,7 @@ describe('config', () => {
     failsOn({ LOG_FORMAT: 'xml' }, 'LOG_FORMAT');
     failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'world' }, 'AWS_DEFAULT_ACL');
     failsOn({ FILE_MAX_SIZE: '6TiB' }, 'FILE_MAX_SIZE');
+    failsOn({ FILE_VERIFY_CONTENT: 'maybe' }, 'FILE_VERIFY_CONTENT');
     failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
     failsOn({ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN');
     failsOn({ AWS_PRESIGNED_EXPIRY: '0' }, 'AWS_PRESIGNED_EXPIRY');

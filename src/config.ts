@@ -31,6 +31,8 @@ export interface Config {
   fileAdminMaxSize: number;
   /** media-type patterns accepted (`image/*`, `application/pdf`); empty accepts any type */
   fileAllowedTypes: string[];
+  /** FILE_VERIFY_CONTENT: an upload's first bytes must not contradict its declared type */
+  fileVerifyContent: boolean;
   /** direct-upload starts per user per window */
   startRateLimit: { perUser: number; windowMs: number };
   /** abandoned-upload cleanup inside the server: off when intervalSeconds is null */
@@ -245,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
     fileMaxSizeStandard: perPathMaxSize('FILE_MAX_SIZE_STANDARD'),
     fileAdminMaxSize: perPathMaxSize('FILE_ADMIN_MAX_SIZE'),
     fileAllowedTypes,
+    fileVerifyContent: r.boolean('FILE_VERIFY_CONTENT', true),
     startRateLimit: { perUser: r.integer('START_RATE_LIMIT', 600, 1, 1_000_000), windowMs: 60_000 },
     cleanup: {
       intervalSeconds: r.get('FILE_CLEANUP_INTERVAL') === undefined ? null : r.duration('FILE_CLEANUP_INTERVAL', 0, 1),

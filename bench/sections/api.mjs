@@ -14,6 +14,8 @@ const START = '/api/files/upload/direct/start/';
 const FINISH = '/api/files/upload/direct/finish/';
 const FILE_TYPE = 'image/jpeg';
 const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
+/** 1 KiB that starts as a JPEG does, so finish's content check detects a type, as with a real photo. */
+const PHOTO = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]), Buffer.alloc(1024 - 11, 'x')]);
 
 export const START_TARGET = { rps: 4000, p99: 10 };
 
@@ -46,7 +48,7 @@ async function collectStarts(server, n) {
 /** The bytes of each local record, sent through the API as a browser would (1 KiB each). */
 async function uploadLocal(server, ids, connections) {
   const pool = idPool(ids);
-  const { body, contentType } = multipartBody(Buffer.alloc(1024, 'x'), { fileName: 'photo.jpg', fileType: FILE_TYPE });
+  const { body, contentType } = multipartBody(PHOTO, { fileName: 'photo.jpg', fileType: FILE_TYPE });
   const run = await runLoad({
     url: server.baseUrl,
     pid: server.pid,
@@ -73,10 +75,11 @@ function finishRequests(server, nextId) {
 }
 
 /**
- * @param {{ server, mode: 'local'|'s3', dbName: string, s3?, cfg, ceilings: Record<number, number>, rows: object[] }} ctx
+ * @param {{ server, mode: 'local'|'s3', dbName: string, s3?, cfg, ceilings: Record<number, number>, rows: object[], verifyContent?: boolean }} ctx
+ * verifyContent: false when the server runs with FILE_VERIFY_CONTENT=false (finish reads no bytes)
  */
-export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings, rows, only }) {
-  const label = `${mode}, ${dbName}`;
+export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings, rows, only, verifyContent = true }) {
+  const label = `${mode}, ${dbName}${verifyContent ? '' : ', FILE_VERIFY_CONTENT=false'}`;
   const base = { url: server.baseUrl, pid: server.pid };
   const ceilingText = (c) => (ceilings[c] ? `bare node http ${int(ceilings[c])} req/s` : '');
 
@@ -121,7 +124,7 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
       }));
       prepNote = 'records uploaded through the API';
     } else {
-      const seconds = await putObjects(s3, started.map((s) => ({ key: s.key, type: FILE_TYPE })));
+      const seconds = await putObjects(s3, started.map((s) => ({ key: s.key, type: FILE_TYPE })), { body: PHOTO });
       prepNote = `objects PutObject'ed at the keys from start (${Math.round(started.length / seconds)}/s)`;
     }
     const ids = started.map((s) => s.id);

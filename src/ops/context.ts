@@ -11,6 +11,7 @@ export const uploadPolicyOf = (config: Config): UploadPolicy => ({
   maxSize: config.fileMaxSizeDirect,
   standardMaxSize: config.fileMaxSizeStandard,
   allowedTypes: config.fileAllowedTypes,
+  verifyContent: config.fileVerifyContent,
   presignedExpiry: config.presignedExpiry,
   urlExpiry: config.urlExpiry,
 });

@@ -46,6 +46,20 @@ describe('OpenAPI document', () => {
     }
   });
 
+  test('every route that makes a file valid documents 409, the answer to bytes that contradict their declared type (upload_type_mismatch)', async (t) => {
+    const app = await build(t, { env: { SERVE_WEB_APP: 'false' } });
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const checked = [
+      'post /api/files/upload/direct/finish/', 'post /api/files/upload/standard/', 'post /api/files/upload/multipart/{id}/complete/',
+      'post /api/uppy/s3/multipart/{uploadId}/complete', 'post /api/admin/files/', 'post /api/admin/files/{id}/replace/', 'put /api/files/upload/put/local/',
+    ];
+    const without = checked.filter((route) => {
+      const [method, path] = route.split(' ') as [string, string];
+      return !doc.paths[path]?.[method]?.responses['409'];
+    });
+    assert.deepEqual(without, []);
+  });
+
   test('/api/docs serves the Swagger UI', async (t) => {
     const app = await build(t);
     const response = await app.inject({ method: 'GET', url: '/api/docs/' });

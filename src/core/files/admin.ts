@@ -13,7 +13,7 @@ import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateOriginalFileName } from './naming.js';
 import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
-import { fileDelete, fileStandardUpload, type FilesContext } from './services.js';
+import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
 
 /** The columns the list sorts by; anything else is refused before it reaches SQL. */
 export const ADMIN_FILE_SORTS = [
@@ -309,7 +309,7 @@ export async function adminFileReplace(
   const key = storageKeyOf(generatedName);
 
   // put() leaves nothing at `key` when it fails (too large, empty, storage down)
-  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize });
+  const { size } = await ctx.storage.put({ key, body: verifiedBody(ctx, body, type), contentType: type, maxSize });
   let replaced: boolean;
   try {
     replaced = await replaceFileObject(ctx.db, {

@@ -51,7 +51,7 @@ export function validateFileType(raw: string): string {
 }
 
 /** `image/png; charset=x` -> `image/png`: what FILE_ALLOWED_TYPES patterns are compared with. */
-const essenceOf = (type: string): string => type.split(';')[0]!.trim().toLowerCase();
+export const essenceOf = (type: string): string => type.split(';')[0]!.trim().toLowerCase();
 
 /** Whether a type matches one of the patterns (`image/*`, `application/pdf`); no patterns allow all. */
 export function isAllowedFileType(type: string, allowedTypes: readonly string[] | undefined): boolean {

@@ -5,6 +5,7 @@ import type { Database, UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
 import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
+import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
 import {
   claimUploadReceipt,
@@ -25,6 +26,8 @@ export interface UploadPolicy {
   standardMaxSize?: number;
   /** media-type patterns accepted (`image/*`, `application/pdf`); unset or empty accepts any */
   allowedTypes?: readonly string[];
+  /** refuse bytes whose detected type contradicts the declared one (FILE_VERIFY_CONTENT); on unless false */
+  verifyContent?: boolean;
   /** seconds a presigned upload stays usable */
   presignedExpiry: number;
   /** seconds a download URL stays usable */
@@ -200,11 +203,32 @@ export async function fileDirectUploadFinish(
   if (stored.contentType !== null && stored.contentType !== file.file_type) {
     throw new AppError('upload_type_mismatch', `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`);
   }
+  // as with upload_too_large, the bytes go and the record stays pending
+  const detected = await storedContentMismatch(ctx, file);
+  if (detected) {
+    await ctx.storage.delete(file.file);
+    throw typeMismatch(detected, file.file_type, ' The upload was discarded.');
+  }
   await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
   const finished = await findFileById(ctx.db, file.id);
   if (!finished) throw notFound(); // deleted while finishing
   return finished;
 }
+
+/**
+ * The type the stored object's first bytes are when it contradicts the record's declared type
+ * (null when it does not, or when FILE_VERIFY_CONTENT is off).
+ */
+export async function storedContentMismatch(ctx: FilesContext, file: Pick<FileRecord, 'file' | 'file_type'>): Promise<string | null> {
+  if (ctx.policy.verifyContent === false) return null;
+  const head = await ctx.storage.readFirstBytes(file.file, CONTENT_HEAD_BYTES);
+  if (!head) throw new AppError('upload_missing', 'The uploaded file vanished while it was checked; upload it again.');
+  return contradictingType(head, file.file_type);
+}
+
+/** The upload's bytes, refused before they reach the storage if they contradict `type` (FILE_VERIFY_CONTENT). */
+export const verifiedBody = (ctx: FilesContext, body: Readable, type: string): Readable =>
+  ctx.policy.verifyContent === false ? body : checkedBody(body, type);
 
 /** Upload through the server: the record is valid at once. */
 export async function fileStandardUpload(
@@ -222,7 +246,7 @@ export async function fileStandardUpload(
   assertAllowedFileType(type, ctx.policy.allowedTypes);
   const generatedName = generateFileName(originalFileName);
   const key = storageKeyOf(generatedName);
-  const { size } = await ctx.storage.put({ key, body, contentType: type, maxSize: maxSize ?? ctx.policy.standardMaxSize ?? ctx.policy.maxSize });
+  const { size } = await ctx.storage.put({ key, body: verifiedBody(ctx, body, type), contentType: type, maxSize: maxSize ?? ctx.policy.standardMaxSize ?? ctx.policy.maxSize });
   const now = nowIso();
   try {
     return await insertFile(ctx.db, {

@@ -13,7 +13,8 @@ import {
   releaseUploadReceipt,
   type FileRecord,
 } from '../files/repository.js';
-import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, type FilesContext } from '../files/services.js';
+import { typeMismatch } from '../files/content.js';
+import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, storedContentMismatch, type FilesContext } from '../files/services.js';
 import { signedSizeMismatch } from '../storage/local-multipart.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
@@ -203,6 +204,8 @@ async function completeClaimed(
   if (computed !== null && sha256 !== undefined && computed !== sha256) {
     await reject('checksum_mismatch', `The file's SHA-256 is ${computed}, not ${sha256} as computed by the client.`);
   }
+  const detected = await storedContentMismatch(ctx, file);
+  if (detected) await reject('upload_type_mismatch', typeMismatch(detected, file.file_type).message);
   await markMultipartFinished(ctx.db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
   return (await findFileById(ctx.db, file.id))!;
 }

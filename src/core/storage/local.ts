@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../../errors.js';
@@ -186,5 +186,21 @@ export class LocalStorage implements StorageBackend {
       if (await removeIfUntouched(join(tempDir, name), before)) removed += 1;
     }
     return removed + (await this.parts.removeOrphans({ before, isOpenUpload }));
+  }
+
+  async readFirstBytes(key: string, length: number): Promise<Buffer | null> {
+    let handle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, 0);
+      return buffer.subarray(0, bytesRead);
+    } catch (error) {
+      // a folder at the key is no object, as head() says
+      if (['ENOENT', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
+      throw asStorageError(error);
+    } finally {
+      await handle?.close();
+    }
   }
 }

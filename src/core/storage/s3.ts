@@ -274,4 +274,16 @@ export class S3Storage implements StorageBackend {
       throw unavailable(error);
     }
   }
+
+  async readFirstBytes(key: string, length: number): Promise<Buffer | null> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      // an empty object has no byte 0 to range over
+      if (statusOf(error) === 416) return Buffer.alloc(0);
+      throw unavailable(error);
+    }
+  }
 }

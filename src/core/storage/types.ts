@@ -54,6 +54,8 @@ export interface StorageBackend extends MultipartStorage {
   downloadUrl(request: DownloadUrlRequest): Promise<string>;
   /** Throws storage_unavailable when the storage cannot be reached. */
   ping(): Promise<void>;
+  /** The object's first `length` bytes (fewer when it is shorter); null when there is no object. */
+  readFirstBytes(key: string, length: number): Promise<Buffer | null>;
 }
 
 export interface UploadedPart {

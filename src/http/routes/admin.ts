@@ -149,7 +149,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       tags: fileTags, security,
       summary: 'Add a file through the server (streamed): multipart field `uploaded_by` (a user id, default yourself) first, then `file`; name and type inferred, valid at once',
       consumes: ['multipart/form-data'],
-      response: { 201: File, ...errorResponses(400, 401, 403, 413, 415, 503) },
+      response: { 201: File, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const part = await filePart(request, adminMaxSize);

@@ -129,7 +129,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       tags, security,
       summary: 'Upload through the server (streamed); multipart field `file`; valid at once',
       consumes: ['multipart/form-data'],
-      response: { 201: Type.Ref('File'), ...errorResponses(400, 401, 413, 415, 503) },
+      response: { 201: Type.Ref('File'), ...errorResponses(400, 401, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const part = await filePart(request, standardMaxSize);
