@@ -47,13 +47,12 @@ export async function uploadFile(file: Blob, options: UploadOptions = {}): Promi
     progress(0);
     const toChute = isChuteUrl(target.url, options.baseUrl);
     const result = await send('POST', target.url, buildUploadForm(target.fields, file, fileName), {
-      signal,
+      ...options,
       // credentials go to Chute only, never to the storage (S3 refuses them through CORS)
       withCredentials: toChute && options.credentials === 'include',
       headers: toChute && options.token ? { Authorization: `Bearer ${options.token}` } : {},
       // the body holds the fields too: scale the request's progress to the file's bytes
       onProgress: onProgress && ((loaded, size) => progress(Math.min(total, Math.round((loaded / size) * total)))),
-      fetch: options.fetch,
     });
     checkUploadResponse(result, toChute);
     progress(total);
