@@ -7,6 +7,7 @@ import type * as NodeChecksums from '@chute/client/checksums';
 
 const SOURCES = new URL('../packages/client/src/', import.meta.url);
 
-export const client = (await import(new URL('index.ts', SOURCES).href)) as typeof ClientModule;
+// node.ts: the entry Node gets (index.ts with the fetch transport)
+export const client = (await import(new URL('node.ts', SOURCES).href)) as typeof ClientModule;
 export const { createChecksums, threadChecksums } = (await import(new URL('checksums/node.ts', SOURCES).href)) as typeof NodeChecksums;
 export type { FileRecord, RetryInfo, UploadOptions } from '@chute/client';

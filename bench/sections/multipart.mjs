@@ -26,7 +26,8 @@ async function loadClient() {
   const dist = join(ROOT, 'packages/client/dist');
   const build = spawnSync('npm', ['run', 'build', '-w', '@chute/client'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building @chute/client failed');
-  const client = await import(join(dist, 'index.js'));
+  // node.js: the entry Node resolves @chute/client to (index.js with the fetch transport)
+  const client = await import(join(dist, 'node.js'));
   const { createChecksums, threadChecksums } = await import(join(dist, 'checksums/node.js'));
   // BENCH_CHECKSUMS=main hashes on the sending thread instead of a worker thread
   return { uploadFile: client.uploadFile, createChecksums: process.env.BENCH_CHECKSUMS === 'main' ? createChecksums : threadChecksums() };

@@ -186,9 +186,9 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
             const { url, headers } = await (fresh ? fresh.catch(() => signPart(part, attempt)) : signPart(part, attempt));
             signAhead(next + 1); // the part the next free worker takes
             const result = await send('PUT', url, file.slice(start, end), {
+              ...options,
               headers,
               signal: attempt,
-              fetch: options.fetch,
               onProgress: (loaded) => {
                 sending.set(part, loaded);
                 report();

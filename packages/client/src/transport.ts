@@ -1,6 +1,8 @@
 import { apiError } from './api.js';
 import { AbortError, NetworkError, StorageError, StorageUnreachableError } from './errors.js';
+import { createLimiter, type Limiter } from './limit.js';
 import { parseStorageError } from './s3.js';
+import type { UploadOptions } from './types.js';
 
 export interface SendResult {
   /** 0 when there was no readable answer (CORS refusal or network failure) */
@@ -10,60 +12,93 @@ export interface SendResult {
   etag?: string | null;
 }
 
-export interface SendOptions {
+export interface SendOptions extends Pick<UploadOptions, 'fetch' | 'stallTimeout' | 'hostConcurrency'> {
   headers?: Record<string, string>;
   withCredentials?: boolean;
   signal?: AbortSignal;
-  /** raw upload progress of the request body (browsers: as it goes; fetch: once, at the end) */
+  /** raw upload progress of the request body, as it goes */
   onProgress?: (loaded: number, total: number) => void;
-  /** fetch implementation where there is no XMLHttpRequest (Node); default globalThis.fetch */
-  fetch?: typeof fetch;
 }
+
+/** Sends a request by fetch; resolves with the answer, rejects when there is none. */
+export type FetchTransfer = (
+  method: string,
+  url: string,
+  body: FormData | Blob,
+  options: SendOptions,
+  signal: AbortSignal,
+  /** to be told the bytes sent as they go: every call restarts the stall timer */
+  progress: (loaded: number, total: number) => void,
+) => Promise<SendResult>;
+
+/**
+ * How requests go where there is no XMLHttpRequest: Node's entry of the package (node.ts) sets
+ * fetch here, so that browsers, which all have XMLHttpRequest, do not download it.
+ */
+export const transfers: { fetch?: FetchTransfer } = {};
+
+const hosts: Record<string, Limiter> = {};
 
 /**
  * Sends a body (FormData or Blob) and resolves with the answer, whatever its status. Rejects only
- * with AbortError. Uses XMLHttpRequest where there is one (browsers: upload progress), else fetch
- * (Node 20: a file-backed Blob from `fs.openAsBlob` is streamed from disk).
+ * with AbortError. Uses XMLHttpRequest where there is one (browsers), else `transfers.fetch`
+ * (Node).
+ *
+ * At most `hostConcurrency` requests go to a host at once, the others wait here: a request the
+ * browser held back for a free connection (6 per host) would make no progress and look stalled.
+ * One that sends no byte for `stallTimeout` ms (after its last byte: for as long again as the
+ * sending took, plus `stallTimeout`, for the storage to answer) is cut: a dead connection fails
+ * in a minute instead of when the OS gives up, and a part is sent again.
  */
 export function send(method: string, url: string, body: FormData | Blob, options: SendOptions = {}): Promise<SendResult> {
-  const { signal, onProgress, headers = {} } = options;
-  if (signal?.aborted) return Promise.reject(new AbortError());
-  if (typeof XMLHttpRequest == 'undefined') {
-    return (options.fetch ?? fetch)(url, { method, body, headers, signal, credentials: options.withCredentials ? 'include' : 'omit' })
-      .then(async (response) => {
-        const result = { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
-        const size = (body as Blob).size || 0;
-        onProgress?.(size, size);
-        return result;
-      })
-      // no answer, or one cut off while its body was read: no readable answer either way
-      .catch(() => {
-        if (signal?.aborted) throw new AbortError();
-        return { status: 0, body: '' };
-      });
-  }
+  const { signal, onProgress, headers = {}, stallTimeout = 60_000, hostConcurrency = 6 } = options;
+  const limit = (hosts[hostConcurrency + new URL(url, 'a:/').host] ??= createLimiter(hostConcurrency));
   return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    const abort = () => xhr.abort();
-    const settle = (result?: SendResult) => {
-      signal?.removeEventListener('abort', abort);
-      if (result) resolve(result);
-      else reject(new AbortError());
+    // aborted by the caller (rejects at once, also while waiting for a slot) or on a stall (no answer)
+    const stop = new AbortController();
+    const abort = () => {
+      stop.abort();
+      reject(new AbortError());
     };
-    xhr.open(method, url);
-    xhr.withCredentials = !!options.withCredentials;
-    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
-    if (onProgress) {
-      // a listener on xhr.upload makes a cross-origin request "preflighted": the bucket's CORS must allow the method
-      xhr.upload.onprogress = (event) => {
-        if (event.lengthComputable) onProgress(event.loaded, event.total);
-      };
-    }
-    xhr.onload = () => settle({ status: xhr.status, body: xhr.status ? xhr.responseText : '', etag: xhr.getResponseHeader('etag') });
-    xhr.onerror = xhr.ontimeout = () => settle({ status: 0, body: '' });
-    xhr.onabort = () => settle();
+    if (signal?.aborted) abort();
     signal?.addEventListener('abort', abort);
-    xhr.send(body);
+    limit(async () => {
+      if (stop.signal.aborted) return;
+      const start = Date.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const progress = (loaded: number, total: number) => {
+        clearTimeout(timer);
+        if (stallTimeout) timer = setTimeout(() => stop.abort(), stallTimeout + (loaded < total ? 0 : Date.now() - start));
+        if (loaded) onProgress?.(loaded, total);
+      };
+      progress(0, 1);
+      try {
+        if (typeof XMLHttpRequest == 'undefined') {
+          resolve(await transfers.fetch!(method, url, body, options, stop.signal, progress));
+        } else {
+          await new Promise((done) => {
+            const xhr = new XMLHttpRequest();
+            xhr.open(method, url);
+            xhr.withCredentials = !!options.withCredentials;
+            for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+            // a listener on xhr.upload makes a cross-origin request "preflighted": the bucket's CORS must allow the method
+            xhr.upload.onprogress = (event) => {
+              if (event.lengthComputable) progress(event.loaded, event.total);
+            };
+            xhr.onload = () => done(resolve({ status: xhr.status, body: xhr.status ? xhr.responseText : '', etag: xhr.getResponseHeader('etag') }));
+            xhr.onerror = xhr.onabort = done;
+            stop.signal.onabort = () => xhr.abort();
+            xhr.send(body);
+          });
+        }
+      } catch {
+        // no answer: a network failure or a stall
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abort);
+        resolve({ status: 0, body: '' });
+      }
+    });
   });
 }
 

@@ -128,4 +128,12 @@ export interface UploadOptions extends ChuteOptions, MultipartOptions {
   onPhase?: (phase: UploadPhase) => void;
   /** Called with the pending record's id once Chute has accepted the start request (single request). */
   onStarted?: (target: DirectUploadTarget) => void;
+  /**
+   * ms a request to the storage may send no byte before it counts as a network failure (a part is
+   * sent again); after its last byte, the answer may take that plus as long as the sending took.
+   * 0: never. Default 60 s.
+   */
+  stallTimeout?: number;
+  /** requests to the storage in flight per host at once, shared by every upload; default 6 */
+  hostConcurrency?: number;
 }

@@ -47,13 +47,12 @@ export async function uploadFile(file: Blob, options: UploadOptions = {}): Promi
     progress(0);
     const toChute = isChuteUrl(target.url, options.baseUrl);
     const result = await send('POST', target.url, buildUploadForm(target.fields, file, fileName), {
-      signal,
+      ...options,
       // credentials go to Chute only, never to the storage (S3 refuses them through CORS)
       withCredentials: toChute && options.credentials === 'include',
       headers: toChute && options.token ? { Authorization: `Bearer ${options.token}` } : {},
       // the body holds the fields too: scale the request's progress to the file's bytes
       onProgress: onProgress && ((loaded, size) => progress(Math.min(total, Math.round((loaded / size) * total)))),
-      fetch: options.fetch,
     });
     checkUploadResponse(result, toChute);
     progress(total);
@@ -93,18 +92,6 @@ export type UploadResult =
   | { ok: true; file: Blob; record: FileRecord }
   | { ok: false; file: Blob; error: Error };
 
-/** Aborts when either signal aborts. */
-function eitherSignal(a?: AbortSignal, b?: AbortSignal): AbortSignal | undefined {
-  if (!a || !b) return a ?? b;
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  for (const signal of [a, b]) {
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-  }
-  return controller.signal;
-}
-
 /**
  * Uploads several files, `concurrency` at a time, in order. Never rejects: resolves with one
  * result per file, in input order. `signal` cancels every file not done yet.
@@ -122,7 +109,8 @@ export function uploadFiles(files: Iterable<Blob | UploadItem>, options: UploadF
           concurrency: partConcurrency,
           fileName: item.fileName,
           fileType: item.fileType,
-          signal: eitherSignal(shared.signal, item.signal),
+          // aborts when either aborts
+          signal: AbortSignal.any([shared.signal, item.signal].filter((signal) => !!signal) as AbortSignal[]),
           onProgress: onFileProgress && ((progress) => onFileProgress(index, progress, file)),
           onPhase: onFilePhase && ((phase) => onFilePhase(index, phase, file)),
         }),

@@ -10,6 +10,7 @@ import { uploadMultipart } from '../src/multipart.js';
 import { fingerprint, memoryResumeStore } from '../src/resume.js';
 import type { RetryInfo } from '../src/retry.js';
 import type { UploadPhase, UploadProgress } from '../src/types.js';
+import '../src/node.js';
 import { uploadFile } from '../src/upload.js';
 import { fileRecord } from './fakes.js';
 
@@ -58,7 +59,7 @@ function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partH
     if (url.host === 's3.test') {
       const id = Number(url.searchParams.get('id'));
       const partNumber = Number(url.searchParams.get('partNumber'));
-      const body = Buffer.from(await (init.body as Blob).arrayBuffer());
+      const body = Buffer.from(await new Response(init.body).arrayBuffer());
       const key = `${id}/${partNumber}`;
       const call: PartCall = { partNumber, attempt: putCounts.get(key) ?? 0, body, headers, signal };
       putCounts.set(key, call.attempt + 1);

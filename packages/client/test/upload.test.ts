@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { beforeEach, test } from 'node:test';
+import { beforeEach, test, type TestContext } from 'node:test';
 import { AbortError, ChuteApiError, NetworkError, StorageError, StorageUnreachableError } from '../src/errors.js';
 import { uploadFile, uploadFiles } from '../src/upload.js';
 import type { UploadProgress } from '../src/types.js';
@@ -265,4 +265,67 @@ test('uploadFiles: a per-item signal cancels that file only; the batch signal ca
   batch.abort();
   const cancelled = await uploadFiles([file(), file()], { baseUrl: BASE, fetch: api.fetch, signal: batch.signal });
   assert.ok(cancelled.every((r) => !r.ok && r.error instanceof AbortError));
+});
+
+// The stall timeout in the browser transport, on fake timers. A host of its own per test: the
+// per-host request limit is shared by every upload of the page (of this test file).
+/** a single upload with a 1 s stall timeout on fake timers, once its request is sent */
+async function uploadOnFakeTimers(t: TestContext, hostConcurrency: number) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const api = chute('s3');
+  const promise = uploadFile(file(), { baseUrl: BASE, fetch: api.fetch, stallTimeout: 1000, hostConcurrency });
+  promise.catch(() => {});
+  await until(() => FakeXHR.instances.length === 1);
+  return { api, promise, xhr: FakeXHR.instances[0] };
+}
+
+test('browser: a request that sends no byte for stallTimeout is cut (StorageUnreachableError); every progress event restarts the wait', async (t) => {
+  const { api, promise, xhr } = await uploadOnFakeTimers(t, 11);
+  for (const loaded of [100, 200, 300]) {
+    t.mock.timers.tick(900);
+    xhr!.progress(loaded, 1500);
+  }
+  t.mock.timers.tick(999);
+  assert.equal(xhr!.aborted, false, 'slow but moving: 3.6 s in all, never 1 s without a byte');
+  t.mock.timers.tick(1);
+  assert.equal(xhr!.aborted, true, 'cut after 1 s without a byte');
+  await assert.rejects(promise, StorageUnreachableError);
+  assert.deepEqual(api.deleted, [1]);
+});
+
+test('browser: after the last byte, the answer may take stallTimeout plus as long as the sending took', async (t) => {
+  const { promise, xhr } = await uploadOnFakeTimers(t, 12);
+  t.mock.timers.tick(800);
+  xhr!.progress(800, 1500);
+  t.mock.timers.tick(800);
+  xhr!.progress(1500, 1500);
+  t.mock.timers.tick(2599);
+  assert.equal(xhr!.aborted, false, 'waits 1 s + the 1.6 s the bytes took');
+  t.mock.timers.tick(1);
+  assert.equal(xhr!.aborted, true);
+  await assert.rejects(promise, StorageUnreachableError);
+});
+
+test('browser: at most hostConcurrency (default 6) requests to one host at once, over every upload; the others start as slots free, or leave the queue when aborted', async () => {
+  const api = chute('s3');
+  const pending: FakeXHR[] = [];
+  FakeXHR.onSend = (xhr) => pending.push(xhr);
+  const queued = new AbortController();
+  const files = Array.from({ length: 8 }, (_, index) => file(`file ${index}`, `${index}.txt`));
+  const promise = uploadFiles(
+    files.map((f, index) => (index === 7 ? { file: f, signal: queued.signal } : f)),
+    { baseUrl: BASE, fetch: api.fetch, concurrency: 8 },
+  );
+  await until(() => api.started.length === 8);
+  await until(() => pending.length === 6);
+  for (let i = 0; i < 5; i++) await tick();
+  assert.equal(FakeXHR.instances.length, 6, 'two wait for a free connection');
+  queued.abort();
+  pending.shift()!.respond(204);
+  await until(() => FakeXHR.instances.length === 7);
+  while (pending.length) pending.shift()!.respond(204);
+  const results = await promise;
+  assert.deepEqual(results.map((r) => r.ok), [true, true, true, true, true, true, true, false]);
+  assert.ok(!results[7]!.ok && results[7]!.error instanceof AbortError);
+  assert.equal(FakeXHR.instances.length, 7, 'the aborted one never went');
 });
