@@ -50,7 +50,7 @@ async function readBody(request: IncomingMessage, slow: boolean): Promise<Buffer
   return Buffer.concat(chunks);
 }
 
-async function startServer(storage: Storage, answerDelay = 0): Promise<Server> {
+async function startServer(storage: Storage, answerDelay = 0, partSize = 5 * MiB): Promise<Server> {
   const uploads = new Map<number, { name: string; size: number; parts: Map<number, Buffer> }>();
   const attempts = new Map<string, number>();
   const state: Server = { base: '', stored: new Map(), maxInFlight: 0, cut: 0, deleted: [] };
@@ -116,7 +116,7 @@ async function startServer(storage: Storage, answerDelay = 0): Promise<Server> {
     if (url.pathname === '/api/files/upload/multipart/') {
       const created = nextId++;
       uploads.set(created, { name: body.file_name, size: body.file_size, parts: new Map() });
-      return json(response, 200, { id: created, key: `files/${created}`, upload_id: `u${created}`, part_size: 5 * MiB });
+      return json(response, 200, { id: created, key: `files/${created}`, upload_id: `u${created}`, part_size: partSize });
     }
     if (url.pathname.endsWith('/sign/')) {
       return json(response, 200, { parts: body.parts.map(({ part_number }: { part_number: number }) => ({ part_number, url: `${state.base}/part/${id}/${part_number}`, headers: {} })) });
@@ -164,7 +164,7 @@ test('a single-request upload that stalls fails with StorageUnreachableError and
 });
 
 test('a slow request that keeps moving is not cut, though it takes longer than stallTimeout; Node reports its progress as it goes', { timeout: 60_000 }, async () => {
-  const server = await startServer(() => 'slow');
+  const server = await startServer(() => 'slow', 0, 24 * MiB);
   // about 3 s at 8 MiB/s, against a 2 s stall timeout; more than the kernel's buffers on 127.0.0.1
   // take at once, so the client sees its bytes go at the storage's pace
   const data = bytes(24 * MiB);
@@ -174,7 +174,6 @@ test('a slow request that keeps moving is not cut, though it takes longer than s
   const record = await uploadFile(asFile(data), {
     baseUrl: server.base,
     multipartThreshold: 1,
-    partSize: 24 * MiB,
     resumeStore: false,
     stallTimeout: 2000,
     onRetry: (info) => retries.push(info),
