@@ -72,16 +72,20 @@ export function storageSuite(name: string, setup: (t: TestContext) => Promise<Ba
       await storage.delete(k);
     });
 
-    test('readFirstBytes gives the object\'s first bytes, all of a shorter one, and null for a missing key', async (t) => {
+    test('head with firstBytes gives the size and the object\'s first bytes (all of a shorter one) in one call, and null for a missing key', async (t) => {
       const { storage } = await setup(t);
       const content = randomBytes(100 * 1024);
       const k = key();
       await storage.put({ key: k, body: chunked(content), contentType: 'application/octet-stream', maxSize: content.length });
-      assert.deepEqual(await storage.readFirstBytes(k, 4096), content.subarray(0, 4096));
+      const head = await storage.head(k, { firstBytes: 4096 });
+      assert.deepEqual(head?.firstBytes, content.subarray(0, 4096));
+      assert.equal(head?.size, content.length);
+      assert.equal(head?.contentType, storage.kind === 's3' ? 'application/octet-stream' : null);
       const small = key();
       await storage.put({ key: small, body: chunked(Buffer.from('%PDF-1.7')), contentType: 'application/pdf', maxSize: 10 });
-      assert.deepEqual(await storage.readFirstBytes(small, 4096), Buffer.from('%PDF-1.7'));
-      assert.equal(await storage.readFirstBytes(key(), 4096), null);
+      assert.deepEqual(await storage.head(small, { firstBytes: 4096 }), { size: 8, contentType: storage.kind === 's3' ? 'application/pdf' : null, firstBytes: Buffer.from('%PDF-1.7') });
+      assert.equal(await storage.head(key(), { firstBytes: 4096 }), null);
+      assert.deepEqual((await storage.head(small))?.firstBytes, Buffer.alloc(0));
     });
 
     test('a direct upload target is presigned without a storage round trip', async (t) => {

@@ -4,7 +4,7 @@ import { nowIso } from '../../db/normalise.js';
 import type { Database, UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
-import type { DirectUploadTarget, StorageBackend } from '../storage/types.js';
+import type { DirectUploadTarget, StorageBackend, StoredObject } from '../storage/types.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
 import {
@@ -190,7 +190,7 @@ export async function fileDirectUploadFinish(
   assertUploadMethod(file, method);
   if (file.upload_finished_at) return file;
 
-  const stored = await ctx.storage.head(file.file);
+  const stored = await headForFinish(ctx, file.file);
   if (!stored) throw new AppError('upload_missing', 'The file has not been uploaded yet: upload it to the url from start, then finish.');
   if (stored.size === 0) throw new AppError('upload_empty', 'The uploaded file is empty.');
   if (stored.size > ctx.policy.maxSize) {
@@ -204,7 +204,7 @@ export async function fileDirectUploadFinish(
     throw new AppError('upload_type_mismatch', `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`);
   }
   // as with upload_too_large, the bytes go and the record stays pending
-  const detected = await storedContentMismatch(ctx, file);
+  const detected = await contentMismatch(ctx, stored, file.file_type);
   if (detected) {
     await ctx.storage.delete(file.file);
     throw typeMismatch(detected, file.file_type, ' The upload was discarded.');
@@ -215,16 +215,16 @@ export async function fileDirectUploadFinish(
   return finished;
 }
 
+/** The stored object as finish and complete check it: with its first bytes when FILE_VERIFY_CONTENT is on (one request). */
+export const headForFinish = (ctx: FilesContext, key: string): Promise<StoredObject | null> =>
+  ctx.storage.head(key, { firstBytes: ctx.policy.verifyContent === false ? 0 : CONTENT_HEAD_BYTES });
+
 /**
  * The type the stored object's first bytes are when it contradicts the record's declared type
  * (null when it does not, or when FILE_VERIFY_CONTENT is off).
  */
-export async function storedContentMismatch(ctx: FilesContext, file: Pick<FileRecord, 'file' | 'file_type'>): Promise<string | null> {
-  if (ctx.policy.verifyContent === false) return null;
-  const head = await ctx.storage.readFirstBytes(file.file, CONTENT_HEAD_BYTES);
-  if (!head) throw new AppError('upload_missing', 'The uploaded file vanished while it was checked; upload it again.');
-  return contradictingType(head, file.file_type);
-}
+export const contentMismatch = async (ctx: FilesContext, stored: StoredObject, declaredType: string): Promise<string | null> =>
+  ctx.policy.verifyContent === false ? null : contradictingType(stored.firstBytes, declaredType);
 
 /** The upload's bytes, refused before they reach the storage if they contradict `type` (FILE_VERIFY_CONTENT). */
 export const verifiedBody = (ctx: FilesContext, body: Readable, type: string): Readable =>

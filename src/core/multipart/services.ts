@@ -14,7 +14,7 @@ import {
   type FileRecord,
 } from '../files/repository.js';
 import { typeMismatch } from '../files/content.js';
-import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, storedContentMismatch, type FilesContext } from '../files/services.js';
+import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, contentMismatch, headForFinish, type FilesContext } from '../files/services.js';
 import { signedSizeMismatch } from '../storage/local-multipart.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
@@ -187,11 +187,11 @@ async function completeClaimed(
     throw error;
   }
 
-  const stored = await ctx.storage.head(file.file);
-  const reject = async (code: 'upload_size_mismatch' | 'upload_too_large' | 'upload_type_mismatch' | 'checksum_mismatch', message: string) => {
+  const stored = await headForFinish(ctx, file.file);
+  const reject = async (code: 'upload_size_mismatch' | 'upload_too_large' | 'upload_type_mismatch' | 'checksum_mismatch', message: string, extra?: Record<string, unknown>) => {
     await ctx.storage.delete(file.file);
     await deleteFileRow(ctx.db, file.id);
-    throw new AppError(code, `${message} The upload was discarded.`);
+    throw new AppError(code, `${message} The upload was discarded.`, extra);
   };
   if (!stored) throw new AppError('upload_missing', 'The storage has no object after completing the upload.');
   if (stored.size > ctx.policy.maxSize) await reject('upload_too_large', fileTooLarge(ctx.policy.maxSize).message);
@@ -204,8 +204,11 @@ async function completeClaimed(
   if (computed !== null && sha256 !== undefined && computed !== sha256) {
     await reject('checksum_mismatch', `The file's SHA-256 is ${computed}, not ${sha256} as computed by the client.`);
   }
-  const detected = await storedContentMismatch(ctx, file);
-  if (detected) await reject('upload_type_mismatch', typeMismatch(detected, file.file_type).message);
+  const detected = await contentMismatch(ctx, stored, file.file_type);
+  if (detected) {
+    const refused = typeMismatch(detected, file.file_type);
+    await reject('upload_type_mismatch', refused.message, refused.extra);
+  }
   await markMultipartFinished(ctx.db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
   return (await findFileById(ctx.db, file.id))!;
 }

@@ -84,13 +84,33 @@ export class LocalStorage implements StorageBackend {
     }
   }
 
-  async head(key: string): Promise<StoredObject | null> {
+  async head(key: string, { firstBytes = 0 }: { firstBytes?: number } = {}): Promise<StoredObject | null> {
+    if (firstBytes > 0) return this.headWithFirstBytes(key, firstBytes);
     try {
       const info = await stat(this.pathOf(key));
-      return info.isFile() ? { size: info.size, contentType: null } : null;
+      return info.isFile() ? { size: info.size, contentType: null, firstBytes: Buffer.alloc(0) } : null;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw asStorageError(error);
+    }
+  }
+
+  /** Size and first bytes from one open file: they describe the same object even if it is replaced meanwhile. */
+  private async headWithFirstBytes(key: string, length: number): Promise<StoredObject | null> {
+    let handle;
+    try {
+      handle = await open(this.pathOf(key), 'r');
+      const info = await handle.stat();
+      if (!info.isFile()) return null;
+      const buffer = Buffer.alloc(Math.min(length, info.size));
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      return { size: info.size, contentType: null, firstBytes: buffer.subarray(0, bytesRead) };
+    } catch (error) {
+      // a folder at the key is no object, as a plain head says
+      if (['ENOENT', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
+      throw asStorageError(error);
+    } finally {
+      await handle?.close();
     }
   }
 
@@ -186,21 +206,5 @@ export class LocalStorage implements StorageBackend {
       if (await removeIfUntouched(join(tempDir, name), before)) removed += 1;
     }
     return removed + (await this.parts.removeOrphans({ before, isOpenUpload }));
-  }
-
-  async readFirstBytes(key: string, length: number): Promise<Buffer | null> {
-    let handle;
-    try {
-      handle = await open(this.pathOf(key), 'r');
-      const buffer = Buffer.alloc(length);
-      const { bytesRead } = await handle.read(buffer, 0, length, 0);
-      return buffer.subarray(0, bytesRead);
-    } catch (error) {
-      // a folder at the key is no object, as head() says
-      if (['ENOENT', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
-      throw asStorageError(error);
-    } finally {
-      await handle?.close();
-    }
   }
 }

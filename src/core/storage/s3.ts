@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -140,14 +141,38 @@ export class S3Storage implements StorageBackend {
     return { size: limiter.bytes };
   }
 
-  async head(key: string): Promise<StoredObject | null> {
+  async head(key: string, { firstBytes = 0 }: { firstBytes?: number } = {}): Promise<StoredObject | null> {
     try {
+      if (firstBytes > 0) return await this.headWithFirstBytes(key, firstBytes);
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null };
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null, firstBytes: Buffer.alloc(0) };
     } catch (error) {
       if (statusOf(error) === 404) return null;
+      // a ranged GET of an empty object: there is no byte 0 to range over
+      if (statusOf(error) === 416) return { size: 0, contentType: null, firstBytes: Buffer.alloc(0) };
       throw unavailable(error);
     }
+  }
+
+  /** One ranged GET answers what a HEAD does (the total size is in Content-Range) and the bytes. */
+  private async headWithFirstBytes(key: string, length: number): Promise<StoredObject> {
+    const object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+    const body = object.Body as Readable;
+    const chunks: Buffer[] = [];
+    let read = 0;
+    // a storage that ignores Range sends the whole object: take what is needed and hang up
+    for await (const chunk of body) {
+      chunks.push(chunk as Buffer);
+      read += (chunk as Buffer).length;
+      if (read >= length) break;
+    }
+    if (!body.readableEnded) body.destroy();
+    const total = /\/(\d+)$/.exec(object.ContentRange ?? '')?.[1];
+    return {
+      size: total === undefined ? (object.ContentLength ?? read) : Number(total),
+      contentType: object.ContentType ?? null,
+      firstBytes: Buffer.concat(chunks).subarray(0, length),
+    };
   }
 
   async delete(key: string): Promise<void> {
@@ -271,18 +296,6 @@ export class S3Storage implements StorageBackend {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
     } catch (error) {
-      throw unavailable(error);
-    }
-  }
-
-  async readFirstBytes(key: string, length: number): Promise<Buffer | null> {
-    try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
-      return Buffer.from(await object.Body!.transformToByteArray());
-    } catch (error) {
-      if (statusOf(error) === 404) return null;
-      // an empty object has no byte 0 to range over
-      if (statusOf(error) === 416) return Buffer.alloc(0);
       throw unavailable(error);
     }
   }

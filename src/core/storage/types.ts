@@ -4,6 +4,8 @@ export interface StoredObject {
   size: number;
   /** null where the backend keeps no type (local disk) */
   contentType: string | null;
+  /** the object's first bytes, as many as asked for (fewer when it is shorter) */
+  firstBytes: Buffer;
 }
 
 export interface DirectUploadTarget {
@@ -48,14 +50,16 @@ export interface StorageBackend extends MultipartStorage {
    * body throws file_empty. On any failure nothing is left at `key`.
    */
   put(request: PutRequest): Promise<{ size: number }>;
-  head(key: string): Promise<StoredObject | null>;
+  /**
+   * What the storage holds at `key`, null when nothing. With `firstBytes`, also that many of its
+   * first bytes, in the same request (S3: one ranged GET instead of a HEAD).
+   */
+  head(key: string, options?: { firstBytes?: number }): Promise<StoredObject | null>;
   /** Deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
   downloadUrl(request: DownloadUrlRequest): Promise<string>;
   /** Throws storage_unavailable when the storage cannot be reached. */
   ping(): Promise<void>;
-  /** The object's first `length` bytes (fewer when it is shorter); null when there is no object. */
-  readFirstBytes(key: string, length: number): Promise<Buffer | null>;
 }
 
 export interface UploadedPart {
