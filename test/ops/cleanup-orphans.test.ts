@@ -27,7 +27,8 @@ const age = async (path: string, minutes: number) => {
 describe('cleanup of what killed uploads left on local disk', () => {
   test('after SIGKILL mid-upload and a restart, the cleanup removes the partial temp file, the partial part and a stray part folder; a live upload keeps its temp file and completes', async (t) => {
     const scope = lifo(t);
-    const env = await serverEnv(scope, { FILE_MAX_SIZE: '64MiB' });
+    // the live upload below is silent for a while on purpose: no idle timeout may cut it meanwhile
+    const env = await serverEnv(scope, { FILE_MAX_SIZE: '64MiB', HTTP_IDLE_TIMEOUT: '10m' });
     const media = env.MEDIA_ROOT!;
     const tmp = join(media, '.tmp');
     let server = await spawnServer(scope, env);
@@ -39,7 +40,8 @@ describe('cleanup of what killed uploads left on local disk', () => {
     const { json: created } = await api(server, 'POST', '/api/files/upload/multipart/', auth, { file_name: 'parts.bin', file_type: 'application/octet-stream', file_size: 6 * MiB });
     const { json: signed } = await api(server, 'POST', `/api/files/upload/multipart/${created.id}/sign/`, auth, { parts: [{ part_number: 1 }] });
     const [part] = signed.parts as Array<{ url: string }>;
-    const partUpload = openRequest(part!.url, { method: 'PUT', headers: { 'content-length': String(5 * MiB) }, first: Buffer.alloc(256 * KiB, 1) });
+    // the one part of a 6 MiB file is the whole file: its URL is signed for exactly that length
+    const partUpload = openRequest(part!.url, { method: 'PUT', headers: { 'content-length': String(6 * MiB) }, first: Buffer.alloc(256 * KiB, 1) });
     const partDir = join(media, '.multipart', created.upload_id as string);
     const dead = await waitFor('both uploads to reach their temp files', async () => {
       const found = [...(await partials(tmp)), ...(await partials(partDir))];
