@@ -55,6 +55,17 @@ async function upload(server: TestServer, user: TestUser, name: string, type: st
   return finished.url as string;
 }
 
+/** Opening `url` downloads the file under its own name with the upload's bytes; the page stays where it was. */
+async function expectDownload(page: Awaited<ReturnType<typeof launch>>['page'], url: string, name: string, content: string) {
+  await page.goto('about:blank');
+  const downloaded = page.waitForEvent('download');
+  await page.goto(url).catch(() => undefined); // a download aborts the navigation
+  const download = await downloaded;
+  assert.equal(download.suggestedFilename(), name, `${name} arrives as a download with its own name`);
+  assert.equal(readFileSync((await download.path())!, 'utf8'), content, `${name}: the bytes are the upload's`);
+  assert.equal(page.url(), 'about:blank', `${name} did not replace the page`);
+}
+
 describe('uploaded files with scripts, opened from their local file URLs', { timeout: 5 * 60_000 }, () => {
   test('HTML and SVG download instead of rendering; disguised HTML renders as inert text or image; no script runs', async (t) => {
     const cleanup = cleanupScope();
@@ -87,13 +98,7 @@ describe('uploaded files with scripts, opened from their local file URLs', { tim
       ['drawing.svg', 'image/svg+xml', svg],
     ] as const) {
       const url = await upload(server, user, name, type, content);
-      await page.goto('about:blank');
-      const downloaded = page.waitForEvent('download');
-      await page.goto(url).catch(() => undefined); // a download aborts the navigation
-      const download = await downloaded;
-      assert.equal(download.suggestedFilename(), name, `${name} arrives as a download with its own name`);
-      assert.equal(readFileSync((await download.path())!, 'utf8'), content, `${name}: the bytes are the upload's`);
-      assert.equal(page.url(), 'about:blank', `${name} did not replace the page`);
+      await expectDownload(page, url, name, content);
     }
 
     // HTML under a harmless declared type: shown as that type (nosniff), sandboxed, script inert
@@ -143,13 +148,7 @@ describe('uploaded files with scripts, opened from their local file URLs', { tim
       ] as const) {
         const url = await upload(server, user, name, type, content);
         assert.match(url, /X-Amz-Signature=/, `${name}: a presigned GET, whatever the ACL`);
-        await page.goto('about:blank');
-        const downloaded = page.waitForEvent('download');
-        await page.goto(url).catch(() => undefined); // a download aborts the navigation
-        const download = await downloaded;
-        assert.equal(download.suggestedFilename(), name, `${name} arrives as a download with its own name`);
-        assert.equal(readFileSync((await download.path())!, 'utf8'), content, `${name}: the bytes are the upload's`);
-        assert.equal(page.url(), 'about:blank', `${name} did not replace the page`);
+        await expectDownload(page, url, name, content);
       }
 
       // HTML declared as plain text is shown as text (browsers do not sniff text/plain into HTML)
