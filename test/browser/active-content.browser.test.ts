@@ -13,7 +13,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { postForm, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 import { cleanupScope, launch } from './support.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 /** Records the script's requests; `/control` answers `body` as a plain, script-running page. */

@@ -33,7 +33,6 @@ const NOTES = fixture('notes.md', Buffer.from('# Notes\n\nSome notes.\n'));
 
 // ---------- helpers ----------
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 let shot = 0;

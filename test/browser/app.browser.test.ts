@@ -38,9 +38,7 @@ const DROPPED_SHA = createHash('sha256').update(DROPPED_TEXT).digest('hex');
 // Functions given to page.evaluate run in Chromium, not here. They reach the page's globals
 // through inPage() (defined in the page by an init script), loosely typed, so that this file
 // type-checks with or without the DOM lib.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type PageNode = any;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 let shot = 0;

@@ -37,7 +37,6 @@ before(async () => {
 });
 after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 const percentOf = (page: Page) =>

@@ -25,7 +25,6 @@ import { createUser, freePort, listKeys, testEnv, testS3Client } from '../helper
 import { runCli } from '../reliability/process-harness.js';
 import { cleanupScope, ensureWebBuilt, launch, S3_SKIP, sha256InPage, signIn } from './support.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 const MiB = 1024 * 1024;

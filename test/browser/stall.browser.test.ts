@@ -15,7 +15,6 @@ import { launch, ROOT, type Browser } from './support.js';
 
 const MiB = 2 ** 20;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 let browser: Browser;

@@ -90,7 +90,6 @@ export function cleanupScope() {
 }
 
 /** The page's globals (see launch()); loosely typed so that this file needs no DOM lib. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 /** test-artifacts/ for screenshots, with the last run's `<prefix>-*.png` removed. */

@@ -44,7 +44,6 @@ const BIG = fixture('big-101mib.bin', 101 * MiB);
 assert.ok(SMALL.size <= MULTIPART_ABOVE && BIG.size > MULTIPART_ABOVE);
 
 // Functions given to page.evaluate run in Chromium; they reach the page's globals through inPage().
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 /** node:test's describe-level after() cannot be added from inside a hook: collect cleanups here. */

@@ -9,7 +9,6 @@ import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
 import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, throttleUpload, type Browser } from './support.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare function inPage(): any;
 
 ensureWebBuilt();

@@ -38,7 +38,6 @@ async function recordOf(server: TestServer, user: TestUser, method: Method): Pro
 }
 
 /** The routes of one method, each given a record id; what each answers. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever the answer holds
 function routesOf(server: TestServer, user: TestUser): Record<Exclude<Method, 'put' | 'standard'>, Record<string, (id: number) => Promise<{ status: number; body: any }>>> {
   const api = (verb: string, path: string, body?: unknown) => apiCall(server, user, verb, path, body);
   return {
@@ -60,7 +59,6 @@ function routesOf(server: TestServer, user: TestUser): Record<Exclude<Method, 'p
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const refusedAsMismatch = (answer: { status: number; body: any }, label: string, method: Method) => {
   assert.equal(answer.status, 409, `${label}: ${JSON.stringify(answer.body)}`);
   assert.equal(answer.body.code, 'upload_method_mismatch', label);

@@ -18,12 +18,10 @@ function uppy(server: TestServer, user: TestUser) {
       headers: { accept: 'application/json', ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return { status: response.status, body: (await response.json()) as any };
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const listFiles = async (server: TestServer, user: TestUser): Promise<any> => (await apiCall(server, user, 'GET', '/api/files/')).body;
 
 /** The objects in the server's storage: the bucket's keys, or the files under the media folder. */
@@ -69,7 +67,7 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(put.status, 200, await put.text());
       assert.ok(put.headers.get('etag'), 'Uppy needs an ETag to consider the upload done');
 
-      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>);
       assert.equal(list.count, 1);
       const [file] = list.results;
       assert.equal(file.is_valid, true);
@@ -105,7 +103,7 @@ for (const storage of ['local', 's3'] as const) {
       const done = await call('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q}`, { parts });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.ok(done.body.location);
-      const file = await fetch(done.body.location, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const file = await fetch(done.body.location, { headers: alice.headers }).then((r) => r.json() as Promise<any>);
       assert.equal(file.is_valid, true);
       assert.equal(file.file_size, content.length);
     });
@@ -167,7 +165,7 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal((await uppy(server, alice)('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=files/other.bin`)).status, 404);
       assert.equal((await uppy(server, alice)('DELETE', path)).status, 200);
       assert.equal((await uppy(server, alice)('GET', path)).status, 404);
-      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>);
       assert.equal(list.count, 0);
     });
   });

@@ -50,21 +50,22 @@ async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; for
   const me = await fetch(`${baseUrl}/api/auth/me/`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(me.status, 401);
   // the 401's own line (the health checks above have request lines too), colours stripped
-  const logged401 = () => /request completed.*401/.test(output.replace(/\x1b\[[0-9;]*m/g, ''));
+  const logged401 = () => /request completed.*401/.test(stripColours(output));
   for (let i = 0; i < 400 && !logged401(); i += 1) await sleep(50);
   stop();
   await exited;
   return output;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes stripped here
+const stripColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 const jsonLines = (output: string) => output.split(/\r?\n/).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('log format', () => {
   test('at a terminal: readable lines (level, message, fields), no JSON, credentials still left out', async (t) => {
     const output = await serverOutput(t, { tty: true });
     assert.match(output, /INFO.*Chute is serving/, output);
-    // eslint-disable-next-line no-control-regex
-    const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+    const plain = stripColours(output);
     assert.match(plain, /INFO.*request completed.*"statusCode":401/, plain);
     assert.equal(jsonLines(plain).length, 0, plain);
     assert.ok(!output.includes(TOKEN), output);

@@ -9,7 +9,7 @@ export const FILES_PREFIX = 'files/';
 // Control characters (C0 with NUL, DEL, C1), path separators, and the replacement character that
 // stands for bytes that were not UTF-8 never belong in a file's name; nor do bidi controls
 // (U+202E and kin), which make a name read reversed or reordered ("x\u202efdp.exe" shows as "xexe.pdf").
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: C0/C1 controls are what a name must not hold
 const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f/\\\ufffd\p{Bidi_Control}]/u;
 const LONE_SURROGATE = /\p{Cs}/u;
 
