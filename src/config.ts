@@ -62,7 +62,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {
-  constructor(public readonly variable: string, message: string) {
+  constructor(
+    public readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -71,9 +74,16 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
 };
 
 /** "10485760", "10MiB", "100 MB" -> bytes */
@@ -117,14 +127,16 @@ function reader(env: Env) {
     const raw = get(name);
     if (raw === undefined) return fallback;
     const value = parseSize(raw);
-    if (value === null || value < 1) throw new ConfigError(name, `must be a size in bytes like 10485760 or 10MiB, got "${raw}"`);
+    if (value === null || value < 1)
+      throw new ConfigError(name, `must be a size in bytes like 10485760 or 10MiB, got "${raw}"`);
     return value;
   };
   const duration = (name: string, fallback: number, min: number): number => {
     const raw = get(name);
     if (raw === undefined) return fallback;
     const value = parseDuration(raw);
-    if (value === null || value < min) throw new ConfigError(name, `must be a duration of at least ${min}s like 60, 15m, 24h or 7d, got "${raw}"`);
+    if (value === null || value < min)
+      throw new ConfigError(name, `must be a duration of at least ${min}s like 60, 15m, 24h or 7d, got "${raw}"`);
     return value;
   };
   const boolean = (name: string, fallback: boolean): boolean => {
@@ -151,74 +163,89 @@ function reader(env: Env) {
   const choice = <T extends string>(name: string, choices: readonly T[], fallback: T): T => {
     const raw = get(name)?.toLowerCase();
     if (raw === undefined) return fallback;
-    if (!(choices as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
+    if (!(choices as readonly string[]).includes(raw))
+      throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${raw}"`);
     return raw as T;
   };
   return { get, required, integer, size, duration, boolean, url, choice };
 }
 
-const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'] as const;
+const ACLS = [
+  'private',
+  'public-read',
+  'public-read-write',
+  'authenticated-read',
+  'bucket-owner-read',
+  'bucket-owner-full-control',
+] as const;
 const MAX_FILE_SIZE = 5 * 2 ** 40; // S3's largest object (multipart); one POST stops at 5 GiB
 
-export function loadConfig(env: Env = process.env): Config {
-  const r = reader(env);
+type Reader = ReturnType<typeof reader>;
 
+function storageKind(r: Reader): StorageKind {
   const storage = (r.get('FILE_UPLOAD_STORAGE') ?? 'local').toLowerCase();
   if (storage !== 'local' && storage !== 's3') {
     throw new ConfigError('FILE_UPLOAD_STORAGE', `must be "local" or "s3", got "${storage}"`);
   }
+  return storage;
+}
 
+function databaseUrlOf(r: Reader): string {
   const databaseUrl = r.get('DATABASE_URL') ?? 'sqlite:./data/chute.sqlite';
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\/.+/.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must be sqlite:<path> or postgres://user:pass@host:port/db');
   }
+  return databaseUrl;
+}
 
-  const fileMaxSize = r.size('FILE_MAX_SIZE', 10 * 2 ** 20);
-  if (fileMaxSize > MAX_FILE_SIZE) throw new ConfigError('FILE_MAX_SIZE', 'must be at most 5TiB (the largest S3 object)');
+/** a size limit: `fallback` when unset, never over S3's largest object */
+function maxSize(r: Reader, name: string, fallback: number): number {
+  const value = r.size(name, fallback);
+  if (value > MAX_FILE_SIZE) throw new ConfigError(name, 'must be at most 5TiB (the largest S3 object)');
+  return value;
+}
 
-  const perPathMaxSize = (name: string): number => {
-    const value = r.size(name, fileMaxSize);
-    if (value > MAX_FILE_SIZE) throw new ConfigError(name, 'must be at most 5TiB (the largest S3 object)');
-    return value;
-  };
-
-  const fileAllowedTypes = (r.get('FILE_ALLOWED_TYPES') ?? '')
+function allowedTypes(r: Reader): string[] {
+  const types = (r.get('FILE_ALLOWED_TYPES') ?? '')
     .split(',')
     .map((type) => type.trim().toLowerCase())
     .filter(Boolean);
-  for (const type of fileAllowedTypes) {
+  for (const type of types) {
     if (!/^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/.test(type)) {
-      throw new ConfigError('FILE_ALLOWED_TYPES', `"${type}" is not a media type or pattern like image/* or application/pdf`);
+      throw new ConfigError(
+        'FILE_ALLOWED_TYPES',
+        `"${type}" is not a media type or pattern like image/* or application/pdf`,
+      );
     }
   }
+  return types;
+}
 
-  const presignedExpiry = r.integer('AWS_PRESIGNED_EXPIRY', 60, 1, 7 * 24 * 3600);
-
-  let s3: S3Config | null = null;
-  if (storage === 's3') {
-    const why = 'when FILE_UPLOAD_STORAGE=s3';
-    const defaultAcl = r.choice('AWS_DEFAULT_ACL', ACLS, 'private');
-    const customDomain = r.get('AWS_S3_CUSTOM_DOMAIN') ?? null;
-    if (customDomain !== null && !/^[a-z0-9.-]+(:\d+)?(\/[^\s]*)?$/i.test(customDomain)) {
-      throw new ConfigError('AWS_S3_CUSTOM_DOMAIN', `must be a host name like cdn.example.com, got "${customDomain}"`);
-    }
-    const bucket = r.required('AWS_STORAGE_BUCKET_NAME', why);
-    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-      throw new ConfigError('AWS_STORAGE_BUCKET_NAME', `"${bucket}" is not a valid bucket name`);
-    }
-    s3 = {
-      accessKeyId: r.required('AWS_S3_ACCESS_KEY_ID', why),
-      secretAccessKey: r.required('AWS_S3_SECRET_ACCESS_KEY', why),
-      bucket,
-      region: r.get('AWS_S3_REGION_NAME') ?? 'us-east-1',
-      endpoint: r.url('AWS_S3_ENDPOINT_URL', null),
-      defaultAcl,
-      presignedExpiry,
-      customDomain,
-    };
+function s3Config(r: Reader, presignedExpiry: number): S3Config {
+  const why = 'when FILE_UPLOAD_STORAGE=s3';
+  const defaultAcl = r.choice('AWS_DEFAULT_ACL', ACLS, 'private');
+  const customDomain = r.get('AWS_S3_CUSTOM_DOMAIN') ?? null;
+  if (customDomain !== null && !/^[a-z0-9.-]+(:\d+)?(\/[^\s]*)?$/i.test(customDomain)) {
+    throw new ConfigError('AWS_S3_CUSTOM_DOMAIN', `must be a host name like cdn.example.com, got "${customDomain}"`);
   }
+  const bucket = r.required('AWS_STORAGE_BUCKET_NAME', why);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError('AWS_STORAGE_BUCKET_NAME', `"${bucket}" is not a valid bucket name`);
+  }
+  return {
+    accessKeyId: r.required('AWS_S3_ACCESS_KEY_ID', why),
+    secretAccessKey: r.required('AWS_S3_SECRET_ACCESS_KEY', why),
+    bucket,
+    region: r.get('AWS_S3_REGION_NAME') ?? 'us-east-1',
+    endpoint: r.url('AWS_S3_ENDPOINT_URL', null),
+    defaultAcl,
+    presignedExpiry,
+    customDomain,
+  };
+}
 
-  const corsAllowedOrigins = (r.get('CORS_ALLOWED_ORIGINS') ?? '')
+function corsOrigins(r: Reader): string[] {
+  return (r.get('CORS_ALLOWED_ORIGINS') ?? '')
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean)
@@ -231,6 +258,18 @@ export function loadConfig(env: Env = process.env): Config {
         throw new ConfigError('CORS_ALLOWED_ORIGINS', `"${origin}" is not an origin like https://app.example.com`);
       }
     });
+}
+
+/** Reads and checks every variable, in this order (the first bad one is the one reported). */
+export function loadConfig(env: Env = process.env): Config {
+  const r = reader(env);
+  const storage = storageKind(r);
+  const databaseUrl = databaseUrlOf(r);
+  const fileMaxSize = maxSize(r, 'FILE_MAX_SIZE', 10 * 2 ** 20);
+  const fileAllowedTypes = allowedTypes(r);
+  const presignedExpiry = r.integer('AWS_PRESIGNED_EXPIRY', 60, 1, 7 * 24 * 3600);
+  const s3 = storage === 's3' ? s3Config(r, presignedExpiry) : null;
+  const corsAllowedOrigins = corsOrigins(r);
 
   const port = r.integer('PORT', 8000, 0, 65535);
   return {
@@ -243,9 +282,9 @@ export function loadConfig(env: Env = process.env): Config {
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
     storage,
     fileMaxSize,
-    fileMaxSizeDirect: perPathMaxSize('FILE_MAX_SIZE_DIRECT'),
-    fileMaxSizeStandard: perPathMaxSize('FILE_MAX_SIZE_STANDARD'),
-    fileAdminMaxSize: perPathMaxSize('FILE_ADMIN_MAX_SIZE'),
+    fileMaxSizeDirect: maxSize(r, 'FILE_MAX_SIZE_DIRECT', fileMaxSize),
+    fileMaxSizeStandard: maxSize(r, 'FILE_MAX_SIZE_STANDARD', fileMaxSize),
+    fileAdminMaxSize: maxSize(r, 'FILE_ADMIN_MAX_SIZE', fileMaxSize),
     fileAllowedTypes,
     fileVerifyContent: r.boolean('FILE_VERIFY_CONTENT', true),
     startRateLimit: { perUser: r.integer('START_RATE_LIMIT', 600, 1, 1_000_000), windowMs: 60_000 },
@@ -267,6 +306,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: r.choice('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: r.choice('LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     serveWebApp: r.boolean('SERVE_WEB_APP', true),
-    httpTimeouts: { idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1), headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1) },
+    httpTimeouts: {
+      idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1),
+      headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1),
+    },
   };
 }
