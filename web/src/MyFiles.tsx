@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import { deleteFile, listFiles, type FilePage, type FileRecord } from '@chute/client';
 import { useAnnounce } from './Announcer';
 import { chute } from './chute';
@@ -18,9 +18,8 @@ const offsetOf = (search: string) => {
   return Number.isSafeInteger(offset) && offset > 0 ? offset - (offset % PAGE_SIZE) : 0;
 };
 
-export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSignedOut: () => void }) {
-  const announce = useAnnounce();
-  // the page is in the URL (/files?offset=20): reload, Back and a shared link keep it
+/** The page offset, kept in the URL (/files?offset=20): reload, Back and a shared link keep it. */
+function useOffsetInUrl() {
   const [offset, setOffsetState] = useState(() => offsetOf(location.search));
   const setOffset = useCallback((next: number, { replace = false } = {}) => {
     setOffsetState(next);
@@ -34,33 +33,11 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
     addEventListener('popstate', onPop);
     return () => removeEventListener('popstate', onPop);
   }, []);
-  const fetchedAt = useRef(0);
-  const title = useRef<HTMLHeadingElement>(null);
-  const [toDelete, setToDelete] = useState<FileRecord | null>(null);
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
+  return [offset, setOffset] as const;
+}
 
-  const fail = useCallback(
-    (caught: unknown) => {
-      if (isSignedOut(caught)) onSignedOut();
-      return describeError(caught);
-    },
-    [onSignedOut],
-  );
-
-  const load = useCallback(
-    async (signal: AbortSignal) => {
-      const result = await listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal });
-      fetchedAt.current = Date.now();
-      // a page emptied by deletions (or a link past the end): the last page there is
-      if (!result.results.length && offset > 0) setOffset(Math.max(0, Math.ceil(result.count / PAGE_SIZE) - 1) * PAGE_SIZE, { replace: true });
-      return result;
-    },
-    // a new refreshKey (an upload finished) fetches the page again
-    [offset, refreshKey, setOffset],
-  );
-  const { page, rows: files, count, loading, error, reload } = useListPage<FilePage>(load, fail);
-
+/** Fetches again when the tab is looked at and the list is older than its download links. */
+function useReloadWhenStale(fetchedAt: { current: number }, reload: () => void) {
   useEffect(() => {
     const onVisible = () => {
       if (document.visibilityState === 'visible' && Date.now() - fetchedAt.current > STALE_AFTER_MS) reload();
@@ -71,9 +48,25 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
       document.removeEventListener('visibilitychange', onVisible);
       removeEventListener('focus', onVisible);
     };
-  }, [reload]);
+  }, [fetchedAt, reload]);
+}
 
-  async function confirmDelete() {
+/** The delete dialog's state: which file, busy, the error; confirm() deletes and reloads the page. */
+function useDeleteFile(
+  fail: (caught: unknown) => string,
+  reload: () => void,
+  title: RefObject<HTMLHeadingElement | null>,
+) {
+  const announce = useAnnounce();
+  const [toDelete, setToDelete] = useState<FileRecord | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+
+  const ask = (file: FileRecord) => {
+    setDeleteError(null);
+    setToDelete(file);
+  };
+  async function confirm() {
     if (!toDelete) return;
     setDeleting(true);
     setDeleteError(null);
@@ -90,6 +83,112 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
       setDeleting(false);
     }
   }
+  return { toDelete, deleting, deleteError, ask, confirm, cancel: () => setToDelete(null) };
+}
+
+function FileRow({ file, onDelete }: { file: FileRecord; onDelete: (file: FileRecord) => void }) {
+  const name = file.original_file_name;
+  const uploaded = file.upload_finished_at ?? file.created_at;
+  const state = file.is_valid ? 'valid' : 'pending';
+  return (
+    <tr data-testid="file-row" data-id={file.id} data-name={name} data-state={state}>
+      <th scope="row" className="files__name" data-label="Name">
+        <span title={name}>{name}</span>
+      </th>
+      <td data-label="Type" title={file.file_type}>
+        {formatType(file.file_type)}
+      </td>
+      <td data-label="Size" className="num">
+        {formatBytes(file.file_size)}
+      </td>
+      <td data-label="Uploaded">
+        <time dateTime={uploaded} title={formatDate(uploaded, true)}>
+          {formatDate(uploaded)}
+        </time>
+      </td>
+      <td data-label="State">
+        <span className={`badge badge--${state}`}>{file.is_valid ? 'Ready' : 'Pending'}</span>
+      </td>
+      <td className="files__actions">
+        {file.url ? (
+          <a
+            className="button button--small"
+            href={file.url}
+            download={name}
+            data-testid="download"
+            aria-label={`Download ${name}`}
+          >
+            Download
+          </a>
+        ) : (
+          <span className="button button--small button--placeholder" aria-hidden="true">
+            Download
+          </span>
+        )}
+        <button
+          type="button"
+          className="button button--small button--danger-quiet"
+          onClick={() => onDelete(file)}
+          aria-label={`Delete ${name}`}
+          data-testid="delete"
+        >
+          Delete
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function FilesTable({
+  files,
+  loading,
+  onDelete,
+}: {
+  files: FileRecord[];
+  loading: boolean;
+  onDelete: (file: FileRecord) => void;
+}) {
+  return (
+    <table className={`files${loading ? ' files--loading' : ''}`} data-testid="files-table">
+      <caption className="visually-hidden">Your files, newest first</caption>
+      <TableHead columns={['Name', 'Type', 'Size', 'Uploaded', 'State']} numeric={['Size']} />
+      <tbody>
+        {files.map((file) => (
+          <FileRow key={file.id} file={file} onDelete={onDelete} />
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSignedOut: () => void }) {
+  const [offset, setOffset] = useOffsetInUrl();
+  const fetchedAt = useRef(0);
+  const title = useRef<HTMLHeadingElement>(null);
+
+  const fail = useCallback(
+    (caught: unknown) => {
+      if (isSignedOut(caught)) onSignedOut();
+      return describeError(caught);
+    },
+    [onSignedOut],
+  );
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new refreshKey (an upload finished) fetches the page again
+  const load = useCallback(
+    async (signal: AbortSignal) => {
+      const result = await listFiles({ limit: PAGE_SIZE, offset }, { ...chute, signal });
+      fetchedAt.current = Date.now();
+      // a page emptied by deletions (or a link past the end): the last page there is
+      if (!result.results.length && offset > 0)
+        setOffset(Math.max(0, Math.ceil(result.count / PAGE_SIZE) - 1) * PAGE_SIZE, { replace: true });
+      return result;
+    },
+    [offset, refreshKey, setOffset],
+  );
+  const { page, rows: files, count, loading, error, reload } = useListPage<FilePage>(load, fail);
+  useReloadWhenStale(fetchedAt, reload);
+  const deletion = useDeleteFile(fail, reload, title);
 
   return (
     <section aria-labelledby="files-title" aria-busy={loading}>
@@ -115,71 +214,31 @@ export function MyFiles({ refreshKey, onSignedOut }: { refreshKey: number; onSig
       {!page && loading && <p className="muted loading">Loading your files…</p>}
       {files.length > 0 && (
         <>
-          <table className={`files${loading ? ' files--loading' : ''}`} data-testid="files-table">
-            <caption className="visually-hidden">Your files, newest first</caption>
-            <TableHead columns={['Name', 'Type', 'Size', 'Uploaded', 'State']} numeric={['Size']} />
-            <tbody>
-              {files.map((file) => (
-                <tr key={file.id} data-testid="file-row" data-id={file.id} data-name={file.original_file_name} data-state={file.is_valid ? 'valid' : 'pending'}>
-                  <th scope="row" className="files__name" data-label="Name">
-                    <span title={file.original_file_name}>{file.original_file_name}</span>
-                  </th>
-                  <td data-label="Type" title={file.file_type}>
-                    {formatType(file.file_type)}
-                  </td>
-                  <td data-label="Size" className="num">
-                    {formatBytes(file.file_size)}
-                  </td>
-                  <td data-label="Uploaded">
-                    <time dateTime={file.upload_finished_at ?? file.created_at} title={formatDate(file.upload_finished_at ?? file.created_at, true)}>
-                      {formatDate(file.upload_finished_at ?? file.created_at)}
-                    </time>
-                  </td>
-                  <td data-label="State">
-                    <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>{file.is_valid ? 'Ready' : 'Pending'}</span>
-                  </td>
-                  <td className="files__actions">
-                    {file.url ? (
-                      <a className="button button--small" href={file.url} download={file.original_file_name} data-testid="download" aria-label={`Download ${file.original_file_name}`}>
-                        Download
-                      </a>
-                    ) : (
-                      <span className="button button--small button--placeholder" aria-hidden="true">
-                        Download
-                      </span>
-                    )}
-                    <button
-                      type="button"
-                      className="button button--small button--danger-quiet"
-                      onClick={() => {
-                        setDeleteError(null);
-                        setToDelete(file);
-                      }}
-                      aria-label={`Delete ${file.original_file_name}`}
-                      data-testid="delete"
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pager offset={offset} limit={PAGE_SIZE} shown={files.length} count={count} busy={loading} onOffset={setOffset} top={title} />
+          <FilesTable files={files} loading={loading} onDelete={deletion.ask} />
+          <Pager
+            offset={offset}
+            limit={PAGE_SIZE}
+            shown={files.length}
+            count={count}
+            busy={loading}
+            onOffset={setOffset}
+            top={title}
+          />
         </>
       )}
       <DeleteDialog
-        open={toDelete !== null}
+        open={deletion.toDelete !== null}
         title="Delete this file?"
-        busy={deleting}
-        error={deleteError}
-        onConfirm={() => void confirmDelete()}
-        onCancel={() => setToDelete(null)}
+        busy={deletion.deleting}
+        error={deletion.deleteError}
+        onConfirm={() => void deletion.confirm()}
+        onCancel={deletion.cancel}
         testId="confirm-dialog"
         confirmTestId="confirm-delete"
       >
         <p>
-          <strong className="break">{toDelete?.original_file_name}</strong> will be deleted for good. Its download links stop working.
+          <strong className="break">{deletion.toDelete?.original_file_name}</strong> will be deleted for good. Its
+          download links stop working.
         </p>
       </DeleteDialog>
     </section>
