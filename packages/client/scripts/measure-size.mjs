@@ -34,8 +34,12 @@ const all = await measure(`export * from ${JSON.stringify(entry)};`);
 // what an app that only uploads pays
 const uploadOnly = await measure(`import { uploadFile } from ${JSON.stringify(entry)}; window.__u = uploadFile;`);
 // the optional entry: what a checksum worker's script weighs, and what the page pays to talk to it
-const checksumWorker = await measure(`import { exposeChecksums } from ${JSON.stringify(checksums)}; exposeChecksums(self);`);
-const checksumPage = await measure(`import { workerChecksums } from ${JSON.stringify(checksums)}; window.__w = workerChecksums;`);
+const checksumWorker = await measure(
+  `import { exposeChecksums } from ${JSON.stringify(checksums)}; exposeChecksums(self);`,
+);
+const checksumPage = await measure(
+  `import { workerChecksums } from ${JSON.stringify(checksums)}; window.__w = workerChecksums;`,
+);
 
 if (args.includes('--json')) {
   console.log(JSON.stringify({ all, uploadOnly, checksumWorker, checksumPage, budget }));
@@ -43,7 +47,11 @@ if (args.includes('--json')) {
   console.log(`@chute/client, whole public API: ${all.min} B minified, ${all.gzip} B min+gzip`);
   console.log(`@chute/client, uploadFile only:  ${uploadOnly.min} B minified, ${uploadOnly.gzip} B min+gzip`);
   console.log(`budget: ${budget} B min+gzip -> ${all.gzip <= budget ? 'OK' : 'OVER'}`);
-  console.log(`@chute/client/checksums, worker script (hash-wasm MD5 + SHA-256): ${checksumWorker.min} B minified, ${checksumWorker.gzip} B min+gzip`);
-  console.log(`@chute/client/checksums, page side (workerChecksums): ${checksumPage.min} B minified, ${checksumPage.gzip} B min+gzip`);
+  console.log(
+    `@chute/client/checksums, worker script (hash-wasm MD5 + SHA-256): ${checksumWorker.min} B minified, ${checksumWorker.gzip} B min+gzip`,
+  );
+  console.log(
+    `@chute/client/checksums, page side (workerChecksums): ${checksumPage.min} B minified, ${checksumPage.gzip} B min+gzip`,
+  );
 }
 process.exitCode = all.gzip <= budget ? 0 : 1;

@@ -47,7 +47,12 @@ export interface RequestOptions extends ChuteOptions {
  * One JSON call to Chute. Resolves with the parsed body (undefined for 204); rejects with
  * ChuteApiError, NetworkError or AbortError.
  */
-export async function apiRequest<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+export async function apiRequest<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
   const { signal, token } = options;
   throwIfAborted(signal);
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -76,7 +81,8 @@ export async function apiRequest<T>(method: string, path: string, body?: unknown
 export const login = (credentials: { email: string; password: string }, options?: RequestOptions) =>
   apiRequest<LoginResult>('POST', '/api/auth/login/', credentials, options);
 
-export const logout = (options?: RequestOptions) => apiRequest<Record<string, never>>('POST', '/api/auth/logout/', {}, options);
+export const logout = (options?: RequestOptions) =>
+  apiRequest<Record<string, never>>('POST', '/api/auth/logout/', {}, options);
 
 /** The signed-in user; rejects with ChuteApiError status 401 (code not_authenticated) when signed out. */
 export const getMe = (options?: RequestOptions) => apiRequest<User>('GET', '/api/auth/me/', undefined, options);
@@ -85,9 +91,11 @@ export const getMe = (options?: RequestOptions) => apiRequest<User>('GET', '/api
 export const listFiles = (page: { limit?: number; offset?: number } = {}, options?: RequestOptions) =>
   apiRequest<FilePage>('GET', `/api/files/?limit=${page.limit ?? 20}&offset=${page.offset ?? 0}`, undefined, options);
 
-export const getFile = (id: number, options?: RequestOptions) => apiRequest<FileRecord>('GET', `/api/files/${id}/`, undefined, options);
+export const getFile = (id: number, options?: RequestOptions) =>
+  apiRequest<FileRecord>('GET', `/api/files/${id}/`, undefined, options);
 
-export const deleteFile = (id: number, options?: RequestOptions) => apiRequest<void>('DELETE', `/api/files/${id}/`, undefined, options);
+export const deleteFile = (id: number, options?: RequestOptions) =>
+  apiRequest<void>('DELETE', `/api/files/${id}/`, undefined, options);
 
 /** Best-effort DELETE of an upload given up on: Chute's cleanup removes what this misses. */
 export async function discard(path: string, options: RequestOptions): Promise<void> {

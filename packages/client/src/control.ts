@@ -25,7 +25,11 @@ export class UploadControl extends EventTarget {
 }
 
 /** Calls `listener` when `signal` aborts and when `control` pauses or resumes; returns the undo. */
-export function listen(signal: AbortSignal | undefined, control: UploadControl | undefined, listener: () => void): () => void {
+export function listen(
+  signal: AbortSignal | undefined,
+  control: UploadControl | undefined,
+  listener: () => void,
+): () => void {
   signal?.addEventListener('abort', listener);
   control?.addEventListener('change', listener);
   return () => {

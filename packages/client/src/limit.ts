@@ -18,12 +18,10 @@ export function createLimiter(concurrency: number): Limiter {
     new Promise<T>((resolve, reject) => {
       waiting.push(() => {
         // a task that throws synchronously rejects like one that returns a rejected promise
-        new Promise<T>((run) => run(task()))
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            next();
-          });
+        new Promise<T>((run) => run(task())).then(resolve, reject).finally(() => {
+          active--;
+          next();
+        });
       });
       next();
     });

@@ -1,6 +1,7 @@
 import { apiRequest, chuteBase, discard, isChuteUrl, throwIfAborted } from './api.js';
 import { AbortError, ChuteApiError, type ChuteError } from './errors.js';
 import { base64ToHex, defaultResumeStore, fingerprint, type ResumeEntry } from './resume.js';
+import { listen } from './control.js';
 import { isRetryable, withRetry, type RetryOptions } from './retry.js';
 import { checkUploadResponse, send } from './transport.js';
 import type { Checksums, FileRecord, MultipartTarget, UploadOptions } from './types.js';
@@ -48,6 +49,115 @@ const ignore = () => {};
 const SIGNED_AHEAD_MAX_AGE_MS = 15_000;
 
 type SignedPart = { url: string; headers: Record<string, string> };
+type Call = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+/** by part number; a hole is a part to send */
+type KnownParts = Array<ListedPart | undefined>;
+
+/**
+ * Sends the parts not `known` (`done`: their bytes) to URLs signed at `partsPath`, `concurrency`
+ * workers taking them in order; the first failure stops them all (`stop`). Returns the ETags by
+ * part number ('' where the bucket's CORS rules hide one).
+ */
+async function sendParts(
+  file: Blob,
+  parts: PlannedPart[],
+  known: KnownParts,
+  done: number,
+  md5s: Array<Promise<string> | undefined>,
+  partsPath: string,
+  options: UploadOptions,
+  stop: AbortController,
+): Promise<string[]> {
+  const { onProgress, concurrency = 4 } = options;
+  const sending = new Map<number, number>();
+  const report = () => {
+    let loaded = done;
+    for (const bytes of sending.values()) loaded += bytes;
+    onProgress?.({ loaded: Math.min(loaded, file.size), total: file.size });
+  };
+  report();
+
+  /** the last part a worker took */
+  let next = 0;
+  const signPart = async (part: number, requestSignal: AbortSignal): Promise<SignedPart> => {
+    const md5 = await md5s[part - 1];
+    const {
+      parts: [signed],
+    } = await apiRequest<{ parts: SignedPart[] }>(
+      'POST',
+      `${partsPath}sign/`,
+      { parts: [{ part_number: part, content_md5: md5 }] },
+      { ...options, signal: requestSignal },
+    );
+    return signed!;
+  };
+  const signedAhead = new Map<number, { at: number; signed: Promise<SignedPart> }>();
+  const signAhead = (part: number) => {
+    if (part > parts.length || known[part] || signedAhead.has(part)) return;
+    const signed = signPart(part, stop.signal);
+    signed.catch(ignore); // a failure here only means the part signs again when its turn comes
+    signedAhead.set(part, { at: Date.now(), signed });
+  };
+
+  const etags: string[] = [];
+  const upload = async (part: number) => {
+    const [start, end] = parts[part - 1]!;
+    const md5 = await md5s[part - 1];
+    const there = known[part];
+    // a part already there is kept when (with checksums) its ETag is the slice's MD5
+    if (there && (!md5 || there.etag.replace(/"/g, '') === base64ToHex(md5))) return void (etags[part] = there.etag);
+    if (there) done -= end - start; // not this file's bytes after all: sent again
+    let ahead = signedAhead.get(part);
+    signedAhead.delete(part);
+    etags[part] = await withRetry(
+      async (attempt) => {
+        try {
+          // part URLs expire: only a fresh one signed ahead is used, and a retry signs anew
+          const fresh = ahead && Date.now() - ahead.at < SIGNED_AHEAD_MAX_AGE_MS ? ahead.signed : null;
+          ahead = undefined;
+          const { url, headers } = await (fresh ? fresh.catch(() => signPart(part, attempt)) : signPart(part, attempt));
+          signAhead(next + 1); // the part the next free worker takes
+          const result = await send('PUT', url, file.slice(start, end), {
+            ...options,
+            headers,
+            signal: attempt,
+            onProgress: (loaded) => {
+              sending.set(part, loaded);
+              report();
+            },
+          });
+          try {
+            checkUploadResponse(result, isChuteUrl(url, options.baseUrl));
+          } catch (error) {
+            throw Object.assign(error as ChuteError, { partNumber: part });
+          }
+          return result.etag ?? '';
+        } finally {
+          sending.delete(part);
+        }
+      },
+      { ...options, signal: stop.signal },
+      part,
+    );
+    done += end - start;
+    report();
+  };
+
+  let failure: unknown;
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, parts.length)) }, async () => {
+      try {
+        while (next < parts.length) await upload(++next);
+      } catch (error) {
+        failure ??= error;
+        stop.abort();
+      }
+    }),
+  );
+  throwIfAborted(options.signal);
+  if (failure) throw failure;
+  return etags;
+}
 
 /**
  * Uploads a file in parts straight to the storage: `concurrency` parts in flight, each request
@@ -59,8 +169,7 @@ type SignedPart = { url: string; headers: Record<string, string> };
  * failure worth retrying later (network, 5xx, signed out) keeps it, for resuming.
  */
 export async function uploadMultipart(file: Blob, options: UploadOptions = {}): Promise<FileRecord> {
-  const { signal, onProgress, onPhase, concurrency = 4 } = options;
-  const total = file.size;
+  const { signal, onPhase } = options;
   const fileName = options.fileName ?? (file as Partial<File>).name ?? 'file';
   const store = options.resumeStore === false ? null : (options.resumeStore ?? defaultResumeStore());
   throwIfAborted(signal);
@@ -68,11 +177,10 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
 
   // stops every request: the caller's abort, or the first failure that ends the upload
   const stop = new AbortController();
-  const abort = () => stop.abort();
-  signal?.addEventListener('abort', abort);
+  const unlisten = listen(signal, undefined, () => stop.abort());
   const retry: RetryOptions = { ...options, signal: stop.signal };
-  const call = <T>(method: string, path: string, body?: unknown) =>
-    withRetry((attempt) => apiRequest<T>(method, API + path, body, { ...options, signal: attempt }), retry);
+  const call: Call = (method, path, body) =>
+    withRetry((attempt) => apiRequest(method, API + path, body, { ...options, signal: attempt }), retry);
 
   const storeKey = `chute-upload|${chuteBase(options.baseUrl).href}|${await fingerprint(file, fileName)}`;
   let entry: ResumeEntry | null = null;
@@ -97,10 +205,10 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
       const created = await call<MultipartTarget>('POST', '', {
         file_name: fileName,
         file_type: options.fileType || file.type || 'application/octet-stream',
-        file_size: total,
+        file_size: file.size,
       });
       // the server's part_size: each part's URL is signed for exactly its share of the file
-      entry = { ...created, created: Date.now(), name: fileName, size: total };
+      entry = { ...created, created: Date.now(), name: fileName, size: file.size };
       try {
         await store?.setItem(storeKey, JSON.stringify(entry));
       } catch {
@@ -108,8 +216,8 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
       }
     }
     const path = `${entry.id}/`;
-    const parts = planParts(total, entry.part_size);
-    const known: Array<ListedPart | undefined> = [];
+    const parts = planParts(file.size, entry.part_size);
+    const known: KnownParts = [];
     let resumed = 0;
     let resumedParts = 0;
     for (const part of listed) {
@@ -121,7 +229,8 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
         resumedParts++;
       }
     }
-    if (resumedParts) options.onResume?.({ uploadedBytes: resumed, uploadedParts: resumedParts, totalParts: parts.length });
+    if (resumedParts)
+      options.onResume?.({ uploadedBytes: resumed, uploadedParts: resumedParts, totalParts: parts.length });
 
     // checksums: the file is read once, in order, a part at a time, ahead of the uploads
     checks = await options.checksums?.();
@@ -136,99 +245,13 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
     });
     const sha256 = checks && reading.then(() => checks!.digest());
     sha256?.catch(ignore);
-
-    let done = resumed;
-    const sending = new Map<number, number>();
-    const report = () => {
-      let loaded = done;
-      for (const bytes of sending.values()) loaded += bytes;
-      onProgress?.({ loaded: Math.min(loaded, total), total });
-    };
     onPhase?.('uploading');
-    report();
-
-    /** the last part a worker took */
-    let next = 0;
-    const signPart = async (part: number, requestSignal: AbortSignal): Promise<SignedPart> => {
-      const md5 = await md5s[part - 1];
-      const { parts: [signed] } = await apiRequest<{ parts: SignedPart[] }>(
-        'POST',
-        `${API + path}sign/`,
-        { parts: [{ part_number: part, content_md5: md5 }] },
-        { ...options, signal: requestSignal },
-      );
-      return signed!;
-    };
-    const signedAhead = new Map<number, { at: number; signed: Promise<SignedPart> }>();
-    const signAhead = (part: number) => {
-      if (part > parts.length || known[part] || signedAhead.has(part)) return;
-      const signed = signPart(part, stop.signal);
-      signed.catch(ignore); // a failure here only means the part signs again when its turn comes
-      signedAhead.set(part, { at: Date.now(), signed });
-    };
-
-    const etags: string[] = [];
-    const upload = async (part: number) => {
-      const [start, end] = parts[part - 1]!;
-      const md5 = await md5s[part - 1];
-      const there = known[part];
-      // a part already there is kept when (with checksums) its ETag is the slice's MD5
-      if (there && (!md5 || there.etag.replace(/"/g, '') === base64ToHex(md5))) return void (etags[part] = there.etag);
-      if (there) done -= end - start; // not this file's bytes after all: sent again
-      let ahead = signedAhead.get(part);
-      signedAhead.delete(part);
-      etags[part] = await withRetry(
-        async (attempt) => {
-          try {
-            // part URLs expire: only a fresh one signed ahead is used, and a retry signs anew
-            const fresh = ahead && Date.now() - ahead.at < SIGNED_AHEAD_MAX_AGE_MS ? ahead.signed : null;
-            ahead = undefined;
-            const { url, headers } = await (fresh ? fresh.catch(() => signPart(part, attempt)) : signPart(part, attempt));
-            signAhead(next + 1); // the part the next free worker takes
-            const result = await send('PUT', url, file.slice(start, end), {
-              ...options,
-              headers,
-              signal: attempt,
-              onProgress: (loaded) => {
-                sending.set(part, loaded);
-                report();
-              },
-            });
-            try {
-              checkUploadResponse(result, isChuteUrl(url, options.baseUrl));
-            } catch (error) {
-              throw Object.assign(error as ChuteError, { partNumber: part });
-            }
-            return result.etag ?? '';
-          } finally {
-            sending.delete(part);
-          }
-        },
-        retry,
-        part,
-      );
-      done += end - start;
-      report();
-    };
-
-    // `concurrency` workers take the parts in order; the first failure stops them all
-    let failure: unknown;
-    await Promise.all(
-      Array.from({ length: Math.max(1, Math.min(concurrency, parts.length)) }, async () => {
-        try {
-          while (next < parts.length) await upload(++next);
-        } catch (error) {
-          failure ??= error;
-          stop.abort();
-        }
-      }),
-    );
-    throwIfAborted(signal);
-    if (failure) throw failure;
+    const etags = await sendParts(file, parts, known, resumed, md5s, API + path, options, stop);
 
     // an ETag the bucket's CORS rules did not expose: ask Chute for it
     if (parts.some((_, index) => !etags[index + 1])) {
-      for (const part of (await call<{ parts: ListedPart[] }>('GET', `${path}parts/`)).parts) etags[part.part_number] ||= part.etag;
+      for (const part of (await call<{ parts: ListedPart[] }>('GET', `${path}parts/`)).parts)
+        etags[part.part_number] ||= part.etag;
     }
     onPhase?.('finishing');
     const record = await call<FileRecord>('POST', `${path}complete/`, {
@@ -248,7 +271,7 @@ export async function uploadMultipart(file: Blob, options: UploadOptions = {}): 
     }
     throw error;
   } finally {
-    signal?.removeEventListener('abort', abort);
+    unlisten();
     stop.abort();
     checks?.close?.();
   }

@@ -42,7 +42,8 @@ export function defaultResumeStore(): ResumeStore {
   }
 }
 
-const hex = (bytes: ArrayBuffer | Uint8Array) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (bytes: ArrayBuffer | Uint8Array) =>
+  Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, '0')).join('');
 
 /** Hex of a base64 string, e.g. a Content-MD5 to compare with an S3 ETag. */
 export const base64ToHex = (base64: string): string => hex(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));

@@ -1,6 +1,6 @@
 import { throwIfAborted } from './api.js';
 import { listen, wait, type UploadControl } from './control.js';
-import { AbortError, ChuteError, StorageError } from './errors.js';
+import { AbortError, ChuteError, type StorageError } from './errors.js';
 
 /**
  * Exponential backoff with full jitter: a random wait between 0 and min(30 s, base * 2^attempt)
@@ -22,7 +22,10 @@ export function isRetryable(error: unknown): boolean {
   const { status, code, partNumber, storageMessage: message } = error as Partial<StorageError>;
   if (!status) return true; // NetworkError, StorageUnreachableError
   return (
-    status > 499 || status == 429 || status == 408 || code == 'RequestTimeout' ||
+    status > 499 ||
+    status == 429 ||
+    status == 408 ||
+    code == 'RequestTimeout' ||
     (!!partNumber &&
       (code == 'BadDigest' ||
         code == 'checksum_mismatch' ||
@@ -56,7 +59,11 @@ export interface RetryOptions {
  * Each try gets its own signal, aborted by `signal` and by a pause of `control`: a try cut by a
  * pause starts again on resume without counting as a retry.
  */
-export async function withRetry<T>(task: (signal: AbortSignal) => Promise<T>, options: RetryOptions, partNumber?: number): Promise<T> {
+export async function withRetry<T>(
+  task: (signal: AbortSignal) => Promise<T>,
+  options: RetryOptions,
+  partNumber?: number,
+): Promise<T> {
   const { signal, control, retries = 5, retryDelay = 1000 } = options;
   for (let attempt = 0, delay = 0; ; ) {
     await wait(signal, control, delay);

@@ -1,14 +1,19 @@
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 const decode = (text: string): string =>
-  text.trim().replace(/&(?:#(x?)([0-9a-f]+)|([a-z]+));/gi, (match, hex: string | undefined, code: string | undefined, name: string | undefined) => {
-    try {
-      return code ? String.fromCodePoint(parseInt(code, hex ? 16 : 10)) : (ENTITIES[name!] ?? match);
-    } catch {
-      // beyond U+10FFFF, or decimal digits that are not
-      return match;
-    }
-  });
+  text
+    .trim()
+    .replace(
+      /&(?:#(x?)([0-9a-f]+)|([a-z]+));/gi,
+      (match, hex: string | undefined, code: string | undefined, name: string | undefined) => {
+        try {
+          return code ? String.fromCodePoint(parseInt(code, hex ? 16 : 10)) : (ENTITIES[name!] ?? match);
+        } catch {
+          // beyond U+10FFFF, or decimal digits that are not
+          return match;
+        }
+      },
+    );
 
 export interface ParsedStorageError {
   code: string;

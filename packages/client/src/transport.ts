@@ -50,7 +50,12 @@ const hosts: Record<string, Limiter> = {};
  * sending took, plus `stallTimeout`, for the storage to answer) is cut: a dead connection fails
  * in a minute instead of when the OS gives up, and a part is sent again.
  */
-export function send(method: string, url: string, body: FormData | Blob, options: SendOptions = {}): Promise<SendResult> {
+export function send(
+  method: string,
+  url: string,
+  body: FormData | Blob,
+  options: SendOptions = {},
+): Promise<SendResult> {
   const { signal, onProgress, headers = {}, stallTimeout = 60_000, hostConcurrency = 6 } = options;
   const limit = (hosts[hostConcurrency + new URL(url, 'a:/').host] ??= createLimiter(hostConcurrency));
   return new Promise((resolve, reject) => {
@@ -68,7 +73,8 @@ export function send(method: string, url: string, body: FormData | Blob, options
       let timer: ReturnType<typeof setTimeout> | undefined;
       const progress = (loaded: number, total: number) => {
         clearTimeout(timer);
-        if (stallTimeout) timer = setTimeout(() => stop.abort(), stallTimeout + (loaded < total ? 0 : Date.now() - start));
+        if (stallTimeout)
+          timer = setTimeout(() => stop.abort(), stallTimeout + (loaded < total ? 0 : Date.now() - start));
         if (loaded) onProgress?.(loaded, total);
       };
       progress(0, 1);
@@ -85,7 +91,14 @@ export function send(method: string, url: string, body: FormData | Blob, options
             xhr.upload.onprogress = (event) => {
               if (event.lengthComputable) progress(event.loaded, event.total);
             };
-            xhr.onload = () => done(resolve({ status: xhr.status, body: xhr.status ? xhr.responseText : '', etag: xhr.getResponseHeader('etag') }));
+            xhr.onload = () =>
+              done(
+                resolve({
+                  status: xhr.status,
+                  body: xhr.status ? xhr.responseText : '',
+                  etag: xhr.getResponseHeader('etag'),
+                }),
+              );
             xhr.onerror = xhr.onabort = done;
             stop.signal.onabort = () => xhr.abort();
             xhr.send(body);

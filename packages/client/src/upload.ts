@@ -77,7 +77,10 @@ export interface UploadItem {
 }
 
 export interface UploadFilesOptions
-  extends Omit<UploadOptions, 'fileName' | 'fileType' | 'onProgress' | 'onPhase' | 'onStarted' | 'onResume' | 'control' | 'concurrency'> {
+  extends Omit<
+    UploadOptions,
+    'fileName' | 'fileType' | 'onProgress' | 'onPhase' | 'onStarted' | 'onResume' | 'control' | 'concurrency'
+  > {
   /** files uploading at once; default 3 */
   concurrency?: number;
   /** parts in flight per multipart upload (uploadFile's `concurrency`); default 4 */
@@ -88,16 +91,25 @@ export interface UploadFilesOptions
   onFileError?: (index: number, error: Error, file: Blob) => void;
 }
 
-export type UploadResult =
-  | { ok: true; file: Blob; record: FileRecord }
-  | { ok: false; file: Blob; error: Error };
+export type UploadResult = { ok: true; file: Blob; record: FileRecord } | { ok: false; file: Blob; error: Error };
 
 /**
  * Uploads several files, `concurrency` at a time, in order. Never rejects: resolves with one
  * result per file, in input order. `signal` cancels every file not done yet.
  */
-export function uploadFiles(files: Iterable<Blob | UploadItem>, options: UploadFilesOptions = {}): Promise<UploadResult[]> {
-  const { concurrency = 3, partConcurrency, onFileProgress, onFilePhase, onFileComplete, onFileError, ...shared } = options;
+export function uploadFiles(
+  files: Iterable<Blob | UploadItem>,
+  options: UploadFilesOptions = {},
+): Promise<UploadResult[]> {
+  const {
+    concurrency = 3,
+    partConcurrency,
+    onFileProgress,
+    onFilePhase,
+    onFileComplete,
+    onFileError,
+    ...shared
+  } = options;
   const limit = createLimiter(concurrency);
   return Promise.all(
     Array.from(files, (entry, index) => {

@@ -36,7 +36,11 @@ test('node:crypto: the same', async () => {
 
 /** A Worker whose other side runs here, messages passed asynchronously as between threads. */
 function fakeWorker(serve: (scope: ChecksumsScope) => void) {
-  const page = { onmessage: null as ((event: { data: unknown }) => void) | null, onerror: null as ((event: { message: string; preventDefault(): void }) => void) | null, terminated: false };
+  const page = {
+    onmessage: null as ((event: { data: unknown }) => void) | null,
+    onerror: null as ((event: { message: string; preventDefault(): void }) => void) | null,
+    terminated: false,
+  };
   const scope: ChecksumsScope = {
     onmessage: null,
     postMessage: (message) => setTimeout(() => page.onmessage?.({ data: message })),
@@ -84,21 +88,25 @@ test('workerChecksums: a worker that fails rejects what is pending and every lat
   });
   const checks = await factory();
   const pending = checks.part(file.slice(0, 10));
-  pair!.page.onerror!({ message: 'Uncaught CompileError: WebAssembly.instantiate(): refused by CSP', preventDefault() {} });
+  pair!.page.onerror!({
+    message: 'Uncaught CompileError: WebAssembly.instantiate(): refused by CSP',
+    preventDefault() {},
+  });
   await assert.rejects(pending, /The checksum worker failed: Uncaught CompileError/);
   await assert.rejects(checks.digest(), /The checksum worker failed/);
 });
 
 test('serveChecksums reports a failure of the checksums as an error message', async () => {
-  const factory = workerChecksums(() =>
-    fakeWorker((scope) =>
-      serveChecksums(scope, async () => ({
-        part: async () => {
-          throw new Error('disk read failed');
-        },
-        digest: async () => 'x',
-      })),
-    ).worker,
+  const factory = workerChecksums(
+    () =>
+      fakeWorker((scope) =>
+        serveChecksums(scope, async () => ({
+          part: async () => {
+            throw new Error('disk read failed');
+          },
+          digest: async () => 'x',
+        })),
+      ).worker,
   );
   const checks = await factory();
   await assert.rejects(checks.part(file), /disk read failed/);

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apiError, isChuteUrl } from '../src/api.js';
-import { AbortError, ChuteApiError, ChuteError, NetworkError, StorageError, StorageUnreachableError, isChuteError } from '../src/errors.js';
+import {
+  AbortError,
+  ChuteApiError,
+  type ChuteError,
+  NetworkError,
+  StorageError,
+  StorageUnreachableError,
+  isChuteError,
+} from '../src/errors.js';
 import { checkUploadResponse } from '../src/transport.js';
 
 const classify = (status: number, body: string, toChute: boolean) => {
@@ -23,7 +31,10 @@ test('status 0 from the storage is StorageUnreachableError, naming CORS', () => 
   const error = classify(0, '', false);
   assert.ok(error instanceof StorageUnreachableError);
   assert.equal(error.kind, 'storage_unreachable');
-  assert.match(error.message, /storage refused the browser's request \(check the bucket's CORS rules\) or the network failed/);
+  assert.match(
+    error.message,
+    /storage refused the browser's request \(check the bucket's CORS rules\) or the network failed/,
+  );
 });
 
 test('status 0 from Chute (local upload target) is NetworkError', () => {
@@ -33,7 +44,11 @@ test('status 0 from Chute (local upload target) is NetworkError', () => {
 });
 
 test('an S3 XML error becomes StorageError with its code, message and details', () => {
-  const error = classify(400, '<Error><Code>EntityTooLarge</Code><Message>too big</Message><MaxSizeAllowed>100</MaxSizeAllowed></Error>', false);
+  const error = classify(
+    400,
+    '<Error><Code>EntityTooLarge</Code><Message>too big</Message><MaxSizeAllowed>100</MaxSizeAllowed></Error>',
+    false,
+  );
   assert.ok(error instanceof StorageError);
   assert.equal(error.kind, 'storage');
   assert.equal(error.status, 400);
@@ -50,7 +65,11 @@ test('a storage error without XML keeps the status', () => {
 });
 
 test("Chute's JSON errors on the local upload target become ChuteApiError", () => {
-  const error = classify(413, JSON.stringify({ code: 'file_too_large', message: 'File is too large.', extra: { max_size: 10 } }), true);
+  const error = classify(
+    413,
+    JSON.stringify({ code: 'file_too_large', message: 'File is too large.', extra: { max_size: 10 } }),
+    true,
+  );
   assert.ok(error instanceof ChuteApiError);
   assert.equal(error.kind, 'api');
   assert.equal(error.status, 413);
@@ -69,9 +88,21 @@ test('apiError copes with non-JSON bodies', () => {
 });
 
 test('every error is a ChuteError and an Error, with a kind and a name', () => {
-  const errors = [new ChuteApiError(400, 'x', 'm'), new StorageError(403, 'AccessDenied', ''), new StorageUnreachableError(), new NetworkError(), new AbortError()];
-  assert.deepEqual(errors.map((e) => e.kind), ['api', 'storage', 'storage_unreachable', 'network', 'abort']);
-  assert.deepEqual(errors.map((e) => e.name), ['ChuteApiError', 'StorageError', 'StorageUnreachableError', 'NetworkError', 'AbortError']);
+  const errors = [
+    new ChuteApiError(400, 'x', 'm'),
+    new StorageError(403, 'AccessDenied', ''),
+    new StorageUnreachableError(),
+    new NetworkError(),
+    new AbortError(),
+  ];
+  assert.deepEqual(
+    errors.map((e) => e.kind),
+    ['api', 'storage', 'storage_unreachable', 'network', 'abort'],
+  );
+  assert.deepEqual(
+    errors.map((e) => e.name),
+    ['ChuteApiError', 'StorageError', 'StorageUnreachableError', 'NetworkError', 'AbortError'],
+  );
   for (const error of errors) {
     assert.ok(error instanceof Error);
     assert.ok(isChuteError(error));
@@ -88,7 +119,10 @@ test('isChuteUrl: Chute API URLs on the base origin only', () => {
   // a storage proxied on the same origin is still the storage
   assert.equal(isChuteUrl('https://chute.example.com/storage/bucket/', base), false);
   // a base with a path prefix
-  assert.equal(isChuteUrl('https://example.com/chute/api/files/upload/direct/local/1/', 'https://example.com/chute/'), true);
+  assert.equal(
+    isChuteUrl('https://example.com/chute/api/files/upload/direct/local/1/', 'https://example.com/chute/'),
+    true,
+  );
   assert.equal(isChuteUrl('https://example.com/api/files/', 'https://example.com/chute'), false);
   // a relative base without a page to resolve against
   assert.equal(isChuteUrl('/api/files/', ''), false);

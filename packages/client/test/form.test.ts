@@ -16,7 +16,10 @@ test('puts every field first, in order, and the file last', async () => {
   };
   const form = buildUploadForm(fields, new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
   const entries = [...form.entries()];
-  assert.deepEqual(entries.map(([name]) => name), [...Object.keys(fields), 'file']);
+  assert.deepEqual(
+    entries.map(([name]) => name),
+    [...Object.keys(fields), 'file'],
+  );
   for (const [name, value] of entries.slice(0, -1)) assert.equal(value, fields[name as keyof typeof fields]);
   const file = entries.at(-1)![1] as File;
   assert.equal(file.name, 'hello.txt');

@@ -6,7 +6,10 @@ import { tick } from './fakes.js';
 function deferred<T = void>() {
   let resolve!: (value: T) => void;
   let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -57,7 +60,10 @@ test('tasks added later still run once slots free up', async () => {
   const gate = deferred();
   const a = limit(() => gate.promise.then(() => 'a'));
   let bStarted = false;
-  const b = limit(() => ((bStarted = true), 'b'));
+  const b = limit(() => {
+    bStarted = true;
+    return 'b';
+  });
   await tick();
   assert.equal(bStarted, false);
   gate.resolve();

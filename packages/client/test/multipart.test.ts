@@ -38,17 +38,29 @@ interface Upload {
 }
 
 const xmlError = (status: number, code: string, message: string) =>
-  new Response(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`, { status });
+  new Response(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    { status },
+  );
 
 /** Chute's multipart endpoints and S3's part PUTs, in memory. */
-function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partHook?: PartHook; exposeEtag?: boolean; partSize?: number } = {}) {
+function fakeServer({
+  partHook,
+  exposeEtag = true,
+  partSize = 5 * MiB,
+}: {
+  partHook?: PartHook;
+  exposeEtag?: boolean;
+  partSize?: number;
+} = {}) {
   const uploads = new Map<number, Upload>();
   const hooks: { part?: PartHook } = { part: partHook };
   const log: string[] = [];
   const putCounts = new Map<string, number>();
   const partPuts: PartCall[] = [];
   let nextId = 1;
-  const json = (status: number, body?: unknown) => new Response(body === undefined ? null : JSON.stringify(body), { status });
+  const json = (status: number, body?: unknown) =>
+    new Response(body === undefined ? null : JSON.stringify(body), { status });
   const fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input), BASE);
     const method = init.method ?? 'GET';
@@ -71,13 +83,15 @@ function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partH
       if (signal.aborted) throw new DOMException('aborted', 'AbortError');
       if (hooked === 'network') throw new TypeError('fetch failed');
       if (hooked) return hooked;
-      if (Number(url.searchParams.get('expires')) < Date.now()) return xmlError(403, 'AccessDenied', 'Request has expired');
-      if (headers['Content-MD5'] !== (url.searchParams.get('md5') ?? undefined)) return xmlError(403, 'SignatureDoesNotMatch', 'signed headers differ');
+      if (Number(url.searchParams.get('expires')) < Date.now())
+        return xmlError(403, 'AccessDenied', 'Request has expired');
+      if (headers['Content-MD5'] !== (url.searchParams.get('md5') ?? undefined))
+        return xmlError(403, 'SignatureDoesNotMatch', 'signed headers differ');
       if (headers['Content-MD5'] && md5(body).toString('base64') !== headers['Content-MD5']) {
         return xmlError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
       }
       const upload = uploads.get(id);
-      if (!upload || upload.state !== 'open') return xmlError(404, 'NoSuchUpload', 'gone');
+      if (upload?.state !== 'open') return xmlError(404, 'NoSuchUpload', 'gone');
       const etag = `"${md5(body).toString('hex')}"`;
       upload.parts.set(partNumber, { data: body, etag });
       return new Response(null, { status: 200, headers: exposeEtag ? { ETag: etag } : {} });
@@ -87,7 +101,9 @@ function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partH
     const route = url.pathname.replace(/\/\d+\//, '/:id/');
     const id = Number(/\/multipart\/(\d+)\//.exec(url.pathname)?.[1]);
     const upload = uploads.get(id);
-    log.push(`${method} ${route.replace('/api/files/upload/multipart/', '')}${route.endsWith('sign/') ? ` ${body.parts.map((p: { part_number: number }) => p.part_number).join(',')}` : ''}`);
+    log.push(
+      `${method} ${route.replace('/api/files/upload/multipart/', '')}${route.endsWith('sign/') ? ` ${body.parts.map((p: { part_number: number }) => p.part_number).join(',')}` : ''}`,
+    );
     if (route === '/api/files/upload/multipart/' && method === 'POST') {
       const created = nextId++;
       uploads.set(created, { size: body.file_size, name: body.file_name, parts: new Map(), state: 'open' });
@@ -102,14 +118,27 @@ function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partH
     if (route.endsWith('/sign/')) {
       return json(200, {
         parts: body.parts.map(({ part_number, content_md5 }: { part_number: number; content_md5?: string }) => {
-          const query = new URLSearchParams({ id: String(id), partNumber: String(part_number), expires: String(Date.now() + 60_000) });
+          const query = new URLSearchParams({
+            id: String(id),
+            partNumber: String(part_number),
+            expires: String(Date.now() + 60_000),
+          });
           if (content_md5) query.set('md5', content_md5);
-          return { part_number, method: 'PUT', url: `https://s3.test/bucket/files/${id}?${query}`, headers: content_md5 ? { 'Content-MD5': content_md5 } : {} };
+          return {
+            part_number,
+            method: 'PUT',
+            url: `https://s3.test/bucket/files/${id}?${query}`,
+            headers: content_md5 ? { 'Content-MD5': content_md5 } : {},
+          };
         }),
       });
     }
     if (route.endsWith('/parts/')) {
-      return json(200, { parts: [...upload.parts].sort(([a], [b]) => a - b).map(([part_number, part]) => ({ part_number, size: part.data.length, etag: part.etag })) });
+      return json(200, {
+        parts: [...upload.parts]
+          .sort(([a], [b]) => a - b)
+          .map(([part_number, part]) => ({ part_number, size: part.data.length, etag: part.etag })),
+      });
     }
     if (route.endsWith('/complete/')) {
       const data = Buffer.concat(
@@ -120,14 +149,16 @@ function fakeServer({ partHook, exposeEtag = true, partSize = 5 * MiB }: { partH
         }),
       );
       assert.equal(data.length, upload.size, 'the parts add up to the size');
-      if (body.sha256 !== undefined && body.sha256 !== sha256(data)) return json(409, { code: 'checksum_mismatch', message: 'sha256' });
+      if (body.sha256 !== undefined && body.sha256 !== sha256(data))
+        return json(409, { code: 'checksum_mismatch', message: 'sha256' });
       upload.state = 'completed';
       upload.sha256 = body.sha256;
       return json(200, fileRecord(id, upload.name, upload.size));
     }
     return json(404, { code: 'not_found', message: 'no route' });
   };
-  const contentOf = (id: number) => Buffer.concat([...uploads.get(id)!.parts].sort(([a], [b]) => a - b).map(([, part]) => part.data));
+  const contentOf = (id: number) =>
+    Buffer.concat([...uploads.get(id)!.parts].sort(([a], [b]) => a - b).map(([, part]) => part.data));
   return { fetch: fetch as typeof globalThis.fetch, uploads, log, partPuts, contentOf, hooks };
 }
 
@@ -141,7 +172,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 const content = randomBytes(12 * MiB + 12345);
-const bigFile = (data = content, name = 'movie.mp4') => new File([data], name, { type: 'video/mp4', lastModified: 1_700_000_000_000 });
+const bigFile = (data = content, name = 'movie.mp4') =>
+  new File([data], name, { type: 'video/mp4', lastModified: 1_700_000_000_000 });
 
 test('a file in parts: created, each part signed with its MD5 and PUT without credentials, completed with the SHA-256', async () => {
   const server = fakeServer();
@@ -168,7 +200,8 @@ test('a file in parts: created, each part signed with its MD5 and PUT without cr
   assert.equal(server.log.at(-1), 'POST :id/complete/');
   assert.deepEqual(progress[0], { loaded: 0, total: content.length });
   assert.deepEqual(progress.at(-1), { loaded: content.length, total: content.length });
-  for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.loaded >= progress[i - 1]!.loaded, 'grows when nothing fails');
+  for (let i = 1; i < progress.length; i++)
+    assert.ok(progress[i]!.loaded >= progress[i - 1]!.loaded, 'grows when nothing fails');
 });
 
 test('without checksums: no Content-MD5, no sha256', async () => {
@@ -185,7 +218,10 @@ test('uploadFile sends files of multipartThreshold bytes or more in parts, small
   assert.equal(server.uploads.size, 1, 'multipart');
   await assert.rejects(
     uploadFile(bigFile(), { baseUrl: BASE, fetch: server.fetch, multipartThreshold: 13 * MiB, resumeStore: false }),
-    (error: unknown) => error instanceof ChuteApiError && error.status === 404 && server.log.at(-1) === 'POST /api/files/upload/direct/start/',
+    (error: unknown) =>
+      error instanceof ChuteApiError &&
+      error.status === 404 &&
+      server.log.at(-1) === 'POST /api/files/upload/direct/start/',
     'under the threshold it goes to the single-request start endpoint (not in this double)',
   );
 });
@@ -203,7 +239,11 @@ test('the next part is signed while a part is going up, so no PUT waits for its 
   await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, concurrency: 1, resumeStore: false });
   assert.ok(server.contentOf(1).equals(content));
   assert.deepEqual(signedDuringPut, [true, true]);
-  assert.deepEqual(server.log.filter((line) => line.includes('sign/')).sort(), ['POST :id/sign/ 1', 'POST :id/sign/ 2', 'POST :id/sign/ 3']);
+  assert.deepEqual(server.log.filter((line) => line.includes('sign/')).sort(), [
+    'POST :id/sign/ 1',
+    'POST :id/sign/ 2',
+    'POST :id/sign/ 3',
+  ]);
 });
 
 test('network errors, 5xx and 429 on a part are retried with backoff; each retry is reported', async () => {
@@ -216,7 +256,13 @@ test('network errors, 5xx and 429 on a part are retried with backoff; each retry
     },
   });
   const retries: RetryInfo[] = [];
-  await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, retryDelay: 1, resumeStore: false, onRetry: (info) => retries.push(info) });
+  await uploadMultipart(bigFile(), {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    retryDelay: 1,
+    resumeStore: false,
+    onRetry: (info) => retries.push(info),
+  });
   assert.ok(server.contentOf(1).equals(content));
   assert.deepEqual(retries.map((r) => `${r.partNumber}:${r.attempt}`).sort(), ['1:1', '2:1', '3:1', '3:2']);
   assert.ok(retries.find((r) => r.partNumber === 1)!.error instanceof Error);
@@ -225,7 +271,8 @@ test('network errors, 5xx and 429 on a part are retried with backoff; each retry
 
 test('an expired part URL is signed again, not fatal', async () => {
   const server = fakeServer({
-    partHook: ({ partNumber, attempt }) => (partNumber === 2 && attempt === 0 ? xmlError(403, 'AccessDenied', 'Request has expired') : undefined),
+    partHook: ({ partNumber, attempt }) =>
+      partNumber === 2 && attempt === 0 ? xmlError(403, 'AccessDenied', 'Request has expired') : undefined,
   });
   await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, retryDelay: 1, resumeStore: false });
   assert.ok(server.contentOf(1).equals(content));
@@ -242,7 +289,14 @@ test('a corrupted part (BadDigest) is sent again; when it keeps failing the uplo
   });
   // flipping a byte of the received copy stands for corruption on the way: the MD5 check catches it
   const retries: RetryInfo[] = [];
-  await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: corrupting.fetch, checksums: createChecksums, retryDelay: 1, resumeStore: false, onRetry: (r) => retries.push(r) });
+  await uploadMultipart(bigFile(), {
+    baseUrl: BASE,
+    fetch: corrupting.fetch,
+    checksums: createChecksums,
+    retryDelay: 1,
+    resumeStore: false,
+    onRetry: (r) => retries.push(r),
+  });
   assert.equal((retries[0]!.error as StorageError).code, 'BadDigest');
   assert.ok(corrupting.contentOf(1).equals(content));
 
@@ -253,17 +307,32 @@ test('a corrupted part (BadDigest) is sent again; when it keeps failing the uplo
     },
   });
   await assert.rejects(
-    uploadMultipart(bigFile(), { baseUrl: BASE, fetch: always.fetch, checksums: createChecksums, retries: 2, retryDelay: 1, resumeStore: false }),
+    uploadMultipart(bigFile(), {
+      baseUrl: BASE,
+      fetch: always.fetch,
+      checksums: createChecksums,
+      retries: 2,
+      retryDelay: 1,
+      resumeStore: false,
+    }),
     (error: unknown) => error instanceof StorageError && error.code === 'BadDigest',
   );
   assert.equal(always.log.filter((line) => line === 'PUT 2').length, 3);
 });
 
 test('other 4xx are not retried: the upload fails and is dropped (DELETE) and forgotten', async () => {
-  const server = fakeServer({ partHook: ({ partNumber }) => (partNumber === 2 ? xmlError(403, 'AccessDenied', 'Access Denied') : undefined) });
+  const server = fakeServer({
+    partHook: ({ partNumber }) => (partNumber === 2 ? xmlError(403, 'AccessDenied', 'Access Denied') : undefined),
+  });
   const store = memoryResumeStore();
   await assert.rejects(
-    uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, retryDelay: 1, resumeStore: store, concurrency: 1 }),
+    uploadMultipart(bigFile(), {
+      baseUrl: BASE,
+      fetch: server.fetch,
+      retryDelay: 1,
+      resumeStore: store,
+      concurrency: 1,
+    }),
     (error: unknown) => error instanceof StorageError && error.code === 'AccessDenied' && !error.expired,
   );
   assert.equal(server.log.filter((line) => line === 'PUT 2').length, 1);
@@ -275,27 +344,53 @@ test('other 4xx are not retried: the upload fails and is dropped (DELETE) and fo
 test('resume: after a failure the same file continues from the parts already there, sending only the rest', async () => {
   const server = fakeServer({ partHook: ({ partNumber }) => (partNumber === 3 ? 'network' : undefined) });
   const saved = new Map<string, string>();
-  const options = { baseUrl: BASE, fetch: server.fetch, resumeStore: memoryResumeStore(saved), concurrency: 1, retries: 1, retryDelay: 1, checksums: createChecksums };
+  const options = {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    resumeStore: memoryResumeStore(saved),
+    concurrency: 1,
+    retries: 1,
+    retryDelay: 1,
+    checksums: createChecksums,
+  };
   await assert.rejects(uploadMultipart(bigFile(), options), StorageUnreachableError);
   assert.equal(server.uploads.get(1)!.state, 'open', 'a network failure keeps the upload');
   assert.equal([...server.uploads.get(1)!.parts.keys()].join(), '1,2');
   assert.equal(saved.size, 1, 'and remembers it');
   const entry = JSON.parse([...saved.values()][0]!);
-  assert.deepEqual(entry, { id: 1, key: 'files/1', upload_id: 'up1', part_size: 5 * MiB, created: entry.created, name: 'movie.mp4', size: content.length });
+  assert.deepEqual(entry, {
+    id: 1,
+    key: 'files/1',
+    upload_id: 'up1',
+    part_size: 5 * MiB,
+    created: entry.created,
+    name: 'movie.mp4',
+    size: content.length,
+  });
   assert.ok(Math.abs(entry.created - Date.now()) < 60_000);
-  assert.match([...saved.keys()][0]!, /^chute-upload\|http:\/\/chute\.test\/\|movie\.mp4\|12595257\|1700000000000\|[0-9a-f]{32}$/);
+  assert.match(
+    [...saved.keys()][0]!,
+    /^chute-upload\|http:\/\/chute\.test\/\|movie\.mp4\|12595257\|1700000000000\|[0-9a-f]{32}$/,
+  );
 
   server.hooks.part = undefined;
   server.log.length = 0;
   const resumed: unknown[] = [];
   const progress: UploadProgress[] = [];
-  const record = await uploadMultipart(bigFile(), { ...options, onResume: (info) => resumed.push(info), onProgress: (p) => progress.push(p) });
+  const record = await uploadMultipart(bigFile(), {
+    ...options,
+    onResume: (info) => resumed.push(info),
+    onProgress: (p) => progress.push(p),
+  });
   assert.equal(record.id, 1, 'the same upload');
   assert.deepEqual(resumed, [{ uploadedBytes: 10 * MiB, uploadedParts: 2, totalParts: 3 }]);
   assert.deepEqual(server.log, ['GET :id/parts/', 'POST :id/sign/ 3', 'PUT 3', 'POST :id/complete/']);
   assert.ok(server.contentOf(1).equals(content));
   assert.equal(server.uploads.get(1)!.sha256, sha256(content), 'the SHA-256 covers the skipped parts too');
-  assert.ok(progress.some((p) => p.loaded === 10 * MiB), 'progress counts the parts already there');
+  assert.ok(
+    progress.some((p) => p.loaded === 10 * MiB),
+    'progress counts the parts already there',
+  );
   assert.equal(saved.size, 0, 'forgotten when done');
   assert.equal(server.uploads.size, 1);
 });
@@ -314,7 +409,14 @@ test('resume: another file of the same name and size is a new upload (fingerprin
 
 test('resume: a part already there whose MD5 differs from the file is sent again', async () => {
   const server = fakeServer({ partHook: ({ partNumber }) => (partNumber === 3 ? 'network' : undefined) });
-  const options = { baseUrl: BASE, fetch: server.fetch, resumeStore: memoryResumeStore(), concurrency: 1, retries: 0, checksums: createChecksums };
+  const options = {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    resumeStore: memoryResumeStore(),
+    concurrency: 1,
+    retries: 0,
+    checksums: createChecksums,
+  };
   await assert.rejects(uploadMultipart(bigFile(), options), StorageUnreachableError);
   // part 2 on the storage is not the file's (e.g. the file changed in the middle, where the fingerprint does not look)
   const part2 = server.uploads.get(1)!.parts.get(2)!;
@@ -324,7 +426,11 @@ test('resume: a part already there whose MD5 differs from the file is sent again
   server.hooks.part = undefined;
   server.log.length = 0;
   await uploadMultipart(bigFile(), options);
-  assert.deepEqual(server.log.filter((line) => line.startsWith('PUT')), ['PUT 2', 'PUT 3'], 'part 1 kept (its MD5 matches), part 2 sent again');
+  assert.deepEqual(
+    server.log.filter((line) => line.startsWith('PUT')),
+    ['PUT 2', 'PUT 3'],
+    'part 1 kept (its MD5 matches), part 2 sent again',
+  );
   assert.ok(server.contentOf(1).equals(content));
   assert.equal(server.uploads.get(1)!.sha256, sha256(content));
 });
@@ -335,7 +441,10 @@ test('resume: an upload Chute no longer knows (completed, aborted, cleaned up) s
   const options = { baseUrl: BASE, fetch: server.fetch, resumeStore: memoryResumeStore(saved), retryDelay: 1 };
   await uploadMultipart(bigFile(), options);
   // a stale entry: the page died after complete, before it could forget the upload
-  saved.set(`chute-upload|${BASE}/|${await fingerprint(bigFile())}`, JSON.stringify({ id: 1, upload_id: 'up1', key: 'files/1', part_size: 5 * MiB, created: 0 }));
+  saved.set(
+    `chute-upload|${BASE}/|${await fingerprint(bigFile())}`,
+    JSON.stringify({ id: 1, upload_id: 'up1', key: 'files/1', part_size: 5 * MiB, created: 0 }),
+  );
   server.log.length = 0;
   const record = await uploadMultipart(bigFile(), options);
   assert.equal(record.id, 2);
@@ -347,7 +456,11 @@ test('resume: an upload Chute no longer knows (completed, aborted, cleaned up) s
 test('resume: an unreadable entry is ignored', async () => {
   const server = fakeServer();
   const saved = new Map<string, string>([[`chute-upload|${BASE}/|${await fingerprint(bigFile())}`, '{not json']]);
-  const record = await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, resumeStore: memoryResumeStore(saved) });
+  const record = await uploadMultipart(bigFile(), {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    resumeStore: memoryResumeStore(saved),
+  });
   assert.equal(record.id, 1);
 });
 
@@ -361,7 +474,15 @@ test('abort: stops the parts in flight, drops the upload (DELETE) and forgets it
     },
   });
   const store = new Map<string, string>();
-  await assert.rejects(uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, signal: controller.signal, resumeStore: memoryResumeStore(store) }), AbortError);
+  await assert.rejects(
+    uploadMultipart(bigFile(), {
+      baseUrl: BASE,
+      fetch: server.fetch,
+      signal: controller.signal,
+      resumeStore: memoryResumeStore(store),
+    }),
+    AbortError,
+  );
   assert.equal(server.uploads.get(1)!.state, 'aborted');
   assert.equal(server.log.at(-1), 'DELETE :id/');
   assert.equal(store.size, 0);
@@ -381,7 +502,14 @@ test('pause stops the parts in flight and starts none; resume sends them again; 
     },
   });
   const progress: UploadProgress[] = [];
-  const upload = uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, control, retries: 0, resumeStore: false, onProgress: (p) => progress.push(p) });
+  const upload = uploadMultipart(bigFile(), {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    control,
+    retries: 0,
+    resumeStore: false,
+    onProgress: (p) => progress.push(p),
+  });
   for (let i = 0; i < 500 && !control.paused; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(control.paused, true);
   await new Promise((resolve) => setTimeout(resolve, 20));
@@ -406,7 +534,13 @@ test('a refusal at complete (e.g. checksum_mismatch) is not retried and forgets 
   const store = new Map<string, string>();
   const lying = async () => ({ ...(await createChecksums()), digest: async () => '0'.repeat(64) });
   await assert.rejects(
-    uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, checksums: lying, resumeStore: memoryResumeStore(store), retryDelay: 1 }),
+    uploadMultipart(bigFile(), {
+      baseUrl: BASE,
+      fetch: server.fetch,
+      checksums: lying,
+      resumeStore: memoryResumeStore(store),
+      retryDelay: 1,
+    }),
     (error: unknown) => error instanceof ChuteApiError && error.code === 'checksum_mismatch',
   );
   assert.equal(server.log.filter((line) => line === 'POST :id/complete/').length, 1);
@@ -417,13 +551,24 @@ test('Node: an answer cut off after its status line (the body stream fails) is a
   const server = fakeServer({
     partHook: ({ partNumber, attempt }) =>
       partNumber === 2 && attempt === 0
-        ? new Response(new ReadableStream({ start: (controller) => controller.error(new TypeError('terminated')) }), { status: 200 })
+        ? new Response(new ReadableStream({ start: (controller) => controller.error(new TypeError('terminated')) }), {
+            status: 200,
+          })
         : undefined,
   });
   const store = new Map<string, string>();
   const retries: RetryInfo[] = [];
-  await uploadMultipart(bigFile(), { baseUrl: BASE, fetch: server.fetch, retryDelay: 1, resumeStore: memoryResumeStore(store), onRetry: (r) => retries.push(r) });
-  assert.deepEqual(retries.map((r) => [r.partNumber, (r.error as Error).constructor.name]), [[2, 'StorageUnreachableError']]);
+  await uploadMultipart(bigFile(), {
+    baseUrl: BASE,
+    fetch: server.fetch,
+    retryDelay: 1,
+    resumeStore: memoryResumeStore(store),
+    onRetry: (r) => retries.push(r),
+  });
+  assert.deepEqual(
+    retries.map((r) => [r.partNumber, (r.error as Error).constructor.name]),
+    [[2, 'StorageUnreachableError']],
+  );
   assert.equal(server.uploads.get(1)!.state, 'completed');
   assert.ok(server.contentOf(1).equals(content));
 });

@@ -26,10 +26,14 @@ test('planParts: consecutive [start, end) slices covering the file; only the las
     [8 * MiB, 16 * MiB],
     [16 * MiB, 20 * MiB],
   ]);
-  assert.deepEqual(planParts(16 * MiB), [
-    [0, 8 * MiB],
-    [8 * MiB, 16 * MiB],
-  ], 'an exact multiple has no empty last part');
+  assert.deepEqual(
+    planParts(16 * MiB),
+    [
+      [0, 8 * MiB],
+      [8 * MiB, 16 * MiB],
+    ],
+    'an exact multiple has no empty last part',
+  );
   assert.deepEqual(planParts(100), [[0, 100]], 'a small file is one part');
   assert.deepEqual(planParts(0), [[0, 0]], 'even an empty file has a part 1');
 
@@ -44,7 +48,12 @@ test("planParts keeps to S3's rules whatever part size is asked for", () => {
   assert.equal(planParts(20 * GiB, 10 * GiB)[0]![1], 5 * GiB, 'at most 5 GiB');
   const huge = 200 * GiB;
   assert.ok(planParts(huge, 5 * MiB).length <= 10_000, 'at most 10,000 parts');
-  assert.equal(planParts(12 * MiB + 5, 5 * MiB).map(([start, end]) => end - start).join(), [5 * MiB, 5 * MiB, 2 * MiB + 5].join());
+  assert.equal(
+    planParts(12 * MiB + 5, 5 * MiB)
+      .map(([start, end]) => end - start)
+      .join(),
+    [5 * MiB, 5 * MiB, 2 * MiB + 5].join(),
+  );
 });
 
 test('backoff: full jitter between 0 and base * 2^attempt, capped at 30 s', () => {
@@ -78,7 +87,15 @@ test('isRetryable: network errors, 5xx, 429, 408; part PUTs also corrupted bodie
     [s3(403, 'AccessDenied', ''), false, true], // what Ceph RGW answers to an expired URL
     [chute(403, 'permission_denied'), false, true],
     [s3(403, 'AccessDenied', 'Access Denied'), false, false],
-    [s3(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.'), false, false],
+    [
+      s3(
+        403,
+        'SignatureDoesNotMatch',
+        'The request signature we calculated does not match the signature you provided.',
+      ),
+      false,
+      false,
+    ],
     [s3(400, 'EntityTooLarge'), false, false],
     [s3(404, 'NoSuchUpload'), false, false],
     [chute(400, 'validation_failed'), false, false],
@@ -90,7 +107,10 @@ test('isRetryable: network errors, 5xx, 429, 408; part PUTs also corrupted bodie
     [new TypeError('a bug'), false, false],
   ];
   for (const [error, api, part] of cases) {
-    const name = error instanceof StorageError || error instanceof ChuteApiError ? `${error.status} ${error.code}` : (error as Error).name;
+    const name =
+      error instanceof StorageError || error instanceof ChuteApiError
+        ? `${error.status} ${error.code}`
+        : (error as Error).name;
     assert.equal(isRetryable(error), api, `API call, ${name}`);
     if (error instanceof Error) Object.assign(error, { partNumber: 3 });
     assert.equal(isRetryable(error), part, `part PUT, ${name}`);
@@ -109,25 +129,34 @@ test('withRetry: tries again after retryable failures, reports each retry, gives
   );
   assert.equal(value, 'ok');
   assert.equal(tries, 3);
-  assert.deepEqual(seen.map((info) => info.attempt), [1, 2]);
+  assert.deepEqual(
+    seen.map((info) => info.attempt),
+    [1, 2],
+  );
   assert.ok(seen.every((info) => info.error instanceof NetworkError && info.delay >= 0 && info.delay < 4));
 
   tries = 0;
   await assert.rejects(
-    withRetry(async () => {
-      tries++;
-      throw new ChuteApiError(503, 'storage_unavailable', 'down');
-    }, { retries: 2, retryDelay: 1 }),
+    withRetry(
+      async () => {
+        tries++;
+        throw new ChuteApiError(503, 'storage_unavailable', 'down');
+      },
+      { retries: 2, retryDelay: 1 },
+    ),
     (error: unknown) => error instanceof ChuteApiError && error.status === 503,
   );
   assert.equal(tries, 3, 'the first try and 2 retries');
 
   tries = 0;
   await assert.rejects(
-    withRetry(async () => {
-      tries++;
-      throw new ChuteApiError(400, 'validation_failed', 'no');
-    }, { retries: 5, retryDelay: 1 }),
+    withRetry(
+      async () => {
+        tries++;
+        throw new ChuteApiError(400, 'validation_failed', 'no');
+      },
+      { retries: 5, retryDelay: 1 },
+    ),
     ChuteApiError,
   );
   assert.equal(tries, 1, 'a 400 is not retried');
@@ -197,7 +226,8 @@ test('defaultResumeStore uses localStorage where it works', () => {
 test('fingerprint: name, size, modification time and a hash of the first and last MiB', async () => {
   const bytes = new Uint8Array(3 * MiB);
   for (let i = 0; i < bytes.length; i++) bytes[i] = i % 251;
-  const file = (content: Uint8Array<ArrayBuffer>, name = 'movie.mp4', lastModified = 1_700_000_000_000) => new File([content], name, { lastModified });
+  const file = (content: Uint8Array<ArrayBuffer>, name = 'movie.mp4', lastModified = 1_700_000_000_000) =>
+    new File([content], name, { lastModified });
   const print = await fingerprint(file(bytes));
   assert.match(print, /^movie\.mp4\|3145728\|1700000000000\|[0-9a-f]{32}$/);
   assert.equal(await fingerprint(file(bytes)), print, 'the same file gives the same fingerprint');
@@ -212,7 +242,11 @@ test('fingerprint: name, size, modification time and a hash of the first and las
   const middle = new Uint8Array(bytes);
   middle[MiB + 10]! ^= 1;
   assert.equal(await fingerprint(file(middle)), print, 'the middle is not read (the part MD5s check it)');
-  assert.match(await fingerprint(new Blob([bytes]), 'named.bin'), /^named\.bin\|3145728\|\|/, 'a Blob: the given name, no time');
+  assert.match(
+    await fingerprint(new Blob([bytes]), 'named.bin'),
+    /^named\.bin\|3145728\|\|/,
+    'a Blob: the given name, no time',
+  );
 });
 
 test('base64ToHex turns a Content-MD5 into the hex of an S3 ETag', () => {

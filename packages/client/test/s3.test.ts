@@ -14,22 +14,33 @@ test('parses an S3 EntityTooLarge error with its details', () => {
 });
 
 test('an expired policy is AccessDenied with "Policy expired", and StorageError says so', () => {
-  const parsed = parseStorageError('<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>');
+  const parsed = parseStorageError(
+    '<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>',
+  );
   assert.equal(parsed?.code, 'AccessDenied');
   const error = new StorageError(403, parsed!.code, parsed!.message, parsed!.details);
   assert.equal(error.expired, true);
   assert.equal(error.kind, 'storage');
   assert.match(error.message, /AccessDenied.*Policy expired/);
-  assert.equal(new StorageError(403, 'AccessDenied', 'Invalid according to Policy: Policy Condition failed').expired, false);
+  assert.equal(
+    new StorageError(403, 'AccessDenied', 'Invalid according to Policy: Policy Condition failed').expired,
+    false,
+  );
 });
 
 test('decodes XML entities in values', () => {
-  const parsed = parseStorageError('<Error><Code>InvalidArgument</Code><Message>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &#65;&#x42; &bogus;</Message></Error>');
+  const parsed = parseStorageError(
+    '<Error><Code>InvalidArgument</Code><Message>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; &#65;&#x42; &bogus;</Message></Error>',
+  );
   assert.equal(parsed?.message, `a <b> & "c" 'd' AB &bogus;`);
 });
 
 test('tolerates whitespace and an Error without a Message', () => {
-  assert.deepEqual(parseStorageError('<Error>\n  <Code> SlowDown </Code>\n</Error>'), { code: 'SlowDown', message: '', details: {} });
+  assert.deepEqual(parseStorageError('<Error>\n  <Code> SlowDown </Code>\n</Error>'), {
+    code: 'SlowDown',
+    message: '',
+    details: {},
+  });
 });
 
 test('returns null for bodies that are not S3 errors', () => {

@@ -16,7 +16,12 @@ const MiB = 2 ** 20;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How the storage treats one request: read it all, read it slowly, or stop reading (a dead link). */
-type Storage = (request: { kind: 'part' | 'form'; id: number; part: number; attempt: number }) => 'normal' | 'slow' | 'stall';
+type Storage = (request: {
+  kind: 'part' | 'form';
+  id: number;
+  part: number;
+  attempt: number;
+}) => 'normal' | 'slow' | 'stall';
 
 interface Server {
   base: string;
@@ -89,7 +94,11 @@ async function startServer(storage: Storage, answerDelay = 0, partSize = 5 * MiB
         uploads.get(Number(id))!.parts.set(Number(part), body);
         response.writeHead(200, { ETag: `"${id}-${part}-${body.length}"` });
       } else {
-        const form = await new Request(state.base, { method: 'POST', headers: { 'Content-Type': request.headers['content-type']! }, body: new Uint8Array(body) }).formData();
+        const form = await new Request(state.base, {
+          method: 'POST',
+          headers: { 'Content-Type': request.headers['content-type']! },
+          body: new Uint8Array(body),
+        }).formData();
         assert.equal(form.get('key'), `files/${id}`, 'the fields go first');
         state.stored.set(Number(id), Buffer.from(await (form.get('file') as Blob).arrayBuffer()));
         response.writeHead(204);
@@ -106,7 +115,11 @@ async function startServer(storage: Storage, answerDelay = 0, partSize = 5 * MiB
     if (url.pathname === '/api/files/upload/direct/start/') {
       const created = nextId++;
       uploads.set(created, { name: body.file_name, size: body.file_size, parts: new Map() });
-      return json(response, 200, { id: created, url: `${state.base}/form/${created}/1`, fields: { key: `files/${created}` } });
+      return json(response, 200, {
+        id: created,
+        url: `${state.base}/form/${created}/1`,
+        fields: { key: `files/${created}` },
+      });
     }
     if (url.pathname === '/api/files/upload/direct/finish/') {
       const upload = uploads.get(body.file_id)!;
@@ -116,15 +129,30 @@ async function startServer(storage: Storage, answerDelay = 0, partSize = 5 * MiB
     if (url.pathname === '/api/files/upload/multipart/') {
       const created = nextId++;
       uploads.set(created, { name: body.file_name, size: body.file_size, parts: new Map() });
-      return json(response, 200, { id: created, key: `files/${created}`, upload_id: `u${created}`, part_size: partSize });
+      return json(response, 200, {
+        id: created,
+        key: `files/${created}`,
+        upload_id: `u${created}`,
+        part_size: partSize,
+      });
     }
     if (url.pathname.endsWith('/sign/')) {
-      return json(response, 200, { parts: body.parts.map(({ part_number }: { part_number: number }) => ({ part_number, url: `${state.base}/part/${id}/${part_number}`, headers: {} })) });
+      return json(response, 200, {
+        parts: body.parts.map(({ part_number }: { part_number: number }) => ({
+          part_number,
+          url: `${state.base}/part/${id}/${part_number}`,
+          headers: {},
+        })),
+      });
     }
     if (url.pathname.endsWith('/complete/')) {
       const upload = uploads.get(id)!;
-      for (const { part_number, etag } of body.parts) assert.equal(etag, `"${id}-${part_number}-${upload.parts.get(part_number)!.length}"`);
-      state.stored.set(id, Buffer.concat(body.parts.map(({ part_number }: { part_number: number }) => upload.parts.get(part_number)!)));
+      for (const { part_number, etag } of body.parts)
+        assert.equal(etag, `"${id}-${part_number}-${upload.parts.get(part_number)!.length}"`);
+      state.stored.set(
+        id,
+        Buffer.concat(body.parts.map(({ part_number }: { part_number: number }) => upload.parts.get(part_number)!)),
+      );
       return json(response, 200, fileRecord(id, upload.name, upload.size));
     }
     json(response, 404, { code: 'not_found', message: url.pathname });
@@ -138,7 +166,9 @@ async function startServer(storage: Storage, answerDelay = 0, partSize = 5 * MiB
 const bytes = (size: number) => randomBytes(size);
 const asFile = (data: Buffer, name = 'movie.mp4') => new File([new Uint8Array(data)], name, { type: 'video/mp4' });
 
-test('a part whose connection stops moving is cut after stallTimeout and sent again; the file arrives whole', { timeout: 30_000 }, async () => {
+test('a part whose connection stops moving is cut after stallTimeout and sent again; the file arrives whole', {
+  timeout: 30_000,
+}, async () => {
   const server = await startServer(({ part, attempt }) => (part === 2 && attempt === 0 ? 'stall' : 'normal'));
   const data = bytes(10 * MiB + 777);
   const retries: RetryInfo[] = [];
@@ -151,10 +181,15 @@ test('a part whose connection stops moving is cut after stallTimeout and sent ag
     onRetry: (info) => retries.push(info),
   });
   assert.ok(server.stored.get(record.id)!.equals(data), 'the storage has the file, byte for byte');
-  assert.deepEqual(retries.map((r) => [r.partNumber, (r.error as Error).constructor.name]), [[2, 'StorageUnreachableError']]);
+  assert.deepEqual(
+    retries.map((r) => [r.partNumber, (r.error as Error).constructor.name]),
+    [[2, 'StorageUnreachableError']],
+  );
 });
 
-test('a single-request upload that stalls fails with StorageUnreachableError and discards its record', { timeout: 30_000 }, async () => {
+test('a single-request upload that stalls fails with StorageUnreachableError and discards its record', {
+  timeout: 30_000,
+}, async () => {
   const server = await startServer(() => 'stall');
   await assert.rejects(
     uploadFile(asFile(bytes(300_000), 'small.bin'), { baseUrl: server.base, stallTimeout: 500 }),
@@ -163,7 +198,9 @@ test('a single-request upload that stalls fails with StorageUnreachableError and
   assert.deepEqual(server.deleted, [1]);
 });
 
-test('a slow request that keeps moving is not cut, though it takes longer than stallTimeout; Node reports its progress as it goes', { timeout: 60_000 }, async () => {
+test('a slow request that keeps moving is not cut, though it takes longer than stallTimeout; Node reports its progress as it goes', {
+  timeout: 60_000,
+}, async () => {
   const server = await startServer(() => 'slow', 0, 24 * MiB);
   // about 3 s at 8 MiB/s, against a 2 s stall timeout; more than the kernel's buffers on 127.0.0.1
   // take at once, so the client sees its bytes go at the storage's pace
@@ -183,32 +220,46 @@ test('a slow request that keeps moving is not cut, though it takes longer than s
   assert.ok(server.stored.get(record.id)!.equals(data));
   assert.deepEqual(retries, []);
   assert.equal(server.cut, 0);
-  assert.ok(progress.some((p) => p.loaded > 0 && p.loaded < p.total), 'bytes reported while the part goes up');
+  assert.ok(
+    progress.some((p) => p.loaded > 0 && p.loaded < p.total),
+    'bytes reported while the part goes up',
+  );
 });
 
-test('Node: a single-request upload reports its bytes as they go; the form arrives whole', { timeout: 30_000 }, async () => {
+test('Node: a single-request upload reports its bytes as they go; the form arrives whole', {
+  timeout: 30_000,
+}, async () => {
   const server = await startServer(() => 'slow');
   const data = bytes(3 * MiB);
   const progress: UploadProgress[] = [];
-  const record = await uploadFile(asFile(data, 'small.bin'), { baseUrl: server.base, stallTimeout: 2000, onProgress: (p) => progress.push(p) });
+  const record = await uploadFile(asFile(data, 'small.bin'), {
+    baseUrl: server.base,
+    stallTimeout: 2000,
+    onProgress: (p) => progress.push(p),
+  });
   assert.ok(server.stored.get(record.id)!.equals(data));
   assert.ok(progress.some((p) => p.loaded > 0 && p.loaded < p.total));
   assert.equal(server.cut, 0);
 });
 
-test('requests waiting for a free slot of their host are not counted as stalled: at most hostConcurrency in flight, none retried', { timeout: 60_000 }, async () => {
+test('requests waiting for a free slot of their host are not counted as stalled: at most hostConcurrency in flight, none retried', {
+  timeout: 60_000,
+}, async () => {
   // every storage answer takes 400 ms: with 2 in flight, the last of 9 parts waits well over the 1 s stall timeout
   const server = await startServer(() => 'normal', 400);
   const files = [bytes(15 * MiB), bytes(12 * MiB), bytes(11 * MiB)];
   const retries: RetryInfo[] = [];
-  const results = await uploadFiles(files.map((data, index) => asFile(data, `${index}.bin`)), {
-    baseUrl: server.base,
-    multipartThreshold: 1,
-    resumeStore: false,
-    hostConcurrency: 2,
-    stallTimeout: 1000,
-    onRetry: (info) => retries.push(info),
-  });
+  const results = await uploadFiles(
+    files.map((data, index) => asFile(data, `${index}.bin`)),
+    {
+      baseUrl: server.base,
+      multipartThreshold: 1,
+      resumeStore: false,
+      hostConcurrency: 2,
+      stallTimeout: 1000,
+      onRetry: (info) => retries.push(info),
+    },
+  );
   assert.deepEqual(retries, []);
   assert.equal(server.maxInFlight, 2, 'never more than hostConcurrency requests to the storage at once');
   results.forEach((result, index) => {

@@ -7,7 +7,13 @@ import { FakeXHR, fakeFetch, fileRecord, installFakeXHR, tick, until } from './f
 
 const BASE = 'http://chute.test';
 const S3_URL = 'https://bucket.s3.example.com/';
-const S3_FIELDS = { key: 'files/1-a.txt', acl: 'private', 'Content-Type': 'text/plain', Policy: 'p', 'X-Amz-Signature': 's' };
+const S3_FIELDS = {
+  key: 'files/1-a.txt',
+  acl: 'private',
+  'Content-Type': 'text/plain',
+  Policy: 'p',
+  'X-Amz-Signature': 's',
+};
 
 /** a Chute double that hands out ids 1, 2, ... and records every call */
 function chute(target: 's3' | 'local' = 's3') {
@@ -21,7 +27,10 @@ function chute(target: 's3' | 'local' = 's3') {
       started.push({ id, name: file_name, size: file_size });
       return {
         status: 200,
-        body: target === 's3' ? { id, url: S3_URL, fields: S3_FIELDS } : { id, url: `${BASE}/api/files/upload/direct/local/${id}/`, fields: {} },
+        body:
+          target === 's3'
+            ? { id, url: S3_URL, fields: S3_FIELDS }
+            : { id, url: `${BASE}/api/files/upload/direct/local/${id}/`, fields: {} },
       };
     },
     'POST /api/files/upload/direct/finish/': ({ body }) => {
@@ -36,7 +45,13 @@ function chute(target: 's3' | 'local' = 's3') {
     const match = /\/api\/files\/(\d+)\/$/.exec(String(input));
     if (match && init?.method === 'DELETE') {
       deleted.push(Number(match[1]));
-      routes.calls.push({ method: 'DELETE', url: String(input), headers: { ...(init.headers as Record<string, string>) }, body: undefined, credentials: init.credentials });
+      routes.calls.push({
+        method: 'DELETE',
+        url: String(input),
+        headers: { ...(init.headers as Record<string, string>) },
+        body: undefined,
+        credentials: init.credentials,
+      });
       return new Response(null, { status: 204 });
     }
     return routes.fetch(input, init);
@@ -55,10 +70,10 @@ test('S3: start -> POST to the storage without credentials -> finish; resolves w
 
   assert.equal(record.id, 1);
   assert.equal(record.is_valid, true);
-  assert.deepEqual(api.calls.map((c) => `${c.method} ${new URL(c.url).pathname}`), [
-    'POST /api/files/upload/direct/start/',
-    'POST /api/files/upload/direct/finish/',
-  ]);
+  assert.deepEqual(
+    api.calls.map((c) => `${c.method} ${new URL(c.url).pathname}`),
+    ['POST /api/files/upload/direct/start/', 'POST /api/files/upload/direct/finish/'],
+  );
   assert.deepEqual(api.calls[0]!.body, { file_name: 'a.txt', file_type: 'text/plain', file_size: 11 });
   assert.deepEqual(api.calls[1]!.body, { file_id: 1 });
   for (const call of api.calls) assert.equal(call.headers.Authorization, 'Bearer tok');
@@ -76,7 +91,10 @@ test('S3 with cookie credentials: still no credentials to the storage', async ()
   FakeXHR.onSend = (xhr) => queueMicrotask(() => xhr.respond(204));
   await uploadFile(file(), { baseUrl: BASE, credentials: 'include', fetch: api.fetch });
   assert.equal(FakeXHR.instances[0]!.withCredentials, false);
-  assert.deepEqual(api.calls.map((c) => c.credentials), ['include', 'include']);
+  assert.deepEqual(
+    api.calls.map((c) => c.credentials),
+    ['include', 'include'],
+  );
 });
 
 test('local: the upload goes to Chute with the bearer token / cookies', async () => {
@@ -117,7 +135,12 @@ test('progress is reported in file bytes, starts at 0, only grows and ends at th
     });
   const seen: UploadProgress[] = [];
   const phases: string[] = [];
-  await uploadFile(file(content), { baseUrl: BASE, fetch: api.fetch, onProgress: (p) => seen.push(p), onPhase: (p) => phases.push(p) });
+  await uploadFile(file(content), {
+    baseUrl: BASE,
+    fetch: api.fetch,
+    onProgress: (p) => seen.push(p),
+    onPhase: (p) => phases.push(p),
+  });
   assert.deepEqual(seen, [
     { loaded: 0, total: 1000 },
     { loaded: 200, total: 1000 },
@@ -130,7 +153,12 @@ test('progress is reported in file bytes, starts at 0, only grows and ends at th
 test('an S3 error rejects with StorageError and discards the pending record', async () => {
   const api = chute('s3');
   FakeXHR.onSend = (xhr) =>
-    queueMicrotask(() => xhr.respond(400, '<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message></Error>'));
+    queueMicrotask(() =>
+      xhr.respond(
+        400,
+        '<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size</Message></Error>',
+      ),
+    );
   await assert.rejects(uploadFile(file(), { baseUrl: BASE, fetch: api.fetch }), (error) => {
     assert.ok(error instanceof StorageError);
     assert.equal(error.code, 'EntityTooLarge');
@@ -149,7 +177,14 @@ test('a CORS refusal (status 0) from S3 rejects with StorageUnreachableError', a
 
 test('start refused by Chute (413 file_too_large) rejects with ChuteApiError and uploads nothing', async () => {
   const api = fakeFetch({
-    'POST /api/files/upload/direct/start/': () => ({ status: 413, body: { code: 'file_too_large', message: 'File is too large. It should not exceed 10 MiB.', extra: { max_size: 10485760 } } }),
+    'POST /api/files/upload/direct/start/': () => ({
+      status: 413,
+      body: {
+        code: 'file_too_large',
+        message: 'File is too large. It should not exceed 10 MiB.',
+        extra: { max_size: 10485760 },
+      },
+    }),
   });
   await assert.rejects(uploadFile(file(), { baseUrl: BASE, fetch: api.fetch }), (error) => {
     assert.ok(error instanceof ChuteApiError);
@@ -168,7 +203,11 @@ test('finish refused (409 upload_too_large) rejects with ChuteApiError and disca
       ? new Response(JSON.stringify({ code: 'upload_too_large', message: 'too large' }), { status: 409 })
       : api.fetch(input, init);
   FakeXHR.onSend = (xhr) => queueMicrotask(() => xhr.respond(204));
-  await assert.rejects(uploadFile(file(), { baseUrl: BASE, fetch: failing }), { kind: 'api', code: 'upload_too_large', status: 409 });
+  await assert.rejects(uploadFile(file(), { baseUrl: BASE, fetch: failing }), {
+    kind: 'api',
+    code: 'upload_too_large',
+    status: 409,
+  });
   assert.deepEqual(api.deleted, [1]);
 });
 
@@ -204,7 +243,9 @@ test('abort before start sends nothing', async () => {
 test('abort during start: AbortError, no upload', async () => {
   const controller = new AbortController();
   const slow = ((_input: unknown, init?: RequestInit) =>
-    new Promise((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))) as typeof fetch;
+    new Promise((_resolve, reject) =>
+      init?.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+    )) as typeof fetch;
   const promise = uploadFile(file(), { baseUrl: BASE, fetch: slow, signal: controller.signal });
   await tick();
   controller.abort();
@@ -234,13 +275,23 @@ test('uploadFiles: concurrency limit, results in input order, per-file callbacks
     assert.ok(FakeXHR.instances.length - answered <= 2, 'at most 2 uploads in flight');
     const xhr = pending.shift()!;
     const index = FakeXHR.instances.indexOf(xhr);
-    if (index === 2) xhr.respond(403, '<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>');
+    if (index === 2)
+      xhr.respond(
+        403,
+        '<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message></Error>',
+      );
     else xhr.respond(204);
     answered++;
   }
   const results = await promise;
-  assert.deepEqual(results.map((r) => r.ok), [true, true, false, true, true]);
-  assert.deepEqual(results.map((r) => (r.file as File).name), ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt']);
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, true, false, true, true],
+  );
+  assert.deepEqual(
+    results.map((r) => (r.file as File).name),
+    ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt'],
+  );
   const failure = results[2]!;
   assert.ok(!failure.ok && failure.error instanceof StorageError && failure.error.expired);
   assert.deepEqual(failed, [2]);
@@ -253,12 +304,18 @@ test('uploadFiles: a per-item signal cancels that file only; the batch signal ca
   FakeXHR.onSend = (xhr) => queueMicrotask(() => xhr.respond(204));
   const one = new AbortController();
   one.abort();
-  const results = await uploadFiles([file('1', '1.txt'), { file: file('2', '2.txt'), signal: one.signal }, file('3', '3.txt')], {
-    baseUrl: BASE,
-    fetch: api.fetch,
-    concurrency: 1,
-  });
-  assert.deepEqual(results.map((r) => r.ok), [true, false, true]);
+  const results = await uploadFiles(
+    [file('1', '1.txt'), { file: file('2', '2.txt'), signal: one.signal }, file('3', '3.txt')],
+    {
+      baseUrl: BASE,
+      fetch: api.fetch,
+      concurrency: 1,
+    },
+  );
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, false, true],
+  );
   assert.ok(!results[1]!.ok && results[1]!.error instanceof AbortError);
 
   const batch = new AbortController();
@@ -325,7 +382,10 @@ test('browser: at most hostConcurrency (default 6) requests to one host at once,
   await until(() => FakeXHR.instances.length === 7);
   while (pending.length) pending.shift()!.respond(204);
   const results = await promise;
-  assert.deepEqual(results.map((r) => r.ok), [true, true, true, true, true, true, true, false]);
+  assert.deepEqual(
+    results.map((r) => r.ok),
+    [true, true, true, true, true, true, true, false],
+  );
   assert.ok(!results[7]!.ok && results[7]!.error instanceof AbortError);
   assert.equal(FakeXHR.instances.length, 7, 'the aborted one never went');
 });

@@ -25,4 +25,5 @@ export async function createChecksums(): Promise<Checksums> {
 }
 
 /** In a worker's script: answers `workerChecksums` on the page. */
-export const exposeChecksums = (scope: ChecksumsScope = self as unknown as ChecksumsScope): void => serveChecksums(scope, createChecksums);
+export const exposeChecksums = (scope: ChecksumsScope = self as unknown as ChecksumsScope): void =>
+  serveChecksums(scope, createChecksums);

@@ -25,7 +25,8 @@ export async function createChecksums(): Promise<Checksums> {
 }
 
 /** In a worker's script: answers `workerChecksums`. */
-export const exposeChecksums = (scope: ChecksumsScope = globalThis as unknown as ChecksumsScope): void => serveChecksums(scope, createChecksums);
+export const exposeChecksums = (scope: ChecksumsScope = globalThis as unknown as ChecksumsScope): void =>
+  serveChecksums(scope, createChecksums);
 
 // The thread's whole program, run as an eval'd script: nothing to resolve, so Node apps that
 // bundle this package need no extra file. It gets bytes, not Blobs: Node 20 aborts reading a

@@ -62,7 +62,7 @@ export function serveChecksums(scope: ChecksumsScope, create: ChecksumsFactory):
 /** Feeds a Blob to `update` chunk by chunk, never holding more than one chunk. */
 export async function readChunks(blob: Blob, update: (chunk: Uint8Array) => void): Promise<void> {
   const reader = blob.stream().getReader();
-  for (let chunk; !(chunk = await reader.read()).done; ) update(chunk.value);
+  for (let chunk: ReadableStreamReadResult<Uint8Array>; !(chunk = await reader.read()).done; ) update(chunk.value);
 }
 
 export const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
