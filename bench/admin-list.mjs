@@ -47,13 +47,51 @@ const config = loadConfig({
 const app = await buildApp({ config }); // runs the migrations, indexes included
 await app.ready();
 const staff = reuse
-  ? await app.chute.db.selectFrom('users').select('id').where('email', '=', 'bench-staff@example.com').executeTakeFirstOrThrow()
+  ? await app.chute.db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'bench-staff@example.com')
+      .executeTakeFirstOrThrow()
   : await userCreate(app.chute.db, { email: 'bench-staff@example.com', password: 'bench password', isStaff: true });
-const login = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: 'bench-staff@example.com', password: 'bench password' } });
+const login = await app.inject({
+  method: 'POST',
+  url: '/api/auth/login/',
+  payload: { email: 'bench-staff@example.com', password: 'bench password' },
+});
 const headers = { authorization: `Bearer ${login.json().session}` };
 
-const WORDS = ['report', 'invoice', 'photo', 'holiday', 'contract', 'draft', 'final', 'budget', 'scan', 'notes', 'slides', 'backup', 'logo', 'résumé', 'minutes', 'plan', 'summary', 'data', 'export', 'archive'];
-const EXTS = [['pdf', 'application/pdf'], ['jpg', 'image/jpeg'], ['png', 'image/png'], ['txt', 'text/plain'], ['csv', 'text/csv'], ['zip', 'application/zip'], ['docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'], ['mp4', 'video/mp4']];
+const WORDS = [
+  'report',
+  'invoice',
+  'photo',
+  'holiday',
+  'contract',
+  'draft',
+  'final',
+  'budget',
+  'scan',
+  'notes',
+  'slides',
+  'backup',
+  'logo',
+  'résumé',
+  'minutes',
+  'plan',
+  'summary',
+  'data',
+  'export',
+  'archive',
+];
+const EXTS = [
+  ['pdf', 'application/pdf'],
+  ['jpg', 'image/jpeg'],
+  ['png', 'image/png'],
+  ['txt', 'text/plain'],
+  ['csv', 'text/csv'],
+  ['zip', 'application/zip'],
+  ['docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
+  ['mp4', 'video/mp4'],
+];
 
 // a fixed pseudo-random sequence, so every run inserts the same rows
 let seed = 42; // mulberry32
@@ -70,13 +108,18 @@ function fill(userIds) {
   const sqlite = new SQLite(dbPath);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF');
-  const insertUser = sqlite.prepare('INSERT INTO users (email, password_hash, is_staff, is_active, created_at) VALUES (?, ?, 0, 1, ?)');
-  const insertFile = sqlite.prepare(`INSERT INTO files (file, original_file_name, file_name, file_type, file_size, uploaded_by,
+  const insertUser = sqlite.prepare(
+    'INSERT INTO users (email, password_hash, is_staff, is_active, created_at) VALUES (?, ?, 0, 1, ?)',
+  );
+  const insertFile =
+    sqlite.prepare(`INSERT INTO files (file, original_file_name, file_name, file_type, file_size, uploaded_by,
     upload_finished_at, upload_received_at, upload_method, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   sqlite.transaction(() => {
     for (let i = 0; i < USERS - 1; i++) {
       const created = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-      userIds.push(Number(insertUser.run(`user${String(i).padStart(3, '0')}@example.com`, 'scrypt$x', created).lastInsertRowid));
+      userIds.push(
+        Number(insertUser.run(`user${String(i).padStart(3, '0')}@example.com`, 'scrypt$x', created).lastInsertRowid),
+      );
     }
   })();
   const start = Date.UTC(2025, 0, 1);
@@ -91,7 +134,19 @@ function fill(userIds) {
       const finished = pending ? null : new Date(created.getTime() + Math.floor(random() * 120_000)).toISOString();
       const uploader = random() < 0.01 ? null : pick(userIds); // a few files lost their uploader
       const size = pending ? null : Math.floor(random() * 50 * 2 ** 20) + 1;
-      insertFile.run(`files/${generated}`, original, generated, type, size, uploader, finished, finished, pending ? 'post' : 'standard', created.toISOString(), created.toISOString());
+      insertFile.run(
+        `files/${generated}`,
+        original,
+        generated,
+        type,
+        size,
+        uploader,
+        finished,
+        finished,
+        pending ? 'post' : 'standard',
+        created.toISOString(),
+        created.toISOString(),
+      );
     }
   })();
   sqlite.close();
@@ -101,7 +156,9 @@ const fillStarted = performance.now();
 const userIds = [staff.id];
 if (reuse) {
   const sqlite = new SQLite(dbPath, { readonly: true });
-  userIds.push(...sqlite.prepare("SELECT id FROM users WHERE email <> 'bench-staff@example.com' ORDER BY id").pluck().all());
+  userIds.push(
+    ...sqlite.prepare("SELECT id FROM users WHERE email <> 'bench-staff@example.com' ORDER BY id").pluck().all(),
+  );
   sqlite.close();
 } else {
   fill(userIds);
@@ -114,7 +171,10 @@ const someUser = userIds[17];
 // 8 hex digits of one file's generated name, as staff would paste from a URL
 const fragment = (() => {
   const sqlite = new SQLite(dbPath, { readonly: true });
-  const name = sqlite.prepare('SELECT file_name FROM files ORDER BY id LIMIT 1 OFFSET ?').pluck().get(Math.floor(ROWS / 3));
+  const name = sqlite
+    .prepare('SELECT file_name FROM files ORDER BY id LIMIT 1 OFFSET ?')
+    .pluck()
+    .get(Math.floor(ROWS / 3));
   sqlite.close();
   return name.slice(10, 18);
 })();
@@ -125,9 +185,22 @@ const scenarios = [
   ['middle page (offset 50,000)', { offset: Math.floor(ROWS / 2) }],
   [`last page (offset ${deep.toLocaleString('en')})`, { offset: deep }],
   ['200 rows per page', { limit: 200 }],
-  ...['original_file_name', 'file_name', 'file_type', 'file_size', 'uploaded_by', 'created_at', 'upload_finished_at', 'is_valid', 'id'].flatMap((sort) => [
+  ...[
+    'original_file_name',
+    'file_name',
+    'file_type',
+    'file_size',
+    'uploaded_by',
+    'created_at',
+    'upload_finished_at',
+    'is_valid',
+    'id',
+  ].flatMap((sort) => [
     [`sort ${sort} asc`, { sort, order: 'asc' }],
-    [`sort ${sort} desc, offset ${Math.floor(ROWS * 0.9).toLocaleString('en')}`, { sort, order: 'desc', offset: Math.floor(ROWS * 0.9) }],
+    [
+      `sort ${sort} desc, offset ${Math.floor(ROWS * 0.9).toLocaleString('en')}`,
+      { sort, order: 'desc', offset: Math.floor(ROWS * 0.9) },
+    ],
   ]),
   ['search "report" (common)', { search: 'report' }],
   ['search "report", last page of matches', { search: 'report', offset: 9000 }],
@@ -163,8 +236,12 @@ async function measure(query) {
   const cpu = process.cpuUsage(cpuBefore);
   times.sort((a, b) => a - b);
   return {
-    url, count, rows: results.length,
-    median: round(percentile(times, 50)), p95: round(percentile(times, 95)), max: round(times.at(-1)),
+    url,
+    count,
+    rows: results.length,
+    median: round(percentile(times, 50)),
+    p95: round(percentile(times, 95)),
+    max: round(times.at(-1)),
     cpuPerRequest: round((cpu.user + cpu.system) / 1000 / RUNS),
   };
 }
@@ -185,17 +262,30 @@ await app.close();
 
 const pad = (text, width, right = false) => (right ? String(text).padStart(width) : String(text).padEnd(width));
 const nameWidth = Math.max(...results.map((r) => r.name.length));
-console.log(`\nGET /api/admin/files/ with ${ROWS.toLocaleString('en')} files and ${USERS} users on SQLite (better-sqlite3), ${RUNS} timed requests each`);
-console.log(`${reuse ? `reused ${dbPath}` : `bulk insert: ${Math.round(fillMs)} ms`}; machine: ${cpus().length} CPUs, load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; this process used ${Math.round((cpuMs / wallMs) * 100)}% of one CPU while measuring\n`);
-console.log(`${pad('scenario', nameWidth)}  ${pad('matches', 7, true)}  ${pad('rows', 4, true)}  ${pad('median', 8, true)}  ${pad('p95', 8, true)}  ${pad('max', 8, true)}  ${pad('cpu/req', 8, true)}`);
+console.log(
+  `\nGET /api/admin/files/ with ${ROWS.toLocaleString('en')} files and ${USERS} users on SQLite (better-sqlite3), ${RUNS} timed requests each`,
+);
+console.log(
+  `${reuse ? `reused ${dbPath}` : `bulk insert: ${Math.round(fillMs)} ms`}; machine: ${cpus().length} CPUs, load average ${loadBefore.toFixed(2)} before, ${loadavg()[0].toFixed(2)} after; this process used ${Math.round((cpuMs / wallMs) * 100)}% of one CPU while measuring\n`,
+);
+console.log(
+  `${pad('scenario', nameWidth)}  ${pad('matches', 7, true)}  ${pad('rows', 4, true)}  ${pad('median', 8, true)}  ${pad('p95', 8, true)}  ${pad('max', 8, true)}  ${pad('cpu/req', 8, true)}`,
+);
 for (const r of results) {
   const flag = r.p95 >= TARGET_MS ? '  > target' : '';
-  console.log(`${pad(r.name, nameWidth)}  ${pad(r.count, 7, true)}  ${pad(r.rows, 4, true)}  ${pad(`${r.median} ms`, 8, true)}  ${pad(`${r.p95} ms`, 8, true)}  ${pad(`${r.max} ms`, 8, true)}  ${pad(`${r.cpuPerRequest} ms`, 8, true)}${flag}`);
+  console.log(
+    `${pad(r.name, nameWidth)}  ${pad(r.count, 7, true)}  ${pad(r.rows, 4, true)}  ${pad(`${r.median} ms`, 8, true)}  ${pad(`${r.p95} ms`, 8, true)}  ${pad(`${r.max} ms`, 8, true)}  ${pad(`${r.cpuPerRequest} ms`, 8, true)}${flag}`,
+  );
 }
 const worstMedian = Math.max(...results.map((r) => r.median));
 const worstP95 = Math.max(...results.map((r) => r.p95));
 const over = results.filter((r) => r.p95 >= TARGET_MS);
-console.log(`\nworst median ${worstMedian} ms, worst p95 ${worstP95} ms; target < ${TARGET_MS} ms: ${over.length ? `${over.length} scenario(s) over at p95` : 'met by every scenario'}`);
+console.log(
+  `\nworst median ${worstMedian} ms, worst p95 ${worstP95} ms; target < ${TARGET_MS} ms: ${over.length ? `${over.length} scenario(s) over at p95` : 'met by every scenario'}`,
+);
 if (process.env.BENCH_ADMIN_JSON) {
-  writeFileSync(process.env.BENCH_ADMIN_JSON, JSON.stringify({ rows: ROWS, users: USERS, runs: RUNS, fillMs, results }, null, 2));
+  writeFileSync(
+    process.env.BENCH_ADMIN_JSON,
+    JSON.stringify({ rows: ROWS, users: USERS, runs: RUNS, fillMs, results }, null, 2),
+  );
 }

@@ -52,7 +52,9 @@ export function postStream({ url, headers = {}, frame, fileBytes, chunkSize = 10
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d.length < 4096 ? d : ''));
-      res.on('end', () => resolve({ status: res.statusCode, body, bytes: total, seconds: (performance.now() - t0) / 1000 }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, body, bytes: total, seconds: (performance.now() - t0) / 1000 }),
+      );
       res.on('error', reject);
     });
     let sent = 0;

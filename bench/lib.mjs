@@ -10,7 +10,8 @@ export const MB = 1e6; // throughput and memory are reported in decimal MB (10^6
 export const MiB = 2 ** 20;
 export const GiB = 2 ** 30;
 
-export const log = (...args) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${args.join(' ')}\n`);
+export const log = (...args) =>
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${args.join(' ')}\n`);
 
 export function freePort() {
   return new Promise((resolve, reject) => {
@@ -39,7 +40,15 @@ export function percentiles(values) {
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
   let sum = 0;
   for (const v of sorted) sum += v;
-  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: sorted[sorted.length - 1], mean: sum / sorted.length };
+  return {
+    count: sorted.length,
+    p50: at(0.5),
+    p90: at(0.9),
+    p99: at(0.99),
+    p999: at(0.999),
+    max: sorted[sorted.length - 1],
+    mean: sum / sorted.length,
+  };
 }
 
 /** Runs `worker` over `items` with at most `concurrency` at once; results in order. */
@@ -103,7 +112,12 @@ export function machineBusySeconds() {
  * notices the end of an `amount` run only at its next one-second tick).
  */
 export async function observe(pid, action, { memory = false, everyMs = 25 } = {}) {
-  const read = () => ({ at: performance.now(), server: cpuSecondsOf(pid), own: process.cpuUsage(), busy: machineBusySeconds() });
+  const read = () => ({
+    at: performance.now(),
+    server: cpuSecondsOf(pid),
+    own: process.cpuUsage(),
+    busy: machineBusySeconds(),
+  });
   const start = read();
   let end = null;
   const done = () => {
@@ -159,4 +173,5 @@ export function machineInfo() {
   };
 }
 
-export const round = (value, digits = 1) => (value === null || value === undefined || Number.isNaN(value) ? null : Number(value.toFixed(digits)));
+export const round = (value, digits = 1) =>
+  value === null || value === undefined || Number.isNaN(value) ? null : Number(value.toFixed(digits));

@@ -10,7 +10,20 @@ import { log, observe, percentiles, round, withTimeout } from './lib.mjs';
  * an amount run in time as well.
  * @returns {{ rps, count, seconds, latencyMs: {p50,p90,p99,p999,max,mean}, statuses, ok, errors, errorSamples, serverCpu, benchCpu }}
  */
-export async function runLoad({ url, pid, connections, duration, amount, maxSeconds = 120, method = 'POST', path = '/', headers = {}, body, requests, okStatus = [200] }) {
+export async function runLoad({
+  url,
+  pid,
+  connections,
+  duration,
+  amount,
+  maxSeconds = 120,
+  method = 'POST',
+  path = '/',
+  headers = {},
+  body,
+  requests,
+  okStatus = [200],
+}) {
   const latencies = [];
   const statuses = {};
   const errorSamples = new Set();
@@ -50,14 +63,21 @@ export async function runLoad({ url, pid, connections, duration, amount, maxSeco
   }
   const { result, stats } = observed;
   const count = latencies.length;
-  const ok = Object.entries(statuses).reduce((sum, [status, n]) => sum + (okStatus.includes(Number(status)) ? n : 0), 0);
+  const ok = Object.entries(statuses).reduce(
+    (sum, [status, n]) => sum + (okStatus.includes(Number(status)) ? n : 0),
+    0,
+  );
   const lat = percentiles(latencies);
   return {
     connections,
     count,
     seconds: round(stats.seconds, 2),
     rps: round(count / stats.seconds, 0),
-    latencyMs: Object.fromEntries(Object.entries(lat).filter(([k]) => k !== 'count').map(([k, v]) => [k, round(v, 2)])),
+    latencyMs: Object.fromEntries(
+      Object.entries(lat)
+        .filter(([k]) => k !== 'count')
+        .map(([k, v]) => [k, round(v, 2)]),
+    ),
     statuses,
     ok,
     bad: count - ok,
@@ -99,7 +119,9 @@ export function idPool(ids) {
 
 /** The minimal node http sink (bench/sink.mjs) in its own process. */
 export async function startSink() {
-  const child = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(new URL('./sink.mjs', import.meta.url)), [], {
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const port = await withTimeout(
     new Promise((resolve, reject) => {
       child.once('error', reject);
@@ -122,6 +144,11 @@ export async function startSink() {
 }
 
 export function describeLoad(name, run) {
-  const bad = run.bad || run.errors ? `, ${run.bad} non-OK ${JSON.stringify(run.statuses)}, ${run.errors} errors ${run.errorSamples.join(' ')}` : '';
-  log(`${name}: c=${run.connections} ${run.rps} req/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, server CPU ${run.serverCpu} (${run.serverCpuUsPerRequest} µs/req), other CPU ${run.otherCpu}${bad}`);
+  const bad =
+    run.bad || run.errors
+      ? `, ${run.bad} non-OK ${JSON.stringify(run.statuses)}, ${run.errors} errors ${run.errorSamples.join(' ')}`
+      : '';
+  log(
+    `${name}: c=${run.connections} ${run.rps} req/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, server CPU ${run.serverCpu} (${run.serverCpuUsPerRequest} µs/req), other CPU ${run.otherCpu}${bad}`,
+  );
 }

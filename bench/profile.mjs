@@ -63,16 +63,22 @@ export function summarize(profile, top = 25, skipMs = 0) {
     }
   }
   const pct = (us) => Math.round((us / busy) * 1000) / 10;
-  const list = (map, n) => [...map].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, us]) => {
-    const [name, where] = key.split('\u0000');
-    return { name, where, pct: pct(us), ms: Math.round(us / 1000) };
-  });
+  const list = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, us]) => {
+        const [name, where] = key.split('\u0000');
+        return { name, where, pct: pct(us), ms: Math.round(us / 1000) };
+      });
   return {
     busyMs: Math.round(busy / 1000),
     idleMs: Math.round(idle / 1000),
     top: list(self, top),
     inclusive: list(inclusive, top * 2).filter((f) => !f.name.startsWith('(')),
-    byPackage: [...packages].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, pct: pct(us), ms: Math.round(us / 1000) })),
+    byPackage: [...packages]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, us]) => ({ name, pct: pct(us), ms: Math.round(us / 1000) })),
   };
 }
 
@@ -90,5 +96,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log('\ntop frames (self):');
   for (const f of s.top) console.log(`  ${String(f.pct).padStart(5)}%  ${f.name}  ${f.where}`);
   console.log('\ntop frames (inclusive):');
-  for (const f of s.inclusive.slice(0, Number(top))) console.log(`  ${String(f.pct).padStart(5)}%  ${f.name}  ${f.where}`);
+  for (const f of s.inclusive.slice(0, Number(top)))
+    console.log(`  ${String(f.pct).padStart(5)}%  ${f.name}  ${f.where}`);
 }

@@ -19,7 +19,11 @@ const run = promisify(execFile);
 export async function appVersion() {
   try {
     const { stdout: commit } = await run('git', ['-C', APP_DIR, 'rev-parse', '--short', 'HEAD'], { timeout: 10_000 });
-    const { stdout: status } = await run('git', ['-C', APP_DIR, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'], { timeout: 10_000 });
+    const { stdout: status } = await run(
+      'git',
+      ['-C', APP_DIR, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'],
+      { timeout: 10_000 },
+    );
     return { dir: APP_DIR, commit: commit.trim(), changedFiles: status.split('\n').filter(Boolean).length };
   } catch {
     return { dir: APP_DIR, commit: null, changedFiles: null };
@@ -33,7 +37,8 @@ export function killServers() {
 }
 
 // Settings the server reads: never inherited from the shell that runs the bench, always set here.
-const OWN_VARIABLES = /^(PORT|HOST|APP_DOMAIN|DATABASE_URL|MEDIA_ROOT|LOG_LEVEL|FILE_.*|AWS_.*|SECRET_KEY|CORS_ALLOWED_ORIGINS|SESSION_TTL|.*RATE_LIMIT.*|SERVE_WEB_APP)$/;
+const OWN_VARIABLES =
+  /^(PORT|HOST|APP_DOMAIN|DATABASE_URL|MEDIA_ROOT|LOG_LEVEL|FILE_.*|AWS_.*|SECRET_KEY|CORS_ALLOWED_ORIGINS|SESSION_TTL|.*RATE_LIMIT.*|SERVE_WEB_APP)$/;
 
 function baseEnv() {
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !OWN_VARIABLES.test(name)));
@@ -100,10 +105,18 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
   const email = `bench-${randomBytes(3).toString('hex')}@example.com`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
   try {
-    await run(process.execPath, ['bin/chute.js', 'users:create', '--email', email, '--password', password], { cwd: APP_DIR, env, timeout: 60_000 });
+    await run(process.execPath, ['bin/chute.js', 'users:create', '--email', email, '--password', password], {
+      cwd: APP_DIR,
+      env,
+      timeout: 60_000,
+    });
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
-    throw new Error(`users:create failed: ${String(error.stderr || error.message).trim().slice(0, 1500)}`);
+    throw new Error(
+      `users:create failed: ${String(error.stderr || error.message)
+        .trim()
+        .slice(0, 1500)}`,
+    );
   }
 
   const nodeArgs = ['--import', 'tsx'];
@@ -113,7 +126,11 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, label));
   }
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, 'src/server.ts'], { cwd: APP_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, 'src/server.ts'], {
+    cwd: APP_DIR,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let warnings = 0;
   const keep = (chunk) => {
@@ -148,7 +165,10 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
     for (;;) {
       if (gone) throw new Error(`the server exited during start:\n${output}`);
       if (Date.now() > deadline) throw new Error(`the server did not answer within 60 s:\n${output}`);
-      const answered = await fetch(`${baseUrl}/api/auth/me/`).then((r) => r.arrayBuffer(), () => null);
+      const answered = await fetch(`${baseUrl}/api/auth/me/`).then(
+        (r) => r.arrayBuffer(),
+        () => null,
+      );
       if (answered) break;
       await sleep(100);
     }

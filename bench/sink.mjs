@@ -22,7 +22,10 @@ const server = createServer((request, response) => {
   if (request.url === '/file') {
     const path = join(tmpdir(), `chute-bench-sink-${process.pid}-${files++}`);
     pipeline(request, createWriteStream(path))
-      .then(() => answer(response, 200, { id: 1, bytes }), (error) => answer(response, 500, { error: String(error) }))
+      .then(
+        () => answer(response, 200, { id: 1, bytes }),
+        (error) => answer(response, 500, { error: String(error) }),
+      )
       .finally(() => rm(path, { force: true }));
     return;
   }

@@ -34,37 +34,47 @@ const started = await mapLimit(Array.from({ length: clients }), 20, async () => 
 
 // 2. the uploads, opened over `rampMs`, fed by one shared ticker
 const active = new Set();
-const uploads = started.map(({ url }, index) => new Promise((resolve) => {
-  setTimeout(() => {
-    const frame = multipartFrame({ fileName: 'slow.bin' });
-    const upload = { sent: 0, endedAt: 0, req: null };
-    const req = request(url, {
-      method: 'POST',
-      agent: false,
-      headers: { ...auth, 'content-type': frame.contentType, 'content-length': String(frame.head.length + fileBytes + frame.tail.length) },
-    });
-    upload.req = req;
-    upload.tail = frame.tail;
-    req.on('error', (error) => {
-      active.delete(upload);
-      note(`upload ${index}: ${error.code ?? error.message}`);
-      statuses.error = (statuses.error ?? 0) + 1;
-      resolve(false);
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => {
-        active.delete(upload);
-        statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-        if (upload.endedAt) afterLastByteMs.push(performance.now() - upload.endedAt);
-        if (res.statusCode !== 200) note(`upload ${index}: HTTP ${res.statusCode}`);
-        resolve(res.statusCode === 200);
-      });
-    });
-    req.write(frame.head);
-    active.add(upload);
-  }, Math.round((index * rampMs) / clients));
-}));
+const uploads = started.map(
+  ({ url }, index) =>
+    new Promise((resolve) => {
+      setTimeout(
+        () => {
+          const frame = multipartFrame({ fileName: 'slow.bin' });
+          const upload = { sent: 0, endedAt: 0, req: null };
+          const req = request(url, {
+            method: 'POST',
+            agent: false,
+            headers: {
+              ...auth,
+              'content-type': frame.contentType,
+              'content-length': String(frame.head.length + fileBytes + frame.tail.length),
+            },
+          });
+          upload.req = req;
+          upload.tail = frame.tail;
+          req.on('error', (error) => {
+            active.delete(upload);
+            note(`upload ${index}: ${error.code ?? error.message}`);
+            statuses.error = (statuses.error ?? 0) + 1;
+            resolve(false);
+          });
+          req.on('response', (res) => {
+            res.resume();
+            res.on('end', () => {
+              active.delete(upload);
+              statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+              if (upload.endedAt) afterLastByteMs.push(performance.now() - upload.endedAt);
+              if (res.statusCode !== 200) note(`upload ${index}: HTTP ${res.statusCode}`);
+              resolve(res.statusCode === 200);
+            });
+          });
+          req.write(frame.head);
+          active.add(upload);
+        },
+        Math.round((index * rampMs) / clients),
+      );
+    }),
+);
 
 const ticker = setInterval(() => {
   for (const upload of active) {

@@ -40,21 +40,50 @@ const SECTIONS = ['start', 'finish', 'trickle', 'stream', 'zerobytes', 'multipar
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
   ? {
-      connections: [10, 100], warmupSeconds: 1, loadSeconds: 2, repeatSeconds: 1, headSeconds: 1,
-      finishLocalN: 400, finishS3N: 60,
-      trickleClients: 200, trickleBytesPerSecond: 32 * 1024, trickleSeconds: 6, trickleLoadSeconds: 3, trickleConnections: 10,
-      streamBytes: 64 * MiB, streamRounds: 1, zeroUploads: 10,
-      multipartBytes: 64 * MiB, multipartRounds: 1, multipartChecksumRounds: 1,
+      connections: [10, 100],
+      warmupSeconds: 1,
+      loadSeconds: 2,
+      repeatSeconds: 1,
+      headSeconds: 1,
+      finishLocalN: 400,
+      finishS3N: 60,
+      trickleClients: 200,
+      trickleBytesPerSecond: 32 * 1024,
+      trickleSeconds: 6,
+      trickleLoadSeconds: 3,
+      trickleConnections: 10,
+      streamBytes: 64 * MiB,
+      streamRounds: 1,
+      zeroUploads: 10,
+      multipartBytes: 64 * MiB,
+      multipartRounds: 1,
+      multipartChecksumRounds: 1,
     }
   : {
-      connections: [10, 100], warmupSeconds: 2, loadSeconds: 10, repeatSeconds: 4, headSeconds: 3,
-      finishLocalN: 5000, finishS3N: 1000,
-      trickleClients: 200, trickleBytesPerSecond: 32 * 1024, trickleSeconds: 20, trickleLoadSeconds: 14, trickleConnections: 10,
-      streamBytes: GiB, streamRounds: 2, zeroUploads: 100,
-      multipartBytes: GiB, multipartRounds: 2, multipartChecksumRounds: 1,
+      connections: [10, 100],
+      warmupSeconds: 2,
+      loadSeconds: 10,
+      repeatSeconds: 4,
+      headSeconds: 3,
+      finishLocalN: 5000,
+      finishS3N: 1000,
+      trickleClients: 200,
+      trickleBytesPerSecond: 32 * 1024,
+      trickleSeconds: 20,
+      trickleLoadSeconds: 14,
+      trickleConnections: 10,
+      streamBytes: GiB,
+      streamRounds: 2,
+      zeroUploads: 100,
+      multipartBytes: GiB,
+      multipartRounds: 2,
+      multipartChecksumRounds: 1,
     };
 
-const onlyList = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+const onlyList = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim().toLowerCase())
+  .filter(Boolean);
 for (const name of onlyList) {
   if (!SECTIONS.includes(name)) {
     console.error(`BENCH_ONLY: unknown section "${name}" (known: ${SECTIONS.join(', ')})`);
@@ -135,11 +164,23 @@ async function withServer(options, work) {
   } finally {
     await server.stop();
     report.servers.push({ label: server.label, warnings: server.warnings() });
-    if (server.warnings()) log(`${server.label}: the server logged ${server.warnings()} warnings/errors; last output:\n${server.output().slice(-1500)}`);
+    if (server.warnings())
+      log(
+        `${server.label}: the server logged ${server.warnings()} warnings/errors; last output:\n${server.output().slice(-1500)}`,
+      );
     // the main thread's profile: CPU.<date>.<time>.<pid>.0.<seq>.cpuprofile (thread 0)
     const dir = cpuProfDir && join(cpuProfDir, server.label);
-    const main = dir && existsSync(dir) ? readdirSync(dir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name)) : null;
-    if (main) report.profiles.push({ label: server.label, file: join(dir, main).replace(ROOT, ''), skippedMs: server.readyAfterMs, summary: summarizeFile(join(dir, main), 20, server.readyAfterMs) });
+    const main =
+      dir && existsSync(dir)
+        ? readdirSync(dir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name))
+        : null;
+    if (main)
+      report.profiles.push({
+        label: server.label,
+        file: join(dir, main).replace(ROOT, ''),
+        skippedMs: server.readyAfterMs,
+        summary: summarizeFile(join(dir, main), 20, server.readyAfterMs),
+      });
   }
 }
 
@@ -155,7 +196,9 @@ async function section(name, work) {
   log(`== ${name}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
-log(`${quick ? 'QUICK ' : ''}run of ${[...only].join(', ')} on ${report.machine.cpuModel} (${report.machine.cores} cores), node ${process.version}`);
+log(
+  `${quick ? 'QUICK ' : ''}run of ${[...only].join(', ')} on ${report.machine.cpuModel} (${report.machine.cores} cores), node ${process.version}`,
+);
 let sink = null;
 let s3 = null;
 try {
@@ -165,46 +208,62 @@ try {
     await section('ceiling (bare node http)', async () => {
       ceilings = await measureCeilings(sink, cfg);
       for (const c of cfg.connections) {
-        rows.push(makeRow({
-          section: 'ceiling',
-          what: `bare node http server answering the same JSON POST, c=${c}`,
-          value: `${int(ceilings[c])} req/s; p99 ${ms(ceilings[`p99_${c}`])}`,
-          notes: 'what this machine and load generator allow; no framework, no database',
-        }));
+        rows.push(
+          makeRow({
+            section: 'ceiling',
+            what: `bare node http server answering the same JSON POST, c=${c}`,
+            value: `${int(ceilings[c])} req/s; p99 ${ms(ceilings[`p99_${c}`])}`,
+            notes: 'what this machine and load generator allow; no framework, no database',
+          }),
+        );
       }
     });
   }
 
-  const api = (server, mode, dbName, extra = {}) => benchStartFinish({ server, mode, dbName, cfg, ceilings, rows, only, ...extra });
+  const api = (server, mode, dbName, extra = {}) =>
+    benchStartFinish({ server, mode, dbName, cfg, ceilings, rows, only, ...extra });
 
   // finish reads each upload's first bytes (FILE_VERIFY_CONTENT): the same finish without it, to see the cost
   const contentCheckOff = { env: { FILE_VERIFY_CONTENT: 'false' } };
   const finishOnly = { only: new Set(['finish']), verifyContent: false };
   if (wants('start', 'finish')) {
-    await section('start/finish, local, SQLite', () => withServer({ storage: 'local', label: 'local-sqlite' }, (server) => api(server, 'local', 'SQLite')));
+    await section('start/finish, local, SQLite', () =>
+      withServer({ storage: 'local', label: 'local-sqlite' }, (server) => api(server, 'local', 'SQLite')),
+    );
   }
   if (wants('finish')) {
     await section('finish, local, SQLite, FILE_VERIFY_CONTENT=false', () =>
-      withServer({ storage: 'local', label: 'local-sqlite-nocheck', ...contentCheckOff }, (server) => api(server, 'local', 'SQLite', finishOnly)));
+      withServer({ storage: 'local', label: 'local-sqlite-nocheck', ...contentCheckOff }, (server) =>
+        api(server, 'local', 'SQLite', finishOnly),
+      ),
+    );
   }
   if (wants('trickle')) {
-    await section('trickle', () => withServer({ storage: 'local', label: 'trickle' }, (server) => benchTrickle({ server, cfg, rows })));
+    await section('trickle', () =>
+      withServer({ storage: 'local', label: 'trickle' }, (server) => benchTrickle({ server, cfg, rows })),
+    );
   }
   if (wants('stream')) {
-    await section('stream', () => withServer({ storage: 'local', label: 'stream' }, (server) => benchStream({ server, sink, cfg, rows })));
+    await section('stream', () =>
+      withServer({ storage: 'local', label: 'stream' }, (server) => benchStream({ server, sink, cfg, rows })),
+    );
   }
   if (wants('start', 'finish', 'zerobytes', 'multipart')) {
     await section('S3 (RGW)', async () => {
       s3 = await startS3();
       report.s3 = s3.external ? `S3_ENDPOINT ${s3.endpoint}` : 'local Ceph RGW (scripts/local-s3), same machine';
       await withServer({ storage: 's3', s3, label: 's3-sqlite' }, async (server) => {
-        if (wants('start', 'finish')) await section('start/finish, S3, SQLite', () => api(server, 's3', 'SQLite', { s3 }));
+        if (wants('start', 'finish'))
+          await section('start/finish, S3, SQLite', () => api(server, 's3', 'SQLite', { s3 }));
         if (wants('zerobytes')) await section('zerobytes', () => benchZeroBytes({ server, cfg, rows }));
         if (wants('multipart')) await section('multipart', () => benchMultipart({ server, s3, cfg, rows }));
       });
       if (wants('finish')) {
         await withServer({ storage: 's3', s3, label: 's3-sqlite-nocheck', ...contentCheckOff }, (server) =>
-          section('finish, S3, SQLite, FILE_VERIFY_CONTENT=false', () => api(server, 's3', 'SQLite', { s3, ...finishOnly })));
+          section('finish, S3, SQLite, FILE_VERIFY_CONTENT=false', () =>
+            api(server, 's3', 'SQLite', { s3, ...finishOnly }),
+          ),
+        );
       }
     });
   }
@@ -213,7 +272,9 @@ try {
       const db = await createPgDatabase(pgUrl);
       report.databases.push('PostgreSQL');
       try {
-        await withServer({ storage: 'local', databaseUrl: db.url, label: 'local-postgres' }, (server) => api(server, 'local', 'PostgreSQL'));
+        await withServer({ storage: 'local', databaseUrl: db.url, label: 'local-postgres' }, (server) =>
+          api(server, 'local', 'PostgreSQL'),
+        );
       } finally {
         await db.drop();
       }

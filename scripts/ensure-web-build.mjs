@@ -15,7 +15,9 @@ const newest = (dir) =>
     .reduce((latest, entry) => Math.max(latest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs), 0);
 
 const sources = ['web/src', 'web/index.html', 'packages/client/src'].map((path) => join(root, path));
-const sourceTime = Math.max(...sources.map((path) => (statSync(path).isDirectory() ? newest(path) : statSync(path).mtimeMs)));
+const sourceTime = Math.max(
+  ...sources.map((path) => (statSync(path).isDirectory() ? newest(path) : statSync(path).mtimeMs)),
+);
 if (existsSync(built) && statSync(built).mtimeMs >= sourceTime) process.exit(0);
 
 console.log('building the web app (web/dist)...');

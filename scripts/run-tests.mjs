@@ -25,32 +25,56 @@ const files = explicit.length
   ? explicit
   : browser
     ? findTests(join(root, 'test/browser'))
-    : [...findTests(join(root, 'src')), ...findTests(join(root, 'test')).filter((f) => !f.includes('/test/browser/')), ...findTests(join(root, 'packages/client/test'))];
+    : [
+        ...findTests(join(root, 'src')),
+        ...findTests(join(root, 'test')).filter((f) => !f.includes('/test/browser/')),
+        ...findTests(join(root, 'packages/client/test')),
+      ];
 
 // a DATABASE_URL the suite cannot place would quietly run "the PostgreSQL run" on SQLite
 const databaseUrl = process.env.DATABASE_URL ?? '';
 if (databaseUrl && !/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
-  process.stderr.write(`DATABASE_URL must be sqlite:<path> or postgres://..., got ${JSON.stringify(databaseUrl.replace(/:[^:@/]*@/, ':***@'))}\n`);
+  process.stderr.write(
+    `DATABASE_URL must be sqlite:<path> or postgres://..., got ${JSON.stringify(databaseUrl.replace(/:[^:@/]*@/, ':***@'))}\n`,
+  );
   process.exit(2);
 }
 
 // the web app's pages are tested too (headers, browser runs): build it when missing or stale
-const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-web-build.mjs')], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, [join(root, 'scripts/ensure-web-build.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 let s3;
 if (!process.env.S3_ENDPOINT) {
   process.stderr.write('starting a local Ceph RGW for the S3 tests (scripts/local-s3)...\n');
   s3 = await startLocalS3();
-  Object.assign(process.env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey });
+  Object.assign(process.env, {
+    S3_ENDPOINT: s3.endpoint,
+    S3_ACCESS_KEY: s3.accessKeyId,
+    S3_SECRET_KEY: s3.secretAccessKey,
+  });
 }
 
 const db = databaseUrl.startsWith('postgres') ? 'PostgreSQL' : 'SQLite';
 process.stdout.write(`running ${files.length} test files on ${db}, S3 at ${process.env.S3_ENDPOINT}\n`);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${browser ? 1 : 2}`, ...files.map((f) => relative(root, f))],
-  { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    `--test-concurrency=${browser ? 1 : 2}`,
+    ...files.map((f) => relative(root, f)),
+  ],
+  {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  },
 );
 // the runner's closing lines ("ℹ pass N") are the last of its output; keep enough to find them
 let tail = '';

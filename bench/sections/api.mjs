@@ -15,7 +15,10 @@ const FINISH = '/api/files/upload/direct/finish/';
 const FILE_TYPE = 'image/jpeg';
 const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
 /** 1 KiB that starts as a JPEG does, so finish's content check detects a type, as with a real photo. */
-const PHOTO = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]), Buffer.alloc(1024 - 11, 'x')]);
+const PHOTO = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]),
+  Buffer.alloc(1024 - 11, 'x'),
+]);
 
 export const START_TARGET = { rps: 4000, p99: 10 };
 
@@ -29,17 +32,19 @@ async function collectStarts(server, n) {
     pid: server.pid,
     connections: 20,
     amount: n,
-    requests: [{
-      method: 'POST',
-      path: START,
-      headers: jsonHeaders(server),
-      body: START_BODY,
-      onResponse: (status, body) => {
-        if (status !== 200) return;
-        const parsed = JSON.parse(body);
-        started.push({ id: parsed.id, key: parsed.fields?.key ?? null });
+    requests: [
+      {
+        method: 'POST',
+        path: START,
+        headers: jsonHeaders(server),
+        body: START_BODY,
+        onResponse: (status, body) => {
+          if (status !== 200) return;
+          const parsed = JSON.parse(body);
+          started.push({ id: parsed.id, key: parsed.fields?.key ?? null });
+        },
       },
-    }],
+    ],
   });
   if (started.length !== n) throw new Error(`start made ${started.length} of ${n} records`);
   return started;
@@ -54,24 +59,29 @@ async function uploadLocal(server, ids, connections) {
     pid: server.pid,
     connections,
     amount: ids.length,
-    requests: [{
-      method: 'POST',
-      headers: { ...server.auth, 'content-type': contentType },
-      body,
-      setupRequest: (request) => ({ ...request, path: `/api/files/upload/direct/local/${pool.take()}/` }),
-    }],
+    requests: [
+      {
+        method: 'POST',
+        headers: { ...server.auth, 'content-type': contentType },
+        body,
+        setupRequest: (request) => ({ ...request, path: `/api/files/upload/direct/local/${pool.take()}/` }),
+      },
+    ],
   });
-  if (run.ok !== ids.length || pool.repeats) throw new Error(`local uploads: ${run.ok} of ${ids.length} OK ${JSON.stringify(run.statuses)} ${run.errorSamples}`);
+  if (run.ok !== ids.length || pool.repeats)
+    throw new Error(`local uploads: ${run.ok} of ${ids.length} OK ${JSON.stringify(run.statuses)} ${run.errorSamples}`);
   return run;
 }
 
 function finishRequests(server, nextId) {
-  return [{
-    method: 'POST',
-    path: FINISH,
-    headers: jsonHeaders(server),
-    setupRequest: (request) => ({ ...request, body: JSON.stringify({ file_id: nextId() }) }),
-  }];
+  return [
+    {
+      method: 'POST',
+      path: FINISH,
+      headers: jsonHeaders(server),
+      setupRequest: (request) => ({ ...request, body: JSON.stringify({ file_id: nextId() }) }),
+    },
+  ];
 }
 
 /**
@@ -91,17 +101,22 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
       describeLoad(`start (${label})`, run);
       const rpsOk = run.rps >= START_TARGET.rps;
       const p99Ok = run.latencyMs.p99 !== null && run.latencyMs.p99 <= START_TARGET.p99;
-      rows.push(makeRow({
-        section: 'start',
-        what: `start, ${label}, c=${connections}`,
-        value: loadValue(run),
-        target: `≥ ${int(START_TARGET.rps)} req/s at p99 ≤ ${START_TARGET.p99} ms`,
-        pass: rpsOk && p99Ok && run.bad === 0 && run.errors === 0,
-        ceiling: ceilingText(connections),
-        ratio: ceilings[connections] ? run.rps / ceilings[connections] : null,
-        notes: loadNotes(run, rpsOk && !p99Ok ? 'throughput met, p99 missed' : !rpsOk && p99Ok ? 'p99 met, throughput missed' : ''),
-        data: { mode, db: dbName, ...run },
-      }));
+      rows.push(
+        makeRow({
+          section: 'start',
+          what: `start, ${label}, c=${connections}`,
+          value: loadValue(run),
+          target: `≥ ${int(START_TARGET.rps)} req/s at p99 ≤ ${START_TARGET.p99} ms`,
+          pass: rpsOk && p99Ok && run.bad === 0 && run.errors === 0,
+          ceiling: ceilingText(connections),
+          ratio: ceilings[connections] ? run.rps / ceilings[connections] : null,
+          notes: loadNotes(
+            run,
+            rpsOk && !p99Ok ? 'throughput met, p99 missed' : !rpsOk && p99Ok ? 'p99 met, throughput missed' : '',
+          ),
+          data: { mode, db: dbName, ...run },
+        }),
+      );
     }
   }
 
@@ -113,18 +128,28 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
     const started = await collectStarts(server, n + warm);
     let prepNote;
     if (mode === 'local') {
-      const upload = await uploadLocal(server, started.map((s) => s.id), connections);
+      const upload = await uploadLocal(
+        server,
+        started.map((s) => s.id),
+        connections,
+      );
       describeLoad(`direct upload 1 KiB (${label})`, upload);
-      rows.push(makeRow({
-        section: 'finish',
-        what: `direct upload of 1 KiB, ${label}, c=${connections} (preparation for finish)`,
-        value: loadValue(upload),
-        notes: loadNotes(upload),
-        data: { mode, db: dbName, ...upload },
-      }));
+      rows.push(
+        makeRow({
+          section: 'finish',
+          what: `direct upload of 1 KiB, ${label}, c=${connections} (preparation for finish)`,
+          value: loadValue(upload),
+          notes: loadNotes(upload),
+          data: { mode, db: dbName, ...upload },
+        }),
+      );
       prepNote = 'records uploaded through the API';
     } else {
-      const seconds = await putObjects(s3, started.map((s) => ({ key: s.key, type: FILE_TYPE })), { body: PHOTO });
+      const seconds = await putObjects(
+        s3,
+        started.map((s) => ({ key: s.key, type: FILE_TYPE })),
+        { body: PHOTO },
+      );
       prepNote = `objects PutObject'ed at the keys from start (${Math.round(started.length / seconds)}/s)`;
     }
     const ids = started.map((s) => s.id);
@@ -133,41 +158,60 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
       await runLoad({ ...base, connections, amount: warm, requests: finishRequests(server, () => warmPool.take()) });
     }
     const pool = idPool(ids.slice(0, n));
-    const run = await runLoad({ ...base, connections, amount: n, maxSeconds: 300, requests: finishRequests(server, () => pool.take()) });
+    const run = await runLoad({
+      ...base,
+      connections,
+      amount: n,
+      maxSeconds: 300,
+      requests: finishRequests(server, () => pool.take()),
+    });
     describeLoad(`finish distinct (${label})`, run);
 
     let ceiling = ceilingText(connections);
     let ratio = ceilings[connections] ? run.rps / ceilings[connections] : null;
     let head = null;
     if (mode === 's3') {
-      head = await headRate(s3, started.map((s) => s.key), { connections, seconds: cfg.headSeconds });
+      head = await headRate(
+        s3,
+        started.map((s) => s.key),
+        { connections, seconds: cfg.headSeconds },
+      );
       ceiling = `RGW HeadObject from the bench ${int(head.rps)} req/s (p99 ${ms(head.latencyMs.p99)}; bench CPU ${Math.round(head.benchCpu * 100)}% = ${int(head.cpuUsPerCall)} µs/call in the SDK)`;
       ratio = run.rps / head.rps;
       log(`S3 HeadObject ceiling c=${connections}: ${head.rps}/s p99 ${head.latencyMs.p99} ms`);
     }
-    rows.push(makeRow({
-      section: 'finish',
-      what: `finish, ${label}, c=${connections}, ${int(n)} distinct unfinished ids`,
-      value: loadValue(run),
-      ceiling,
-      ratio,
-      notes: loadNotes(run, pool.repeats ? `${pool.repeats} ids reused` : prepNote),
-      data: { mode, db: dbName, ...run, headCeiling: head },
-    }));
+    rows.push(
+      makeRow({
+        section: 'finish',
+        what: `finish, ${label}, c=${connections}, ${int(n)} distinct unfinished ids`,
+        value: loadValue(run),
+        ceiling,
+        ratio,
+        notes: loadNotes(run, pool.repeats ? `${pool.repeats} ids reused` : prepNote),
+        data: { mode, db: dbName, ...run, headCeiling: head },
+      }),
+    );
 
     // the same records again: each is finished now, so finish returns after one SELECT
     const again = idPool(ids.slice(0, n));
-    const repeat = await runLoad({ ...base, connections, duration: cfg.repeatSeconds, requests: finishRequests(server, () => again.cycle()) });
+    const repeat = await runLoad({
+      ...base,
+      connections,
+      duration: cfg.repeatSeconds,
+      requests: finishRequests(server, () => again.cycle()),
+    });
     describeLoad(`finish repeat (${label})`, repeat);
-    rows.push(makeRow({
-      section: 'finish',
-      what: `finish repeated on already finished ids (early return), ${label}, c=${connections}`,
-      value: loadValue(repeat),
-      ceiling: ceilingText(connections),
-      ratio: ceilings[connections] ? repeat.rps / ceilings[connections] : null,
-      notes: loadNotes(repeat, 'not the real finish work: no storage check, no UPDATE'),
-      data: { mode, db: dbName, ...repeat },
-    }));
+    rows.push(
+      makeRow({
+        section: 'finish',
+        what: `finish repeated on already finished ids (early return), ${label}, c=${connections}`,
+        value: loadValue(repeat),
+        ceiling: ceilingText(connections),
+        ratio: ceilings[connections] ? repeat.rps / ceilings[connections] : null,
+        notes: loadNotes(repeat, 'not the real finish work: no storage check, no UPDATE'),
+        data: { mode, db: dbName, ...repeat },
+      }),
+    );
   }
 }
 
@@ -175,7 +219,14 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
 export async function measureCeilings(sink, cfg) {
   const ceilings = {};
   for (const connections of cfg.connections) {
-    const options = { url: sink.url, pid: sink.pid, connections, path: START, headers: { 'content-type': 'application/json' }, body: START_BODY };
+    const options = {
+      url: sink.url,
+      pid: sink.pid,
+      connections,
+      path: START,
+      headers: { 'content-type': 'application/json' },
+      body: START_BODY,
+    };
     await warmUp(options, cfg.warmupSeconds);
     const run = await runLoad({ ...options, duration: cfg.loadSeconds });
     describeLoad('ceiling: bare node http', run);

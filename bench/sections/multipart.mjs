@@ -30,7 +30,10 @@ async function loadClient() {
   const client = await import(join(dist, 'node.js'));
   const { createChecksums, threadChecksums } = await import(join(dist, 'checksums/node.js'));
   // BENCH_CHECKSUMS=main hashes on the sending thread instead of a worker thread
-  return { uploadFile: client.uploadFile, createChecksums: process.env.BENCH_CHECKSUMS === 'main' ? createChecksums : threadChecksums() };
+  return {
+    uploadFile: client.uploadFile,
+    createChecksums: process.env.BENCH_CHECKSUMS === 'main' ? createChecksums : threadChecksums(),
+  };
 }
 
 async function writeRandomFile(path, size) {
@@ -59,14 +62,20 @@ export async function benchMultipart({ server, s3, cfg, rows }) {
     await writeRandomFile(path, size);
 
     const viaChute = async (checksums, bytes = size) => {
-      const file = new File([(await openAsBlob(path)).slice(0, bytes)], 'big.bin', { type: 'application/octet-stream' });
+      const file = new File([(await openAsBlob(path)).slice(0, bytes)], 'big.bin', {
+        type: 'application/octet-stream',
+      });
       const started = performance.now();
       const record = await uploadFile(file, {
-        baseUrl: server.baseUrl, token, concurrency: IN_FLIGHT, resumeStore: false,
+        baseUrl: server.baseUrl,
+        token,
+        concurrency: IN_FLIGHT,
+        resumeStore: false,
         checksums: checksums ? createChecksums : undefined,
       });
       const seconds = (performance.now() - started) / 1000;
-      if (!record.is_valid || record.file_size !== bytes) throw new Error(`chute upload ended as ${JSON.stringify(record)}`);
+      if (!record.is_valid || record.file_size !== bytes)
+        throw new Error(`chute upload ended as ${JSON.stringify(record)}`);
       const gone = await fetch(`${server.baseUrl}/api/files/${record.id}/`, { method: 'DELETE', headers: server.auth });
       if (gone.status !== 204) throw new Error(`DELETE ${record.id}: ${gone.status}`);
       return seconds;
@@ -76,8 +85,16 @@ export async function benchMultipart({ server, s3, cfg, rows }) {
       const key = `bench/lib-storage-${Date.now()}.bin`;
       const started = performance.now();
       await new Upload({
-        client, queueSize: IN_FLIGHT, partSize: PART_SIZE, leavePartsOnError: false,
-        params: { Bucket: s3.bucket, Key: key, Body: bodyOf(path, bytes, size), ContentType: 'application/octet-stream' },
+        client,
+        queueSize: IN_FLIGHT,
+        partSize: PART_SIZE,
+        leavePartsOnError: false,
+        params: {
+          Bucket: s3.bucket,
+          Key: key,
+          Body: bodyOf(path, bytes, size),
+          ContentType: 'application/octet-stream',
+        },
       }).done();
       const seconds = (performance.now() - started) / 1000;
       await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
@@ -96,7 +113,9 @@ export async function benchMultipart({ server, s3, cfg, rows }) {
         for (const who of order) {
           const seconds = who === 'chute' ? await viaChute(checksums === 'on') : await viaSdk(checksums === 'on');
           runs[who][checksums].push(size / MB / seconds);
-          log(`multipart ${round_}: ${who}, checksums ${checksums}: ${round(size / MB / seconds, 0)} MB/s (${round(seconds, 1)} s)`);
+          log(
+            `multipart ${round_}: ${who}, checksums ${checksums}: ${round(size / MB / seconds, 0)} MB/s (${round(seconds, 1)} s)`,
+          );
         }
       }
     }
@@ -112,27 +131,32 @@ export async function benchMultipart({ server, s3, cfg, rows }) {
     const chute = runs.chute[checksums];
     const sdk = runs.sdk[checksums];
     if (!chute.length) continue;
-    const how = checksums === 'off'
-      ? 'no checksums on either side'
-      : 'checksums: Chute MD5 per part (checked by the storage) + SHA-256 of the file; lib-storage CRC32 per part (its default)';
-    rows.push(makeRow({
-      section: 'multipart',
-      what: `@aws-sdk/lib-storage Upload, ${sizeText}, ${PART_SIZE / MiB} MiB parts, ${IN_FLIGHT} in flight, ${how}`,
-      value: `${round(best(sdk), 0)} MB/s`,
-      notes: `best of ${sdk.length} (MB/s: ${all(sdk)}); straight to RGW with the bucket's keys, body read from disk`,
-      data: { runs: sdk },
-    }));
-    rows.push(makeRow({
-      section: 'multipart',
-      what: `@chute/client uploadFile, ${sizeText}, same parts and concurrency, ${how}`,
-      value: `${round(best(chute), 0)} MB/s`,
-      target: `≥ ${MULTIPART_TARGET}× lib-storage`,
-      pass: best(chute) >= MULTIPART_TARGET * best(sdk),
-      ceiling: `lib-storage ${round(best(sdk), 0)} MB/s`,
-      ratio: best(chute) / best(sdk),
-      notes: `best of ${chute.length} (MB/s: ${all(chute)}); includes Chute's create, part signing, complete with HeadObject, file from fs.openAsBlob`,
-      data: { runs: chute },
-    }));
+    const how =
+      checksums === 'off'
+        ? 'no checksums on either side'
+        : 'checksums: Chute MD5 per part (checked by the storage) + SHA-256 of the file; lib-storage CRC32 per part (its default)';
+    rows.push(
+      makeRow({
+        section: 'multipart',
+        what: `@aws-sdk/lib-storage Upload, ${sizeText}, ${PART_SIZE / MiB} MiB parts, ${IN_FLIGHT} in flight, ${how}`,
+        value: `${round(best(sdk), 0)} MB/s`,
+        notes: `best of ${sdk.length} (MB/s: ${all(sdk)}); straight to RGW with the bucket's keys, body read from disk`,
+        data: { runs: sdk },
+      }),
+    );
+    rows.push(
+      makeRow({
+        section: 'multipart',
+        what: `@chute/client uploadFile, ${sizeText}, same parts and concurrency, ${how}`,
+        value: `${round(best(chute), 0)} MB/s`,
+        target: `≥ ${MULTIPART_TARGET}× lib-storage`,
+        pass: best(chute) >= MULTIPART_TARGET * best(sdk),
+        ceiling: `lib-storage ${round(best(sdk), 0)} MB/s`,
+        ratio: best(chute) / best(sdk),
+        notes: `best of ${chute.length} (MB/s: ${all(chute)}); includes Chute's create, part signing, complete with HeadObject, file from fs.openAsBlob`,
+        data: { runs: chute },
+      }),
+    );
   }
 }
 

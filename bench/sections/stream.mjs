@@ -32,9 +32,17 @@ export async function benchStream({ server, sink, cfg, rows }) {
   const warm = Math.min(size, 128 * 2 ** 20);
   await postStream({ url: `${sink.url}/sink`, frame: frame(), fileBytes: warm });
   await postStream({ url: `${sink.url}/file`, frame: frame(), fileBytes: warm });
-  const warmStart = await apiPost(server, '/api/files/upload/direct/start/', { file_name: 'warm.bin', file_type: 'application/octet-stream' });
+  const warmStart = await apiPost(server, '/api/files/upload/direct/start/', {
+    file_name: 'warm.bin',
+    file_type: 'application/octet-stream',
+  });
   await postStream({ url: warmStart.url, headers: server.auth, frame: frame(), fileBytes: warm });
-  await postStream({ url: `${server.baseUrl}/api/files/upload/standard/`, headers: server.auth, frame: frame(), fileBytes: warm });
+  await postStream({
+    url: `${server.baseUrl}/api/files/upload/standard/`,
+    headers: server.auth,
+    frame: frame(),
+    fileBytes: warm,
+  });
 
   // Rounds of sink, direct, standard back to back: on a shared machine the neighbours' load
   // changes from second to second, so each figure is the best speed (and the worst RSS) seen.
@@ -42,11 +50,15 @@ export async function benchStream({ server, sink, cfg, rows }) {
     // the ceiling: the same client, the same bytes, a server that only reads them
     const ceiling = await timedUpload(sink.pid, { url: `${sink.url}/sink`, frame: frame(), fileBytes: size }, 200);
     runs.ceiling.push(ceiling);
-    log(`stream ${round_}: sink ${round(ceiling.mbps, 0)} MB/s (sink CPU ${round(ceiling.serverCpu, 2)}, other ${round(ceiling.otherCpu, 2)})`);
+    log(
+      `stream ${round_}: sink ${round(ceiling.mbps, 0)} MB/s (sink CPU ${round(ceiling.serverCpu, 2)}, other ${round(ceiling.otherCpu, 2)})`,
+    );
     // the same, written to a file: what the disk allows
     const disk = await timedUpload(sink.pid, { url: `${sink.url}/file`, frame: frame(), fileBytes: size }, 200);
     runs.disk.push(disk);
-    log(`stream ${round_}: sink writing to a file ${round(disk.mbps, 0)} MB/s (sink CPU ${round(disk.serverCpu, 2)}, other ${round(disk.otherCpu, 2)})`);
+    log(
+      `stream ${round_}: sink writing to a file ${round(disk.mbps, 0)} MB/s (sink CPU ${round(disk.serverCpu, 2)}, other ${round(disk.otherCpu, 2)})`,
+    );
 
     // direct and standard swap places each round, and each stored file is deleted at once, so
     // that neither always runs while the other's gigabyte is being written back to disk
@@ -54,16 +66,34 @@ export async function benchStream({ server, sink, cfg, rows }) {
     for (const kind of order) {
       let run;
       if (kind === 'direct') {
-        const start = await apiPost(server, '/api/files/upload/direct/start/', { file_name: 'big.bin', file_type: 'application/octet-stream' });
-        run = await timedUpload(server.pid, { url: start.url, headers: server.auth, frame: frame(), fileBytes: size }, 200);
+        const start = await apiPost(server, '/api/files/upload/direct/start/', {
+          file_name: 'big.bin',
+          file_type: 'application/octet-stream',
+        });
+        run = await timedUpload(
+          server.pid,
+          { url: start.url, headers: server.auth, frame: frame(), fileBytes: size },
+          200,
+        );
         await apiPost(server, '/api/files/upload/direct/finish/', { file_id: start.id });
         await deleteFile(server, start.id);
       } else {
-        run = await timedUpload(server.pid, { url: `${server.baseUrl}/api/files/upload/standard/`, headers: server.auth, frame: frame(), fileBytes: size }, 201);
+        run = await timedUpload(
+          server.pid,
+          {
+            url: `${server.baseUrl}/api/files/upload/standard/`,
+            headers: server.auth,
+            frame: frame(),
+            fileBytes: size,
+          },
+          201,
+        );
         await deleteFile(server, JSON.parse(run.body).id);
       }
       runs[kind].push(run);
-      log(`stream ${round_}: ${kind} ${round(run.mbps, 0)} MB/s, RSS +${round(run.rssGrowth / MB, 1)} MB, server CPU ${round(run.serverCpu, 2)}, other ${round(run.otherCpu, 2)}`);
+      log(
+        `stream ${round_}: ${kind} ${round(run.mbps, 0)} MB/s, RSS +${round(run.rssGrowth / MB, 1)} MB, server CPU ${round(run.serverCpu, 2)}, other ${round(run.otherCpu, 2)}`,
+      );
     }
   }
   const fastest = (list) => list.reduce((a, b) => (b.mbps > a.mbps ? b : a));
@@ -78,43 +108,55 @@ export async function benchStream({ server, sink, cfg, rows }) {
   const own = (list) => list.map((r) => round(r.rssGrowth / MB, 1)).join(', ');
 
   const ceilingText = `bare node http sink ${round(ceiling.mbps, 0)} MB/s`;
-  const cpu = (run) => `server CPU ${Math.round(run.serverCpu * 100)}%, bench CPU ${Math.round(run.benchCpu * 100)}%, other processes ${Math.round(run.otherCpu * 100)}%`;
-  rows.push(makeRow({
-    section: 'stream',
-    what: `ceiling: ${sizeText} multipart POST to a bare node http sink (discards the body)`,
-    value: `${round(ceiling.mbps, 0)} MB/s`,
-    notes: `best of ${runs.ceiling.length} (MB/s: ${all(runs.ceiling)}); ${round(ceiling.seconds, 2)} s; sink CPU ${Math.round(ceiling.serverCpu * 100)}%, bench CPU ${Math.round(ceiling.benchCpu * 100)}%, other processes ${Math.round(ceiling.otherCpu * 100)}%`,
-    data: { best: ceiling, runs: runs.ceiling },
-  }));
-  rows.push(makeRow({
-    section: 'stream',
-    what: `for comparison: the same POST to the sink writing the body to a file in the same temp folder`,
-    value: `${round(disk.mbps, 0)} MB/s`,
-    ratio: disk.mbps / ceiling.mbps,
-    ceiling: ceilingText,
-    notes: `best of ${runs.disk.length} (MB/s: ${all(runs.disk)}); what local storage can reach at best here; sink CPU ${Math.round(disk.serverCpu * 100)}%, other processes ${Math.round(disk.otherCpu * 100)}%`,
-    data: { best: disk, runs: runs.disk },
-  }));
-  for (const [name, run, list] of [['local direct upload', direct, runs.direct], ['standard upload (local storage)', standard, runs.standard]]) {
-    rows.push(makeRow({
+  const cpu = (run) =>
+    `server CPU ${Math.round(run.serverCpu * 100)}%, bench CPU ${Math.round(run.benchCpu * 100)}%, other processes ${Math.round(run.otherCpu * 100)}%`;
+  rows.push(
+    makeRow({
       section: 'stream',
-      what: `${name}, ${sizeText}: speed`,
-      value: `${round(run.mbps, 0)} MB/s`,
-      target: `≥ ${STREAM_TARGETS.ratio * 100}% of the sink`,
-      pass: run.mbps >= STREAM_TARGETS.ratio * ceiling.mbps,
+      what: `ceiling: ${sizeText} multipart POST to a bare node http sink (discards the body)`,
+      value: `${round(ceiling.mbps, 0)} MB/s`,
+      notes: `best of ${runs.ceiling.length} (MB/s: ${all(runs.ceiling)}); ${round(ceiling.seconds, 2)} s; sink CPU ${Math.round(ceiling.serverCpu * 100)}%, bench CPU ${Math.round(ceiling.benchCpu * 100)}%, other processes ${Math.round(ceiling.otherCpu * 100)}%`,
+      data: { best: ceiling, runs: runs.ceiling },
+    }),
+  );
+  rows.push(
+    makeRow({
+      section: 'stream',
+      what: `for comparison: the same POST to the sink writing the body to a file in the same temp folder`,
+      value: `${round(disk.mbps, 0)} MB/s`,
+      ratio: disk.mbps / ceiling.mbps,
       ceiling: ceilingText,
-      ratio: run.mbps / ceiling.mbps,
-      notes: `best of ${list.length} (MB/s: ${all(list)}); ${round(run.seconds, 2)} s; ${round(run.mbps / disk.mbps, 2)}× the file-writing sink; ${cpu(run)}`,
-      data: { best: run, runs: list },
-    }));
-    rows.push(makeRow({
-      section: 'stream',
-      what: `${name}, ${sizeText}: server peak RSS − idle RSS`,
-      value: `${round(run.rssGrowth / MB, 1)} MB`,
-      target: `≤ ${STREAM_TARGETS.rssGrowthMB} MB`,
-      pass: run.rssGrowth / MB <= STREAM_TARGETS.rssGrowthMB,
-      notes: `the larger of peak − RSS just before, per upload (${own(list)} MB), and peak over the idle RSS before any upload (idle ${round(idleRss / MB, 1)} MB, peak ${round(Math.max(...list.map((r) => r.peakRss)) / MB, 1)} MB; a ${Math.round(warm / 2 ** 20)} MiB warm-up and the other uploads ran in between); ${run.hwmReset ? 'VmHWM reset before each upload, and VmRSS polled every 25 ms' : 'VmRSS polled every 25 ms'}`,
-      data: { idleRss, runs: list.map((r) => ({ before: r.idleRss, peakRss: r.peakRss, growth: r.rssGrowth })) },
-    }));
+      notes: `best of ${runs.disk.length} (MB/s: ${all(runs.disk)}); what local storage can reach at best here; sink CPU ${Math.round(disk.serverCpu * 100)}%, other processes ${Math.round(disk.otherCpu * 100)}%`,
+      data: { best: disk, runs: runs.disk },
+    }),
+  );
+  for (const [name, run, list] of [
+    ['local direct upload', direct, runs.direct],
+    ['standard upload (local storage)', standard, runs.standard],
+  ]) {
+    rows.push(
+      makeRow({
+        section: 'stream',
+        what: `${name}, ${sizeText}: speed`,
+        value: `${round(run.mbps, 0)} MB/s`,
+        target: `≥ ${STREAM_TARGETS.ratio * 100}% of the sink`,
+        pass: run.mbps >= STREAM_TARGETS.ratio * ceiling.mbps,
+        ceiling: ceilingText,
+        ratio: run.mbps / ceiling.mbps,
+        notes: `best of ${list.length} (MB/s: ${all(list)}); ${round(run.seconds, 2)} s; ${round(run.mbps / disk.mbps, 2)}× the file-writing sink; ${cpu(run)}`,
+        data: { best: run, runs: list },
+      }),
+    );
+    rows.push(
+      makeRow({
+        section: 'stream',
+        what: `${name}, ${sizeText}: server peak RSS − idle RSS`,
+        value: `${round(run.rssGrowth / MB, 1)} MB`,
+        target: `≤ ${STREAM_TARGETS.rssGrowthMB} MB`,
+        pass: run.rssGrowth / MB <= STREAM_TARGETS.rssGrowthMB,
+        notes: `the larger of peak − RSS just before, per upload (${own(list)} MB), and peak over the idle RSS before any upload (idle ${round(idleRss / MB, 1)} MB, peak ${round(Math.max(...list.map((r) => r.peakRss)) / MB, 1)} MB; a ${Math.round(warm / 2 ** 20)} MiB warm-up and the other uploads ran in between); ${run.hwmReset ? 'VmHWM reset before each upload, and VmRSS polled every 25 ms' : 'VmRSS polled every 25 ms'}`,
+        data: { idleRss, runs: list.map((r) => ({ before: r.idleRss, peakRss: r.peakRss, growth: r.rssGrowth })) },
+      }),
+    );
   }
 }

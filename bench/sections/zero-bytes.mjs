@@ -51,25 +51,36 @@ export async function benchZeroBytes({ server, cfg, rows }) {
   const rchar0 = rcharOf(server.pid);
   const t0 = performance.now();
   try {
-    await withTimeout(mapLimit(Array.from({ length: uploads }), 4, async (_, index) => {
-      try {
-        const start = await fetch(`${proxy.url}/api/files/upload/direct/start/`, {
-          method: 'POST', headers, body: JSON.stringify({ file_name: `z${index}.bin`, file_type: 'application/octet-stream' }),
-        });
-        if (start.status !== 200) throw new Error(`start ${start.status} ${await start.text()}`);
-        const { id, url, fields } = await start.json();
-        const form = new FormData();
-        for (const [name, value] of Object.entries(fields)) form.append(name, value);
-        form.append('file', new Blob([content], { type: 'application/octet-stream' }), `z${index}.bin`);
-        const put = await fetch(url, { method: 'POST', body: form });
-        if (put.status !== 204) throw new Error(`S3 POST ${put.status} ${(await put.text()).slice(0, 200)}`);
-        const finish = await fetch(`${proxy.url}/api/files/upload/direct/finish/`, { method: 'POST', headers, body: JSON.stringify({ file_id: id }) });
-        const file = await finish.json();
-        if (finish.status !== 200 || file.file_size !== size || !file.is_valid) throw new Error(`finish ${finish.status} ${JSON.stringify(file)}`);
-      } catch (error) {
-        failures.push(String(error.message ?? error));
-      }
-    }), 300_000, 'zero-bytes uploads');
+    await withTimeout(
+      mapLimit(Array.from({ length: uploads }), 4, async (_, index) => {
+        try {
+          const start = await fetch(`${proxy.url}/api/files/upload/direct/start/`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ file_name: `z${index}.bin`, file_type: 'application/octet-stream' }),
+          });
+          if (start.status !== 200) throw new Error(`start ${start.status} ${await start.text()}`);
+          const { id, url, fields } = await start.json();
+          const form = new FormData();
+          for (const [name, value] of Object.entries(fields)) form.append(name, value);
+          form.append('file', new Blob([content], { type: 'application/octet-stream' }), `z${index}.bin`);
+          const put = await fetch(url, { method: 'POST', body: form });
+          if (put.status !== 204) throw new Error(`S3 POST ${put.status} ${(await put.text()).slice(0, 200)}`);
+          const finish = await fetch(`${proxy.url}/api/files/upload/direct/finish/`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ file_id: id }),
+          });
+          const file = await finish.json();
+          if (finish.status !== 200 || file.file_size !== size || !file.is_valid)
+            throw new Error(`finish ${finish.status} ${JSON.stringify(file)}`);
+        } catch (error) {
+          failures.push(String(error.message ?? error));
+        }
+      }),
+      300_000,
+      'zero-bytes uploads',
+    );
   } finally {
     await proxy.close();
   }
@@ -77,26 +88,33 @@ export async function benchZeroBytes({ server, cfg, rows }) {
   const rchar = rcharOf(server.pid) - rchar0;
   const fileBytes = uploads * size;
   const perUpload = proxy.counts.toApi / uploads;
-  log(`zero bytes: ${uploads - failures.length}/${uploads} uploads OK in ${round(seconds, 1)} s; API received ${proxy.counts.toApi} B (${round(perUpload, 0)} B/upload), rchar +${rchar}`);
-  rows.push(makeRow({
-    section: 'zerobytes',
-    what: `bytes the API received during ${uploads} direct S3 uploads of 1 MiB (counting proxy)`,
-    value: `${int(proxy.counts.toApi)} B in all, ${int(perUpload)} B per upload`,
-    target: `≤ ${int(ZERO_BYTES_TARGET)} B per upload (metadata only), all uploads OK`,
-    pass: perUpload <= ZERO_BYTES_TARGET && failures.length === 0,
-    ceiling: `file bytes ${int(fileBytes)} B`,
-    ratio: proxy.counts.toApi / fileBytes,
-    notes: `${uploads - failures.length}/${uploads} OK in ${round(seconds, 1)} s${failures.length ? `; failures: ${failures.slice(0, 3).join('; ')}` : ''}; API sent ${int(proxy.counts.fromApi)} B; ${proxy.counts.connections} connections`,
-    data: { uploads, fileBytes, ...proxy.counts, failures },
-  }));
-  rows.push(makeRow({
-    section: 'zerobytes',
-    what: `/proc/<pid>/io rchar growth of the API process over the same ${uploads} uploads`,
-    value: `${int(rchar)} B, ${int(rchar / uploads)} B per upload`,
-    target: `< 5% of the file bytes (${int(fileBytes)} B)`,
-    pass: rchar < fileBytes * 0.05,
-    ratio: rchar / fileBytes,
-    notes: 'second witness: every read() of the process, so also RGW answers to HeadObject and SQLite page reads; had the files passed through the API it would be ≥ 100%',
-    data: { rchar },
-  }));
+  log(
+    `zero bytes: ${uploads - failures.length}/${uploads} uploads OK in ${round(seconds, 1)} s; API received ${proxy.counts.toApi} B (${round(perUpload, 0)} B/upload), rchar +${rchar}`,
+  );
+  rows.push(
+    makeRow({
+      section: 'zerobytes',
+      what: `bytes the API received during ${uploads} direct S3 uploads of 1 MiB (counting proxy)`,
+      value: `${int(proxy.counts.toApi)} B in all, ${int(perUpload)} B per upload`,
+      target: `≤ ${int(ZERO_BYTES_TARGET)} B per upload (metadata only), all uploads OK`,
+      pass: perUpload <= ZERO_BYTES_TARGET && failures.length === 0,
+      ceiling: `file bytes ${int(fileBytes)} B`,
+      ratio: proxy.counts.toApi / fileBytes,
+      notes: `${uploads - failures.length}/${uploads} OK in ${round(seconds, 1)} s${failures.length ? `; failures: ${failures.slice(0, 3).join('; ')}` : ''}; API sent ${int(proxy.counts.fromApi)} B; ${proxy.counts.connections} connections`,
+      data: { uploads, fileBytes, ...proxy.counts, failures },
+    }),
+  );
+  rows.push(
+    makeRow({
+      section: 'zerobytes',
+      what: `/proc/<pid>/io rchar growth of the API process over the same ${uploads} uploads`,
+      value: `${int(rchar)} B, ${int(rchar / uploads)} B per upload`,
+      target: `< 5% of the file bytes (${int(fileBytes)} B)`,
+      pass: rchar < fileBytes * 0.05,
+      ratio: rchar / fileBytes,
+      notes:
+        'second witness: every read() of the process, so also RGW answers to HeadObject and SQLite page reads; had the files passed through the API it would be ≥ 100%',
+      data: { rchar },
+    }),
+  );
 }

@@ -53,7 +53,9 @@ export async function startLocalS3({ verbose } = {}) {
     S3_VERBOSE: verbose ? '1' : '',
   };
   const out = await run('start.sh', env, verbose).catch((e) => {
-    try { rmdirSync(dataDir); } catch {} // only if empty: a failed start leaves its logs there
+    try {
+      rmdirSync(dataDir);
+    } catch {} // only if empty: a failed start leaves its logs there
     throw e;
   });
   const endpoint = /^S3_ENDPOINT=(\S+)$/m.exec(out)?.[1];
@@ -65,8 +67,7 @@ export async function startLocalS3({ verbose } = {}) {
   const onExit = () =>
     stopping || spawnSync('bash', [join(here, 'stop.sh')], { env: { ...process.env, ...stopEnv }, stdio: 'ignore' });
   process.once('exit', onExit);
-  const stop = () =>
-    (stopping ??= run('stop.sh', stopEnv, verbose).then(() => void process.off('exit', onExit)));
+  const stop = () => (stopping ??= run('stop.sh', stopEnv, verbose).then(() => void process.off('exit', onExit)));
   // region must be us-east-1: with any other the AWS SDK sends a LocationConstraint RGW refuses
   return { endpoint, accessKeyId, secretAccessKey, region: 'us-east-1', dataDir, stop };
 }

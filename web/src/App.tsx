@@ -35,13 +35,17 @@ function Shell() {
     setAuth({ status: 'loading' });
     getMe(chute).then(
       (user) => setAuth({ status: 'signed-in', user }),
-      (error) => setAuth(isSignedOut(error) ? { status: 'signed-out' } : { status: 'error', message: describeError(error) }),
+      (error) =>
+        setAuth(isSignedOut(error) ? { status: 'signed-out' } : { status: 'error', message: describeError(error) }),
     );
   }, []);
   useEffect(check, [check]);
 
   // a request answered 401: the session expired or was ended elsewhere
-  const sessionEnded = useCallback(() => setAuth((current) => (current.status === 'signed-in' ? { status: 'expired', user: current.user } : current)), []);
+  const sessionEnded = useCallback(
+    () => setAuth((current) => (current.status === 'signed-in' ? { status: 'expired', user: current.user } : current)),
+    [],
+  );
   const signOut = useCallback(async () => {
     try {
       await logout(chute);
@@ -78,7 +82,14 @@ function Shell() {
       </a>
       <header className="site-header">
         <div className="site-header__inner">
-          <a className="brand" href="/" onClick={(event) => (event.preventDefault(), navigate('upload'))}>
+          <a
+            className="brand"
+            href="/"
+            onClick={(event) => {
+              event.preventDefault();
+              navigate('upload');
+            }}
+          >
             <span className="brand__mark" aria-hidden="true" />
             Chute
           </a>
@@ -135,7 +146,14 @@ function Shell() {
           // kept while the session is renewed, so the upload list survives; keyed by user: signing in
           // as someone else starts with a clean slate
           <div hidden={auth.status === 'expired'}>
-            <SignedIn key={auth.user.id} user={auth.user} session={session} route={route} navigate={navigate} onSignedOut={sessionEnded} />
+            <SignedIn
+              key={auth.user.id}
+              user={auth.user}
+              session={session}
+              route={route}
+              navigate={navigate}
+              onSignedOut={sessionEnded}
+            />
           </div>
         )}
       </main>
@@ -143,7 +161,17 @@ function Shell() {
   );
 }
 
-function NavLink({ route, current, navigate, children }: { route: Route; current: Route; navigate: (r: Route) => void; children: string }) {
+function NavLink({
+  route,
+  current,
+  navigate,
+  children,
+}: {
+  route: Route;
+  current: Route;
+  navigate: (r: Route) => void;
+  children: string;
+}) {
   return (
     <a
       href={pathOf(route)}
@@ -160,7 +188,19 @@ function NavLink({ route, current, navigate, children }: { route: Route; current
   );
 }
 
-function SignedIn({ user, session, route, navigate, onSignedOut }: { user: User; session: number; route: Route; navigate: (r: Route) => void; onSignedOut: () => void }) {
+function SignedIn({
+  user,
+  session,
+  route,
+  navigate,
+  onSignedOut,
+}: {
+  user: User;
+  session: number;
+  route: Route;
+  navigate: (r: Route) => void;
+  onSignedOut: () => void;
+}) {
   // bumped whenever an upload completes, so "My files" refreshes
   const [uploadsDone, setUploadsDone] = useState(0);
   const onUploaded = useCallback(() => setUploadsDone((n) => n + 1), []);
@@ -172,7 +212,13 @@ function SignedIn({ user, session, route, navigate, onSignedOut }: { user: User;
       </div>
       {route === 'files' && <MyFiles key={session} refreshKey={uploadsDone} onSignedOut={onSignedOut} />}
       {route === 'admin' && (
-        <Suspense fallback={<p className="muted loading" role="status">Loading…</p>}>
+        <Suspense
+          fallback={
+            <p className="muted loading" role="status">
+              Loading…
+            </p>
+          }
+        >
           <AdminApp key={session} user={user} onSignedOut={onSignedOut} />
         </Suspense>
       )}

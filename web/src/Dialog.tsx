@@ -21,7 +21,21 @@ interface DialogProps {
  * A modal on the native <dialog> (focus trap, Escape, backdrop), for the web app and the admin:
  * a confirmation, or a small form. The safe choice has the focus unless the form has a field to fill.
  */
-export function Dialog({ open, title, children, confirmLabel, busyLabel, cancelLabel = 'Cancel', danger, busy, error, onSubmit, onCancel, testId, confirmTestId }: DialogProps) {
+export function Dialog({
+  open,
+  title,
+  children,
+  confirmLabel,
+  busyLabel,
+  cancelLabel = 'Cancel',
+  danger,
+  busy,
+  error,
+  onSubmit,
+  onCancel,
+  testId,
+  confirmTestId,
+}: DialogProps) {
   const dialog = useRef<HTMLDialogElement>(null);
   const cancel = useRef<HTMLButtonElement>(null);
   const titleId = useId();
@@ -41,6 +55,7 @@ export function Dialog({ open, title, children, confirmLabel, busyLabel, cancelL
   };
 
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: the backdrop click's keyboard twin is Escape (onCancel)
     <dialog
       ref={dialog}
       className="dialog"
@@ -66,7 +81,12 @@ export function Dialog({ open, title, children, confirmLabel, busyLabel, cancelL
           <button ref={cancel} type="button" className="button" onClick={onCancel} disabled={busy}>
             {cancelLabel}
           </button>
-          <button type="submit" className={`button ${danger ? 'button--danger' : 'button--primary'}`} disabled={busy} data-testid={confirmTestId}>
+          <button
+            type="submit"
+            className={`button ${danger ? 'button--danger' : 'button--primary'}`}
+            disabled={busy}
+            data-testid={confirmTestId}
+          >
             {busy ? busyLabel : confirmLabel}
           </button>
         </div>
@@ -75,9 +95,20 @@ export function Dialog({ open, title, children, confirmLabel, busyLabel, cancelL
   );
 }
 
-type DeleteDialogProps = Omit<DialogProps, 'confirmLabel' | 'busyLabel' | 'danger' | 'onSubmit'> & { onConfirm: () => void };
+type DeleteDialogProps = Omit<DialogProps, 'confirmLabel' | 'busyLabel' | 'danger' | 'onSubmit'> & {
+  onConfirm: () => void;
+};
 
 /** The one way to ask before something is deleted for good: same words, same danger button everywhere. */
 export function DeleteDialog({ onConfirm, cancelLabel = 'Keep it', ...props }: DeleteDialogProps) {
-  return <Dialog {...props} confirmLabel="Delete" busyLabel="Deleting…" cancelLabel={cancelLabel} danger onSubmit={onConfirm} />;
+  return (
+    <Dialog
+      {...props}
+      confirmLabel="Delete"
+      busyLabel="Deleting…"
+      cancelLabel={cancelLabel}
+      danger
+      onSubmit={onConfirm}
+    />
+  );
 }

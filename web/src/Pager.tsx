@@ -33,13 +33,23 @@ export function Pager({
   };
   return (
     <nav className="pager" aria-label="Pages">
-      <button type="button" className="button" disabled={offset === 0 || busy} onClick={() => go(Math.max(0, offset - limit))}>
+      <button
+        type="button"
+        className="button"
+        disabled={offset === 0 || busy}
+        onClick={() => go(Math.max(0, offset - limit))}
+      >
         Previous
       </button>
       <span className="muted" data-testid={rangeTestId}>
         {(offset + 1).toLocaleString()}–{Math.min(offset + shown, count).toLocaleString()} of {count.toLocaleString()}
       </span>
-      <button type="button" className="button" disabled={offset + limit >= count || busy} onClick={() => go(offset + limit)}>
+      <button
+        type="button"
+        className="button"
+        disabled={offset + limit >= count || busy}
+        onClick={() => go(offset + limit)}
+      >
         Next
       </button>
     </nav>

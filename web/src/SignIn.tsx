@@ -4,7 +4,15 @@ import { chute } from './chute';
 import { describeError } from './format';
 
 /** `notice` says why the user must sign in (again); `email` is filled in, and the password focused. */
-export function SignIn({ onSignedIn, notice, email }: { onSignedIn: (user: User) => void; notice?: string; email?: string }) {
+export function SignIn({
+  onSignedIn,
+  notice,
+  email,
+}: {
+  onSignedIn: (user: User) => void;
+  notice?: string;
+  email?: string;
+}) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const errorId = useId();
@@ -15,7 +23,10 @@ export function SignIn({ onSignedIn, notice, email }: { onSignedIn: (user: User)
     setBusy(true);
     setError(null);
     try {
-      const { user } = await login({ email: String(data.get('email')).trim(), password: String(data.get('password')) }, chute);
+      const { user } = await login(
+        { email: String(data.get('email')).trim(), password: String(data.get('password')) },
+        chute,
+      );
       onSignedIn(user);
     } catch (caught) {
       setError(
@@ -39,14 +50,36 @@ export function SignIn({ onSignedIn, notice, email }: { onSignedIn: (user: User)
       ) : (
         <p className="muted">Sign in to upload files and see the ones you have uploaded.</p>
       )}
-      <form onSubmit={submit} data-testid="signin-form" aria-describedby={error ? errorId : undefined} noValidate={false}>
+      <form
+        onSubmit={submit}
+        data-testid="signin-form"
+        aria-describedby={error ? errorId : undefined}
+        noValidate={false}
+      >
         <div className="field">
           <label htmlFor="email">Email</label>
-          <input id="email" name="email" type="email" autoComplete="username" required autoFocus={!email} defaultValue={email} />
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            // biome-ignore lint/a11y/noAutofocus: signing in is the page's one task; the first empty field gets the focus
+            autoFocus={!email}
+            defaultValue={email}
+          />
         </div>
         <div className="field">
           <label htmlFor="password">Password</label>
-          <input id="password" name="password" type="password" autoComplete="current-password" required autoFocus={Boolean(email)} />
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            // biome-ignore lint/a11y/noAutofocus: signing in is the page's one task; the first empty field gets the focus
+            autoFocus={Boolean(email)}
+          />
         </div>
         <p id={errorId} className="form-error" role="alert" data-testid="signin-error">
           {error}

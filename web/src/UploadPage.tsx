@@ -44,8 +44,12 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
 
   // remembered multipart uploads not running now: choosing the same file again resumes them
   const [forgotten, setForgotten] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: forgotten changes when a discard changed the store read here
   const unfinished = useMemo(
-    () => listUnfinished().filter((item) => !rows.some((row) => isActive(row) && row.file.name === item.name && row.file.size === item.size)),
+    () =>
+      listUnfinished().filter(
+        (item) => !rows.some((row) => isActive(row) && row.file.name === item.name && row.file.size === item.size),
+      ),
     [rows, forgotten],
   );
   const discard = async (item: Unfinished) => {
@@ -78,7 +82,10 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
         <div className="uploads">
           <div className="uploads__bar">
             <h2 className="uploads__title">
-              Uploads <span className="muted">({done} of {rows.length} done)</span>
+              Uploads{' '}
+              <span className="muted">
+                ({done} of {rows.length} done)
+              </span>
             </h2>
             <div className="uploads__actions">
               {done > 0 && (
@@ -86,7 +93,10 @@ export function UploadPage({ onUploaded, onSignedOut, onShowFiles }: Props) {
                   View my files
                 </button>
               )}
-              <button type="button" className="button button--quiet" onClick={() => {
+              <button
+                type="button"
+                className="button button--quiet"
+                onClick={() => {
                   passFocus(null);
                   queue.clearFinished();
                 }}
@@ -129,7 +139,12 @@ function UnfinishedList({ items, onDiscard }: { items: Unfinished[]; onDiscard: 
               {item.name}
             </span>
             <span className="upload__size muted">{formatBytes(item.size)}</span>
-            <button type="button" className="button button--small button--quiet" onClick={() => onDiscard(item)} aria-label={`Discard the unfinished upload of ${item.name}`}>
+            <button
+              type="button"
+              className="button button--small button--quiet"
+              onClick={() => onDiscard(item)}
+              aria-label={`Discard the unfinished upload of ${item.name}`}
+            >
               Discard
             </button>
           </li>
@@ -146,6 +161,7 @@ function DropZone({ onFiles }: { onFiles: (files: FileList | File[] | null) => v
 
   const hasFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes('Files');
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a drop target for the mouse; the keyboard has the file picker inside
     <div
       className={`dropzone${over ? ' dropzone--over' : ''}`}
       data-testid="dropzone"
@@ -217,7 +233,12 @@ function UploadItem({ row, queue, onRemove }: { row: UploadRow; queue: UploadQue
   else if (row.cancelling) detail = 'Cancelling…';
   else if (row.paused) detail = ['Paused', `${percent}%`].join(' · ');
   else if (row.state === 'uploading') {
-    detail = [resuming, `${percent}%`, row.speed !== null ? formatSpeed(row.speed) : null, row.secondsLeft !== null && row.loaded < row.total ? formatTimeLeft(row.secondsLeft) : null]
+    detail = [
+      resuming,
+      `${percent}%`,
+      row.speed !== null ? formatSpeed(row.speed) : null,
+      row.secondsLeft !== null && row.loaded < row.total ? formatTimeLeft(row.secondsLeft) : null,
+    ]
       .filter(Boolean)
       .join(' · ');
   } else detail = STATE_TEXT[row.state];
@@ -245,13 +266,24 @@ function UploadItem({ row, queue, onRemove }: { row: UploadRow; queue: UploadQue
         aria-valuemin={0}
         aria-valuemax={100}
         aria-valuenow={row.state === 'done' ? 100 : percent}
-        aria-valuetext={row.state === 'done' ? 'Done' : row.state === 'error' ? 'Failed' : row.paused ? `Paused at ${percent}%` : `${percent}%`}
+        aria-valuetext={
+          row.state === 'done'
+            ? 'Done'
+            : row.state === 'error'
+              ? 'Failed'
+              : row.paused
+                ? `Paused at ${percent}%`
+                : `${percent}%`
+        }
         data-testid="upload-progress"
       >
         <div className="progress__bar" style={{ transform: `scaleX(${row.state === 'done' ? 1 : percent / 100})` }} />
       </div>
       <div className="upload__foot">
-        <p className={`upload__detail${row.state === 'error' ? ' upload__detail--error' : ''}`} data-testid={row.state === 'error' ? 'upload-error' : 'upload-status'}>
+        <p
+          className={`upload__detail${row.state === 'error' ? ' upload__detail--error' : ''}`}
+          data-testid={row.state === 'error' ? 'upload-error' : 'upload-status'}
+        >
           {row.state === 'done' && (
             <svg className="icon icon--ok" viewBox="0 0 24 24" aria-hidden="true">
               <path d="m5 12.5 4.5 4.5L19 7.5" />
@@ -262,11 +294,23 @@ function UploadItem({ row, queue, onRemove }: { row: UploadRow; queue: UploadQue
         <div className="upload__buttons">
           {canPause &&
             (row.paused ? (
-              <button type="button" className="button button--small" onClick={() => queue.resume(row.key)} aria-label={`Resume upload of ${name}`} data-testid="resume">
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => queue.resume(row.key)}
+                aria-label={`Resume upload of ${name}`}
+                data-testid="resume"
+              >
                 Resume
               </button>
             ) : (
-              <button type="button" className="button button--small" onClick={() => queue.pause(row.key)} aria-label={`Pause upload of ${name}`} data-testid="pause">
+              <button
+                type="button"
+                className="button button--small"
+                onClick={() => queue.pause(row.key)}
+                aria-label={`Pause upload of ${name}`}
+                data-testid="pause"
+              >
                 Pause
               </button>
             ))}
@@ -285,12 +329,24 @@ function UploadItem({ row, queue, onRemove }: { row: UploadRow; queue: UploadQue
               Cancel
             </button>
           ) : row.state === 'error' || row.state === 'cancelled' ? (
-            <button type="button" className="button button--small" onClick={() => queue.retry(row.key)} aria-label={`Retry upload of ${name}`} data-testid="retry">
+            <button
+              type="button"
+              className="button button--small"
+              onClick={() => queue.retry(row.key)}
+              aria-label={`Retry upload of ${name}`}
+              data-testid="retry"
+            >
               Retry
             </button>
           ) : null}
           {!active && (
-            <button type="button" className="button button--small button--quiet" onClick={onRemove} aria-label={`Remove ${name} from the list`} data-testid="remove">
+            <button
+              type="button"
+              className="button button--small button--quiet"
+              onClick={onRemove}
+              aria-label={`Remove ${name} from the list`}
+              data-testid="remove"
+            >
               Remove
             </button>
           )}

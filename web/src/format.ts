@@ -38,7 +38,12 @@ export function formatTimeLeft(seconds: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
 }
 
-const sameYearFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const sameYearFormat = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+});
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /** "Nov 26, 10:27 AM" this year, "Nov 26, 2024, 10:27 AM" before; `full` always has the year */
@@ -46,7 +51,9 @@ export function formatDate(iso: string | null, full = false): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return !full && date.getFullYear() === new Date().getFullYear() ? sameYearFormat.format(date) : fullFormat.format(date);
+  return !full && date.getFullYear() === new Date().getFullYear()
+    ? sameYearFormat.format(date)
+    : fullFormat.format(date);
 }
 
 const KNOWN_TYPES: Record<string, string> = {
@@ -70,7 +77,10 @@ export function formatType(mime: string): string {
   const bare = mime.split(';')[0]!.trim().toLowerCase();
   if (KNOWN_TYPES[bare]) return KNOWN_TYPES[bare];
   const [kind, sub = ''] = bare.split('/');
-  const name = sub.replace(/^(x-|vnd\.)/, '').split(/[+.]/)[0]!.toUpperCase();
+  const name = sub
+    .replace(/^(x-|vnd\.)/, '')
+    .split(/[+.]/)[0]!
+    .toUpperCase();
   const kinds: Record<string, string> = { image: 'image', video: 'video', audio: 'audio', text: 'text', font: 'font' };
   if (!kind || !name) return mime || 'Unknown';
   return `${name} ${kinds[kind] ?? 'file'}`;
@@ -88,7 +98,9 @@ export function describeError(error: unknown): string {
   if (error instanceof StorageError) {
     if (error.code === 'EntityTooLarge') {
       const max = Number(error.details.MaxSizeAllowed);
-      return max > 0 ? `This file is larger than the ${formatLimit(max)} limit.` : 'This file is larger than the storage allows.';
+      return max > 0
+        ? `This file is larger than the ${formatLimit(max)} limit.`
+        : 'This file is larger than the storage allows.';
     }
     if (error.code === 'EntityTooSmall') return 'This file is empty.';
     if (error.expired) return EXPIRED;
@@ -101,7 +113,9 @@ export function describeError(error: unknown): string {
       case 'file_too_large':
       case 'payload_too_large':
       case 'upload_too_large':
-        return max > 0 ? `This file is larger than the ${formatLimit(max)} limit.` : 'This file is larger than the size limit.';
+        return max > 0
+          ? `This file is larger than the ${formatLimit(max)} limit.`
+          : 'This file is larger than the size limit.';
       case 'unsupported_media_type':
         return 'This type of file is not accepted.';
       case 'invalid_file_name':
@@ -145,7 +159,8 @@ export function describeError(error: unknown): string {
 function describeStatus(status: number): string {
   if (status === 413) return 'This file is larger than the size limit.';
   if (status === 429) return 'Too many requests. Wait a minute and try again.';
-  if (status === 502 || status === 503 || status === 504) return 'The server is unavailable right now. Try again later.';
+  if (status === 502 || status === 503 || status === 504)
+    return 'The server is unavailable right now. Try again later.';
   if (status >= 500) return 'The server had a problem. Try again later.';
   return `The server refused the request (HTTP ${status}).`;
 }

@@ -23,7 +23,13 @@ export function listUnfinished(): Unfinished[] {
       if (!storageKey?.startsWith(start)) continue;
       const entry = JSON.parse(localStorage.getItem(storageKey) ?? 'null') as Partial<Unfinished> | null;
       if (typeof entry?.id === 'number' && typeof entry.name === 'string' && typeof entry.size === 'number') {
-        found.push({ storageKey, id: entry.id, name: entry.name, size: entry.size, created: Number(entry.created) || 0 });
+        found.push({
+          storageKey,
+          id: entry.id,
+          name: entry.name,
+          size: entry.size,
+          created: Number(entry.created) || 0,
+        });
       }
     }
   } catch {

@@ -21,7 +21,9 @@ import { describeError, formatBytes, isSignedOut } from './format';
  * that the page stays responsive.
  */
 const checksums: ChecksumsFactory | undefined =
-  typeof Worker === 'undefined' ? undefined : workerChecksums(() => new Worker(new URL('./checksums.worker.ts', import.meta.url), { type: 'module' }));
+  typeof Worker === 'undefined'
+    ? undefined
+    : workerChecksums(() => new Worker(new URL('./checksums.worker.ts', import.meta.url), { type: 'module' }));
 
 export type UploadState = 'queued' | UploadPhase | 'done' | 'error' | 'cancelled';
 
@@ -121,7 +123,16 @@ export class UploadQueue {
   retry(key: string) {
     const row = this.find(key);
     if (!row || isActive(row) || row.state === 'done') return;
-    this.update(key, { state: 'queued', loaded: 0, speed: null, secondsLeft: null, error: null, cancelling: false, paused: false, resumedBytes: null });
+    this.update(key, {
+      state: 'queued',
+      loaded: 0,
+      speed: null,
+      secondsLeft: null,
+      error: null,
+      cancelling: false,
+      paused: false,
+      resumedBytes: null,
+    });
     this.run(key);
   }
 
@@ -233,12 +244,26 @@ export class UploadQueue {
         (error: unknown) => {
           if (!current()) return;
           if (error instanceof AbortError) {
-            this.update(key, { state: 'cancelled', cancelling: false, error: null, speed: null, secondsLeft: null, paused: false });
+            this.update(key, {
+              state: 'cancelled',
+              cancelling: false,
+              error: null,
+              speed: null,
+              secondsLeft: null,
+              paused: false,
+            });
             this.events.onAnnounce?.(`${file.name}: cancelled.`);
             return;
           }
           const message = describeError(error);
-          this.update(key, { state: 'error', cancelling: false, error: message, speed: null, secondsLeft: null, paused: false });
+          this.update(key, {
+            state: 'error',
+            cancelling: false,
+            error: message,
+            speed: null,
+            secondsLeft: null,
+            paused: false,
+          });
           this.events.onAnnounce?.(`${file.name}: failed. ${message}`);
           if (isSignedOut(error)) this.events.onSignedOut?.();
         },

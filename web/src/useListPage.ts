@@ -5,12 +5,16 @@ import { useCallback, useEffect, useState } from 'react';
  * shown stays until the next one arrives, so the table dims instead of jumping; a fetch that is
  * overtaken is aborted and its error dropped.
  */
-export function useListPage<T extends { results: unknown[]; count: number }>(load: (signal: AbortSignal) => Promise<T>, fail: (caught: unknown) => string) {
+export function useListPage<T extends { results: unknown[]; count: number }>(
+  load: (signal: AbortSignal) => Promise<T>,
+  fail: (caught: unknown) => string,
+) {
   const [page, setPage] = useState<T | null>(null);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [reloads, setReloads] = useState(0);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reloads changes on reload(), to fetch again
   useEffect(() => {
     const controller = new AbortController();
     setLoading(true);

@@ -31,7 +31,10 @@ export function AddFile({ context }: { context: AdminContext }) {
 
   useEffect(() => {
     const abort = new AbortController();
-    listUsers({ limit: 500 }, abort.signal).then((result) => setUsers(result.results), () => undefined);
+    listUsers({ limit: 500 }, abort.signal).then(
+      (result) => setUsers(result.results),
+      () => undefined,
+    );
     return () => abort.abort();
   }, []);
   useEffect(() => () => controller.current?.abort(), []);
@@ -45,7 +48,9 @@ export function AddFile({ context }: { context: AdminContext }) {
     if (!file) return setError('Choose a file first.');
     if (file.size === 0) return setError('This file is empty.');
     if (limit !== null && file.size > limit) {
-      return setError(`This file is larger than the ${formatLimit(limit)} limit${method === 'server' ? ' for uploads through the server. Try the direct upload.' : '.'}`);
+      return setError(
+        `This file is larger than the ${formatLimit(limit)} limit${method === 'server' ? ' for uploads through the server. Try the direct upload.' : '.'}`,
+      );
     }
     const abort = new AbortController();
     controller.current = abort;
@@ -55,7 +60,11 @@ export function AddFile({ context }: { context: AdminContext }) {
       const created =
         method === 'server'
           ? await addFile(file, uploader, { signal: abort.signal, onProgress })
-          : await uploadFile(file, { ...chute, signal: abort.signal, onProgress: ({ loaded, total }) => onProgress(loaded, total) });
+          : await uploadFile(file, {
+              ...chute,
+              signal: abort.signal,
+              onProgress: ({ loaded, total }) => onProgress(loaded, total),
+            });
       announce(`${file.name} added.`);
       adminNavigate(adminPath.file(created.id));
     } catch (caught) {
@@ -91,20 +100,36 @@ export function AddFile({ context }: { context: AdminContext }) {
         <fieldset className="admin-fieldset" disabled={uploading}>
           <legend>How to send it</legend>
           <label className="admin-choice">
-            <input type="radio" name="method" value="server" checked={method === 'server'} onChange={() => setMethod('server')} data-testid="method-server" />
+            <input
+              type="radio"
+              name="method"
+              value="server"
+              checked={method === 'server'}
+              onChange={() => setMethod('server')}
+              data-testid="method-server"
+            />
             <span>
               Through the server
               <span className="muted admin-choice__hint">
-                {settings ? ` Up to ${formatLimit(settings.admin_max_size)}.` : ''} Valid at once; can be recorded for any user.
+                {settings ? ` Up to ${formatLimit(settings.admin_max_size)}.` : ''} Valid at once; can be recorded for
+                any user.
               </span>
             </span>
           </label>
           <label className="admin-choice">
-            <input type="radio" name="method" value="direct" checked={method === 'direct'} onChange={() => setMethod('direct')} data-testid="method-direct" />
+            <input
+              type="radio"
+              name="method"
+              value="direct"
+              checked={method === 'direct'}
+              onChange={() => setMethod('direct')}
+              data-testid="method-direct"
+            />
             <span>
               Directly to the storage
               <span className="muted admin-choice__hint">
-                {settings ? ` Up to ${formatLimit(settings.direct_max_size)}.` : ''} For big files: the bytes skip the server. Recorded as yours.
+                {settings ? ` Up to ${formatLimit(settings.direct_max_size)}.` : ''} For big files: the bytes skip the
+                server. Recorded as yours.
               </span>
             </span>
           </label>
@@ -128,14 +153,22 @@ export function AddFile({ context }: { context: AdminContext }) {
           </select>
         </div>
 
-        {progress && <Progress loaded={progress.loaded} total={progress.total} label={`Uploading ${file?.name ?? 'the file'}`} />}
+        {progress && (
+          <Progress loaded={progress.loaded} total={progress.total} label={`Uploading ${file?.name ?? 'the file'}`} />
+        )}
         {error && (
           <Notice kind="error" testId="admin-add-error">
             {error}
           </Notice>
         )}
 
-        <UploadActions uploading={uploading} label="Upload" busyLabel="Uploading…" testId="admin-add-submit" onCancel={() => controller.current?.abort()} />
+        <UploadActions
+          uploading={uploading}
+          label="Upload"
+          busyLabel="Uploading…"
+          testId="admin-add-submit"
+          onCancel={() => controller.current?.abort()}
+        />
       </form>
     </section>
   );

@@ -28,7 +28,8 @@ export default function AdminApp({ user, onSignedOut }: { user: User; onSignedOu
   const fail = useCallback(
     (error: unknown) => {
       if (isSignedOut(error)) onSignedOut();
-      if (error && typeof error === 'object' && 'code' in error && error.code === 'permission_denied') setForbidden(true);
+      if (error && typeof error === 'object' && 'code' in error && error.code === 'permission_denied')
+        setForbidden(true);
       return describeError(error);
     },
     [onSignedOut],
@@ -68,7 +69,13 @@ function AdminNav({ page }: { page: AdminPage }) {
   return (
     <nav className="admin-nav" aria-label="Admin">
       {links.map(([key, href, label]) => (
-        <a key={key} href={href} className="admin-nav__link" aria-current={current === key ? 'page' : undefined} onClick={follow}>
+        <a
+          key={key}
+          href={href}
+          className="admin-nav__link"
+          aria-current={current === key ? 'page' : undefined}
+          onClick={follow}
+        >
           {label}
         </a>
       ))}
@@ -85,7 +92,8 @@ function Forbidden({ user }: { user: User }) {
       </p>
       <h1 id="forbidden-title">Staff only</h1>
       <p>
-        The admin is for staff. You are signed in as <strong className="break">{user.email}</strong>, which is not a staff account.
+        The admin is for staff. You are signed in as <strong className="break">{user.email}</strong>, which is not a
+        staff account.
       </p>
       <p className="muted">Ask a staff member if you need access. Your own files are under My files.</p>
       <a className="button" href="/files">
@@ -107,4 +115,3 @@ function Missing() {
     </section>
   );
 }
-

@@ -83,7 +83,9 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
         <h1 id="admin-file-title" className="break" data-testid="admin-file-title">
           {file.original_file_name}
         </h1>
-        <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>{file.is_valid ? 'Valid' : 'Pending'}</span>
+        <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>
+          {file.is_valid ? 'Valid' : 'Pending'}
+        </span>
       </div>
       {message && (
         <Notice kind={message.kind} testId="admin-message">
@@ -94,17 +96,25 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
       <div className="card">
         <dl className="admin-meta" data-testid="admin-meta">
           <Meta label="ID">{file.id}</Meta>
-          <Meta label="Original name" testId="meta-original">{file.original_file_name}</Meta>
+          <Meta label="Original name" testId="meta-original">
+            {file.original_file_name}
+          </Meta>
           <Meta label="Generated name" testId="meta-generated" mono>
             {file.file_name}
           </Meta>
-          <Meta label="Type" testId="meta-type">{file.file_type}</Meta>
+          <Meta label="Type" testId="meta-type">
+            {file.file_type}
+          </Meta>
           <Meta label="Size" testId="meta-size">
-            {file.file_size === null ? '—' : `${formatBytes(file.file_size)} (${file.file_size.toLocaleString()} bytes)`}
+            {file.file_size === null
+              ? '—'
+              : `${formatBytes(file.file_size)} (${file.file_size.toLocaleString()} bytes)`}
           </Meta>
           <Meta label="Uploaded by">{file.uploaded_by_email ?? '—'}</Meta>
           <Meta label="Created">{formatDate(file.created_at, true)}</Meta>
-          <Meta label="Upload finished at" testId="meta-finished">{formatDate(file.upload_finished_at, true)}</Meta>
+          <Meta label="Upload finished at" testId="meta-finished">
+            {formatDate(file.upload_finished_at, true)}
+          </Meta>
           <Meta label="Sent">{METHODS[file.upload_method] ?? file.upload_method}</Meta>
         </dl>
         <div className="admin-actions">
@@ -140,7 +150,10 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
           setMessage(
             previousRemoved
               ? { kind: 'ok', text }
-              : { kind: 'warn', text: `${text} The old stored file could not be deleted (storage unreachable); it is left over in the storage.` },
+              : {
+                  kind: 'warn',
+                  text: `${text} The old stored file could not be deleted (storage unreachable); it is left over in the storage.`,
+                },
           );
         }}
       />
@@ -155,14 +168,25 @@ export function FilePage({ context, id }: { context: AdminContext; id: number })
         testId="admin-confirm"
       >
         <p>
-          <strong className="break">{file.original_file_name}</strong> and its stored data will be deleted for good. Its download links stop working.
+          <strong className="break">{file.original_file_name}</strong> and its stored data will be deleted for good. Its
+          download links stop working.
         </p>
       </DeleteDialog>
     </section>
   );
 }
 
-function Meta({ label, children, mono, testId }: { label: string; children: ReactNode; mono?: boolean; testId?: string }) {
+function Meta({
+  label,
+  children,
+  mono,
+  testId,
+}: {
+  label: string;
+  children: ReactNode;
+  mono?: boolean;
+  testId?: string;
+}) {
   return (
     <div className="admin-meta__row">
       <dt>{label}</dt>
@@ -198,18 +222,28 @@ function Replace({
     setError(null);
     if (!chosen) return setError('Choose the new file first.');
     if (chosen.size === 0) return setError('This file is empty.');
-    if (maxSize !== null && chosen.size > maxSize) return setError(`This file is larger than the ${formatLimit(maxSize)} limit. Nothing was changed.`);
+    if (maxSize !== null && chosen.size > maxSize)
+      return setError(`This file is larger than the ${formatLimit(maxSize)} limit. Nothing was changed.`);
     const abort = new AbortController();
     controller.current = abort;
     setProgress({ loaded: 0, total: chosen.size });
     try {
-      const result = await replaceFile(file.id, chosen, { signal: abort.signal, onProgress: (loaded, total) => setProgress({ loaded, total }) });
+      const result = await replaceFile(file.id, chosen, {
+        signal: abort.signal,
+        onProgress: (loaded, total) => setProgress({ loaded, total }),
+      });
       setChosen(null);
       if (input.current) input.current.value = '';
       onReplaced(result.file, result.previous_removed);
     } catch (caught) {
       // the server answered: then it guarantees nothing changed
-      setError(abort.signal.aborted ? 'Cancelled.' : caught instanceof ChuteApiError ? `${fail(caught)} Nothing was changed.` : fail(caught));
+      setError(
+        abort.signal.aborted
+          ? 'Cancelled.'
+          : caught instanceof ChuteApiError
+            ? `${fail(caught)} Nothing was changed.`
+            : fail(caught),
+      );
     } finally {
       setProgress(null);
       controller.current = null;
@@ -220,7 +254,8 @@ function Replace({
     <section className="card admin-replace" aria-labelledby="admin-replace-title">
       <h2 id="admin-replace-title">Replace the file</h2>
       <p className="muted" id={hintId}>
-        The new file gets a new generated name and its type is taken from its name again. The old stored file is deleted once the new one is stored
+        The new file gets a new generated name and its type is taken from its name again. The old stored file is deleted
+        once the new one is stored
         {maxSize !== null ? `. Up to ${formatLimit(maxSize)}.` : '.'}
       </p>
       <form onSubmit={submit} noValidate data-testid="admin-replace-form">
@@ -239,13 +274,25 @@ function Replace({
             data-testid="admin-replace-input"
           />
         </div>
-        {progress && <Progress loaded={progress.loaded} total={progress.total} label={`Replacing with ${chosen?.name ?? 'the new file'}`} />}
+        {progress && (
+          <Progress
+            loaded={progress.loaded}
+            total={progress.total}
+            label={`Replacing with ${chosen?.name ?? 'the new file'}`}
+          />
+        )}
         {error && (
           <Notice kind="error" testId="admin-replace-error">
             {error}
           </Notice>
         )}
-        <UploadActions uploading={progress !== null} label="Replace" busyLabel="Replacing…" testId="admin-replace-submit" onCancel={() => controller.current?.abort()} />
+        <UploadActions
+          uploading={progress !== null}
+          label="Replace"
+          busyLabel="Replacing…"
+          testId="admin-replace-submit"
+          onCancel={() => controller.current?.abort()}
+        />
       </form>
     </section>
   );

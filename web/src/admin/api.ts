@@ -1,5 +1,12 @@
 // The admin API (/api/admin/...), called with the page's own session like the rest of the app.
-import { AbortError, apiRequest, ChuteApiError, NetworkError, type FileRecord, type RequestOptions } from '@chute/client';
+import {
+  AbortError,
+  apiRequest,
+  ChuteApiError,
+  NetworkError,
+  type FileRecord,
+  type RequestOptions,
+} from '@chute/client';
 import { chute } from '../chute';
 
 /** A file as the admin API returns it: the public record and what only staff see. */
@@ -32,7 +39,17 @@ export interface AdminSettings {
   allowed_types: string[];
 }
 
-export const SORTS = ['id', 'original_file_name', 'file_name', 'file_type', 'file_size', 'uploaded_by', 'created_at', 'upload_finished_at', 'is_valid'] as const;
+export const SORTS = [
+  'id',
+  'original_file_name',
+  'file_name',
+  'file_type',
+  'file_size',
+  'uploaded_by',
+  'created_at',
+  'upload_finished_at',
+  'is_valid',
+] as const;
 export type Sort = (typeof SORTS)[number];
 export type Order = 'asc' | 'desc';
 export type Status = '' | 'valid' | 'pending';
@@ -48,7 +65,8 @@ export interface FileQuery {
 }
 
 const withSignal = (signal?: AbortSignal): RequestOptions => ({ ...chute, ...(signal && { signal }) });
-const json = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) => apiRequest<T>(method, path, body, withSignal(signal));
+const json = <T>(method: string, path: string, body?: unknown, signal?: AbortSignal) =>
+  apiRequest<T>(method, path, body, withSignal(signal));
 
 export function fileQueryString(query: FileQuery): string {
   const params = new URLSearchParams();
@@ -62,22 +80,31 @@ export function fileQueryString(query: FileQuery): string {
   return params.toString();
 }
 
-export const getSettings = (signal?: AbortSignal) => json<AdminSettings>('GET', '/api/admin/settings/', undefined, signal);
-export const listFiles = (query: FileQuery, signal?: AbortSignal) => json<Page<AdminFile>>('GET', `/api/admin/files/?${fileQueryString(query)}`, undefined, signal);
-export const getFile = (id: number, signal?: AbortSignal) => json<AdminFile>('GET', `/api/admin/files/${id}/`, undefined, signal);
+export const getSettings = (signal?: AbortSignal) =>
+  json<AdminSettings>('GET', '/api/admin/settings/', undefined, signal);
+export const listFiles = (query: FileQuery, signal?: AbortSignal) =>
+  json<Page<AdminFile>>('GET', `/api/admin/files/?${fileQueryString(query)}`, undefined, signal);
+export const getFile = (id: number, signal?: AbortSignal) =>
+  json<AdminFile>('GET', `/api/admin/files/${id}/`, undefined, signal);
 export const deleteFile = (id: number) => json<void>('DELETE', `/api/admin/files/${id}/`);
-export const deleteFiles = (ids: number[]) => json<{ deleted: number[]; not_found: number[] }>('POST', '/api/admin/files/bulk-delete/', { ids });
+export const deleteFiles = (ids: number[]) =>
+  json<{ deleted: number[]; not_found: number[] }>('POST', '/api/admin/files/bulk-delete/', { ids });
 export const deletePending = (olderThanHours: number) =>
-  json<{ deleted: number; ids: number[]; cutoff: string }>('POST', '/api/admin/files/delete-pending/', { older_than_hours: olderThanHours });
+  json<{ deleted: number; ids: number[]; cutoff: string }>('POST', '/api/admin/files/delete-pending/', {
+    older_than_hours: olderThanHours,
+  });
 
 export const listUsers = (query: { search?: string; limit?: number; offset?: number }, signal?: AbortSignal) => {
   const params = new URLSearchParams({ limit: String(query.limit ?? 50), offset: String(query.offset ?? 0) });
   if (query.search?.trim()) params.set('search', query.search.trim());
   return json<Page<AdminUser>>('GET', `/api/admin/users/?${params}`, undefined, signal);
 };
-export const createUser = (user: { email: string; password: string; is_staff: boolean }) => json<AdminUser>('POST', '/api/admin/users/', user);
-export const setUserActive = (id: number, active: boolean) => json<AdminUser>('POST', `/api/admin/users/${id}/${active ? 'activate' : 'deactivate'}/`, {});
-export const setUserPassword = (id: number, password: string) => json<AdminUser>('POST', `/api/admin/users/${id}/password/`, { password });
+export const createUser = (user: { email: string; password: string; is_staff: boolean }) =>
+  json<AdminUser>('POST', '/api/admin/users/', user);
+export const setUserActive = (id: number, active: boolean) =>
+  json<AdminUser>('POST', `/api/admin/users/${id}/${active ? 'activate' : 'deactivate'}/`, {});
+export const setUserPassword = (id: number, password: string) =>
+  json<AdminUser>('POST', `/api/admin/users/${id}/password/`, { password });
 
 export interface SendOptions {
   signal?: AbortSignal;
@@ -88,7 +115,12 @@ export interface SendOptions {
  * A multipart POST to Chute with upload progress (XMLHttpRequest: fetch has none). Fields go
  * before the file, so the server knows them before the bytes arrive.
  */
-export function sendFile<T>(path: string, file: File, fields: Record<string, string>, { signal, onProgress }: SendOptions = {}): Promise<T> {
+export function sendFile<T>(
+  path: string,
+  file: File,
+  fields: Record<string, string>,
+  { signal, onProgress }: SendOptions = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new AbortError());
     const form = new FormData();
@@ -103,7 +135,8 @@ export function sendFile<T>(path: string, file: File, fields: Record<string, str
     xhr.setRequestHeader('Accept', 'application/json');
     if (chute.token) xhr.setRequestHeader('Authorization', `Bearer ${chute.token}`);
     xhr.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress?.(Math.min(file.size, Math.round((event.loaded / event.total) * file.size)), file.size);
+      if (event.lengthComputable)
+        onProgress?.(Math.min(file.size, Math.round((event.loaded / event.total) * file.size)), file.size);
     };
     xhr.onload = () => {
       done();

@@ -2,7 +2,12 @@ import { useCallback, useEffect, useState, type MouseEvent } from 'react';
 
 // The admin's own pages under /admin, on real paths. The app's router (../router.ts) shows the
 // admin for any /admin path; this one tells which admin page, and listens to the same history.
-export type AdminPage = { page: 'files' } | { page: 'new' } | { page: 'file'; id: number } | { page: 'users' } | { page: 'missing' };
+export type AdminPage =
+  | { page: 'files' }
+  | { page: 'new' }
+  | { page: 'file'; id: number }
+  | { page: 'users' }
+  | { page: 'missing' };
 
 export const NAVIGATE_EVENT = 'chute:navigate';
 
@@ -32,12 +37,18 @@ export function adminNavigate(url: string, { replace = false }: { replace?: bool
   dispatchEvent(new Event(NAVIGATE_EVENT));
 }
 
+const readLocation = () => ({
+  page: pageOf(location.pathname),
+  search: location.search,
+  key: location.pathname + location.search,
+});
+
 /** The current admin page and query string; follows back/forward and adminNavigate. */
 export function useAdminLocation(): { page: AdminPage; search: string } {
-  const read = () => ({ page: pageOf(location.pathname), search: location.search, key: location.pathname + location.search });
-  const [current, setCurrent] = useState(read);
+  const [current, setCurrent] = useState(readLocation);
   useEffect(() => {
-    const update = () => setCurrent((previous) => (previous.key === location.pathname + location.search ? previous : read()));
+    const update = () =>
+      setCurrent((previous) => (previous.key === location.pathname + location.search ? previous : readLocation()));
     addEventListener('popstate', update);
     addEventListener(NAVIGATE_EVENT, update);
     return () => {
@@ -51,7 +62,15 @@ export function useAdminLocation(): { page: AdminPage; search: string } {
 /** A link that navigates inside the app (a modified click opens a new tab as usual). */
 export function useLinkHandler(): (event: MouseEvent<HTMLAnchorElement>) => void {
   return useCallback((event: MouseEvent<HTMLAnchorElement>) => {
-    if (event.defaultPrevented || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0) return;
+    if (
+      event.defaultPrevented ||
+      event.metaKey ||
+      event.ctrlKey ||
+      event.shiftKey ||
+      event.altKey ||
+      event.button !== 0
+    )
+      return;
     event.preventDefault();
     const target = new URL(event.currentTarget.href);
     adminNavigate(target.pathname + target.search);

@@ -8,9 +8,21 @@ export function useTitle(title: string) {
 }
 
 /** A message on the page: errors are alerts (read at once), the rest a polite status. */
-export function Notice({ kind, children, testId }: { kind: 'error' | 'ok' | 'warn'; children: ReactNode; testId?: string }) {
+export function Notice({
+  kind,
+  children,
+  testId,
+}: {
+  kind: 'error' | 'ok' | 'warn';
+  children: ReactNode;
+  testId?: string;
+}) {
   return (
-    <p className={`card notice admin-notice notice--${kind}`} role={kind === 'error' ? 'alert' : 'status'} data-testid={testId}>
+    <p
+      className={`card notice admin-notice notice--${kind}`}
+      role={kind === 'error' ? 'alert' : 'status'}
+      data-testid={testId}
+    >
       {children}
     </p>
   );
@@ -20,7 +32,14 @@ export function Progress({ loaded, total, label }: { loaded: number; total: numb
   const percent = total > 0 ? Math.round((loaded / total) * 100) : 0;
   return (
     <div className="admin-progress">
-      <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+      <div
+        className="progress"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={percent}
+      >
         <div className="progress__bar" style={{ transform: `scaleX(${percent / 100})` }} />
       </div>
       <span className="muted admin-progress__text">{percent}%</span>
@@ -29,7 +48,19 @@ export function Progress({ loaded, total, label }: { loaded: number; total: numb
 }
 
 /** A form's submit button, and while its upload runs, a Cancel that aborts it. */
-export function UploadActions({ uploading, label, busyLabel, testId, onCancel }: { uploading: boolean; label: string; busyLabel: string; testId: string; onCancel: () => void }) {
+export function UploadActions({
+  uploading,
+  label,
+  busyLabel,
+  testId,
+  onCancel,
+}: {
+  uploading: boolean;
+  label: string;
+  busyLabel: string;
+  testId: string;
+  onCancel: () => void;
+}) {
   return (
     <div className="admin-actions">
       <button type="submit" className="button button--primary" disabled={uploading} data-testid={testId}>
