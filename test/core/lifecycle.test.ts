@@ -1,0 +1,54 @@
+// A file record's states (src/core/files/lifecycle.ts): moves outside the table are refused, and of
+// two concurrent moves from the same state exactly one wins, whichever connection it comes from.
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import { moveState, TRANSITIONS } from '../../src/core/files/lifecycle.js';
+import { findFileById, insertFile } from '../../src/core/files/repository.js';
+import { createDatabase } from '../../src/db/index.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { nowIso } from '../../src/db/normalise.js';
+import { freshDatabase } from '../helpers.js';
+
+async function twoProcesses(t: TestContext) {
+  const url = await freshDatabase(t);
+  const first = createDatabase(url);
+  await migrateToLatest(first);
+  const second = createDatabase(url);
+  t.after(async () => {
+    await first.destroy();
+    await second.destroy();
+  });
+  return [first, second] as const;
+}
+
+const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
+  const now = nowIso();
+  return insertFile(db, { file: `uploads/${Math.random()}.txt`, original_file_name: 'a.txt', file_name: `${Math.random()}.txt`, file_type: 'text/plain', created_at: now, updated_at: now });
+};
+
+describe('file lifecycle', () => {
+  test('a new record is pending; a move the table does not allow is refused and changes nothing', async (t) => {
+    const [db] = await twoProcesses(t);
+    const file = await pendingRecord(db);
+    assert.equal(file.state, 'pending');
+    assert.deepEqual(TRANSITIONS.valid, [], 'valid is final');
+    await assert.rejects(moveState(db, { id: file.id, from: ['pending'], to: 'received' }), /cannot move from pending to received/);
+    await assert.rejects(moveState(db, { id: file.id, from: ['valid'], to: 'pending' }), /cannot move from valid to pending/);
+    assert.equal((await findFileById(db, file.id))!.state, 'pending');
+    assert.equal(await moveState(db, { id: file.id, from: ['received'], to: 'valid' }), false, 'not in that state: no move');
+    assert.equal((await findFileById(db, file.id))!.state, 'pending');
+  });
+
+  test('two concurrent moves from the same state: one wins, the other is told it lost', async (t) => {
+    const [db1, db2] = await twoProcesses(t);
+    for (let round = 0; round < 10; round++) {
+      const file = await pendingRecord(db1);
+      const outcomes = await Promise.all([
+        moveState(db1, { id: file.id, from: ['pending'], to: 'receiving' }),
+        moveState(db2, { id: file.id, from: ['pending'], to: 'completing' }),
+      ]);
+      assert.equal(outcomes.filter(Boolean).length, 1, `round ${round}: ${outcomes}`);
+      assert.equal((await findFileById(db1, file.id))!.state, outcomes[0] ? 'receiving' : 'completing');
+    }
+  });
+});
