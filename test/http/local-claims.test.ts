@@ -62,11 +62,12 @@ describe('local upload claims', () => {
     t.after(() => mock.timers.reset());
     const slow = app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...form.headers }, payload: body });
     body.write(form.payload.subarray(0, 1024));
-    for (let i = 0; !(await leaseOf(app, id)); i++) {
+    // the lock is taken before the record moves to receiving
+    for (let i = 0; (await stateOf(app, id)) !== 'receiving'; i++) {
       assert.ok(i < 200, 'the upload never locked its record');
       await new Promise((resolve) => setImmediate(resolve));
     }
-    assert.equal(await stateOf(app, id), 'receiving');
+    assert.ok(await leaseOf(app, id));
 
     await expireLease(app, id); // the upload has been streaming for FILE_LEASE_MS...
     mock.timers.tick(FILE_LEASE_MS / 3); // ...during which its renewal ran
