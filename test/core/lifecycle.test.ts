@@ -2,11 +2,17 @@
 // two concurrent moves from the same state exactly one wins, whichever connection it comes from.
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
+import { Migrator, type Migration } from 'kysely';
 import { moveState, TRANSITIONS } from '../../src/core/files/lifecycle.js';
 import { findFileById, insertFile } from '../../src/core/files/repository.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { nowIso } from '../../src/db/normalise.js';
+import * as m0001 from '../../src/db/migrations/0001_initial.js';
+import * as m0002 from '../../src/db/migrations/0002_multipart.js';
+import * as m0003 from '../../src/db/migrations/0003_locks.js';
+import * as m0004 from '../../src/db/migrations/0004_admin_indexes.js';
+import * as m0005 from '../../src/db/migrations/0005_rate_limits.js';
 import { freshDatabase } from '../helpers.js';
 
 async function twoProcesses(t: TestContext) {
@@ -51,4 +57,25 @@ describe('file lifecycle', () => {
       assert.equal((await findFileById(db1, file.id))!.state, outcomes[0] ? 'receiving' : 'completing');
     }
   });
+});
+
+test('migration 0006 gives existing records their state: finished is valid, bytes received is received, else pending', async (t) => {
+  const db = createDatabase(await freshDatabase(t));
+  t.after(() => db.destroy());
+  const before: Record<string, Migration> = { '0001_initial': m0001, '0002_multipart': m0002, '0003_locks': m0003, '0004_admin_indexes': m0004, '0005_rate_limits': m0005 };
+  const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
+  assert.equal(result.error, undefined);
+  const now = nowIso();
+  const row = (name: string, values: { upload_finished_at?: string; upload_received_at?: string }) =>
+    db.withTables<{ files: Record<string, unknown> }>().insertInto('files')
+      .values({ file: `uploads/${name}`, original_file_name: name, file_name: name, file_type: 'text/plain', created_at: now, updated_at: now, ...values })
+      .returning('id').executeTakeFirstOrThrow();
+  const valid = await row('valid.txt', { upload_finished_at: now, upload_received_at: now });
+  const received = await row('received.txt', { upload_received_at: now });
+  const pending = await row('pending.txt', {});
+  await migrateToLatest(db);
+  const stateOf = async ({ id }: { id: unknown }) => (await findFileById(db, Number(id)))!.state;
+  assert.equal(await stateOf(valid), 'valid');
+  assert.equal(await stateOf(received), 'received');
+  assert.equal(await stateOf(pending), 'pending');
 });
