@@ -1,7 +1,7 @@
 // A file record's states (src/core/files/lifecycle.ts): moves outside the table are refused, and of
 // two concurrent moves from the same state exactly one wins, whichever connection it comes from.
 import assert from 'node:assert/strict';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import { Migrator, type Migration } from 'kysely';
 import { moveState, TRANSITIONS } from '../../src/core/files/lifecycle.js';
 import { findFileById, insertFile } from '../../src/core/files/repository.js';
@@ -14,18 +14,7 @@ import * as m0003 from '../../src/db/migrations/0003_locks.js';
 import * as m0004 from '../../src/db/migrations/0004_admin_indexes.js';
 import * as m0005 from '../../src/db/migrations/0005_rate_limits.js';
 import { freshDatabase } from '../helpers.js';
-
-async function twoProcesses(t: TestContext) {
-  const url = await freshDatabase(t);
-  const first = createDatabase(url);
-  await migrateToLatest(first);
-  const second = createDatabase(url);
-  t.after(async () => {
-    await first.destroy();
-    await second.destroy();
-  });
-  return [first, second] as const;
-}
+import { twoConnections } from './two-connections.js';
 
 const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
   const now = nowIso();
@@ -34,7 +23,7 @@ const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
 
 describe('file lifecycle', () => {
   test('a new record is pending; a move the table does not allow is refused and changes nothing', async (t) => {
-    const [db] = await twoProcesses(t);
+    const [db] = await twoConnections(t);
     const file = await pendingRecord(db);
     assert.equal(file.state, 'pending');
     assert.deepEqual(TRANSITIONS.valid, [], 'valid is final');
@@ -46,7 +35,7 @@ describe('file lifecycle', () => {
   });
 
   test('two concurrent moves from the same state: one wins, the other is told it lost', async (t) => {
-    const [db1, db2] = await twoProcesses(t);
+    const [db1, db2] = await twoConnections(t);
     for (let round = 0; round < 10; round++) {
       const file = await pendingRecord(db1);
       const outcomes = await Promise.all([

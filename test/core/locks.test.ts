@@ -2,28 +2,13 @@
 // instances on one database) see one holder; a holder that died frees its name when its lease
 // runs out, a live one renews it, and a waiting taker gives up at its deadline.
 import assert from 'node:assert/strict';
-import { describe, mock, test, type TestContext } from 'node:test';
-import { createDatabase } from '../../src/db/index.js';
+import { describe, mock, test } from 'node:test';
 import { DbLocker, lockHolder } from '../../src/db/locks.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import { freshDatabase } from '../helpers.js';
-
-/** Two connections to one fresh database, as two server processes have. */
-async function twoProcesses(t: TestContext) {
-  const url = await freshDatabase(t);
-  const first = createDatabase(url);
-  await migrateToLatest(first);
-  const second = createDatabase(url);
-  t.after(async () => {
-    await first.destroy();
-    await second.destroy();
-  });
-  return [first, second] as const;
-}
+import { twoConnections } from './two-connections.js';
 
 describe('Locker', () => {
   test('one holder at a time across two connections; free again once unlocked', async (t) => {
-    const [db1, db2] = await twoProcesses(t);
+    const [db1, db2] = await twoConnections(t);
     const a = new DbLocker(db1);
     const b = new DbLocker(db2);
     const held = await a.lock('file:1');
@@ -38,7 +23,7 @@ describe('Locker', () => {
   });
 
   test('a waiting taker gets the lock when its holder lets go, and gives up at its deadline', async (t) => {
-    const [db1, db2] = await twoProcesses(t);
+    const [db1, db2] = await twoConnections(t);
     const a = new DbLocker(db1);
     const b = new DbLocker(db2, { pollMs: 20 });
     const held = (await a.lock('file:1'))!;
@@ -55,7 +40,7 @@ describe('Locker', () => {
   });
 
   test("a dead holder's lease runs out and is taken over; its late unlock does not free the new holder", async (t) => {
-    const [db1, db2] = await twoProcesses(t);
+    const [db1, db2] = await twoConnections(t);
     const t0 = Date.now();
     const dead = new DbLocker(db1, { ttlMs: 60_000, now: () => new Date(t0) });
     const held = (await dead.lock('file:1'))!;
@@ -67,7 +52,7 @@ describe('Locker', () => {
   });
 
   test('a live holder renews its lease while it works, so it is not taken for a dead one', async (t) => {
-    const [db1, db2] = await twoProcesses(t);
+    const [db1, db2] = await twoConnections(t);
     mock.timers.enable({ apis: ['setInterval'] });
     t.after(() => mock.timers.reset());
     const t0 = Date.now();
