@@ -62,7 +62,8 @@ const lockers = new WeakMap<Kysely<Database>, Locker>();
 export function lockerOf(ctx: { db: Kysely<Database>; locker?: Locker | undefined }): Locker {
   if (ctx.locker) return ctx.locker;
   let locker = lockers.get(ctx.db);
-  if (!locker) lockers.set(ctx.db, (locker = new DbLocker(ctx.db, { ttlMs: FILE_LEASE_MS })));
+  // a waiting complete asks every 200 ms, as often as the polling loop it replaced read the record
+  if (!locker) lockers.set(ctx.db, (locker = new DbLocker(ctx.db, { ttlMs: FILE_LEASE_MS, pollMs: 200 })));
   return locker;
 }
 
