@@ -4,6 +4,7 @@ import * as m0002 from './migrations/0002_multipart.js';
 import * as m0003 from './migrations/0003_locks.js';
 import * as m0004 from './migrations/0004_admin_indexes.js';
 import * as m0005 from './migrations/0005_rate_limits.js';
+import * as m0006 from './migrations/0006_file_state.js';
 
 // Imported statically: a file-system provider cannot import .ts under every runner, and a
 // static list also ships inside a bundle.
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '0003_locks': m0003,
   '0004_admin_indexes': m0004,
   '0005_rate_limits': m0005,
+  '0006_file_state': m0006,
 };
 
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {

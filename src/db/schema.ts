@@ -33,8 +33,10 @@ export interface FilesTable {
   file_size: ColumnType<number | string | null, number | null | undefined, number | null>;
   uploaded_by: number | null;
   upload_finished_at: NullableTimestamp;
-  /** set once bytes have been received by the server (local uploads): a second upload is refused */
+  /** when the bytes were received (local uploads, multipart complete, standard uploads) */
   upload_received_at: NullableTimestamp;
+  /** where the upload is in its life; only src/core/files/lifecycle.ts moves it */
+  state: ColumnType<FileState, FileState | undefined, FileState>;
   /** how the bytes arrive: post (presigned POST / local form), multipart, put (Uppy single PUT), standard */
   upload_method: ColumnType<UploadMethod, UploadMethod | undefined, UploadMethod>;
   /** the storage's multipart upload id while a multipart upload is open */
@@ -46,6 +48,9 @@ export interface FilesTable {
 }
 
 export type UploadMethod = 'post' | 'multipart' | 'put' | 'standard';
+
+/** The states of src/core/files/lifecycle.ts (which owns the transitions), as stored. */
+export type FileState = 'pending' | 'receiving' | 'received' | 'completing' | 'valid';
 
 export interface SettingsTable {
   key: string;

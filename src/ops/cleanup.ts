@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { filesCleanupPending, type CleanupReport } from '../core/files/cleanup.js';
 import type { FilesContext } from '../core/files/services.js';
-import { withLock, type Locked } from './locks.js';
+import { withLock, type Locked } from '../db/locks.js';
 
 export const CLEANUP_LOCK = 'files_cleanup';
 /** a run normally takes seconds; a holder that died frees the lock after this */

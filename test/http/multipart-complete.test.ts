@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
+import { fileLockName } from '../../src/core/files/lifecycle.js';
+import { lockAcquire, lockHolder } from '../../src/db/locks.js';
 import { AppError } from '../../src/errors.js';
 import { apiCall, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 
@@ -113,3 +115,20 @@ for (const storage of ['local', 's3'] as const) {
     assert.ok(Buffer.from(await download.arrayBuffer()).equals(content));
   });
 }
+
+test('a complete whose process died (record completing, its lease left behind) is taken over once the lease runs out', async (t) => {
+  const server = await startTestServer(t);
+  const alice = await server.createUser();
+  const content = randomBytes(1000);
+  const { id, complete } = await uploadedPart(server, alice, content);
+  const db = server.app.chute.db;
+  await db.updateTable('files').set({ state: 'completing' }).where('id', '=', id).execute();
+  const startedAt = Date.now();
+  assert.ok(await lockAcquire(db, { name: fileLockName(id), owner: 'crashed', ttlSeconds: 1 }));
+  const again = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.ok(Date.now() - startedAt >= 1000, 'it waited for the lease to run out');
+  assert.equal(again.body.is_valid, true);
+  assert.equal((await db.selectFrom('files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state, 'valid');
+  assert.equal(await lockHolder(db, fileLockName(id)), null, 'the lock is given back');
+});

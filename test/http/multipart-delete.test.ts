@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { apiCall, filePathsUnder, startTestServer, testS3Client } from '../helpers.js';
+import { fileLockName } from '../../src/core/files/lifecycle.js';
+import { lockAcquire, lockRelease } from '../../src/db/locks.js';
 
 for (const storage of ['local', 's3'] as const) {
   describe(`deleting an unfinished multipart upload through the files API (${storage})`, () => {
@@ -44,15 +46,16 @@ describe('deleting a multipart upload while a complete is at work', () => {
     const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
     assert.equal((await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(1024, 1) })).status, 200);
 
-    // what a complete holds while it joins the parts: the record's claim
+    // what a complete holds while it joins the parts: the record's lock
     const db = server.app.chute.db;
-    await db.updateTable('files').set({ upload_received_at: new Date().toISOString() }).where('id', '=', id).execute();
+    const lease = { name: fileLockName(id), owner: 'a complete at work' };
+    assert.ok(await lockAcquire(db, { ...lease, ttlSeconds: 60 }));
     const refused = await api('DELETE', `/api/files/${id}/`);
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal(refused.body.code, 'conflict');
     assert.equal((await filePathsUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is still there');
 
-    await db.updateTable('files').set({ upload_received_at: null }).where('id', '=', id).execute();
+    await lockRelease(db, lease);
     assert.equal((await api('DELETE', `/api/files/${id}/`)).status, 204);
     assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), []);
   });
@@ -71,7 +74,7 @@ describe('admin bulk delete meeting a complete at work', () => {
     };
     const created = await call(alice, 'POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 1024 });
     const { id } = created.body;
-    await server.app.chute.db.updateTable('files').set({ upload_received_at: new Date().toISOString() }).where('id', '=', id).execute();
+    assert.ok(await lockAcquire(server.app.chute.db, { name: fileLockName(id), owner: 'a complete at work', ttlSeconds: 60 }));
 
     const bulk = await call(staff, 'POST', '/api/admin/files/bulk-delete/', { ids: [id] });
     assert.equal(bulk.status, 409, JSON.stringify(bulk.body));

@@ -12,7 +12,7 @@ import { createDatabase } from '../../src/db/index.js';
 import { nowIso } from '../../src/db/normalise.js';
 import { buildApp } from '../../src/http/app.js';
 import { cleanupRun } from '../../src/ops/cleanup.js';
-import { lockAcquire, lockHolder, lockRelease } from '../../src/ops/locks.js';
+import { lockAcquire, lockHolder, lockRelease } from '../../src/db/locks.js';
 import { build, createUser, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
 
 const HOUR = 3600;

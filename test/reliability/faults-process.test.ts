@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { STALE_CLAIM_MS } from '../../src/core/files/repository.js';
+import { fileLockName } from '../../src/core/files/lifecycle.js';
 import { createUrlSigner } from '../../src/core/signing.js';
 import { createDatabase } from '../../src/db/index.js';
 import { freePort, freshDatabase, usingPostgres } from '../helpers.js';
@@ -73,18 +73,19 @@ describe('the server process', () => {
     assert.equal(sent.status, 200, await sent.text());
     assert.equal((await api(server, 'POST', FINISH, auth, { file_id: next.id })).json.file_size, 15);
 
-    await t.test('the interrupted upload can be sent again to the same id once its claim is stale (B11)', async () => {
+    await t.test('the interrupted upload can be sent again to the same id once its lease ran out (B11)', async () => {
       const retry = () => {
         const body = new FormData();
         body.append('file', new Blob(['second try'], { type: 'application/octet-stream' }), 'big.bin');
         return fetch(`${server.baseUrl}${localUrl(id)}`, { method: 'POST', headers: auth, body });
       };
-      // a fresh claim may be a live upload in another process: refused
+      // a live lease may be a live upload in another process: refused
       const early = await retry();
       assert.equal(early.status, 409, await early.text());
-      // the killed upload's claim, as it will be once STALE_CLAIM_MS (15 min) have passed
+      // the killed upload's lease, as it will be once FILE_LEASE_MS (a minute) has passed
       const db = createDatabase(env.DATABASE_URL!);
-      await db.updateTable('files').set({ upload_received_at: new Date(Date.now() - STALE_CLAIM_MS - 60_000).toISOString() }).where('id', '=', id).execute();
+      await db.withTables<{ locks: { name: string; expires_at: string } }>()
+        .updateTable('locks').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('name', '=', fileLockName(id)).execute();
       await db.destroy();
       const again = await retry();
       assert.equal(again.status, 200, await again.text());

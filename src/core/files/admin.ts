@@ -241,6 +241,8 @@ async function replaceFileObject(
       sha256: null,
       upload_received_at: now,
       upload_finished_at: now,
+      // a replace is a new standard upload under the same id: valid from whatever state it was in
+      state: 'valid',
       updated_at: now,
     })
     .where('id', '=', id)

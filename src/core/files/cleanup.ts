@@ -2,6 +2,7 @@
 // storage. A record younger than the limit is never touched, so the cleanup is safe while uploads
 // are in flight; what it removed is gone, so running it twice removes nothing more.
 import { AppError, isAppError } from '../../errors.js';
+import { fileLock } from './lifecycle.js';
 import { deletePendingFileRow, listStalePendingFiles, type FileRecord } from './repository.js';
 import { findFileByUploadId } from '../multipart/repository.js';
 import { settlePendingPut } from '../multipart/services.js';
@@ -63,24 +64,37 @@ async function cleanupPendingRecords(ctx: FilesContext, report: CleanupReport): 
     if (batch.length === 0) return;
     for (const file of batch) {
       afterId = file.id;
-      // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
-      if (file.upload_method === 'put') {
-        const settled = await settlePendingPut(ctx, file);
-        if (settled?.upload_finished_at) continue;
-        if (!settled) {
-          // refused by finish's checks and discarded already
-          report.removed.push(file.id);
-          continue;
-        }
-      }
-      if (!(await deletePendingFileRow(ctx.db, file.id))) continue;
-      report.removed.push(file.id);
+      // a record whose lock is held is being received or completed right now: not abandoned
+      const lock = await fileLock(ctx, file.id);
+      if (!lock) continue;
       try {
-        await discardPendingUpload(ctx, file);
-      } catch (error) {
-        report.failed.push({ id: file.id, key: file.file, reason: isAppError(error) ? error.message : String(error) });
-        return;
+        if (!(await cleanupRecord(ctx, file, report))) return;
+      } finally {
+        await lock.unlock();
       }
     }
   }
+}
+
+/** Settles or removes one stale record (holding its lock); false when its stored data could not be deleted. */
+async function cleanupRecord(ctx: FilesContext, file: FileRecord, report: CleanupReport): Promise<boolean> {
+  // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
+  if (file.upload_method === 'put') {
+    const settled = await settlePendingPut(ctx, file);
+    if (settled?.upload_finished_at) return true;
+    if (!settled) {
+      // refused by finish's checks and discarded already
+      report.removed.push(file.id);
+      return true;
+    }
+  }
+  if (!(await deletePendingFileRow(ctx.db, file.id))) return true;
+  report.removed.push(file.id);
+  try {
+    await discardPendingUpload(ctx, file);
+  } catch (error) {
+    report.failed.push({ id: file.id, key: file.file, reason: isAppError(error) ? error.message : String(error) });
+    return false;
+  }
+  return true;
 }

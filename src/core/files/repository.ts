@@ -1,7 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { preparedQuery } from '../../db/prepared.js';
 import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
-import type { Database, FileRow, NewFileRow, UploadMethod } from '../../db/schema.js';
+import type { Database, FileRow, FileState, NewFileRow, UploadMethod } from '../../db/schema.js';
+import { moveState } from './lifecycle.js';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -16,6 +17,7 @@ export interface FileRecord {
   upload_finished_at: Date | null;
   upload_received_at: Date | null;
   upload_method: UploadMethod;
+  state: FileState;
   upload_id: string | null;
   sha256: string | null;
   created_at: Date;
@@ -33,6 +35,7 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   upload_finished_at: toNullableDate(row.upload_finished_at),
   upload_received_at: toNullableDate(row.upload_received_at),
   upload_method: row.upload_method,
+  state: row.state,
   upload_id: row.upload_id,
   sha256: row.sha256,
   created_at: toDate(row.created_at),
@@ -42,7 +45,7 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
 // Every column is bound (absent ones as their defaults), so one compiled INSERT serves all callers.
 const INSERT_COLUMNS = [
   'file', 'original_file_name', 'file_name', 'file_type', 'file_size', 'uploaded_by', 'upload_finished_at',
-  'upload_received_at', 'upload_method', 'upload_id', 'sha256', 'created_at', 'updated_at',
+  'upload_received_at', 'upload_method', 'state', 'upload_id', 'sha256', 'created_at', 'updated_at',
 ] as const;
 const insertFileQuery = preparedQuery(INSERT_COLUMNS, (db: Kysely<Database>, param) =>
   db.insertInto('files').values(param).returningAll(),
@@ -56,6 +59,7 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
     upload_finished_at: values.upload_finished_at ?? null,
     upload_received_at: values.upload_received_at ?? null,
     upload_method: values.upload_method ?? 'post',
+    state: values.state ?? 'pending',
     upload_id: values.upload_id ?? null,
     sha256: values.sha256 ?? null,
   });
@@ -79,51 +83,10 @@ export async function findFileByKey(db: Executor, key: string): Promise<FileReco
   return row && toFileRecord(row);
 }
 
-/**
- * A claim older than this belongs to an upload whose process died (a live one renews its claim
- * while it streams and releases it when it fails): the record may take a new upload.
- */
-export const STALE_CLAIM_MS = 15 * 60_000;
-
-/** Claims the one upload a direct-upload record may receive; false when it already has one. */
-export async function claimUploadReceipt(db: Executor, id: number, now = new Date()): Promise<boolean> {
-  const stale = new Date(now.getTime() - STALE_CLAIM_MS).toISOString();
-  const result = await db
-    .updateTable('files')
-    .set({ upload_received_at: now.toISOString(), updated_at: now.toISOString() })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('upload_received_at', 'is', null), eb('upload_received_at', '<', stale)]))
-    .where('upload_finished_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
-}
-
-/** Keeps a live upload's claim fresh, so that a long upload is never taken for a dead one. */
-export async function renewUploadReceipt(db: Executor, id: number): Promise<void> {
-  const now = nowIso();
-  await db
-    .updateTable('files')
-    .set({ upload_received_at: now, updated_at: now })
-    .where('id', '=', id)
-    .where('upload_received_at', 'is not', null)
-    .where('upload_finished_at', 'is', null)
-    .execute();
-}
-
-export async function releaseUploadReceipt(db: Executor, id: number): Promise<void> {
-  await db.updateTable('files').set({ upload_received_at: null, updated_at: nowIso() }).where('id', '=', id).execute();
-}
-
-/** Marks a pending record valid. Only the first of concurrent finishes changes the row. */
+/** Marks a pending (or received) record valid: one UPDATE; only the first of concurrent finishes changes the row. */
 export async function markUploadFinished(db: Executor, { id, size }: { id: number; size: number }): Promise<boolean> {
   const now = nowIso();
-  const result = await db
-    .updateTable('files')
-    .set({ upload_finished_at: now, file_size: size, updated_at: now })
-    .where('id', '=', id)
-    .where('upload_finished_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return moveState(db, { id, from: ['pending', 'received'], to: 'valid', set: { upload_finished_at: now, file_size: size, updated_at: now } });
 }
 
 export async function deleteFileRow(db: Executor, id: number): Promise<void> {

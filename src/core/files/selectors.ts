@@ -1,24 +1,17 @@
 import type { Actor } from '../actor.js';
 import { listFiles, type FileRecord } from './repository.js';
-import { settlePendingPut } from '../multipart/services.js';
-import { getAccessibleFile, notFound, type FilesContext } from './services.js';
+import { getAccessibleFile, type FilesContext } from './services.js';
 
-/** One file the actor may see; a pending single-PUT upload is settled on the way. */
+/** One file the actor may see, as it is: reads only (see fileGetSettled for a single PUT's settling). */
 export async function fileGet(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
-  const file = await settlePendingPut(ctx, await getAccessibleFile(ctx, { actor, fileId }));
-  // a single PUT its checks refused is discarded on the way
-  if (!file) throw notFound();
-  return file;
+  return getAccessibleFile(ctx, { actor, fileId });
 }
 
 export async function fileList(
   ctx: FilesContext,
   { actor, limit, offset }: { actor: Actor; limit: number; offset: number },
 ): Promise<{ count: number; files: FileRecord[] }> {
-  const { count, files } = await listFiles(ctx.db, { uploadedBy: actor.id, limit, offset });
-  const settled = await Promise.all(files.map((file) => settlePendingPut(ctx, file)));
-  const kept = settled.filter((file): file is FileRecord => file !== null);
-  return { count: count - (settled.length - kept.length), files: kept };
+  return listFiles(ctx.db, { uploadedBy: actor.id, limit, offset });
 }
 
 /** A URL that serves the bytes, or null while the file is not valid. No storage round trip. */

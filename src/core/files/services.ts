@@ -7,17 +7,9 @@ import { canAccess, type Actor } from '../actor.js';
 import type { DirectUploadTarget, StorageBackend, StoredObject } from '../storage/types.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
-import {
-  claimUploadReceipt,
-  deleteFileRow,
-  findFileById,
-  insertFile,
-  markUploadFinished,
-  releaseUploadReceipt,
-  renewUploadReceipt,
-  STALE_CLAIM_MS,
-  type FileRecord,
-} from './repository.js';
+import type { Locker } from '../../db/locks.js';
+import { fileLock, moveState } from './lifecycle.js';
+import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
 
 export interface UploadPolicy {
   /** largest direct upload */
@@ -39,6 +31,8 @@ export interface FilesContext {
   db: Kysely<Database>;
   storage: StorageBackend;
   policy: UploadPolicy;
+  /** the record locks (src/core/files/lifecycle.ts); leases in `db` unless the host brings its own */
+  locker?: Locker;
 }
 
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
@@ -138,44 +132,53 @@ export async function fileDirectUploadLocal(
   return file;
 }
 
+const alreadyReceived = () => new AppError('upload_already_received', 'This upload has already been received; start a new one.');
+
 /**
- * Runs `receive` holding the record's one upload claim (local storage): a second upload to the same
- * record is 409 while the first streams, after it stored its bytes, and after a crash until the
- * claim goes stale. The claim is given back if `receive` fails, so the client may send again.
+ * Runs `receive` holding the record's lock, in state receiving (local storage): a second upload to
+ * the same record is 409 while the first streams (the lock), after it stored its bytes (received),
+ * and after a crash until the dead holder's lease runs out. A failed receive goes back to pending,
+ * so the client may send again.
  */
 export async function receiveUpload<T>(ctx: FilesContext, file: FileRecord, receive: () => Promise<T>): Promise<T> {
-  const alreadyReceived = new AppError('upload_already_received', 'This upload has already been received; start a new one.');
-  if (!(await claimUploadReceipt(ctx.db, file.id))) throw alreadyReceived;
-  // A stale claim taken over is a dead process's upload, unless that upload did store its bytes
-  // (a received file keeps its claim until finish): those bytes stay, the newcomer is refused.
-  if (file.upload_received_at && (await ctx.storage.head(file.file))) throw alreadyReceived;
-  const renewal = setInterval(() => {
-    renewUploadReceipt(ctx.db, file.id).catch(() => {
-      // the next renewal tries again; a claim lost to the database is what STALE_CLAIM_MS is for
-    });
-  }, STALE_CLAIM_MS / 3);
-  renewal.unref();
-  let received: T;
+  const lock = await fileLock(ctx, file.id);
+  if (!lock) throw alreadyReceived();
   try {
-    received = await receive();
-  } catch (error) {
-    await releaseUploadReceipt(ctx.db, file.id);
-    throw error;
+    await startReceiving(ctx, file);
+    let received: T;
+    try {
+      received = await receive();
+    } catch (error) {
+      await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'pending' });
+      throw error;
+    }
+    const stored = await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'received', set: { upload_received_at: nowIso() } });
+    // The record deleted while the bytes streamed: they belong to nothing and no cleanup would find them.
+    if (!stored) {
+      await ctx.storage.delete(file.file);
+      throw notFound();
+    }
+    return received;
   } finally {
-    clearInterval(renewal);
+    await lock.unlock();
   }
-  // The record deleted while the bytes streamed: they belong to nothing and no cleanup would find them.
-  if (!(await findFileById(ctx.db, file.id))) {
-    await ctx.storage.delete(file.file);
-    throw notFound();
-  }
-  return received;
 }
 
-/** Takes back a local upload the request turned out to be wrong for: bytes gone, claim released. */
+/** pending -> receiving; or taking over the receive of a holder that died (its lease ran out). */
+async function startReceiving(ctx: FilesContext, file: FileRecord): Promise<void> {
+  if (await moveState(ctx.db, { id: file.id, from: ['pending'], to: 'receiving' })) return;
+  if (!(await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'receiving' }))) throw alreadyReceived();
+  // the dead holder may have stored its bytes just before it died: those stay, the newcomer is refused
+  if (await ctx.storage.head(file.file)) {
+    await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'received', set: { upload_received_at: nowIso() } });
+    throw alreadyReceived();
+  }
+}
+
+/** Takes back a local upload the request turned out to be wrong for: bytes gone, back to pending. */
 export async function fileDirectUploadLocalUndo(ctx: FilesContext, file: FileRecord): Promise<void> {
   await ctx.storage.delete(file.file);
-  await releaseUploadReceipt(ctx.db, file.id);
+  await moveState(ctx.db, { id: file.id, from: ['received'], to: 'pending', set: { upload_received_at: null } });
 }
 
 /**
@@ -259,6 +262,7 @@ export async function fileStandardUpload(
       uploaded_by: uploadedBy,
       upload_received_at: now,
       upload_finished_at: now,
+      state: 'valid',
       created_at: now,
       updated_at: now,
     });
@@ -274,22 +278,36 @@ export async function fileStandardUpload(
  */
 export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
-  const open = file.upload_id !== null && !file.upload_finished_at;
-  // a complete at work holds the record's claim: its parts are not pulled from under it
-  if (open && !(await claimUploadReceipt(ctx.db, file.id))) {
-    throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
-  }
-  try {
-    if (open) {
-      await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id! }).catch((error: unknown) => {
-        // an upload the storage no longer knows is as good as aborted
-        if (!isAppError(error) || error.status >= 500) throw error;
-      });
-    }
-    await ctx.storage.delete(file.file);
-  } catch (error) {
-    if (open) await releaseUploadReceipt(ctx.db, file.id);
-    throw error;
-  }
+  const outcome = await discardOpenUpload(ctx, file);
+  if (outcome === 'discarded') return;
+  if (outcome === 'busy') throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
+  // no open upload (or completed meanwhile): a plain delete
+  await ctx.storage.delete(file.file);
   await deleteFileRow(ctx.db, file.id);
+}
+
+/**
+ * The teardown of an open multipart upload (delete and abort): under the record's lock, so a
+ * complete at work is never pulled from under ('busy'), the upload is aborted, then the object
+ * and the record go ('discarded'). 'completed': it is valid now; 'none': it has no open upload (or is gone).
+ */
+export async function discardOpenUpload(ctx: FilesContext, file: FileRecord): Promise<'discarded' | 'busy' | 'completed' | 'none'> {
+  if (file.upload_finished_at) return 'completed';
+  if (file.upload_id === null) return 'none';
+  const lock = await fileLock(ctx, file.id);
+  if (!lock) return 'busy';
+  try {
+    const current = await findFileById(ctx.db, file.id);
+    if (current?.upload_finished_at) return 'completed';
+    if (!current || current.upload_id === null) return 'none';
+    await ctx.storage.abortMultipart({ key: current.file, uploadId: current.upload_id }).catch((error: unknown) => {
+      // an upload the storage no longer knows is as good as aborted
+      if (!isAppError(error) || error.status >= 500) throw error;
+    });
+    await ctx.storage.delete(current.file);
+    await deleteFileRow(ctx.db, current.id);
+    return 'discarded';
+  } finally {
+    await lock.unlock();
+  }
 }

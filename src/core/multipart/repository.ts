@@ -1,5 +1,6 @@
 import { nowIso } from '../../db/normalise.js';
 import { toFileRecord, type Executor, type FileRecord } from '../files/repository.js';
+import { moveState } from '../files/lifecycle.js';
 
 export async function setUploadId(db: Executor, { id, uploadId }: { id: number; uploadId: string }): Promise<void> {
   await db.updateTable('files').set({ upload_id: uploadId, updated_at: nowIso() }).where('id', '=', id).execute();
@@ -10,14 +11,13 @@ export async function findFileByUploadId(db: Executor, uploadId: string): Promis
   return row && toFileRecord(row);
 }
 
-/** Closes the multipart upload and makes the record valid; only the first of concurrent calls wins. */
+/** Closes the multipart upload the complete at work joined and makes the record valid. */
 export async function markMultipartFinished(db: Executor, { id, size, sha256 }: { id: number; size: number; sha256: string | null }): Promise<boolean> {
   const now = nowIso();
-  const result = await db
-    .updateTable('files')
-    .set({ upload_finished_at: now, upload_received_at: now, file_size: size, sha256, upload_id: null, updated_at: now })
-    .where('id', '=', id)
-    .where('upload_finished_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return moveState(db, {
+    id,
+    from: ['completing'],
+    to: 'valid',
+    set: { upload_finished_at: now, upload_received_at: now, file_size: size, sha256, upload_id: null, updated_at: now },
+  });
 }

@@ -4,17 +4,10 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
-import {
-  claimUploadReceipt,
-  deleteFileRow,
-  findFileById,
-  findFileByKey,
-  insertFile,
-  releaseUploadReceipt,
-  type FileRecord,
-} from '../files/repository.js';
+import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
+import { fileLock, moveState } from '../files/lifecycle.js';
 import { typeMismatch } from '../files/content.js';
-import { assertUploadMethod, fileDirectUploadFinish, getAccessibleFile, receiveUpload, contentMismatch, headForFinish, type FilesContext } from '../files/services.js';
+import { assertUploadMethod, discardOpenUpload, fileDirectUploadFinish, getAccessibleFile, receiveUpload, contentMismatch, headForFinish, type FilesContext } from '../files/services.js';
 import { signedSizeMismatch } from '../storage/local-multipart.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
@@ -136,38 +129,39 @@ const COMPLETE_WAIT_MS = 120_000;
 
 /**
  * Joins the parts, then verifies like finish (size, type, checksum) before the record is valid.
- * One complete works at a time (it holds the record's claim, upload_received_at): a repeat that
- * arrives meanwhile, e.g. a client retrying after a lost answer, waits for its outcome instead of
- * joining the parts a second time under it.
+ * One complete works at a time, holding the record's lock in state completing: a repeat that
+ * arrives meanwhile, e.g. a client retrying after a lost answer, waits for the lock and then
+ * answers the first one's outcome instead of joining the parts a second time under it.
  */
 export async function multipartComplete(
   ctx: FilesContext,
-  request: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
-  waitUntil = Date.now() + COMPLETE_WAIT_MS,
+  { actor, fileId, parts, sha256 }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
 ): Promise<FileRecord> {
-  const { actor, fileId, parts, sha256 } = request;
   const current = await multipartRecord(ctx, { actor, fileId });
   if (current.upload_finished_at) return current;
   const file = await openUpload(ctx, { actor, fileId });
   if (sha256 !== undefined && !SHA256.test(sha256)) throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
   if (parts.length === 0) throw new AppError('validation_failed', 'A multipart upload needs at least one part.');
 
-  if (!(await claimUploadReceipt(ctx.db, file.id))) {
-    for (;;) {
-      if (Date.now() > waitUntil) throw new AppError('conflict', 'Another request is completing or aborting this upload; ask again in a moment.');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const now = await findFileById(ctx.db, file.id);
-      if (!now) throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
-      if (now.upload_finished_at) return now;
-      // the other request failed and let go: this one tries
-      if (!now.upload_received_at) return multipartComplete(ctx, request, waitUntil);
-    }
-  }
+  const lock = await fileLock(ctx, file.id, COMPLETE_WAIT_MS);
+  if (!lock) throw new AppError('conflict', 'Another request is completing or aborting this upload; ask again in a moment.');
   try {
-    return await completeClaimed(ctx, file, parts, sha256);
-  } catch (error) {
-    await releaseUploadReceipt(ctx.db, file.id);
-    throw error;
+    // what the request that held the lock left: its outcome, or (it failed) the upload to try again
+    const now = await findFileById(ctx.db, file.id);
+    if (!now) throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
+    if (now.upload_finished_at) return now;
+    // completing: a complete whose holder died (its lease ran out) is taken over
+    if (!(await moveState(ctx.db, { id: file.id, from: ['pending', 'completing'], to: 'completing' }))) {
+      throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
+    }
+    try {
+      return await completeClaimed(ctx, file, parts, sha256);
+    } catch (error) {
+      await moveState(ctx.db, { id: file.id, from: ['completing'], to: 'pending' });
+      throw error;
+    }
+  } finally {
+    await lock.unlock();
   }
 }
 
@@ -181,7 +175,7 @@ async function completeClaimed(
   try {
     ({ sha256: computed } = await ctx.storage.completeMultipart({ key: file.file, uploadId: file.upload_id, parts }));
   } catch (error) {
-    // a complete whose claim went stale (its process died mid-way) may have won: then this is a repeat
+    // a complete whose lease ran out (its process died mid-way) may have won: then this is a repeat
     const again = await findFileById(ctx.db, file.id);
     if (again?.upload_finished_at) return again;
     throw error;
@@ -214,24 +208,21 @@ async function completeClaimed(
 }
 
 /**
- * Drops the upload and its record: nothing of it stays pending. It takes the record's claim first,
- * so a complete at work is never pulled from under (409 conflict: the complete goes on).
+ * Drops the upload and its record: nothing of it stays pending. The teardown is fileDelete's, under
+ * the record's lock, so a complete at work is never pulled from under (409 conflict: it goes on).
  */
 export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
   const file = await multipartRecord(ctx, { actor, fileId });
-  if (file.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
-  const open = file.upload_id !== null;
-  if (open && !(await claimUploadReceipt(ctx.db, file.id))) {
-    if ((await findFileById(ctx.db, file.id))?.upload_finished_at) throw new AppError('upload_closed', 'This upload is complete; delete the file instead.');
+  const complete = () => new AppError('upload_closed', 'This upload is complete; delete the file instead.');
+  const outcome = await discardOpenUpload(ctx, file);
+  if (outcome === 'discarded') return;
+  if (outcome === 'completed') throw complete();
+  if (outcome === 'busy') {
+    if ((await findFileById(ctx.db, file.id))?.upload_finished_at) throw complete();
     throw new AppError('conflict', 'This upload is being completed; it cannot be aborted now.');
   }
-  try {
-    if (open) await ctx.storage.abortMultipart({ key: file.file, uploadId: file.upload_id! });
-    await ctx.storage.delete(file.file);
-  } catch (error) {
-    if (open) await releaseUploadReceipt(ctx.db, file.id);
-    throw error;
-  }
+  // never opened: the record alone
+  await ctx.storage.delete(file.file);
   await deleteFileRow(ctx.db, file.id);
 }
 

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { dialectOf } from '../dialect.js';
 
-// Named leases shared by every process on the database (src/ops/locks.ts): a job such as the
+// Named leases shared by every process on the database (src/db/locks.ts): a job such as the
 // abandoned-upload cleanup runs in one process at a time, and a crashed holder's lease expires.
 export async function up(db: Kysely<any>): Promise<void> {
   const timestamp = dialectOf(db) === 'postgres' ? sql`timestamptz` : sql`text`;

@@ -1,7 +1,7 @@
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { fileList, fileGet } from '../../core/files/selectors.js';
+import { fileGetSettled, fileListSettled } from '../../core/files/settle.js';
 import {
   fileDelete,
   fileDirectUploadFinish,
@@ -154,7 +154,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
   }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 20), 1), 100);
     const offset = Number(request.query.offset ?? 0);
-    const { count, files: rows } = await fileList(files, { actor: actorOf(request), limit, offset });
+    const { count, files: rows } = await fileListSettled(files, { actor: actorOf(request), limit, offset });
     return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeFile(files, file))) };
   });
 
@@ -165,7 +165,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       params: IdParams,
       response: { 200: Type.Ref('File'), ...errorResponses(400, 401, 404) },
     },
-  }, async (request) => serializeFile(files, await fileGet(files, { actor: actorOf(request), fileId: Number(request.params.id) })));
+  }, async (request) => serializeFile(files, await fileGetSettled(files, { actor: actorOf(request), fileId: Number(request.params.id) })));
 
   app.delete('/api/files/:id/', {
     schema: {

@@ -1,0 +1,70 @@
+// A file record's states (src/core/files/lifecycle.ts): moves outside the table are refused, and of
+// two concurrent moves from the same state exactly one wins, whichever connection it comes from.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Migrator, type Migration } from 'kysely';
+import { moveState, TRANSITIONS } from '../../src/core/files/lifecycle.js';
+import { findFileById, insertFile } from '../../src/core/files/repository.js';
+import { createDatabase } from '../../src/db/index.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { nowIso } from '../../src/db/normalise.js';
+import * as m0001 from '../../src/db/migrations/0001_initial.js';
+import * as m0002 from '../../src/db/migrations/0002_multipart.js';
+import * as m0003 from '../../src/db/migrations/0003_locks.js';
+import * as m0004 from '../../src/db/migrations/0004_admin_indexes.js';
+import * as m0005 from '../../src/db/migrations/0005_rate_limits.js';
+import { freshDatabase } from '../helpers.js';
+import { twoConnections } from './two-connections.js';
+
+const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
+  const now = nowIso();
+  return insertFile(db, { file: `uploads/${Math.random()}.txt`, original_file_name: 'a.txt', file_name: `${Math.random()}.txt`, file_type: 'text/plain', created_at: now, updated_at: now });
+};
+
+describe('file lifecycle', () => {
+  test('a new record is pending; a move the table does not allow is refused and changes nothing', async (t) => {
+    const [db] = await twoConnections(t);
+    const file = await pendingRecord(db);
+    assert.equal(file.state, 'pending');
+    assert.deepEqual(TRANSITIONS.valid, [], 'valid is final');
+    await assert.rejects(moveState(db, { id: file.id, from: ['pending'], to: 'received' }), /cannot move from pending to received/);
+    await assert.rejects(moveState(db, { id: file.id, from: ['valid'], to: 'pending' }), /cannot move from valid to pending/);
+    assert.equal((await findFileById(db, file.id))!.state, 'pending');
+    assert.equal(await moveState(db, { id: file.id, from: ['received'], to: 'valid' }), false, 'not in that state: no move');
+    assert.equal((await findFileById(db, file.id))!.state, 'pending');
+  });
+
+  test('two concurrent moves from the same state: one wins, the other is told it lost', async (t) => {
+    const [db1, db2] = await twoConnections(t);
+    for (let round = 0; round < 10; round++) {
+      const file = await pendingRecord(db1);
+      const outcomes = await Promise.all([
+        moveState(db1, { id: file.id, from: ['pending'], to: 'receiving' }),
+        moveState(db2, { id: file.id, from: ['pending'], to: 'completing' }),
+      ]);
+      assert.equal(outcomes.filter(Boolean).length, 1, `round ${round}: ${outcomes}`);
+      assert.equal((await findFileById(db1, file.id))!.state, outcomes[0] ? 'receiving' : 'completing');
+    }
+  });
+});
+
+test('migration 0006 gives existing records their state: finished is valid, bytes received is received, else pending', async (t) => {
+  const db = createDatabase(await freshDatabase(t));
+  t.after(() => db.destroy());
+  const before: Record<string, Migration> = { '0001_initial': m0001, '0002_multipart': m0002, '0003_locks': m0003, '0004_admin_indexes': m0004, '0005_rate_limits': m0005 };
+  const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
+  assert.equal(result.error, undefined);
+  const now = nowIso();
+  const row = (name: string, values: { upload_finished_at?: string; upload_received_at?: string }) =>
+    db.withTables<{ files: Record<string, unknown> }>().insertInto('files')
+      .values({ file: `uploads/${name}`, original_file_name: name, file_name: name, file_type: 'text/plain', created_at: now, updated_at: now, ...values })
+      .returning('id').executeTakeFirstOrThrow();
+  const valid = await row('valid.txt', { upload_finished_at: now, upload_received_at: now });
+  const received = await row('received.txt', { upload_received_at: now });
+  const pending = await row('pending.txt', {});
+  await migrateToLatest(db);
+  const stateOf = async ({ id }: { id: unknown }) => (await findFileById(db, Number(id)))!.state;
+  assert.equal(await stateOf(valid), 'valid');
+  assert.equal(await stateOf(received), 'received');
+  assert.equal(await stateOf(pending), 'pending');
+});
