@@ -48,23 +48,26 @@ describe('file lifecycle', () => {
   });
 });
 
-test('migration 0006 gives existing records their state: finished is valid, bytes received is received, else pending', async (t) => {
+test('migration 0006 gives existing records their state: finished is valid, bytes received is received, a multipart complete cut off is pending', async (t) => {
   const db = createDatabase(await freshDatabase(t));
   t.after(() => db.destroy());
   const before: Record<string, Migration> = { '0001_initial': m0001, '0002_multipart': m0002, '0003_locks': m0003, '0004_admin_indexes': m0004, '0005_rate_limits': m0005 };
   const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
   assert.equal(result.error, undefined);
   const now = nowIso();
-  const row = (name: string, values: { upload_finished_at?: string; upload_received_at?: string }) =>
+  const row = (name: string, values: { upload_finished_at?: string; upload_received_at?: string; upload_method?: string }) =>
     db.withTables<{ files: Record<string, unknown> }>().insertInto('files')
       .values({ file: `uploads/${name}`, original_file_name: name, file_name: name, file_type: 'text/plain', created_at: now, updated_at: now, ...values })
       .returning('id').executeTakeFirstOrThrow();
   const valid = await row('valid.txt', { upload_finished_at: now, upload_received_at: now });
   const received = await row('received.txt', { upload_received_at: now });
   const pending = await row('pending.txt', {});
+  // upload_received_at was a complete's claim on a multipart record: a repeat must be able to complete it
+  const cutOffComplete = await row('parts.txt', { upload_received_at: now, upload_method: 'multipart' });
   await migrateToLatest(db);
   const stateOf = async ({ id }: { id: unknown }) => (await findFileById(db, Number(id)))!.state;
   assert.equal(await stateOf(valid), 'valid');
   assert.equal(await stateOf(received), 'received');
   assert.equal(await stateOf(pending), 'pending');
+  assert.equal(await stateOf(cutOffComplete), 'pending');
 });

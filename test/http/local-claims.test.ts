@@ -101,4 +101,19 @@ describe('local upload claims', () => {
     const finish = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: id } });
     assert.equal(finish.json().file_size, 5);
   });
+
+  test('finish while the bytes are still being received is 409, not a 200 for a file that is not valid', async (t) => {
+    const app = await build(t);
+    const alice = await createUser(app);
+    const id = await start(app, alice);
+    assert.equal((await send(app, alice, id, 'hello')).statusCode, 200);
+    // the object is in place but its receive has not moved the record on yet (it streams the last bytes)
+    await app.chute.db.updateTable('files').set({ state: 'receiving' }).where('id', '=', id).execute();
+    const early = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: id } });
+    assert.equal(early.statusCode, 409, early.body);
+    assert.equal(early.json().code, 'conflict');
+    await app.chute.db.updateTable('files').set({ state: 'received' }).where('id', '=', id).execute();
+    const finish = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: id } });
+    assert.equal(finish.json().is_valid, true);
+  });
 });

@@ -215,6 +215,10 @@ export async function fileDirectUploadFinish(
   await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
   const finished = await findFileById(ctx.db, file.id);
   if (!finished) throw notFound(); // deleted while finishing
+  // a local upload still streaming (state receiving) is not finished under it
+  if (!finished.upload_finished_at) {
+    throw new AppError('conflict', 'This upload is still being received; finish it once the upload has been answered.');
+  }
   return finished;
 }
 
