@@ -16,7 +16,8 @@ export interface FormFile {
   rest(): Promise<void>;
 }
 
-const missing = (detail = 'send it as the multipart field "file".') => new AppError('file_missing', `No file was submitted: ${detail}`);
+const missing = (detail = 'send it as the multipart field "file".') =>
+  new AppError('file_missing', `No file was submitted: ${detail}`);
 
 /**
  * Reads the form up to its `file` part (fields before it are kept, see `field`) and runs `action`
@@ -24,8 +25,15 @@ const missing = (detail = 'send it as the multipart field "file".') => new AppEr
  * silent cut, decides what is too large. A refused upload's remaining bytes are read and dropped,
  * so the error reply can reach the client.
  */
-export async function withFormFile<T>(request: FastifyRequest, maxSize: number, action: (file: FormFile) => Promise<T>): Promise<T> {
-  const parts = request.parts({ preservePath: true, limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+export async function withFormFile<T>(
+  request: FastifyRequest,
+  maxSize: number,
+  action: (file: FormFile) => Promise<T>,
+): Promise<T> {
+  const parts = request.parts({
+    preservePath: true,
+    limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 },
+  });
   let next = await parts.next();
   while (!next.done && !('file' in next.value)) next = await parts.next();
   const part = next.done ? undefined : (next.value as MultipartFile);
@@ -48,7 +56,13 @@ export async function withFormFile<T>(request: FastifyRequest, maxSize: number, 
     }
   };
   try {
-    const result = await action({ body: part.file, fileName: part.filename, clientType: part.mimetype, field: (name) => fieldOf(part, name), rest });
+    const result = await action({
+      body: part.file,
+      fileName: part.filename,
+      clientType: part.mimetype,
+      field: (name) => fieldOf(part, name),
+      rest,
+    });
     assertComplete();
     return result;
   } catch (error) {
@@ -60,6 +74,6 @@ export async function withFormFile<T>(request: FastifyRequest, maxSize: number, 
 function fieldOf(part: MultipartFile, name: string): string | undefined {
   const field = part.fields[name];
   const single = Array.isArray(field) ? field[0] : field;
-  if (!single || single.type !== 'field') return undefined;
+  if (single?.type !== 'field') return undefined;
   return String(single.value);
 }

@@ -47,6 +47,6 @@ export async function mediaDownload(
   ctx.storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
   const file = await findFileByKey(ctx.db, key);
   // a record whose object is gone from disk (a partial restore) is as missing as no record
-  if (!file || !file.upload_finished_at || !(await ctx.storage.head(key))) throw notFound();
+  if (!file?.upload_finished_at || !(await ctx.storage.head(key))) throw notFound();
   return { root: ctx.storage.root, key, headers: mediaHeaders(file.original_file_name, file.file_type) };
 }

@@ -7,7 +7,14 @@ import type { FileRecord } from '../files/repository.js';
 import { getAccessibleFile, type FilesContext, type UploadPolicy } from '../files/services.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
 import { findFileByUploadId } from './repository.js';
-import { multipartAbort, multipartComplete, multipartCreate, multipartListParts, multipartSignParts, singlePutCreate } from './services.js';
+import {
+  multipartAbort,
+  multipartComplete,
+  multipartCreate,
+  multipartListParts,
+  multipartSignParts,
+  singlePutCreate,
+} from './services.js';
 
 /** Uppy's single PUTs go up to 100 MiB: 10 minutes allows ~170 KB/s. */
 export const UPPY_MIN_EXPIRY_SECONDS = 600;
@@ -54,14 +61,31 @@ async function uploadOf(ctx: FilesContext, { actor, uploadId, key }: UppyUpload)
 }
 
 /** A single signed PUT for a small file (getUploadParameters), with how long its URL lives. */
-export async function uppyPutCreate(ctx: FilesContext, { actor, fileName, type, size }: UppyCreate): Promise<{ upload: SignedRequest; expires: number }> {
+export async function uppyPutCreate(
+  ctx: FilesContext,
+  { actor, fileName, type, size }: UppyCreate,
+): Promise<{ upload: SignedRequest; expires: number }> {
   const expires = uppyExpiry(ctx.policy);
-  const { upload } = await singlePutCreate(ctx, { actor, fileName, fileType: typeOrDefault(type), fileSize: sizeFrom(size), expiresIn: expires });
+  const { upload } = await singlePutCreate(ctx, {
+    actor,
+    fileName,
+    fileType: typeOrDefault(type),
+    fileSize: sizeFrom(size),
+    expiresIn: expires,
+  });
   return { upload, expires };
 }
 
-export async function uppyMultipartCreate(ctx: FilesContext, { actor, fileName, type, size }: UppyCreate): Promise<{ key: string; uploadId: string }> {
-  const { file, uploadId } = await multipartCreate(ctx, { actor, fileName, fileType: typeOrDefault(type), fileSize: sizeFrom(size) });
+export async function uppyMultipartCreate(
+  ctx: FilesContext,
+  { actor, fileName, type, size }: UppyCreate,
+): Promise<{ key: string; uploadId: string }> {
+  const { file, uploadId } = await multipartCreate(ctx, {
+    actor,
+    fileName,
+    fileType: typeOrDefault(type),
+    fileSize: sizeFrom(size),
+  });
   return { key: file.file, uploadId };
 }
 
