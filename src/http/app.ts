@@ -16,6 +16,7 @@ import { createDatabase, type Db } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { startCleanupSchedule } from '../ops/cleanup.js';
 import { uploadPolicyOf } from '../ops/context.js';
+import { userUploaders } from '../users/uploaders.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
@@ -128,13 +129,24 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   await app.register(multipart, { limits: { fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1, files: 1, fields: 20, parts: 30 } });
 
   const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
-  await app.register(authRoutes, { db, config, requireUser: requireUserHook });
+  await app.register(authRoutes, {
+    db,
+    loginRateLimit: config.loginRateLimit,
+    sessionTtlSeconds: config.sessionTtlSeconds,
+    secureCookie: config.appDomain.startsWith('https:'),
+    requireUser: requireUserHook,
+  });
   const startRateLimit = { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs };
   await app.register(fileRoutes, { files, requireUser: requireUserHook, startRateLimit });
   await app.register(healthRoutes, { db, storage });
   await app.register(multipartRoutes, { files, requireUser: requireUserHook, startRateLimit });
-  await app.register(uppyRoutes, { files, requireUser: requireUserHook, startRateLimit });
-  await app.register(adminRoutes, { files, config, requireUser: requireUserHook });
+  await app.register(uppyRoutes, { files, appDomain: config.appDomain, requireUser: requireUserHook, startRateLimit });
+  await app.register(adminRoutes, {
+    files: { ...files, uploaders: userUploaders(db) },
+    userDb: db,
+    adminMaxSize: config.fileAdminMaxSize,
+    requireUser: requireUserHook,
+  });
   if (storage instanceof LocalStorage) await app.register(localPutRoutes, { files });
   await registerWebApp(app, config);
   if (storage instanceof LocalStorage) await app.register(mediaRoutes, { db, storage });

@@ -9,6 +9,7 @@ import {
   deleteUserSessions,
   findSessionUser,
   findUserByEmail,
+  findUserById,
   insertSession,
   insertUser,
   updateUser,
@@ -89,4 +90,11 @@ export async function sessionUser(db: Kysely<Database>, token: string): Promise<
 
 export async function sessionLogout(db: Kysely<Database>, token: string): Promise<void> {
   await deleteSession(db, hashToken(token));
+}
+
+/** The signed-in user behind an actor; one gone since the session was checked has no session. */
+export async function sessionMe(db: Kysely<Database>, userId: number): Promise<User> {
+  const user = await findUserById(db, userId);
+  if (!user) throw new AppError('not_authenticated', 'Invalid or expired session.');
+  return user;
 }

@@ -304,3 +304,21 @@ describe('admin files when the storage is down', () => {
     assert.deepEqual(await fileRows(app), rows, 'no row added, changed or deleted');
   });
 });
+
+describe('admin file names', () => {
+  test('a name with a path (../) is refused as on the files API, not cut to its last segment; nothing is stored', async (t) => {
+    const app = await build(t);
+    const staff = await createUser(app, { staff: true });
+    for (const name of ['../etc/passwd', 'a/../../b.txt']) {
+      const added = await addFile(app, staff, { name, content: 'x', type: 'text/plain' });
+      assert.equal(added.statusCode, 400, name);
+      assert.equal(added.json().code, 'invalid_file_name', name);
+    }
+    const kept = (await addFile(app, staff, { name: 'kept.txt', content: 'x', type: 'text/plain' })).json();
+    const replaced = await replaceFile(app, staff, kept.id, { name: '../evil.txt', content: 'y', type: 'text/plain' });
+    assert.equal(replaced.statusCode, 400);
+    assert.equal(replaced.json().code, 'invalid_file_name');
+    assert.deepEqual((await fileRows(app)).map((row) => row.original_file_name), ['kept.txt']);
+    assert.deepEqual(await storedKeys(app), [`files/${kept.file_name}`]);
+  });
+});

@@ -3,7 +3,7 @@
 // (create and update through the server), plus deletes in bulk. Reads and writes reuse the public
 // services' building blocks; nothing here knows about HTTP.
 import type { Readable } from 'node:stream';
-import { sql, type Expression, type SqlBool } from 'kysely';
+import { sql, type AliasedExpression, type Expression, type SqlBool } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
 import { nowIso, toNumber } from '../../db/normalise.js';
 import type { FileRow } from '../../db/schema.js';
@@ -44,6 +44,24 @@ export interface AdminFileQuery {
 
 export interface AdminFileRecord extends FileRecord {
   uploaded_by_email: string | null;
+}
+
+/**
+ * What the user system (Chute's own, or a host's) tells the admin about uploaders: the core has
+ * no users of its own, only the ids files are recorded under.
+ */
+export interface Uploaders {
+  /** the emails of these users; an unknown id is absent */
+  emailsOf(userIds: number[]): Promise<Map<number, string>>;
+  /** whether a file may be recorded as this user's */
+  exists(userId: number): Promise<boolean>;
+  /** the sort by uploader: (id, sort_key) rows the list joins, read best off an index on the key */
+  sortKeys(): AliasedExpression<{ id: number; sort_key: string }, 'uploaders'>;
+}
+
+/** The admin's context: the core's, and the uploaders' user system. */
+export interface AdminFilesContext extends FilesContext {
+  uploaders: Uploaders;
 }
 
 const notFound = () => new AppError('not_found', 'No such file.');
@@ -141,6 +159,7 @@ async function listSortedIds(
  */
 async function listUploaderIds(
   db: Executor,
+  uploaders: Uploaders,
   query: AdminFileQuery,
   { order, limit, offset, total }: { order: SortOrder; limit: number; offset: number; total: number },
 ): Promise<number[]> {
@@ -169,9 +188,9 @@ async function listUploaderIds(
     const rows = group.orphans
       ? await filteredFiles(db, query).where('files.uploaded_by', 'is', null).select('files.id').orderBy('files.id', order).limit(take).offset(skip).execute()
       : await filteredFiles(db, query)
-          .innerJoin('users', 'users.id', 'files.uploaded_by')
+          .innerJoin(uploaders.sortKeys(), 'uploaders.id', 'files.uploaded_by')
           .select('files.id')
-          .orderBy('users.email', order)
+          .orderBy('uploaders.sort_key', order)
           .orderBy('files.id', order)
           .limit(take)
           .offset(skip)
@@ -187,7 +206,11 @@ async function listUploaderIds(
  * One page of everyone's files and the number of matches. The page's ids come off an index
  * (offset included), then only those rows are read, with their uploader's email.
  */
-export async function listAdminFiles(db: Executor, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
+export async function listAdminFiles(
+  db: Executor,
+  uploaders: Uploaders,
+  query: AdminFileQuery,
+): Promise<{ count: number; files: AdminFileRecord[] }> {
   const sort = query.sort ?? 'id';
   const order = query.order ?? 'desc';
   const total = await filteredFiles(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
@@ -195,26 +218,22 @@ export async function listAdminFiles(db: Executor, query: AdminFileQuery): Promi
   if (count === 0 || query.offset >= count) return { count, files: [] };
 
   const page = { order, limit: query.limit, offset: query.offset };
-  const ids = sort === 'uploaded_by' ? await listUploaderIds(db, query, { ...page, total: count }) : await listSortedIds(db, query, { ...page, sort });
+  const ids =
+    sort === 'uploaded_by'
+      ? await listUploaderIds(db, uploaders, query, { ...page, total: count })
+      : await listSortedIds(db, query, { ...page, sort });
   if (ids.length === 0) return { count, files: [] };
-  const rows = await db
-    .selectFrom('files')
-    .leftJoin('users', 'users.id', 'files.uploaded_by')
-    .selectAll('files')
-    .select('users.email as uploaded_by_email')
-    .where('files.id', 'in', ids)
-    .execute();
+  const rows = await db.selectFrom('files').selectAll().where('files.id', 'in', ids).execute();
   const position = new Map(ids.map((id, index) => [id, index]));
-  const files = rows
-    .map(({ uploaded_by_email, ...row }) => ({ ...toFileRecord(row as FileRow), uploaded_by_email: uploaded_by_email ?? null }))
-    .sort((a, b) => position.get(a.id)! - position.get(b.id)!);
-  return { count, files };
+  const files = rows.map((row) => toFileRecord(row as FileRow)).sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  return { count, files: await withUploaderEmails(uploaders, files) };
 }
 
-async function uploaderEmail(db: Executor, userId: number | null): Promise<string | null> {
-  if (userId === null) return null;
-  const row = await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst();
-  return row?.email ?? null;
+/** The files with their uploaders' emails, asked for once per page. */
+export async function withUploaderEmails(uploaders: Uploaders, files: FileRecord[]): Promise<AdminFileRecord[]> {
+  const ids = [...new Set(files.flatMap((file) => (file.uploaded_by === null ? [] : [file.uploaded_by])))];
+  const emails = ids.length ? await uploaders.emailsOf(ids) : new Map<number, string>();
+  return files.map((file) => ({ ...file, uploaded_by_email: file.uploaded_by === null ? null : (emails.get(file.uploaded_by) ?? null) }));
 }
 
 /**
@@ -253,26 +272,25 @@ async function replaceFileObject(
 
 // ---------- selectors ----------
 
-export async function adminFileList(ctx: FilesContext, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
+export async function adminFileList(ctx: AdminFilesContext, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
   // No storage round trips here (unlike fileList): a pending single-PUT upload is settled when
   // its own page is opened, so a page of the list stays one pair of queries.
-  return listAdminFiles(ctx.db, query);
+  return listAdminFiles(ctx.db, ctx.uploaders, query);
 }
 
 /** Any file, with its uploader's email; a pending single-PUT upload is settled on the way. */
-export async function adminFileGet(ctx: FilesContext, { fileId }: { fileId: number }): Promise<AdminFileRecord> {
+export async function adminFileGet(ctx: AdminFilesContext, { fileId }: { fileId: number }): Promise<AdminFileRecord> {
   const found = await findFileById(ctx.db, fileId);
   if (!found) throw notFound();
   const file = await settlePendingPut(ctx, found);
   if (!file) throw notFound(); // a single PUT its checks refused, discarded on the way
-  return { ...file, uploaded_by_email: await uploaderEmail(ctx.db, file.uploaded_by) };
+  return (await withUploaderEmails(ctx.uploaders, [file]))[0]!;
 }
 
 // ---------- services ----------
 
-async function assertUserExists(ctx: FilesContext, userId: number): Promise<void> {
-  const row = await ctx.db.selectFrom('users').select('id').where('id', '=', userId).executeTakeFirst();
-  if (!row) throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
+async function assertUserExists(ctx: AdminFilesContext, userId: number): Promise<void> {
+  if (!(await ctx.uploaders.exists(userId))) throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
 }
 
 /**
@@ -281,12 +299,12 @@ async function assertUserExists(ctx: FilesContext, userId: number): Promise<void
  * The uploader is checked before a byte is read; a refused upload leaves neither row nor object.
  */
 export async function adminFileCreate(
-  ctx: FilesContext,
+  ctx: AdminFilesContext,
   { uploadedBy, body, fileName, clientType, maxSize }: { uploadedBy: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
 ): Promise<AdminFileRecord> {
   await assertUserExists(ctx, uploadedBy);
   const file = await fileStandardUpload(ctx, { uploadedBy, body, fileName, clientType, maxSize });
-  return { ...file, uploaded_by_email: await uploaderEmail(ctx.db, file.uploaded_by) };
+  return (await withUploaderEmails(ctx.uploaders, [file]))[0]!;
 }
 
 /**
@@ -299,7 +317,7 @@ export async function adminFileCreate(
  * moment): the replace is done, only an orphan object is left behind.
  */
 export async function adminFileReplace(
-  ctx: FilesContext,
+  ctx: AdminFilesContext,
   { fileId, body, fileName, clientType, maxSize }: { fileId: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
 ): Promise<{ file: AdminFileRecord; previousRemoved: boolean }> {
   const current = await findFileById(ctx.db, fileId);
@@ -392,4 +410,22 @@ export async function adminFilesDeletePending(ctx: FilesContext, { olderThanHour
     throw new AppError('validation_failed', 'The age must be a number of hours, 0 or more.', { field: 'older_than_hours' });
   }
   return filesCleanupPending(ctx, { olderThanSeconds: Math.max(1, Math.round(olderThanHours * 3600)), ...(now && { now }) });
+}
+
+/**
+ * adminFilesDeletePending that stops as a whole when the storage failed on the way: the files
+ * deleted so far are named in a storage_unavailable error; `onFailed` hears what was left behind.
+ */
+export async function adminFilesDeletePendingOrStop(
+  ctx: FilesContext,
+  { olderThanHours, onFailed }: { olderThanHours: number; onFailed?: (failed: CleanupReport['failed']) => void },
+): Promise<CleanupReport> {
+  const report = await adminFilesDeletePending(ctx, { olderThanHours });
+  if (report.failed.length === 0) return report;
+  onFailed?.(report.failed);
+  throw new AppError(
+    'storage_unavailable',
+    `The storage could not be reached: ${report.removed.length} pending files were deleted, then the run stopped. Try again later.`,
+    { deleted: report.removed, failed: report.failed },
+  );
 }

@@ -315,3 +315,34 @@ export async function discardOpenUpload(ctx: FilesContext, file: FileRecord): Pr
     await lock.unlock();
   }
 }
+
+/** Runs once the bytes are stored; throws when the request turns out wrong after all (a second file). */
+export type AfterStored = () => Promise<void>;
+
+/** A local direct upload whose request may still fail after its bytes are stored: then the receipt is undone. */
+export async function fileDirectUploadLocalChecked(
+  ctx: FilesContext,
+  { actor, fileId, body, afterStored }: { actor: Actor; fileId: number; body: Readable; afterStored: AfterStored },
+): Promise<FileRecord> {
+  const file = await fileDirectUploadLocal(ctx, { actor, fileId, body });
+  await afterStored().catch(async (error: unknown) => {
+    await fileDirectUploadLocalUndo(ctx, file).catch(() => undefined);
+    throw error;
+  });
+  return file;
+}
+
+/** An upload through the server whose request may still fail after its bytes are stored: then the file goes again. */
+export async function fileStandardUploadChecked(
+  ctx: FilesContext,
+  { actor, afterStored, ...upload }: {
+    actor: Actor; afterStored: AfterStored; body: Readable; fileName: string; clientType?: string | null | undefined; maxSize?: number;
+  },
+): Promise<FileRecord> {
+  const file = await fileStandardUpload(ctx, { ...upload, uploadedBy: actor.id });
+  await afterStored().catch(async (error: unknown) => {
+    await fileDelete(ctx, { actor, fileId: file.id }).catch(() => undefined);
+    throw error;
+  });
+  return file;
+}

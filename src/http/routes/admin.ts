@@ -1,10 +1,9 @@
 // The admin API for staff: everyone's files and the users. Every route here requires a session
 // (401 without) of a staff user (403 permission_denied otherwise), checked by the plugin's hooks
 // before anything else runs. The work is done by src/core/files/admin.ts and src/users/admin.ts.
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import type { Config } from '../../config.js';
+import type { onRequestHookHandler } from 'fastify';
+import type { Kysely } from 'kysely';
 import {
   adminFileCreate,
   adminFileDelete,
@@ -12,12 +11,15 @@ import {
   adminFileList,
   adminFileReplace,
   adminFilesDelete,
-  adminFilesDeletePending,
+  adminFilesDeletePendingOrStop,
   type AdminFileRecord,
+  type AdminFilesContext,
 } from '../../core/files/admin.js';
 import type { FilesContext } from '../../core/files/services.js';
+import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { adminUserCreate, adminUserList, adminUserSetActive, adminUserSetPassword, type AdminUser } from '../../users/admin.js';
+import { withFormFile } from '../form-file.js';
 import { actorOf, requireStaff } from '../plugins/auth.js';
 import {
   AdminFileListQuery,
@@ -41,8 +43,11 @@ import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import { serializeFile } from '../serializers.js';
 
 export interface AdminRoutesOptions {
-  files: FilesContext;
-  config: Config;
+  files: AdminFilesContext;
+  /** Chute's own users, which the user admin manages */
+  userDb: Kysely<Database>;
+  /** largest file staff add or replace (FILE_ADMIN_MAX_SIZE) */
+  adminMaxSize: number;
   requireUser: onRequestHookHandler;
 }
 
@@ -65,41 +70,16 @@ export const serializeAdminUser = (user: AdminUser): AdminUserOutput => ({
   file_count: user.file_count,
 });
 
-/**
- * The one `file` part of a multipart request, with the fields sent before it. Busboy's own limit
- * sits one byte past ours so that the storage's byte counter, not a silent cut, decides.
- */
-async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile> {
-  const part = await request.file({ limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
-  if (!part) throw new AppError('file_missing', 'No file was submitted: send it as the multipart field "file".');
-  if (part.fieldname !== 'file') {
-    part.file.resume();
-    throw new AppError('file_missing', `No file was submitted: the file must be the multipart field "file", not "${part.fieldname}".`);
+/** The uploader an admin upload is recorded under: the form's `uploaded_by`, else the caller. */
+function uploadedByOf(field: string | undefined, callerId: number): number {
+  const raw = field?.trim();
+  if (raw !== undefined && raw !== '' && !/^[0-9]{1,15}$/.test(raw)) {
+    throw new AppError('validation_failed', 'uploaded_by must be a user id.', { fields: { uploaded_by: ['Must be a number.'] } });
   }
-  return part;
+  return raw ? Number(raw) : callerId;
 }
 
-/** A refused upload's remaining bytes are read and dropped, so the error reply can reach the client. */
-async function drainOnError<T>(part: MultipartFile, action: () => Promise<T>): Promise<T> {
-  try {
-    const result = await action();
-    if (part.file.truncated) throw new AppError('file_too_large', 'File is too large.');
-    return result;
-  } catch (error) {
-    if (!part.file.destroyed) part.file.resume();
-    throw error;
-  }
-}
-
-/** A text field sent before the file, or undefined. */
-function fieldBefore(part: MultipartFile, name: string): string | undefined {
-  const field = part.fields[name];
-  const single = Array.isArray(field) ? field[0] : field;
-  if (!single || single.type !== 'field') return undefined;
-  return String(single.value);
-}
-
-const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { files, config, requireUser }) => {
+const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { files, userDb, adminMaxSize, requireUser }) => {
   // first who (401), then staff (403): before any body is read, on every route of this plugin
   app.addHook('onRequest', requireUser);
   app.addHook('onRequest', async (request) => requireStaff(request));
@@ -107,7 +87,6 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
   const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }];
   const fileTags = ['admin: files'];
   const userTags = ['admin: users'];
-  const adminMaxSize = config.fileAdminMaxSize;
   const File = AdminFileOut;
   const User = AdminUserOut;
 
@@ -152,15 +131,9 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 201: File, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
-    const part = await filePart(request, adminMaxSize);
-    const file = await drainOnError(part, async () => {
-      const raw = fieldBefore(part, 'uploaded_by')?.trim();
-      if (raw !== undefined && raw !== '' && !/^[0-9]{1,15}$/.test(raw)) {
-        throw new AppError('validation_failed', 'uploaded_by must be a user id.', { fields: { uploaded_by: ['Must be a number.'] } });
-      }
-      const uploadedBy = raw ? Number(raw) : actorOf(request).id;
-      return adminFileCreate(files, { uploadedBy, body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: adminMaxSize });
-    });
+    const file = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType, field }) =>
+      adminFileCreate(files, { uploadedBy: uploadedByOf(field('uploaded_by'), actorOf(request).id), body, fileName, clientType, maxSize: adminMaxSize }),
+    );
     return reply.status(201).send(await serializeAdminFile(files, file));
   });
 
@@ -184,15 +157,10 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 200: DeletePendingResponse, ...errorResponses(400, 401, 403, 503) },
     },
   }, async (request) => {
-    const report = await adminFilesDeletePending(files, { olderThanHours: request.body.older_than_hours });
-    if (report.failed.length) {
-      request.log.warn({ failed: report.failed }, 'admin delete-pending: stored data left behind');
-      throw new AppError(
-        'storage_unavailable',
-        `The storage could not be reached: ${report.removed.length} pending files were deleted, then the run stopped. Try again later.`,
-        { deleted: report.removed, failed: report.failed },
-      );
-    }
+    const report = await adminFilesDeletePendingOrStop(files, {
+      olderThanHours: request.body.older_than_hours,
+      onFailed: (failed) => request.log.warn({ failed }, 'admin delete-pending: stored data left behind'),
+    });
     return { deleted: report.removed.length, ids: report.removed, cutoff: report.cutoff.toISOString(), failed: [] };
   });
 
@@ -214,9 +182,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 200: AdminReplaceResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
     },
   }, async (request) => {
-    const part = await filePart(request, adminMaxSize);
-    const { file, previousRemoved } = await drainOnError(part, () =>
-      adminFileReplace(files, { fileId: Number(request.params.id), body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: adminMaxSize }),
+    const { file, previousRemoved } = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType }) =>
+      adminFileReplace(files, { fileId: Number(request.params.id), body, fileName, clientType, maxSize: adminMaxSize }),
     );
     if (!previousRemoved) request.log.warn({ fileId: file.id }, 'admin replace: the old object could not be deleted');
     return { file: await serializeAdminFile(files, file), previous_removed: previousRemoved };
@@ -246,7 +213,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
   }, async (request) => {
     const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 500);
     const offset = Number(request.query.offset ?? 0);
-    const { count, users } = await adminUserList(files.db, { search: request.query.search, limit, offset });
+    const { count, users } = await adminUserList(userDb, { search: request.query.search, limit, offset });
     return { count, limit, offset, results: users.map(serializeAdminUser) };
   });
 
@@ -259,7 +226,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
     },
   }, async (request, reply) => {
     const { email, password, is_staff } = request.body;
-    const user = await adminUserCreate(files.db, { email, password, isStaff: is_staff ?? false });
+    const user = await adminUserCreate(userDb, { email, password, isStaff: is_staff ?? false });
     return reply.status(201).send(serializeAdminUser(user));
   });
 
@@ -271,7 +238,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
     },
   }, async (request) =>
-    serializeAdminUser(await adminUserSetActive(files.db, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: false })),
+    serializeAdminUser(await adminUserSetActive(userDb, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: false })),
   );
 
   app.post('/api/admin/users/:id/activate/', {
@@ -282,7 +249,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 200: User, ...errorResponses(400, 401, 403, 404) },
     },
   }, async (request) =>
-    serializeAdminUser(await adminUserSetActive(files.db, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: true })),
+    serializeAdminUser(await adminUserSetActive(userDb, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: true })),
   );
 
   app.post('/api/admin/users/:id/password/', {
@@ -294,7 +261,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
       response: { 200: User, ...errorResponses(400, 401, 403, 404) },
     },
   }, async (request) =>
-    serializeAdminUser(await adminUserSetPassword(files.db, { userId: Number(request.params.id), password: request.body.password })),
+    serializeAdminUser(await adminUserSetPassword(userDb, { userId: Number(request.params.id), password: request.body.password })),
   );
 };
 

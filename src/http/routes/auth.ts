@@ -4,9 +4,8 @@ import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/schema.js';
-import { AppError } from '../../errors.js';
-import { findUserById, normaliseEmail } from '../../users/repository.js';
-import { sessionLogin, sessionLogout } from '../../users/services.js';
+import { normaliseEmail } from '../../users/repository.js';
+import { sessionLogin, sessionLogout, sessionMe } from '../../users/services.js';
 import { actorOf } from '../plugins/auth.js';
 import { clientAddress, rateLimited as rateLimitedError } from '../plugins/rate-limit.js';
 import { SESSION_COOKIE, sessionTokenOf } from '../plugins/session-auth.js';
@@ -16,16 +15,19 @@ import { serializeUser } from '../serializers.js';
 
 export interface AuthRoutesOptions {
   db: Kysely<Database>;
-  config: Config;
+  /** LOGIN_RATE_LIMIT: tries per IP and per email in a window */
+  loginRateLimit: Config['loginRateLimit'];
+  sessionTtlSeconds: number;
+  /** the session cookie is Secure when the app is served over https */
+  secureCookie: boolean;
   requireUser: onRequestHookHandler;
 }
 
 const rateLimited = rateLimitedError('Too many login attempts.');
 
-const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { db, config, requireUser }) => {
+const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { db, loginRateLimit, sessionTtlSeconds, secureCookie, requireUser }) => {
   const tags = ['auth'];
-  const { perIp, perEmail, windowMs } = config.loginRateLimit;
-  const secureCookie = config.appDomain.startsWith('https:');
+  const { perIp, perEmail, windowMs } = loginRateLimit;
   // A second budget per email: one attacker spread over many IPs still gets few tries per account.
   // (The route's own per-IP limit has run on the request already, so this one is checked by hand.)
   const emailLimiter = app.createRateLimit({
@@ -51,7 +53,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
     const { token, user, expiresAt } = await sessionLogin(db, {
       email: request.body.email,
       password: request.body.password,
-      ttlSeconds: config.sessionTtlSeconds,
+      ttlSeconds: sessionTtlSeconds,
     });
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: secureCookie, path: '/', expires: expiresAt });
     return { session: token, user: serializeUser(user) };
@@ -71,9 +73,7 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
     schema: { tags, summary: 'The logged-in user', response: { 200: Type.Ref('User'), ...errorResponses(401) } },
     onRequest: requireUser,
   }, async (request) => {
-    const user = await findUserById(db, actorOf(request).id);
-    if (!user) throw new AppError('not_authenticated', 'Invalid or expired session.');
-    return serializeUser(user);
+    return serializeUser(await sessionMe(db, actorOf(request).id));
   });
 };
 

@@ -1,17 +1,15 @@
-import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import { fileGetSettled, fileListSettled } from '../../core/files/settle.js';
 import {
   fileDelete,
   fileDirectUploadFinish,
-  fileDirectUploadLocal,
-  fileDirectUploadLocalUndo,
+  fileDirectUploadLocalChecked,
   fileDirectUploadStart,
-  fileStandardUpload,
+  fileStandardUploadChecked,
   type FilesContext,
 } from '../../core/files/services.js';
-import { AppError } from '../../errors.js';
+import { withFormFile } from '../form-file.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
@@ -24,47 +22,6 @@ export interface FileRoutesOptions {
   requireUser: onRequestHookHandler;
   /** starts per user per window (START_RATE_LIMIT); counted after requireUser has set the actor */
   startRateLimit?: { max: number; timeWindow: number };
-}
-
-/**
- * The one `file` part of a multipart request. Busboy's own limit sits one byte past ours so
- * that our counter, not a silent truncation, decides what is too large.
- */
-async function filePart(request: FastifyRequest, maxSize: number): Promise<MultipartFile & { rest(): Promise<void> }> {
-  const parts = request.parts({ preservePath: true, limits: { fileSize: maxSize + 1, files: 1, fields: 20, fieldSize: 64 * 1024 } });
-  let next = await parts.next();
-  while (!next.done && !('file' in next.value)) next = await parts.next(); // fields before the file are ignored
-  const part = next.done ? undefined : (next.value as MultipartFile);
-  if (!part) throw new AppError('file_missing', 'No file was submitted: send it as the multipart field "file".');
-  // Once the file is stored: what follows must not be another file (busboy's files limit throws then).
-  const rest = async () => {
-    for await (const extra of parts) {
-      if ('file' in extra) {
-        extra.file.resume();
-        throw new AppError('payload_too_large', 'Send one file per request.');
-      }
-    }
-  };
-  if (part.fieldname !== 'file') {
-    part.file.resume();
-    throw new AppError('file_missing', `No file was submitted: the file must be the multipart field "file", not "${part.fieldname}".`);
-  }
-  return Object.assign(part, { rest });
-}
-
-/** A refused upload's remaining bytes are read and dropped, so the error reply can reach the client. */
-async function drainOnError<T>(part: MultipartFile, action: () => Promise<T>): Promise<T> {
-  try {
-    return await action();
-  } catch (error) {
-    if (!part.file.destroyed) part.file.resume();
-    throw error;
-  }
-}
-
-/** Busboy cuts a stream at its limit rather than failing it: a cut stream is a too-large file. */
-function assertComplete(part: MultipartFile, maxSize: number): void {
-  if (part.file.truncated) throw new AppError('file_too_large', `File is too large. It should not exceed ${maxSize} bytes.`);
 }
 
 const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
@@ -100,15 +57,9 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       response: { 200: IdResponse, ...errorResponses(400, 401, 404, 409, 410, 413, 415) },
     },
   }, async (request) => {
-    const part = await filePart(request, files.policy.maxSize);
-    const file = await drainOnError(part, () =>
-      fileDirectUploadLocal(files, { actor: actorOf(request), fileId: Number(request.params.id), body: part.file }),
+    const file = await withFormFile(request, files.policy.maxSize, ({ body, rest }) =>
+      fileDirectUploadLocalChecked(files, { actor: actorOf(request), fileId: Number(request.params.id), body, afterStored: rest }),
     );
-    assertComplete(part, files.policy.maxSize);
-    await part.rest().catch(async (error) => {
-      await fileDirectUploadLocalUndo(files, file).catch(() => undefined);
-      throw error;
-    });
     return { id: file.id };
   });
 
@@ -132,15 +83,9 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (app, { f
       response: { 201: Type.Ref('File'), ...errorResponses(400, 401, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
-    const part = await filePart(request, standardMaxSize);
-    const file = await drainOnError(part, () =>
-      fileStandardUpload(files, { uploadedBy: actorOf(request).id, body: part.file, fileName: part.filename, clientType: part.mimetype, maxSize: standardMaxSize }),
+    const file = await withFormFile(request, standardMaxSize, ({ body, fileName, clientType, rest }) =>
+      fileStandardUploadChecked(files, { actor: actorOf(request), body, fileName, clientType, maxSize: standardMaxSize, afterStored: rest }),
     );
-    assertComplete(part, standardMaxSize);
-    await part.rest().catch(async (error) => {
-      await fileDelete(files, { actor: actorOf(request), fileId: file.id }).catch(() => undefined);
-      throw error;
-    });
     return reply.status(201).send(await serializeFile(files, file));
   });
 

@@ -1,20 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
-import { findFileByKey } from '../../core/files/repository.js';
-import type { LocalStorage } from '../../core/storage/local.js';
-import { downloadHeaders } from '../../core/storage/serving.js';
-import type { Database } from '../../db/schema.js';
-import { AppError } from '../../errors.js';
+import { mediaDownload, type MediaContext } from '../../core/files/media.js';
 import { errorResponses } from '../schemas/common.js';
 
-export interface MediaRoutesOptions {
-  db: Kysely<Database>;
-  storage: LocalStorage;
-}
+export type MediaRoutesOptions = MediaContext;
 
 /** Serves local files behind signed, expiring links (the local twin of a presigned GET). */
-const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { db, storage }) => {
+const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, media) => {
   // sendFile sets Content-Type from the extension; the record's type and disposition win here.
   const fileHeaders = new WeakMap<object, Record<string, string>>();
   app.get('/media/*', {
@@ -40,25 +32,13 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
       },
     },
   }, async (request, reply) => {
-    const key = (request.params as { '*': string })['*'];
-    if (!storage.verifyDownload(key, Number(request.query.expires), request.query.signature)) {
-      throw new AppError('permission_denied', 'This download link is invalid or has expired.');
-    }
-    storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
-    const file = await findFileByKey(db, key);
-    // a record whose object is gone from disk (a partial restore) is as missing as no record
-    if (!file || !file.upload_finished_at || !(await storage.head(key))) throw new AppError('not_found', 'No such file.');
-    const served = downloadHeaders(file.original_file_name, file.file_type);
-    fileHeaders.set(request, {
-      'x-content-type-options': 'nosniff',
-      // even if a type slips past the list, the response may run no script and reach nothing
-      'content-security-policy': "default-src 'none'; sandbox",
-      'cross-origin-resource-policy': 'same-origin',
-      'cache-control': 'private, max-age=3600',
-      'content-type': served.contentType,
-      'content-disposition': served.contentDisposition,
+    const download = await mediaDownload(media, {
+      key: (request.params as { '*': string })['*'],
+      expires: Number(request.query.expires),
+      signature: request.query.signature,
     });
-    return reply.sendFile(key, storage.root);
+    fileHeaders.set(request, download.headers);
+    return reply.sendFile(download.key, download.root);
   });
 };
 

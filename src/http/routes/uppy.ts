@@ -1,24 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
-import { getAccessibleFile, type FilesContext } from '../../core/files/services.js';
-import { findFileByUploadId } from '../../core/multipart/repository.js';
-import {
-  multipartAbort,
-  multipartComplete,
-  multipartCreate,
-  multipartListParts,
-  multipartSignParts,
-  singlePutCreate,
-} from '../../core/multipart/services.js';
-import { MULTIPART } from '../../core/storage/types.js';
-import { AppError } from '../../errors.js';
+import type { FilesContext } from '../../core/files/services.js';
+import { uppyAbort, uppyComplete, uppyListParts, uppyMultipartCreate, uppyPutCreate, uppySignParts } from '../../core/multipart/uppy.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
 
 export interface UppyRoutesOptions {
   files: FilesContext;
+  /** where the app is served (APP_DOMAIN): a completed upload's location is a file URL there */
+  appDomain: string;
   requireUser: onRequestHookHandler;
   /** START_RATE_LIMIT: creating an upload here counts against the same budget as a direct start */
   startRateLimit?: { max: number; timeWindow: number };
@@ -36,40 +28,16 @@ const CreateBody = Type.Object(
   { additionalProperties: true },
 );
 
-/** Uppy's single PUTs go up to 100 MiB: 10 minutes allows ~170 KB/s. */
-export const UPPY_MIN_EXPIRY_SECONDS = 600;
-
-/**
- * How @uppy/aws-s3 5.x cuts a file (its default getChunkSize): 5 MiB parts, larger past 10,000 of
- * them. Where the size is known, each part's URL is signed for exactly its share.
- */
-const uppyPartSize = (fileSize: number) => Math.max(MULTIPART.minPartSize, Math.ceil(fileSize / MULTIPART.maxParts));
-
-const typeOrDefault = (type: string | undefined) => (type && type.trim() ? type : 'application/octet-stream');
-
-/** A size Uppy put in the metadata, if any; else the completed upload's size is checked against the limit only. */
-function sizeFrom(metadata: Record<string, unknown> | undefined): number | null {
-  const size = Number(metadata?.size);
-  return Number.isSafeInteger(size) && size > 0 ? size : null;
-}
-
 /**
  * The routes of a Companion server's S3 API, as @uppy/aws-s3 5.x calls them (`endpoint` =
  * <APP_DOMAIN>/api/uppy). Each upload becomes an ordinary Chute file record.
  */
-const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { files, requireUser, startRateLimit }) => {
+const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { files, appDomain, requireUser, startRateLimit }) => {
   app.addHook('onRequest', requireUser);
   const tags = ['uppy'];
-  // @uppy/aws-s3 5.x turns `expires` into the upload request's timeout (xhr.timeout): with the
-  // usual short expiry a 100 MiB single PUT on a slow link would be cut, so Uppy's URLs live longer.
-  const uppyExpiry = Math.max(files.policy.presignedExpiry, UPPY_MIN_EXPIRY_SECONDS);
-
-  /** The caller's open upload behind Uppy's (uploadId, key) pair. */
-  async function uploadOf(request: FastifyRequest, uploadId: string, key: string) {
-    const file = await findFileByUploadId(files.db, uploadId);
-    if (!file || file.file !== key) throw new AppError('not_found', 'No such upload.');
-    return getAccessibleFile(files, { actor: actorOf(request), fileId: file.id });
-  }
+  /** Uppy's (uploadId, key) pair of a request, and who asks. */
+  const uploadOf = (request: FastifyRequest & { params: { uploadId: string }; query: { key: string } }) =>
+    ({ actor: actorOf(request), uploadId: request.params.uploadId, key: request.query.key });
 
   app.get('/api/uppy/s3/params', {
     schema: {
@@ -80,15 +48,13 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     // Uppy's protocol makes this a GET, yet it creates a record: a link on another site must not
     config: { ...startRateLimitConfig(startRateLimit).config, getWrites: true },
   }, async (request) => {
-    const size = Number((request.query as Record<string, unknown>)['metadata[size]']);
-    const { upload } = await singlePutCreate(files, {
+    const { upload, expires } = await uppyPutCreate(files, {
       actor: actorOf(request),
       fileName: request.query.filename,
-      fileType: typeOrDefault(request.query.type),
-      fileSize: Number.isSafeInteger(size) && size > 0 ? size : null,
-      expiresIn: uppyExpiry,
+      type: request.query.type,
+      size: (request.query as Record<string, unknown>)['metadata[size]'],
     });
-    return { method: upload.method, url: upload.url, fields: {}, headers: upload.headers, expires: uppyExpiry };
+    return { method: upload.method, url: upload.url, fields: {}, headers: upload.headers, expires };
   });
 
   app.post('/api/uppy/s3/multipart', {
@@ -99,13 +65,12 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     },
     ...startRateLimitConfig(startRateLimit),
   }, async (request) => {
-    const { file, uploadId } = await multipartCreate(files, {
+    return uppyMultipartCreate(files, {
       actor: actorOf(request),
       fileName: request.body.filename,
-      fileType: typeOrDefault(request.body.type),
-      fileSize: sizeFrom(request.body.metadata),
+      type: request.body.type,
+      size: request.body.metadata?.size,
     });
-    return { key: file.file, uploadId };
   });
 
   app.get('/api/uppy/s3/multipart/:uploadId/batch', {
@@ -116,15 +81,8 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       response: { 200: Type.Object({ presignedUrls: Type.Record(Type.String(), Type.String()) }), ...errorResponses(400, 401, 404, 409) },
     },
   }, async (request) => {
-    const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const signed = await multipartSignParts(files, {
-      actor: actorOf(request),
-      fileId: file.id,
-      parts: request.query.partNumbers.split(',').map((n) => ({ partNumber: Number(n) })),
-      expiresIn: uppyExpiry,
-      partSizeOf: uppyPartSize,
-    });
-    return { presignedUrls: Object.fromEntries(signed.map((part) => [String(part.partNumber), part.url])) };
+    const { urls } = await uppySignParts(files, { ...uploadOf(request), partNumbers: request.query.partNumbers.split(',').map(Number) });
+    return { presignedUrls: Object.fromEntries(urls.map((part) => [String(part.partNumber), part.url])) };
   });
 
   app.get('/api/uppy/s3/multipart/:uploadId/:partNumber', {
@@ -135,15 +93,8 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       response: { 200: Type.Object({ url: Type.String(), expires: Type.Integer() }), ...errorResponses(400, 401, 404, 409) },
     },
   }, async (request) => {
-    const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const [part] = await multipartSignParts(files, {
-      actor: actorOf(request),
-      fileId: file.id,
-      parts: [{ partNumber: Number(request.params.partNumber) }],
-      expiresIn: uppyExpiry,
-      partSizeOf: uppyPartSize,
-    });
-    return { url: part!.url, expires: uppyExpiry };
+    const { urls, expires } = await uppySignParts(files, { ...uploadOf(request), partNumbers: [Number(request.params.partNumber)] });
+    return { url: urls[0]!.url, expires };
   });
 
   app.get('/api/uppy/s3/multipart/:uploadId', {
@@ -153,8 +104,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       response: { 200: Type.Array(Type.Object({ PartNumber: Type.Integer(), Size: Type.Integer(), ETag: Type.String() })), ...errorResponses(400, 401, 404, 409) },
     },
   }, async (request) => {
-    const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const parts = await multipartListParts(files, { actor: actorOf(request), fileId: file.id });
+    const parts = await uppyListParts(files, uploadOf(request));
     return parts.map((part) => ({ PartNumber: part.partNumber, Size: part.size, ETag: part.etag }));
   });
 
@@ -166,10 +116,9 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       response: { 200: Type.Object({ location: Type.String() }), ...errorResponses(400, 401, 404, 409, 503) },
     },
   }, async (request) => {
-    const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    const parts = [...request.body.parts].sort((a, b) => a.PartNumber - b.PartNumber).map((part) => ({ partNumber: part.PartNumber, etag: part.ETag }));
-    const done = await multipartComplete(files, { actor: actorOf(request), fileId: file.id, parts });
-    return { location: `${app.chute.config.appDomain}/api/files/${done.id}/` };
+    const parts = request.body.parts.map((part) => ({ partNumber: part.PartNumber, etag: part.ETag }));
+    const done = await uppyComplete(files, { ...uploadOf(request), parts });
+    return { location: `${appDomain}/api/files/${done.id}/` };
   });
 
   app.delete('/api/uppy/s3/multipart/:uploadId', {
@@ -179,8 +128,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
       response: { 200: Type.Object({}), ...errorResponses(400, 401, 404, 409, 503) },
     },
   }, async (request) => {
-    const file = await uploadOf(request, request.params.uploadId, request.query.key);
-    await multipartAbort(files, { actor: actorOf(request), fileId: file.id });
+    await uppyAbort(files, uploadOf(request));
     return {};
   });
 };
