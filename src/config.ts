@@ -1,6 +1,8 @@
 // All configuration is read and validated here, once, at boot. A bad value stops the start
 // with a message naming the variable; nothing else in the code reads process.env.
 
+import { MULTIPART } from './core/storage/types.js';
+
 export type StorageKind = 'local' | 's3';
 
 export interface S3Config {
@@ -158,7 +160,7 @@ function reader(env: Env) {
 }
 
 const ACLS = ['private', 'public-read', 'public-read-write', 'authenticated-read', 'bucket-owner-read', 'bucket-owner-full-control'] as const;
-const MAX_FILE_SIZE = 5 * 2 ** 40; // S3's largest object (multipart); one POST stops at 5 GiB
+const MAX_FILE_SIZE = MULTIPART.maxObjectSize; // S3's largest object (multipart); one POST stops at 5 GiB
 
 export function loadConfig(env: Env = process.env): Config {
   const r = reader(env);

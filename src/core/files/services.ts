@@ -4,7 +4,7 @@ import { nowIso } from '../../db/normalise.js';
 import type { Database, UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
-import type { DirectUploadTarget, StorageBackend, StoredObject } from '../storage/types.js';
+import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
 import {
@@ -42,7 +42,7 @@ export interface FilesContext {
 }
 
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
-const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
+const SINGLE_UPLOAD_MAX = MULTIPART.maxSingleUpload;
 
 export const notFound = () => new AppError('not_found', 'No such file.');
 
