@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 // Timestamps are written as ISO-8601 strings; PostgreSQL hands back Date objects and SQLite
 // strings, so rows pass through normalise.ts before they leave a repository.
@@ -60,9 +60,5 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUserRow = Insertable<UsersTable>;
-export type SessionRow = Selectable<SessionsTable>;
 export type FileRow = Selectable<FilesTable>;
 export type NewFileRow = Insertable<FilesTable>;
-export type FileUpdate = Updateable<FilesTable>;
-export type { BigIntColumn };
