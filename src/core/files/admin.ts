@@ -7,7 +7,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
 import { nowIso, toNumber } from '../../db/normalise.js';
 import type { FileRow } from '../../db/schema.js';
-import { AppError, isAppError } from '../../errors.js';
+import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
@@ -46,7 +46,6 @@ export interface AdminFileRecord extends FileRecord {
   uploaded_by_email: string | null;
 }
 
-const notFound = () => new AppError('not_found', 'No such file.');
 
 // ---------- repository (db first) ----------
 

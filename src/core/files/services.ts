@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
 import type { Database, UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge, isAppError } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
 import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
@@ -44,7 +44,7 @@ export interface FilesContext {
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
 const SINGLE_UPLOAD_MAX = MULTIPART.maxSingleUpload;
 
-export const notFound = () => new AppError('not_found', 'No such file.');
+export { notFound };
 
 /** Where a record of each method gets its bytes: what a request on another method's route is told. */
 const METHOD_ROUTE: Record<UploadMethod, string> = {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge, isAppError } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import {
@@ -310,7 +310,7 @@ export async function localPartReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByUploadId(ctx.db, uploadId);
-  if (!file || file.upload_finished_at) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+  if (!file || file.upload_finished_at) throw notFound('multipartUpload');
   const maxSize = Math.min(MULTIPART.maxPartSize, file.file_size ?? ctx.policy.maxSize);
   return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize: size });
 }
@@ -340,7 +340,7 @@ export async function localPutReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByKey(ctx.db, key);
-  if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
+  if (!file || file.upload_method !== 'put') throw notFound('upload');
   await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }));
   return finishPut(ctx, file);
 }

@@ -5,7 +5,7 @@ import { findFileByKey } from '../../core/files/repository.js';
 import type { LocalStorage } from '../../core/storage/local.js';
 import { downloadHeaders } from '../../core/storage/serving.js';
 import type { Database } from '../../db/schema.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { errorResponses } from '../schemas/common.js';
 
 export interface MediaRoutesOptions {
@@ -47,7 +47,7 @@ const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, {
     storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
     const file = await findFileByKey(db, key);
     // a record whose object is gone from disk (a partial restore) is as missing as no record
-    if (!file || !file.upload_finished_at || !(await storage.head(key))) throw new AppError('not_found', 'No such file.');
+    if (!file || !file.upload_finished_at || !(await storage.head(key))) throw notFound();
     const served = downloadHeaders(file.original_file_name, file.file_type);
     fileHeaders.set(request, {
       'x-content-type-options': 'nosniff',

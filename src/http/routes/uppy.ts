@@ -12,7 +12,7 @@ import {
   singlePutCreate,
 } from '../../core/multipart/services.js';
 import { MULTIPART } from '../../core/storage/types.js';
-import { AppError } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { errorResponses } from '../schemas/common.js';
@@ -67,7 +67,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
   /** The caller's open upload behind Uppy's (uploadId, key) pair. */
   async function uploadOf(request: FastifyRequest, uploadId: string, key: string) {
     const file = await findFileByUploadId(files.db, uploadId);
-    if (!file || file.file !== key) throw new AppError('not_found', 'No such upload.');
+    if (!file || file.file !== key) throw notFound('upload');
     return getAccessibleFile(files, { actor: actorOf(request), fileId: file.id });
   }
 
