@@ -3,7 +3,7 @@ import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
-import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
+import { newFileFields } from '../files/new-record.js';
 import {
   claimUploadReceipt,
   deleteFileRow,
@@ -41,20 +41,10 @@ async function createPendingRecord(
   ctx: FilesContext,
   { actor, fileName, fileType, fileSize, method }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
 ): Promise<FileRecord> {
-  const originalFileName = validateOriginalFileName(fileName);
-  const type = validateFileType(fileType);
-  assertAllowedFileType(type, ctx.policy.allowedTypes);
-  if (fileSize !== null) {
-    if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
-    if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
-  }
-  const generatedName = generateFileName(originalFileName);
+  const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
   const now = nowIso();
   return insertFile(ctx.db, {
-    file: storageKeyOf(generatedName),
-    original_file_name: originalFileName,
-    file_name: generatedName,
-    file_type: type,
+    ...fields,
     file_size: fileSize,
     upload_method: method,
     uploaded_by: actor.id,
