@@ -1,6 +1,8 @@
 // All configuration is read and validated here, once, at boot. A bad value stops the start
 // with a message naming the variable; nothing else in the code reads process.env.
 
+import { MULTIPART } from './core/storage/types.js';
+
 export type StorageKind = 'local' | 's3';
 
 export interface S3Config {
@@ -178,7 +180,7 @@ const ACLS = [
   'bucket-owner-read',
   'bucket-owner-full-control',
 ] as const;
-const MAX_FILE_SIZE = 5 * 2 ** 40; // S3's largest object (multipart); one POST stops at 5 GiB
+const MAX_FILE_SIZE = MULTIPART.maxObjectSize; // S3's largest object (multipart); one POST stops at 5 GiB
 
 type Reader = ReturnType<typeof reader>;
 

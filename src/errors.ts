@@ -68,5 +68,15 @@ export function formatBytes(bytes: number): string {
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** One wording for each thing a 404 says is missing (the code is always not_found). */
+export const NOT_FOUND = {
+  file: 'No such file.',
+  user: 'No such user.',
+  upload: 'No such upload.',
+  multipartUpload: 'No such multipart upload: it was completed or aborted.',
+} as const;
+
+export const notFound = (what: keyof typeof NOT_FOUND = 'file') => new AppError('not_found', NOT_FOUND[what]);
+
 export const fileTooLarge = (maxSize: number) =>
   new AppError('file_too_large', `File is too large. It should not exceed ${formatBytes(maxSize)}.`, { max_size: maxSize });

@@ -65,9 +65,6 @@ export interface Database {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUserRow = Insertable<UsersTable>;
-export type SessionRow = Selectable<SessionsTable>;
 export type FileRow = Selectable<FilesTable>;
-export type NewFileRow = Insertable<FilesTable>;
 export type FileUpdate = Updateable<FilesTable>;
-export type { BigIntColumn };
+export type NewFileRow = Insertable<FilesTable>;

@@ -3,7 +3,7 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import { toNumber } from '../db/normalise.js';
 import type { Database } from '../db/schema.js';
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { findUserById, normaliseEmail, toUser, type User } from './repository.js';
 import { userCreate, userSetActive, userSetPassword } from './services.js';
 
@@ -17,7 +17,6 @@ export interface AdminUser {
   file_count: number;
 }
 
-const notFound = () => new AppError('not_found', 'No such user.');
 
 const escapeLike = (term: string): string => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -56,7 +55,7 @@ export async function adminUserList(
 
 export async function adminUserGet(db: Kysely<Database>, { userId }: { userId: number }): Promise<AdminUser> {
   const user = await findUserById(db, userId);
-  if (!user) throw notFound();
+  if (!user) throw notFound('user');
   return (await withFileCounts(db, [user]))[0]!;
 }
 

@@ -105,8 +105,3 @@ export async function deleteUserSessions(db: Executor, userId: number): Promise<
 export async function deleteExpiredUserSessions(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom('sessions').where('user_id', '=', userId).where('expires_at', '<=', nowIso()).execute();
 }
-
-export async function deleteExpiredSessions(db: Executor): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('expires_at', '<=', nowIso()).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}

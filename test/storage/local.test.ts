@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { setTimeout } from 'node:timers/promises';
 import { createUrlSigner } from '../../src/core/signing.js';
 import { LocalStorage } from '../../src/core/storage/local.js';
+import { MULTIPART } from '../../src/core/storage/types.js';
 import { AppError } from '../../src/errors.js';
 import { storageSuite } from './storage.shared.js';
 
@@ -25,6 +26,21 @@ storageSuite('local', async (t) => {
         throw new Error('signature refused');
       }
       return readFile(storage.pathOf(key));
+    },
+    // what the local part route does: check the signature, then receive exactly the signed size
+    async sendPart(signed, body) {
+      const parsed = new URL(signed.url);
+      const [uploadId, partNumber] = parsed.pathname.split('/').filter(Boolean).slice(-2);
+      const size = parsed.searchParams.has('size') ? Number(parsed.searchParams.get('size')) : undefined;
+      const payload = LocalStorage.partPayload(uploadId!, Number(partNumber), signed.headers['Content-MD5'], size);
+      if (!storage.verifySigned(payload, Number(parsed.searchParams.get('expires')), parsed.searchParams.get('signature') ?? '')) throw new Error('signature refused');
+      try {
+        const part = await storage.parts.receive({ uploadId: uploadId!, partNumber: Number(partNumber), body: Readable.from([body]), maxSize: MULTIPART.maxPartSize, exactSize: size });
+        return part.etag;
+      } catch (error) {
+        if (error instanceof AppError) return null;
+        throw error;
+      }
     },
   };
 });

@@ -1,15 +1,17 @@
 // One suite every storage backend must pass (as tus-node-server does for its stores).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
-import type { StorageBackend } from '../../src/core/storage/types.js';
+import { MULTIPART, type SignedRequest, type StorageBackend } from '../../src/core/storage/types.js';
 import { AppError } from '../../src/errors.js';
 
 export interface BackendUnderTest {
   storage: StorageBackend;
   /** the bytes a download URL serves, as a client would get them */
   download(url: string): Promise<Buffer>;
+  /** a part PUT to its signed URL, as a client sends it: the part's etag, or null where it was refused */
+  sendPart(signed: SignedRequest, body: Buffer): Promise<string | null>;
 }
 
 const key = () => `files/${randomBytes(16).toString('hex')}.bin`;
@@ -96,6 +98,62 @@ export function storageSuite(name: string, setup: (t: TestContext) => Promise<Ba
       if (storage.kind === 's3') assert.equal(target.fields.key, k);
       else assert.match(target.url, /\/api\/files\/upload\/direct\/local\/42\/$/);
       await storage.ping();
+    });
+
+    describe('multipart', () => {
+      const start = async (t: TestContext) => {
+        const backend = await setup(t);
+        const k = key();
+        const { uploadId } = await backend.storage.createMultipart({ key: k, contentType: 'application/octet-stream' });
+        const sign = (partNumber: number, contentLength: number) =>
+          backend.storage.signPart({ key: k, uploadId, partNumber, contentLength, expiresIn: 60 });
+        return { ...backend, k, uploadId, sign };
+      };
+
+      test('parts signed for their exact size are listed, and complete joins them into the object', async (t) => {
+        const { storage, download, sendPart, k, uploadId, sign } = await start(t);
+        const first = randomBytes(MULTIPART.minPartSize);
+        const last = randomBytes(1234);
+        const etag1 = await sendPart(await sign(1, first.length), first);
+        const etag2 = await sendPart(await sign(2, last.length), last);
+        assert.ok(etag1 && etag2);
+        const listed = await storage.listParts({ key: k, uploadId });
+        assert.deepEqual(listed.map((part) => [part.partNumber, part.size]), [[1, first.length], [2, last.length]]);
+        const { sha256 } = await storage.completeMultipart({ key: k, uploadId, parts: [{ partNumber: 1, etag: etag1 }, { partNumber: 2, etag: etag2 }] });
+        const joined = Buffer.concat([first, last]);
+        if (sha256 !== null) assert.equal(sha256, createHash('sha256').update(joined).digest('hex'));
+        assert.equal((await storage.head(k))?.size, joined.length);
+        const url = await storage.downloadUrl({ key: k, fileName: 'big.bin', contentType: 'application/octet-stream', expiresIn: 60 });
+        assert.deepEqual(await download(url), joined);
+      });
+
+      test('a part of another size than signed is refused and not listed', async (t) => {
+        const { storage, sendPart, k, uploadId, sign } = await start(t);
+        assert.equal(await sendPart(await sign(1, 100), randomBytes(99)), null);
+        assert.deepEqual(await storage.listParts({ key: k, uploadId }), []);
+        await storage.abortMultipart({ key: k, uploadId });
+      });
+
+      test('complete with an etag no part has is refused and makes no object', async (t) => {
+        const { storage, sendPart, k, uploadId, sign } = await start(t);
+        const body = randomBytes(2048);
+        assert.ok(await sendPart(await sign(1, body.length), body));
+        await assert.rejects(storage.completeMultipart({ key: k, uploadId, parts: [{ partNumber: 1, etag: '"0123456789abcdef0123456789abcdef"' }] }));
+        assert.equal(await storage.head(k), null);
+        await storage.abortMultipart({ key: k, uploadId });
+      });
+
+      test('abort removes the parts: listing fails with not_found, completing fails and makes no object, and aborting twice is fine', async (t) => {
+        const { storage, sendPart, k, uploadId, sign } = await start(t);
+        const body = randomBytes(2048);
+        const etag = await sendPart(await sign(1, body.length), body);
+        assert.ok(etag);
+        await storage.abortMultipart({ key: k, uploadId });
+        await assert.rejects(storage.listParts({ key: k, uploadId }), rejectsWith('not_found'));
+        await assert.rejects(storage.completeMultipart({ key: k, uploadId, parts: [{ partNumber: 1, etag }] }));
+        assert.equal(await storage.head(k), null);
+        await storage.abortMultipart({ key: k, uploadId });
+      });
     });
   });
 }

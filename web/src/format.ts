@@ -1,29 +1,31 @@
 import { AbortError, ChuteApiError, NetworkError, StorageError, StorageUnreachableError } from '@chute/client';
 
+/** bytes in the largest binary multiple it reaches: 1536 -> [1.5, 1] (unit 1 = the second unit) */
+function scaled(bytes: number, units: number): [value: number, unit: number] {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return [value, unit];
+}
+
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
 /** 1536 -> "1.5 KB" (binary multiples; the server speaks in MiB for limits, see formatLimit) */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return '—';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit++;
-  }
+  const [value, unit] = scaled(bytes, UNITS.length);
   return `${unit === 0 || value >= 100 ? Math.round(value) : value.toFixed(1).replace(/\.0$/, '')} ${UNITS[unit]}`;
 }
 
-/** limits are set in MiB/GiB on the server: 10485760 -> "10 MiB" */
+const LIMIT_UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** limits are set in MiB/GiB on the server, and written as the server's messages write them: 10485760 -> "10 MiB" */
 export function formatLimit(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+  const [value, unit] = scaled(bytes, LIMIT_UNITS.length);
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${LIMIT_UNITS[unit]}`;
 }
 
 export const formatSpeed = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;

@@ -7,7 +7,7 @@ import { sql, type AliasedExpression, type Expression, type SqlBool } from 'kyse
 import { dialectOf } from '../../db/dialect.js';
 import { nowIso, toNumber } from '../../db/normalise.js';
 import type { FileRow } from '../../db/schema.js';
-import { AppError, isAppError } from '../../errors.js';
+import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
@@ -64,7 +64,6 @@ export interface AdminFilesContext extends FilesContext {
   uploaders: Uploaders;
 }
 
-const notFound = () => new AppError('not_found', 'No such file.');
 
 // ---------- repository (db first) ----------
 

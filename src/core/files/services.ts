@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
 import type { Database, UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge, isAppError } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { canAccess, type Actor } from '../actor.js';
-import type { DirectUploadTarget, StorageBackend, StoredObject } from '../storage/types.js';
+import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
+import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
 import type { Locker } from '../../db/locks.js';
@@ -36,9 +37,9 @@ export interface FilesContext {
 }
 
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
-const SINGLE_UPLOAD_MAX = 5 * 2 ** 30;
+const SINGLE_UPLOAD_MAX = MULTIPART.maxSingleUpload;
 
-export const notFound = () => new AppError('not_found', 'No such file.');
+export { notFound };
 
 /** Where a record of each method gets its bytes: what a request on another method's route is told. */
 const METHOD_ROUTE: Record<UploadMethod, string> = {
@@ -68,23 +69,13 @@ export async function fileDirectUploadStart(
   ctx: FilesContext,
   { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize?: number | undefined },
 ): Promise<{ file: FileRecord; upload: DirectUploadTarget }> {
-  const originalFileName = validateOriginalFileName(fileName);
-  const type = validateFileType(fileType);
-  assertAllowedFileType(type, ctx.policy.allowedTypes);
-  if (fileSize !== undefined) {
-    if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
-    if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
-    if (fileSize > SINGLE_UPLOAD_MAX) {
-      throw new AppError('file_too_large', 'A single upload stops at 5 GiB: send this file with a multipart upload.', { max_size: SINGLE_UPLOAD_MAX });
-    }
+  const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
+  if (fileSize !== undefined && fileSize > SINGLE_UPLOAD_MAX) {
+    throw new AppError('file_too_large', 'A single upload stops at 5 GiB: send this file with a multipart upload.', { max_size: SINGLE_UPLOAD_MAX });
   }
-  const generatedName = generateFileName(originalFileName);
   const now = nowIso();
   const file = await insertFile(ctx.db, {
-    file: storageKeyOf(generatedName),
-    original_file_name: originalFileName,
-    file_name: generatedName,
-    file_type: type,
+    ...fields,
     file_size: fileSize ?? null,
     uploaded_by: actor.id,
     created_at: now,
@@ -94,7 +85,7 @@ export async function fileDirectUploadStart(
     const upload = await ctx.storage.createDirectUpload({
       key: file.file,
       fileId: file.id,
-      contentType: type,
+      contentType: fields.file_type,
       // A declared size is pinned exactly: the storage refuses any other body.
       minSize: fileSize ?? 1,
       maxSize: fileSize ?? Math.min(ctx.policy.maxSize, SINGLE_UPLOAD_MAX),

@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
-import { AppError, fileTooLarge, isAppError } from '../../errors.js';
+import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
 import { fileLock, moveState } from '../files/lifecycle.js';
+import { newFileFields } from '../files/new-record.js';
 import { typeMismatch } from '../files/content.js';
 import { assertUploadMethod, discardOpenUpload, fileDirectUploadFinish, getAccessibleFile, receiveUpload, contentMismatch, headForFinish, type FilesContext } from '../files/services.js';
 import { signedSizeMismatch } from '../storage/local-multipart.js';
@@ -34,20 +35,10 @@ async function createPendingRecord(
   ctx: FilesContext,
   { actor, fileName, fileType, fileSize, method }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
 ): Promise<FileRecord> {
-  const originalFileName = validateOriginalFileName(fileName);
-  const type = validateFileType(fileType);
-  assertAllowedFileType(type, ctx.policy.allowedTypes);
-  if (fileSize !== null) {
-    if (fileSize > ctx.policy.maxSize) throw fileTooLarge(ctx.policy.maxSize);
-    if (fileSize < 1) throw new AppError('file_empty', 'The file is empty.');
-  }
-  const generatedName = generateFileName(originalFileName);
+  const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
   const now = nowIso();
   return insertFile(ctx.db, {
-    file: storageKeyOf(generatedName),
-    original_file_name: originalFileName,
-    file_name: generatedName,
-    file_type: type,
+    ...fields,
     file_size: fileSize,
     upload_method: method,
     uploaded_by: actor.id,
@@ -301,7 +292,7 @@ export async function localPartReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByUploadId(ctx.db, uploadId);
-  if (!file || file.upload_finished_at) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+  if (!file || file.upload_finished_at) throw notFound('multipartUpload');
   const maxSize = Math.min(MULTIPART.maxPartSize, file.file_size ?? ctx.policy.maxSize);
   return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize: size });
 }
@@ -331,7 +322,7 @@ export async function localPutReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByKey(ctx.db, key);
-  if (!file || file.upload_method !== 'put') throw new AppError('not_found', 'No such upload.');
+  if (!file || file.upload_method !== 'put') throw notFound('upload');
   await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }));
   return finishPut(ctx, file);
 }

@@ -1,7 +1,7 @@
 // The Companion S3 protocol as @uppy/aws-s3 5.x speaks it, on the multipart and single-PUT
 // services: Uppy names an upload by its (uploadId, key) pair rather than a file id, cuts files
 // its own way and turns a URL's expiry into its request timeout. Each upload is an ordinary file.
-import { AppError } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import type { FileRecord } from '../files/repository.js';
 import { getAccessibleFile, type FilesContext, type UploadPolicy } from '../files/services.js';
@@ -56,7 +56,7 @@ export interface UppyUpload {
 
 async function uploadOf(ctx: FilesContext, { actor, uploadId, key }: UppyUpload): Promise<FileRecord> {
   const file = await findFileByUploadId(ctx.db, uploadId);
-  if (!file || file.file !== key) throw new AppError('not_found', 'No such upload.');
+  if (!file || file.file !== key) throw notFound('upload');
   return getAccessibleFile(ctx, { actor, fileId: file.id });
 }
 

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import { ByteLimiter } from './limit.js';
 import { keepTouched, removeIfUntouched } from './local-temp.js';
@@ -41,7 +41,7 @@ export class LocalParts {
   }
 
   private uploadDir(uploadId: string): string {
-    if (!UPLOAD_ID.test(uploadId)) throw new AppError('not_found', 'No such multipart upload.');
+    if (!UPLOAD_ID.test(uploadId)) throw notFound('multipartUpload');
     return join(this.dir, uploadId);
   }
 
@@ -61,7 +61,7 @@ export class LocalParts {
     exactSize?: number | undefined;
   }): Promise<UploadedPart> {
     const dir = this.uploadDir(uploadId);
-    if (!(await stat(dir).catch(() => null))) throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+    if (!(await stat(dir).catch(() => null))) throw notFound('multipartUpload');
     const temp = join(dir, `.${randomUUID()}`);
     const limiter = new ByteLimiter(exactSize ?? maxSize);
     const md5 = new Hasher('md5');
@@ -81,7 +81,7 @@ export class LocalParts {
       await rm(temp, { force: true });
       // the upload was aborted or completed while this part streamed in: its folder went with it
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).catch(() => null))) {
-        throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+        throw notFound('multipartUpload');
       }
       throw error;
     } finally {
@@ -91,7 +91,7 @@ export class LocalParts {
 
   private async partFiles(dir: string): Promise<Array<{ file: string; partNumber: number; md5: string }>> {
     const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new AppError('not_found', 'No such multipart upload: it was completed or aborted.');
+      if (error.code === 'ENOENT') throw notFound('multipartUpload');
       throw error;
     });
     return names

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
@@ -49,7 +49,7 @@ export class LocalStorage implements StorageBackend {
   pathOf(key: string): string {
     const path = resolve(this.root, key);
     if (!path.startsWith(this.root + sep) || key.includes('\0') || key.split('/').some((segment) => segment.startsWith('.'))) {
-      throw new AppError('not_found', 'No such file.');
+      throw notFound();
     }
     return path;
   }

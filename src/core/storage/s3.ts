@@ -18,7 +18,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Config } from '../../config.js';
-import { AppError, isAppError } from '../../errors.js';
+import { AppError, isAppError, notFound } from '../../errors.js';
+
+/** An upload S3 no longer has (completed or aborted; RGW says NoSuchKey): not_found, as the local backend says. */
+const noSuchUpload = () => notFound('multipartUpload');
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
@@ -235,6 +238,7 @@ export class S3Storage implements StorageBackend {
     do {
       const page = await this.call(() =>
         this.client.send(new ListPartsCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
+        [], noSuchUpload,
       );
       for (const part of page.Parts ?? []) parts.push({ partNumber: part.PartNumber!, size: part.Size ?? 0, etag: part.ETag ?? '' });
       marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
@@ -252,6 +256,7 @@ export class S3Storage implements StorageBackend {
           MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
         }),
       ),
+      [], noSuchUpload,
     );
     return { sha256: null };
   }
@@ -279,12 +284,13 @@ export class S3Storage implements StorageBackend {
    * S3's answers about the request itself (4xx: no such upload, bad part, too small) become
    * upload_rejected with S3's own code; anything else means the storage is unavailable.
    */
-  private async call<T>(action: () => Promise<T>, ignoreStatuses: number[] = []): Promise<T> {
+  private async call<T>(action: () => Promise<T>, ignoreStatuses: number[] = [], on404?: () => AppError): Promise<T> {
     try {
       return await action();
     } catch (error) {
       const status = statusOf(error);
       if (status !== undefined && ignoreStatuses.includes(status)) return undefined as T;
+      if (status === 404 && on404) throw on404();
       if (error instanceof S3ServiceException && status !== undefined && status >= 400 && status < 500) {
         throw new AppError('upload_rejected', `The storage refused the request: ${error.name}: ${error.message}`, { storage_code: error.name });
       }

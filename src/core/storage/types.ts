@@ -76,8 +76,9 @@ export interface SignedRequest {
   headers: Record<string, string>;
 }
 
-/** S3's multipart rules, which the local backend follows too so clients behave the same. */
+/** S3's size rules (one request, parts, objects), which the local backend follows too so clients behave the same. */
 export const MULTIPART = {
+  maxSingleUpload: 5 * 2 ** 30,
   minPartSize: 5 * 2 ** 20,
   maxPartSize: 5 * 2 ** 30,
   maxParts: 10_000,

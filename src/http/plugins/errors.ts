@@ -178,7 +178,6 @@ async function errorsPlugin(app: FastifyInstance) {
 }
 
 export default fp(errorsPlugin, { name: 'chute-errors' });
-export { errorCatalogue };
 
 /**
  * Requests Node's HTTP parser refuses (headers past the limit, broken request lines) never reach

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import { Type } from 'typebox';
 import type { FilesContext } from '../../core/files/services.js';
+import { MULTIPART } from '../../core/storage/types.js';
 import { uppyAbort, uppyComplete, uppyListParts, uppyMultipartCreate, uppyPutCreate, uppySignParts } from '../../core/multipart/uppy.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
@@ -112,7 +113,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (app, { f
     schema: {
       tags, summary: 'Complete and verify (Uppy completeMultipartUpload); the file becomes valid',
       params: UploadIdParams, querystring: KeyQuery,
-      body: Type.Object({ parts: Type.Array(Type.Object({ PartNumber: Type.Integer({ minimum: 1, maximum: 10_000 }), ETag: Type.String({ minLength: 1 }) }, { additionalProperties: true }), { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: true }),
+      body: Type.Object({ parts: Type.Array(Type.Object({ PartNumber: Type.Integer({ minimum: 1, maximum: MULTIPART.maxParts }), ETag: Type.String({ minLength: 1 }) }, { additionalProperties: true }), { minItems: 1, maxItems: MULTIPART.maxParts }) }, { additionalProperties: true }),
       response: { 200: Type.Object({ location: Type.String() }), ...errorResponses(400, 401, 404, 409, 503) },
     },
   }, async (request) => {
