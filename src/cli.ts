@@ -38,29 +38,43 @@ async function main(argv: string[]): Promise<number> {
       case 'users:create': {
         const { values } = parseArgs({
           args: rest,
-          options: { email: { type: 'string' }, password: { type: 'string' }, staff: { type: 'boolean', default: false } },
+          options: {
+            email: { type: 'string' },
+            password: { type: 'string' },
+            staff: { type: 'boolean', default: false },
+          },
         });
         if (!values.email || !values.password) {
           console.error('users:create needs --email and --password');
           return 2;
         }
         await migrateToLatest(db);
-        const user = await userCreate(db, { email: values.email, password: values.password, isStaff: values.staff ?? false });
+        const user = await userCreate(db, {
+          email: values.email,
+          password: values.password,
+          isStaff: values.staff ?? false,
+        });
         console.log(`created user ${user.id} <${user.email}>${user.is_staff ? ' (staff)' : ''}`);
         return 0;
       }
       case 'cleanup': {
         const { values } = parseArgs({ args: rest, options: { 'older-than': { type: 'string' } } });
-        const olderThan = values['older-than'] === undefined ? config.cleanup.olderThanSeconds : parseDuration(values['older-than']);
+        const olderThan =
+          values['older-than'] === undefined ? config.cleanup.olderThanSeconds : parseDuration(values['older-than']);
         if (olderThan === null || olderThan < 1) {
           console.error(`--older-than must be a duration like 30s, 15m, 24h or 7d, got "${values['older-than']}"`);
           return 2;
         }
         await migrateToLatest(db);
-        const [{ cleanupRun }, { filesContextOf }] = await Promise.all([import('./ops/cleanup.js'), import('./ops/context.js')]);
+        const [{ cleanupRun }, { filesContextOf }] = await Promise.all([
+          import('./ops/cleanup.js'),
+          import('./ops/context.js'),
+        ]);
         const outcome = await cleanupRun(await filesContextOf(config, db), { olderThanSeconds: olderThan });
         if (!outcome.acquired) {
-          const holder = outcome.holder ? ` (held by ${outcome.holder.owner} until ${outcome.holder.expiresAt.toISOString()})` : '';
+          const holder = outcome.holder
+            ? ` (held by ${outcome.holder.owner} until ${outcome.holder.expiresAt.toISOString()})`
+            : '';
           console.log(`another cleanup is running${holder}; nothing done`);
           return 0;
         }
@@ -70,8 +84,12 @@ async function main(argv: string[]): Promise<number> {
             ? `removed ${removed.length} unfinished upload${removed.length === 1 ? '' : 's'} started before ${cutoff.toISOString()}: ids ${removed.join(', ')}`
             : `nothing to remove: no unfinished upload started before ${cutoff.toISOString()}`,
         );
-        if (orphans) console.log(`removed ${orphans} temp file${orphans === 1 ? '' : 's'} or part folder${orphans === 1 ? '' : 's'} left by uploads whose process died`);
-        for (const failure of failed) console.error(`could not delete the stored data of ${failure.id} (${failure.key}): ${failure.reason}`);
+        if (orphans)
+          console.log(
+            `removed ${orphans} temp file${orphans === 1 ? '' : 's'} or part folder${orphans === 1 ? '' : 's'} left by uploads whose process died`,
+          );
+        for (const failure of failed)
+          console.error(`could not delete the stored data of ${failure.id} (${failure.key}): ${failure.reason}`);
         return failed.length ? 1 : 0;
       }
       default:
@@ -89,7 +107,12 @@ try {
   if (error instanceof ConfigError || error instanceof AppError || error instanceof S3SetupError) {
     console.error(`chute: ${error.message}`);
     process.exitCode = 1;
-  } else if (error instanceof Error && error.name === 'TypeError' && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+  } else if (
+    error instanceof Error &&
+    error.name === 'TypeError' &&
+    'code' in error &&
+    String(error.code).startsWith('ERR_PARSE_ARGS')
+  ) {
     console.error(`chute: ${error.message}\n\n${USAGE}`);
     process.exitCode = 2;
   } else {

@@ -10,7 +10,11 @@ const s3Env = {
 };
 
 const failsOn = (env: Record<string, string>, variable: string) =>
-  assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === variable && error.message.startsWith(variable));
+  assert.throws(
+    () => loadConfig(env),
+    (error: unknown) =>
+      error instanceof ConfigError && error.variable === variable && error.message.startsWith(variable),
+  );
 
 describe('config', () => {
   test('no environment at all gives the development defaults', () => {
@@ -29,7 +33,10 @@ describe('config', () => {
 
   test('APP_DOMAIN left unset follows PORT, so local upload urls reach the server', () => {
     assert.equal(loadConfig({ PORT: '3000' }).appDomain, 'http://localhost:3000');
-    assert.equal(loadConfig({ PORT: '3000', APP_DOMAIN: 'https://files.example.com' }).appDomain, 'https://files.example.com');
+    assert.equal(
+      loadConfig({ PORT: '3000', APP_DOMAIN: 'https://files.example.com' }).appDomain,
+      'https://files.example.com',
+    );
   });
 
   test('S3 settings are required only with FILE_UPLOAD_STORAGE=s3, and a missing one is named', () => {

@@ -79,4 +79,6 @@ export const NOT_FOUND = {
 export const notFound = (what: keyof typeof NOT_FOUND = 'file') => new AppError('not_found', NOT_FOUND[what]);
 
 export const fileTooLarge = (maxSize: number) =>
-  new AppError('file_too_large', `File is too large. It should not exceed ${formatBytes(maxSize)}.`, { max_size: maxSize });
+  new AppError('file_too_large', `File is too large. It should not exceed ${formatBytes(maxSize)}.`, {
+    max_size: maxSize,
+  });

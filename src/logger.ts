@@ -9,12 +9,22 @@ const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers[
  * The server's pino options: JSON lines for log collectors, readable lines for a person at a
  * terminal (LOG_FORMAT=auto picks by whether stdout is one).
  */
-export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>, { isTTY }: { isTTY: boolean }): FastifyServerOptions['logger'] {
+export function loggerOptions(
+  config: Pick<Config, 'logLevel' | 'logFormat'>,
+  { isTTY }: { isTTY: boolean },
+): FastifyServerOptions['logger'] {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && isTTY);
   return {
     level: config.logLevel,
     redact: REDACT,
     // a stream in this thread, not a transport: a line is written before the process can exit
-    ...(pretty && { stream: pinoPretty({ colorize: isTTY, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true }) }),
+    ...(pretty && {
+      stream: pinoPretty({
+        colorize: isTTY,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+        singleLine: true,
+      }),
+    }),
   };
 }

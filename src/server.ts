@@ -41,7 +41,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 
 try {
   await app.listen({ host: config.host, port: config.port });
-  app.log.info(`Chute is serving ${config.appDomain} (storage: ${config.storage}, database: ${config.databaseUrl.split(':')[0]})`);
+  app.log.info(
+    `Chute is serving ${config.appDomain} (storage: ${config.storage}, database: ${config.databaseUrl.split(':')[0]})`,
+  );
 } catch (error) {
   app.log.error({ err: error }, 'could not start');
   await app.close();

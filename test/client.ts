@@ -9,5 +9,7 @@ const SOURCES = new URL('../packages/client/src/', import.meta.url);
 
 // node.ts: the entry Node gets (index.ts with the fetch transport)
 export const client = (await import(new URL('node.ts', SOURCES).href)) as typeof ClientModule;
-export const { createChecksums, threadChecksums } = (await import(new URL('checksums/node.ts', SOURCES).href)) as typeof NodeChecksums;
+export const { createChecksums, threadChecksums } = (await import(
+  new URL('checksums/node.ts', SOURCES).href
+)) as typeof NodeChecksums;
 export type { FileRecord, RetryInfo, UploadOptions } from '@chute/client';

@@ -6,7 +6,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  PutBucketCorsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
@@ -53,7 +60,9 @@ export interface S3TestSettings {
 export function s3Settings(): S3TestSettings {
   const endpoint = process.env.S3_ENDPOINT;
   if (!endpoint) {
-    throw new Error('S3_ENDPOINT is not set: run the tests with `npm test`, which starts a local RGW, or point S3_ENDPOINT at one.');
+    throw new Error(
+      'S3_ENDPOINT is not set: run the tests with `npm test`, which starts a local RGW, or point S3_ENDPOINT at one.',
+    );
   }
   return {
     endpoint,
@@ -84,7 +93,15 @@ export async function freshBucket(t: After, { corsOrigins = [] }: { corsOrigins?
       new PutBucketCorsCommand({
         Bucket: bucket,
         CORSConfiguration: {
-          CORSRules: [{ AllowedOrigins: corsOrigins, AllowedMethods: ['GET', 'HEAD', 'POST', 'PUT'], AllowedHeaders: ['*'], ExposeHeaders: ['ETag', 'Location'], MaxAgeSeconds: 600 }],
+          CORSRules: [
+            {
+              AllowedOrigins: corsOrigins,
+              AllowedMethods: ['GET', 'HEAD', 'POST', 'PUT'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['ETag', 'Location'],
+              MaxAgeSeconds: 600,
+            },
+          ],
         },
       }),
     );
@@ -104,7 +121,8 @@ export async function listKeys(client: S3Client, bucket: string): Promise<string
 
 async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
   const keys = await listKeys(client, bucket);
-  if (keys.length) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+  if (keys.length)
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
 }
 
 export interface TestAppOptions {
@@ -115,7 +133,10 @@ export interface TestAppOptions {
 }
 
 /** Environment for a Chute instance with fresh database, media folder and (S3) bucket. */
-export async function testEnv(t: After, { storage = 'local', env = {}, corsOrigins }: TestAppOptions = {}): Promise<Env> {
+export async function testEnv(
+  t: After,
+  { storage = 'local', env = {}, corsOrigins }: TestAppOptions = {},
+): Promise<Env> {
   const media = await mkdtemp(join(tmpdir(), 'chute-media-'));
   t.after(() => rm(media, { recursive: true, force: true }));
   const base: Env = {
@@ -132,7 +153,8 @@ export async function testEnv(t: After, { storage = 'local', env = {}, corsOrigi
       AWS_S3_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
       AWS_S3_REGION_NAME: s3.region,
-      AWS_STORAGE_BUCKET_NAME: env.AWS_STORAGE_BUCKET_NAME ?? (await freshBucket(t, { corsOrigins: corsOrigins ?? [] })),
+      AWS_STORAGE_BUCKET_NAME:
+        env.AWS_STORAGE_BUCKET_NAME ?? (await freshBucket(t, { corsOrigins: corsOrigins ?? [] })),
     });
   }
   return { ...base, ...env };
@@ -159,7 +181,10 @@ export interface TestUser {
 let userCounter = 0;
 
 /** A user made through the service, logged in through the API. */
-export async function createUser(app: FastifyInstance, { staff = false, email }: { staff?: boolean; email?: string } = {}): Promise<TestUser> {
+export async function createUser(
+  app: FastifyInstance,
+  { staff = false, email }: { staff?: boolean; email?: string } = {},
+): Promise<TestUser> {
   userCounter += 1;
   const address = email ?? `user${userCounter}-${randomBytes(3).toString('hex')}@example.com`;
   const password = `pw-${randomBytes(8).toString('hex')}`;
@@ -195,7 +220,11 @@ export function multipart(
 }
 
 /** A FormData POST over real HTTP, as a browser does it (used against S3). */
-export async function postForm(url: string, fields: Record<string, string>, file: { name: string; content: Buffer; type: string }): Promise<Response> {
+export async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  file: { name: string; content: Buffer; type: string },
+): Promise<Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', new Blob([new Uint8Array(file.content)], { type: file.type }), file.name);
@@ -224,7 +253,11 @@ export interface TestServer {
 export async function startTestServer(t: After, options: TestAppOptions = {}): Promise<TestServer> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env = await testEnv(t, { ...options, corsOrigins: options.corsOrigins ?? [baseUrl], env: { APP_DOMAIN: baseUrl, ...options.env } });
+  const env = await testEnv(t, {
+    ...options,
+    corsOrigins: options.corsOrigins ?? [baseUrl],
+    env: { APP_DOMAIN: baseUrl, ...options.env },
+  });
   const app = await buildApp({ config: loadConfig(env) });
   await app.listen({ host: '127.0.0.1', port });
   let closed = false;
@@ -239,7 +272,13 @@ export async function startTestServer(t: After, options: TestAppOptions = {}): P
 }
 
 /** A JSON call over real HTTP as `user`; the body parsed, or null when there is none. */
-export async function apiCall(server: Pick<TestServer, 'baseUrl'>, user: Pick<TestUser, 'headers'>, method: string, path: string, body?: unknown) {
+export async function apiCall(
+  server: Pick<TestServer, 'baseUrl'>,
+  user: Pick<TestUser, 'headers'>,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(`${server.baseUrl}${path}`, {
     method,
     headers: { ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },

@@ -30,11 +30,21 @@ export function png(): Buffer {
 
 /** A JPEG's start (SOI, JFIF APP0) and filler. */
 export const jpeg = (): Buffer =>
-  Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0', 'latin1'), Buffer.from([1, 1, 0, 0, 1, 0, 1, 0, 0]), filler(200)]);
+  Buffer.concat([
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]),
+    Buffer.from('JFIF\0', 'latin1'),
+    Buffer.from([1, 1, 0, 0, 1, 0, 1, 0, 0]),
+    filler(200),
+  ]);
 
-export const gif = (): Buffer => Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from([1, 0, 1, 0, 0, 0, 0]), filler(50)]);
+export const gif = (): Buffer =>
+  Buffer.concat([Buffer.from('GIF89a', 'latin1'), Buffer.from([1, 0, 1, 0, 0, 0, 0]), filler(50)]);
 
-export const pdf = (): Buffer => Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n', 'latin1');
+export const pdf = (): Buffer =>
+  Buffer.from(
+    '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n',
+    'latin1',
+  );
 
 /** A ZIP archive of the given entries (deflated), as zip tools write one. */
 export function zip(entries: Record<string, string | Buffer>): Buffer {
@@ -80,8 +90,10 @@ export function zip(entries: Record<string, string | Buffer>): Buffer {
 /** The parts of a Word document that tell it from any ZIP. */
 export const docx = (): Buffer =>
   zip({
-    '[Content_Types].xml': '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
-    'word/document.xml': '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>',
+    '[Content_Types].xml':
+      '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+    'word/document.xml':
+      '<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"/>',
   });
 
 /** A 64-bit Linux executable's ELF header, and filler. */
@@ -114,8 +126,12 @@ export function isoMedia(brand: 'isom' | 'qt  '): Buffer {
   return Buffer.concat([box, filler(100)]);
 }
 
-export const html = (): Buffer => Buffer.from('<!DOCTYPE html>\n<html><head><title>hi</title></head><body><script>alert(document.cookie)</script></body></html>\n');
-export const svg = (): Buffer => Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>\n');
+export const html = (): Buffer =>
+  Buffer.from(
+    '<!DOCTYPE html>\n<html><head><title>hi</title></head><body><script>alert(document.cookie)</script></body></html>\n',
+  );
+export const svg = (): Buffer =>
+  Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>\n');
 export const text = (): Buffer => Buffer.from('Dear reader,\nthis is plain text.\n');
 /** Starts as a BMP's signature does ("BM"), as text sometimes does by chance. */
 export const csv = (): Buffer => Buffer.from('BMW,320i,2019\nMZ,ETZ 250,1985\n');

@@ -9,7 +9,10 @@ import type { Database } from './schema.js';
 export type Db = Kysely<Database>;
 
 /** `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none. */
-export function createDatabase(databaseUrl: string, { statementTimeoutSeconds }: { statementTimeoutSeconds?: number } = {}): Db {
+export function createDatabase(
+  databaseUrl: string,
+  { statementTimeoutSeconds }: { statementTimeoutSeconds?: number } = {},
+): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
     if (path !== ':memory:' && path !== '') makePrivate(path);

@@ -2,6 +2,7 @@
 // of them at a time, and one request at a time works on a file record. Taking one is a single
 // atomic statement on SQLite and PostgreSQL alike: insert the row, or take over a row whose lease
 // has expired; nothing lives in process memory, and a crashed holder's lease simply runs out.
+import type { AnyDb } from './any-db.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ColumnType, Kysely } from 'kysely';
@@ -15,14 +16,14 @@ export interface LocksTable {
 }
 
 // The table is Chute's own (migration 0003), typed here rather than in the shared schema.
-const locks = (db: Kysely<any>) => db.withTables<{ locks: LocksTable }>() as unknown as Kysely<{ locks: LocksTable }>;
+const locks = (db: AnyDb) => db.withTables<{ locks: LocksTable }>() as unknown as Kysely<{ locks: LocksTable }>;
 
 /** A holder name unique to this process and call: host:pid:random. */
 export const lockOwner = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
 /** True when `owner` now holds `name` until now + ttl: it was free, expired, or already its own. */
 export async function lockAcquire(
-  db: Kysely<any>,
+  db: AnyDb,
   { name, owner, ttlSeconds, now = new Date() }: { name: string; owner: string; ttlSeconds: number; now?: Date },
 ): Promise<boolean> {
   const expiresAt = nowIso(new Date(now.getTime() + ttlSeconds * 1000));
@@ -42,11 +43,11 @@ export async function lockAcquire(
 }
 
 /** Gives the lease up, if `owner` still holds it. */
-export async function lockRelease(db: Kysely<any>, { name, owner }: { name: string; owner: string }): Promise<void> {
+export async function lockRelease(db: AnyDb, { name, owner }: { name: string; owner: string }): Promise<void> {
   await locks(db).deleteFrom('locks').where('name', '=', name).where('owner', '=', owner).execute();
 }
 
-export async function lockHolder(db: Kysely<any>, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
+export async function lockHolder(db: AnyDb, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
   const row = await locks(db).selectFrom('locks').selectAll().where('name', '=', name).executeTakeFirst();
   return row ? { owner: row.owner, expiresAt: toDate(row.expires_at) } : null;
 }
@@ -84,13 +85,19 @@ export class DbLocker implements Locker {
   private readonly pollMs: number;
   private readonly now: () => Date;
 
-  constructor(private readonly db: Kysely<any>, { ttlMs = 60_000, pollMs = 100, now = () => new Date() }: DbLockerOptions = {}) {
+  constructor(
+    private readonly db: AnyDb,
+    { ttlMs = 60_000, pollMs = 100, now = () => new Date() }: DbLockerOptions = {},
+  ) {
     this.ttlMs = ttlMs;
     this.pollMs = pollMs;
     this.now = now;
   }
 
-  async lock(name: string, { waitMs = 0, owner = lockOwner() }: { waitMs?: number; owner?: string } = {}): Promise<Lock | null> {
+  async lock(
+    name: string,
+    { waitMs = 0, owner = lockOwner() }: { waitMs?: number; owner?: string } = {},
+  ): Promise<Lock | null> {
     const deadline = Date.now() + waitMs;
     while (!(await this.acquire(name, owner))) {
       const left = deadline - Date.now();
@@ -121,11 +128,13 @@ export class DbLocker implements Locker {
   }
 }
 
-export type Locked<T> = { acquired: true; result: T } | { acquired: false; holder: { owner: string; expiresAt: Date } | null };
+export type Locked<T> =
+  | { acquired: true; result: T }
+  | { acquired: false; holder: { owner: string; expiresAt: Date } | null };
 
 /** Runs `fn` while holding `name`; when another holder has it, does nothing and says who. */
 export async function withLock<T>(
-  db: Kysely<any>,
+  db: AnyDb,
   { name, ttlSeconds, owner }: { name: string; ttlSeconds: number; owner?: string },
   fn: () => Promise<T>,
 ): Promise<Locked<T>> {

@@ -1,4 +1,5 @@
-import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
+import type { AnyDb } from './any-db.js';
+import { Migrator, PostgresAdapter, sql, type Migration, type MigrationResultSet } from 'kysely';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_multipart.js';
 import * as m0003 from './migrations/0003_locks.js';
@@ -17,7 +18,7 @@ const migrations: Record<string, Migration> = {
   '0006_file_state': m0006,
 };
 
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+export async function migrateToLatest(db: AnyDb): Promise<string[]> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return migrate(db);
   // The app's statement timeout guards requests; an index built over a big table may take longer.
   return db.connection().execute(async (connection) => {
@@ -30,12 +31,14 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   });
 }
 
-async function migrate(db: Kysely<any>): Promise<string[]> {
+async function migrate(db: AnyDb): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(result.error)}`, { cause: result.error });
+    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(result.error)}`, {
+      cause: result.error,
+    });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,4 +1,5 @@
-import type { Compilable, CompiledQuery, Kysely } from 'kysely';
+import type { AnyDb } from './any-db.js';
+import type { Compilable, CompiledQuery } from 'kysely';
 
 /**
  * A query built and compiled once per database, then run with new values. Building and compiling
@@ -11,17 +12,19 @@ import type { Compilable, CompiledQuery, Kysely } from 'kysely';
  */
 export function preparedQuery<Row, Names extends string>(
   names: readonly Names[],
-  build: (db: Kysely<any>, param: Record<Names, any>) => Compilable<Row>,
-): (db: Kysely<any>, values: Record<Names, unknown>) => Promise<Row[]> {
-  const compiled = new WeakMap<Kysely<any>, { query: CompiledQuery<Row>; order: Names[] }>();
+  // biome-ignore lint/suspicious/noExplicitAny: a marker stands in for a value of any column's type
+  build: (db: AnyDb, param: Record<Names, any>) => Compilable<Row>,
+): (db: AnyDb, values: Record<Names, unknown>) => Promise<Row[]> {
+  const compiled = new WeakMap<AnyDb, { query: CompiledQuery<Row>; order: Names[] }>();
   const markers = Object.fromEntries(names.map((name) => [name, `\u0000param:${name}`])) as Record<Names, string>;
   const nameOf = new Map(names.map((name) => [markers[name] as unknown, name]));
 
-  const compile = (db: Kysely<any>) => {
+  const compile = (db: AnyDb) => {
     const query = build(db, markers).compile();
     const order = query.parameters.map((value) => {
       const name = nameOf.get(value);
-      if (name === undefined) throw new Error(`preparedQuery: a constant value in ${query.sql}; pass it as a parameter`);
+      if (name === undefined)
+        throw new Error(`preparedQuery: a constant value in ${query.sql}; pass it as a parameter`);
       return name;
     });
     const entry = { query, order };

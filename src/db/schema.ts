@@ -4,8 +4,6 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 // strings, so rows pass through normalise.ts before they leave a repository.
 type Timestamp = ColumnType<Date | string, string, string>;
 type NullableTimestamp = ColumnType<Date | string | null, string | null, string | null>;
-// PostgreSQL returns bigint as a string; normalised to number in normalise.ts.
-type BigIntColumn = ColumnType<number | string, number, number>;
 
 export interface UsersTable {
   id: Generated<number>;

@@ -126,7 +126,14 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   });
   // counters in the database: every process on it shares the same budgets
   await app.register(rateLimit, { global: false, store: rateLimits.Store });
-  await app.register(multipart, { limits: { fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1, files: 1, fields: 20, parts: 30 } });
+  await app.register(multipart, {
+    limits: {
+      fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1,
+      files: 1,
+      fields: 20,
+      parts: 30,
+    },
+  });
 
   const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
   await app.register(authRoutes, {
@@ -182,7 +189,10 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
-    const wantsPage = request.method === 'GET' && !/^\/(api|media)(\/|$)/.test(path) && (request.headers.accept ?? '').includes('text/html');
+    const wantsPage =
+      request.method === 'GET' &&
+      !/^\/(api|media)(\/|$)/.test(path) &&
+      (request.headers.accept ?? '').includes('text/html');
     if (built && wantsPage) {
       // the page policies come from the security-headers plugin, as for every HTML response
       return reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT);

@@ -27,14 +27,19 @@ export interface CleanupSchedule {
 /** Runs the cleanup now and then every intervalSeconds; one run at a time in this process. */
 export function startCleanupSchedule(
   ctx: FilesContext,
-  { intervalSeconds, olderThanSeconds, log }: { intervalSeconds: number; olderThanSeconds: number; log: FastifyBaseLogger },
+  {
+    intervalSeconds,
+    olderThanSeconds,
+    log,
+  }: { intervalSeconds: number; olderThanSeconds: number; log: FastifyBaseLogger },
 ): CleanupSchedule {
   let running: Promise<void> | null = null;
   const tick = () => {
     if (running) return;
     running = cleanupRun(ctx, { olderThanSeconds })
       .then((outcome) => {
-        if (!outcome.acquired) log.debug({ holder: outcome.holder?.owner }, 'cleanup: another process holds the lock; skipped');
+        if (!outcome.acquired)
+          log.debug({ holder: outcome.holder?.owner }, 'cleanup: another process holds the lock; skipped');
         else if (outcome.result.removed.length || outcome.result.failed.length || outcome.result.orphans) {
           const { removed, failed, orphans } = outcome.result;
           log.info({ removed: removed.length, ids: removed, failed, orphans }, 'cleanup: removed abandoned uploads');

@@ -1,6 +1,7 @@
 // Rate-limit counters in the database, so that every process behind a load balancer counts
 // against the same budget. A hit is one atomic statement on SQLite and PostgreSQL alike: insert
 // the key's row, or bump it, starting a new window when the old one has ended.
+import type { AnyDb } from '../db/any-db.js';
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import { preparedQuery } from '../db/prepared.js';
 
@@ -12,7 +13,8 @@ export interface RateLimitsTable {
 }
 
 // The table is Chute's own (migration 0005), typed here rather than in the shared schema.
-const counters = (db: Kysely<any>) => db.withTables<{ rate_limits: RateLimitsTable }>() as unknown as Kysely<{ rate_limits: RateLimitsTable }>;
+const counters = (db: AnyDb) =>
+  db.withTables<{ rate_limits: RateLimitsTable }>() as unknown as Kysely<{ rate_limits: RateLimitsTable }>;
 
 // Runs on every counted request (each upload start, each login): compiled once (see preparedQuery).
 const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
@@ -24,8 +26,18 @@ const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
         // both SET expressions read the row as it was before this statement
         const ended = eb('rate_limits.resets_at', '<=', param.now);
         return {
-          hits: eb.case().when(ended).then(sql.lit(1)).else(eb('rate_limits.hits', '+', sql.lit(1))).end(),
-          resets_at: eb.case().when(ended).then(eb.ref('excluded.resets_at')).else(eb.ref('rate_limits.resets_at')).end(),
+          hits: eb
+            .case()
+            .when(ended)
+            .then(sql.lit(1))
+            .else(eb('rate_limits.hits', '+', sql.lit(1)))
+            .end(),
+          resets_at: eb
+            .case()
+            .when(ended)
+            .then(eb.ref('excluded.resets_at'))
+            .else(eb.ref('rate_limits.resets_at'))
+            .end(),
         };
       }),
     )
@@ -34,7 +46,7 @@ const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
 
 /** Counts one hit on `key` in a window of `windowMs` (a fixed window from its first hit). */
 export async function rateLimitHit(
-  db: Kysely<any>,
+  db: AnyDb,
   { key, windowMs, now = Date.now() }: { key: string; windowMs: number; now?: number },
 ): Promise<{ hits: number; resetsAt: number }> {
   const [row] = await hitQuery(db, { key, now, resetsAt: now + windowMs });
@@ -42,14 +54,21 @@ export async function rateLimitHit(
 }
 
 /** The key's hits in its current window, without counting one (0 once the window has ended). */
-export async function rateLimitRead(db: Kysely<any>, { key, now = Date.now() }: { key: string; now?: number }): Promise<{ hits: number; resetsAt: number }> {
-  const row = await counters(db).selectFrom('rate_limits').select(['hits', 'resets_at']).where('key', '=', key).executeTakeFirst();
+export async function rateLimitRead(
+  db: AnyDb,
+  { key, now = Date.now() }: { key: string; now?: number },
+): Promise<{ hits: number; resetsAt: number }> {
+  const row = await counters(db)
+    .selectFrom('rate_limits')
+    .select(['hits', 'resets_at'])
+    .where('key', '=', key)
+    .executeTakeFirst();
   if (!row || Number(row.resets_at) <= now) return { hits: 0, resetsAt: now };
   return { hits: Number(row.hits), resetsAt: Number(row.resets_at) };
 }
 
 /** Drops the rows of ended windows; returns how many. */
-export async function rateLimitsPrune(db: Kysely<any>, now = Date.now()): Promise<number> {
+export async function rateLimitsPrune(db: AnyDb, now = Date.now()): Promise<number> {
   const deleted = await counters(db).deleteFrom('rate_limits').where('resets_at', '<=', now).executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

@@ -72,19 +72,40 @@ const sorted = (values: string[] | undefined) => [...(values ?? [])].sort();
 
 /** Stores reorder methods and may echo fields differently: compare what matters. */
 const sameCorsRule = (a: CORSRule, b: CORSRule): boolean =>
-  JSON.stringify([a.ID, sorted(a.AllowedOrigins), sorted(a.AllowedMethods), sorted(a.AllowedHeaders), sorted(a.ExposeHeaders), a.MaxAgeSeconds ?? null]) ===
-  JSON.stringify([b.ID, sorted(b.AllowedOrigins), sorted(b.AllowedMethods), sorted(b.AllowedHeaders), sorted(b.ExposeHeaders), b.MaxAgeSeconds ?? null]);
+  JSON.stringify([
+    a.ID,
+    sorted(a.AllowedOrigins),
+    sorted(a.AllowedMethods),
+    sorted(a.AllowedHeaders),
+    sorted(a.ExposeHeaders),
+    a.MaxAgeSeconds ?? null,
+  ]) ===
+  JSON.stringify([
+    b.ID,
+    sorted(b.AllowedOrigins),
+    sorted(b.AllowedMethods),
+    sorted(b.AllowedHeaders),
+    sorted(b.ExposeHeaders),
+    b.MaxAgeSeconds ?? null,
+  ]);
 
 /** RGW answers a rule put with Filter.Prefix with the older top-level Prefix; both mean the same. */
 const prefixOf = (rule: LifecycleRule): string | null =>
-  rule.Filter && Object.keys(rule.Filter).some((key) => key !== 'Prefix') ? null : (rule.Filter?.Prefix ?? rule.Prefix ?? '');
+  rule.Filter && Object.keys(rule.Filter).some((key) => key !== 'Prefix')
+    ? null
+    : (rule.Filter?.Prefix ?? rule.Prefix ?? '');
 
 const sameLifecycleRule = (a: LifecycleRule, b: LifecycleRule): boolean => {
   const shape = (rule: LifecycleRule) =>
     JSON.stringify([
-      rule.ID, rule.Status, prefixOf(rule), rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? null,
-      rule.Expiration ?? null, rule.Transitions?.length ? rule.Transitions : null,
-      rule.NoncurrentVersionExpiration ?? null, rule.NoncurrentVersionTransitions?.length ? rule.NoncurrentVersionTransitions : null,
+      rule.ID,
+      rule.Status,
+      prefixOf(rule),
+      rule.AbortIncompleteMultipartUpload?.DaysAfterInitiation ?? null,
+      rule.Expiration ?? null,
+      rule.Transitions?.length ? rule.Transitions : null,
+      rule.NoncurrentVersionExpiration ?? null,
+      rule.NoncurrentVersionTransitions?.length ? rule.NoncurrentVersionTransitions : null,
     ]);
   return shape(a) === shape(b);
 };
@@ -96,14 +117,23 @@ function asFilterRule(rule: LifecycleRule): LifecycleRule {
   return { ...rest, Filter: { Prefix: Prefix ?? '' } };
 }
 
-const errorCode = (error: unknown): string => (error as { Code?: string; name?: string })?.Code ?? (error as Error)?.name ?? 'Error';
-const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+const errorCode = (error: unknown): string =>
+  (error as { Code?: string; name?: string })?.Code ?? (error as Error)?.name ?? 'Error';
+const statusOf = (error: unknown): number | undefined =>
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 function storageError(action: string, bucket: string, error: unknown): S3SetupError {
   const code = errorCode(error);
   const status = statusOf(error);
-  const hint = status === 403 || code === 'AccessDenied' ? ' (the credentials may not change this bucket)' : status === undefined ? ' (is the endpoint reachable?)' : '';
-  return new S3SetupError(`${action} on bucket ${bucket} failed: ${code}${status ? ` (${status})` : ''}${hint}: ${(error as Error)?.message ?? error}`);
+  const hint =
+    status === 403 || code === 'AccessDenied'
+      ? ' (the credentials may not change this bucket)'
+      : status === undefined
+        ? ' (is the endpoint reachable?)'
+        : '';
+  return new S3SetupError(
+    `${action} on bucket ${bucket} failed: ${code}${status ? ` (${status})` : ''}${hint}: ${(error as Error)?.message ?? error}`,
+  );
 }
 
 async function bucketExists(client: S3Client, bucket: string): Promise<boolean> {
@@ -117,7 +147,12 @@ async function bucketExists(client: S3Client, bucket: string): Promise<boolean> 
 }
 
 /** The current rules; `missing` is the S3 error code meaning "none configured". */
-async function currentRules<T>(read: () => Promise<T[] | undefined>, missing: string, action: string, bucket: string): Promise<T[]> {
+async function currentRules<T>(
+  read: () => Promise<T[] | undefined>,
+  missing: string,
+  action: string,
+  bucket: string,
+): Promise<T[]> {
   try {
     return (await read()) ?? [];
   } catch (error) {
@@ -128,7 +163,8 @@ async function currentRules<T>(read: () => Promise<T[] | undefined>, missing: st
 
 /** Errors with which a store says it does not do lifecycle rules (or not this kind). */
 const lifecycleUnsupported = (error: unknown): boolean =>
-  statusOf(error) === 501 || ['NotImplemented', 'MalformedXML', 'InvalidArgument', 'InvalidRequest'].includes(errorCode(error));
+  statusOf(error) === 501 ||
+  ['NotImplemented', 'MalformedXML', 'InvalidArgument', 'InvalidRequest'].includes(errorCode(error));
 
 export async function s3Setup(options: S3SetupOptions): Promise<S3SetupReport> {
   const { client, bucket, dryRun } = options;
@@ -146,14 +182,17 @@ export async function s3Setup(options: S3SetupOptions): Promise<S3SetupReport> {
 
   const exists = await bucketExists(client, bucket);
   if (!exists) {
-    if (!options.createBucket) throw new S3SetupError(`bucket ${bucket} does not exist; create it, or run again with --create-bucket`);
+    if (!options.createBucket)
+      throw new S3SetupError(`bucket ${bucket} does not exist; create it, or run again with --create-bucket`);
     report.bucket.outcome = dryRun ? 'would create' : 'created';
     if (!dryRun) {
       try {
         await client.send(
           new CreateBucketCommand({
             Bucket: bucket,
-            ...(options.region !== 'us-east-1' && { CreateBucketConfiguration: { LocationConstraint: options.region as BucketLocationConstraint } }),
+            ...(options.region !== 'us-east-1' && {
+              CreateBucketConfiguration: { LocationConstraint: options.region as BucketLocationConstraint },
+            }),
           }),
         );
       } catch (error) {
@@ -167,7 +206,12 @@ export async function s3Setup(options: S3SetupOptions): Promise<S3SetupReport> {
   // CORS: Chute's rule first (S3 applies the first rule that matches), others kept after it.
   const corsRule = chuteCorsRule(options.origins);
   const currentCors = readable
-    ? await currentRules(async () => (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules, 'NoSuchCORSConfiguration', 'GetBucketCors', bucket)
+    ? await currentRules(
+        async () => (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules,
+        'NoSuchCORSConfiguration',
+        'GetBucketCors',
+        bucket,
+      )
     : [];
   const ownCors = currentCors.find((rule) => rule.ID === CORS_RULE_ID);
   report.cors.rules = [corsRule, ...currentCors.filter((rule) => rule.ID !== CORS_RULE_ID)];
@@ -175,7 +219,9 @@ export async function s3Setup(options: S3SetupOptions): Promise<S3SetupReport> {
     report.cors.outcome = dryRun ? (ownCors ? 'would update' : 'would create') : ownCors ? 'updated' : 'created';
     if (!dryRun) {
       try {
-        await client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: report.cors.rules } }));
+        await client.send(
+          new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: report.cors.rules } }),
+        );
       } catch (error) {
         throw storageError('PutBucketCors', bucket, error);
       }
@@ -187,11 +233,18 @@ export async function s3Setup(options: S3SetupOptions): Promise<S3SetupReport> {
   if (options.abortIncompleteDays > 0) {
     await setupLifecycle(options, report, readable);
   }
-  report.changed = report.bucket.outcome !== 'exists' || report.cors.outcome !== 'unchanged' || ['created', 'updated', 'would create', 'would update'].includes(report.lifecycle.outcome);
+  report.changed =
+    report.bucket.outcome !== 'exists' ||
+    report.cors.outcome !== 'unchanged' ||
+    ['created', 'updated', 'would create', 'would update'].includes(report.lifecycle.outcome);
   return report;
 }
 
-async function setupLifecycle({ client, bucket, dryRun, abortIncompleteDays }: S3SetupOptions, report: S3SetupReport, readable: boolean): Promise<void> {
+async function setupLifecycle(
+  { client, bucket, dryRun, abortIncompleteDays }: S3SetupOptions,
+  report: S3SetupReport,
+  readable: boolean,
+): Promise<void> {
   const rule = chuteLifecycleRule(abortIncompleteDays);
   let current: LifecycleRule[] = [];
   if (readable) {
@@ -199,10 +252,15 @@ async function setupLifecycle({ client, bucket, dryRun, abortIncompleteDays }: S
       current = (await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }))).Rules ?? [];
     } catch (error) {
       if (statusOf(error) === 501 || errorCode(error) === 'NotImplemented') {
-        report.lifecycle = { outcome: 'unsupported', rules: [rule], reason: `the storage does not read lifecycle rules: ${errorCode(error)}` };
+        report.lifecycle = {
+          outcome: 'unsupported',
+          rules: [rule],
+          reason: `the storage does not read lifecycle rules: ${errorCode(error)}`,
+        };
         return;
       }
-      if (errorCode(error) !== 'NoSuchLifecycleConfiguration' && statusOf(error) !== 404) throw storageError('GetBucketLifecycleConfiguration', bucket, error);
+      if (errorCode(error) !== 'NoSuchLifecycleConfiguration' && statusOf(error) !== 404)
+        throw storageError('GetBucketLifecycleConfiguration', bucket, error);
     }
   }
   const own = current.find((existing) => existing.ID === LIFECYCLE_RULE_ID);
@@ -214,7 +272,9 @@ async function setupLifecycle({ client, bucket, dryRun, abortIncompleteDays }: S
   report.lifecycle = { outcome: dryRun ? (own ? 'would update' : 'would create') : own ? 'updated' : 'created', rules };
   if (dryRun) return;
   try {
-    await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }),
+    );
   } catch (error) {
     if (!lifecycleUnsupported(error)) throw storageError('PutBucketLifecycleConfiguration', bucket, error);
     report.lifecycle = {
@@ -228,7 +288,10 @@ async function setupLifecycle({ client, bucket, dryRun, abortIncompleteDays }: S
 const describeCors = (rule: CORSRule) => `${rule.AllowedMethods?.join(', ')} from ${rule.AllowedOrigins?.join(', ')}`;
 
 /** The lines `chute s3:setup` prints. */
-export function formatS3SetupReport(report: S3SetupReport, { abortIncompleteDays }: { abortIncompleteDays: number }): string {
+export function formatS3SetupReport(
+  report: S3SetupReport,
+  { abortIncompleteDays }: { abortIncompleteDays: number },
+): string {
   const ownCors = report.cors.rules.find((rule) => rule.ID === CORS_RULE_ID);
   const lines = [
     `bucket ${report.bucket.name}: ${report.bucket.outcome}`,
@@ -269,7 +332,8 @@ export async function s3SetupCommand(config: Config, args: string[]): Promise<nu
   });
   if (!config.s3) throw new S3SetupError('s3:setup needs FILE_UPLOAD_STORAGE=s3 and the AWS_* settings of the bucket');
   const days = values['abort-incomplete-days'];
-  if (!/^\d{1,4}$/.test(days)) throw new S3SetupError(`--abort-incomplete-days must be a whole number of days, got "${days}"`);
+  if (!/^\d{1,4}$/.test(days))
+    throw new S3SetupError(`--abort-incomplete-days must be a whole number of days, got "${days}"`);
   const client = createS3Client(config.s3);
   try {
     const report = await s3Setup({

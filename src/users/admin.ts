@@ -17,7 +17,6 @@ export interface AdminUser {
   file_count: number;
 }
 
-
 const escapeLike = (term: string): string => term.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 async function fileCounts(db: Kysely<Database>, userIds: number[]): Promise<Map<number, number>> {
@@ -32,7 +31,10 @@ async function fileCounts(db: Kysely<Database>, userIds: number[]): Promise<Map<
 }
 
 async function withFileCounts(db: Kysely<Database>, users: User[]): Promise<AdminUser[]> {
-  const counts = await fileCounts(db, users.map((user) => user.id));
+  const counts = await fileCounts(
+    db,
+    users.map((user) => user.id),
+  );
   return users.map(({ password_hash: _hash, ...user }) => ({ ...user, file_count: counts.get(user.id) ?? 0 }));
 }
 

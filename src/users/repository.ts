@@ -70,10 +70,18 @@ export async function updateUser(
     .execute();
 }
 
-export async function insertSession(db: Executor, values: { tokenHash: string; userId: number; expiresAt: Date }): Promise<void> {
+export async function insertSession(
+  db: Executor,
+  values: { tokenHash: string; userId: number; expiresAt: Date },
+): Promise<void> {
   await db
     .insertInto('sessions')
-    .values({ token_hash: values.tokenHash, user_id: values.userId, created_at: nowIso(), expires_at: values.expiresAt.toISOString() })
+    .values({
+      token_hash: values.tokenHash,
+      user_id: values.userId,
+      created_at: nowIso(),
+      expires_at: values.expiresAt.toISOString(),
+    })
     .execute();
 }
 

@@ -23,9 +23,12 @@ const EMAIL = /^[^\s@\p{Cc}]{1,64}@[^\s@\p{Cc}]{1,253}$/u;
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 function validateNewCredentials(email: string, password: string): void {
-  if (!EMAIL.test(email.trim())) throw new AppError('validation_failed', `"${email}" is not an email address.`, { field: 'email' });
+  if (!EMAIL.test(email.trim()))
+    throw new AppError('validation_failed', `"${email}" is not an email address.`, { field: 'email' });
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, {
+      field: 'password',
+    });
   }
 }
 
@@ -52,15 +55,23 @@ const isUniqueViolation = (error: unknown): boolean => {
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
 };
 
-export async function userSetPassword(db: Kysely<Database>, { userId, password }: { userId: number; password: string }): Promise<void> {
+export async function userSetPassword(
+  db: Kysely<Database>,
+  { userId, password }: { userId: number; password: string },
+): Promise<void> {
   if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    throw new AppError('validation_failed', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`, {
+      field: 'password',
+    });
   }
   await updateUser(db, userId, { passwordHash: await hashPassword(password) });
   await deleteUserSessions(db, userId);
 }
 
-export async function userSetActive(db: Kysely<Database>, { userId, isActive }: { userId: number; isActive: boolean }): Promise<void> {
+export async function userSetActive(
+  db: Kysely<Database>,
+  { userId, isActive }: { userId: number; isActive: boolean },
+): Promise<void> {
   await updateUser(db, userId, { isActive });
   if (!isActive) await deleteUserSessions(db, userId);
 }

@@ -31,7 +31,12 @@ describe('admin access', () => {
     const staff = await createUser(app, { staff: true });
     const alice = await createUser(app);
     const form = multipart({ name: 'mine.txt', content: 'alice' });
-    const upload = await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...form.headers }, payload: form.payload });
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/standard/',
+      headers: { ...alice.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(upload.statusCode, 201, upload.body);
     const ids = { file: upload.json().id as number, user: staff.id };
     const snapshot = async () => ({
@@ -49,7 +54,11 @@ describe('admin access', () => {
       assert.equal(anonymous.statusCode, 401, `${name} anonymous: ${anonymous.body}`);
       assert.equal(anonymous.json().code, 'not_authenticated');
 
-      const refused = await app.inject({ ...request, method: request.method as 'GET', headers: { ...request.headers, ...alice.headers } });
+      const refused = await app.inject({
+        ...request,
+        method: request.method as 'GET',
+        headers: { ...request.headers, ...alice.headers },
+      });
       assert.equal(refused.statusCode, 403, `${name} non-staff: ${refused.body}`);
       assert.equal(refused.json().code, 'permission_denied', name);
     }
@@ -67,10 +76,20 @@ describe('admin access', () => {
     const staff = await createUser(app, { staff: true });
     const cookie = `sessionid=${staff.token}`;
     const payload = { email: 'csrf@example.com', password: 'long enough password' };
-    const forged = await app.inject({ method: 'POST', url: '/api/admin/users/', headers: { cookie, origin: 'https://evil.example' }, payload });
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/api/admin/users/',
+      headers: { cookie, origin: 'https://evil.example' },
+      payload,
+    });
     assert.equal(forged.statusCode, 403);
     assert.equal(forged.json().code, 'csrf_failed');
-    const own = await app.inject({ method: 'POST', url: '/api/admin/users/', headers: { cookie, origin: 'http://chute.test' }, payload });
+    const own = await app.inject({
+      method: 'POST',
+      url: '/api/admin/users/',
+      headers: { cookie, origin: 'http://chute.test' },
+      payload,
+    });
     assert.equal(own.statusCode, 201, own.body);
   });
 });

@@ -48,14 +48,34 @@ async function fileRows(app: FastifyInstance) {
   return app.chute.db.selectFrom('files').selectAll().orderBy('id').execute();
 }
 
-function addFile(app: FastifyInstance, staff: TestUser, file: { name: string; content: Buffer | string; type?: string }, fields: Record<string, string> = {}) {
+function addFile(
+  app: FastifyInstance,
+  staff: TestUser,
+  file: { name: string; content: Buffer | string; type?: string },
+  fields: Record<string, string> = {},
+) {
   const form = multipart(file, fields);
-  return app.inject({ method: 'POST', url: FILES, headers: { ...staff.headers, ...form.headers }, payload: form.payload });
+  return app.inject({
+    method: 'POST',
+    url: FILES,
+    headers: { ...staff.headers, ...form.headers },
+    payload: form.payload,
+  });
 }
 
-function replaceFile(app: FastifyInstance, staff: TestUser, id: number, file: { name: string; content: Buffer | string; type?: string }) {
+function replaceFile(
+  app: FastifyInstance,
+  staff: TestUser,
+  id: number,
+  file: { name: string; content: Buffer | string; type?: string },
+) {
   const form = multipart(file);
-  return app.inject({ method: 'POST', url: replaceUrl(id), headers: { ...staff.headers, ...form.headers }, payload: form.payload });
+  return app.inject({
+    method: 'POST',
+    url: replaceUrl(id),
+    headers: { ...staff.headers, ...form.headers },
+    payload: form.payload,
+  });
 }
 
 async function download(app: FastifyInstance, url: string): Promise<Buffer> {
@@ -80,7 +100,12 @@ for (const storage of ['local', 's3'] as const) {
       const content = Buffer.from('%PDF-1.4 not really a pdf\n'.repeat(100));
 
       // the browser gave no useful type: the name decides
-      const created = await addFile(app, staff, { name: 'Annual Report.pdf', content, type: 'application/octet-stream' }, { uploaded_by: String(alice.id) });
+      const created = await addFile(
+        app,
+        staff,
+        { name: 'Annual Report.pdf', content, type: 'application/octet-stream' },
+        { uploaded_by: String(alice.id) },
+      );
       assert.equal(created.statusCode, 201, created.body);
       const file = created.json();
       assert.equal(file.original_file_name, 'Annual Report.pdf');
@@ -131,7 +156,12 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(empty.json().code, 'file_empty');
 
       const noFile = multipart(null, { uploaded_by: String(staff.id) });
-      const missing = await app.inject({ method: 'POST', url: FILES, headers: { ...staff.headers, ...noFile.headers }, payload: noFile.payload });
+      const missing = await app.inject({
+        method: 'POST',
+        url: FILES,
+        headers: { ...staff.headers, ...noFile.headers },
+        payload: noFile.payload,
+      });
       assert.equal(missing.statusCode, 400, missing.body);
 
       assert.deepEqual(await fileRows(app), [], 'no row');
@@ -141,7 +171,12 @@ for (const storage of ['local', 's3'] as const) {
       const withinAdmin = await addFile(app, staff, { name: 'mid.bin', content: Buffer.alloc(1500, 2) });
       assert.equal(withinAdmin.statusCode, 201, withinAdmin.body);
       const form = multipart({ name: 'mid.bin', content: Buffer.alloc(1500, 2) });
-      const publicUpload = await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...staff.headers, ...form.headers }, payload: form.payload });
+      const publicUpload = await app.inject({
+        method: 'POST',
+        url: '/api/files/upload/standard/',
+        headers: { ...staff.headers, ...form.headers },
+        payload: form.payload,
+      });
       assert.equal(publicUpload.statusCode, 413, 'the public standard upload keeps FILE_MAX_SIZE');
     });
 
@@ -149,7 +184,9 @@ for (const storage of ['local', 's3'] as const) {
       const app = await build(t, { storage });
       const staff = await createUser(app, { staff: true });
       const alice = await createUser(app);
-      const original = (await addFile(app, staff, { name: 'draft.txt', content: 'first version' }, { uploaded_by: String(alice.id) })).json();
+      const original = (
+        await addFile(app, staff, { name: 'draft.txt', content: 'first version' }, { uploaded_by: String(alice.id) })
+      ).json();
       const oldKey = `files/${original.file_name}`;
       assert.deepEqual(await storedKeys(app), [oldKey]);
 
@@ -203,26 +240,53 @@ for (const storage of ['local', 's3'] as const) {
       const alice = await createUser(app);
       const ids: number[] = [];
       for (const name of ['a.txt', 'b.txt', 'c.txt', 'd.txt']) {
-        const created = await addFile(app, staff, { name, content: `content of ${name}` }, { uploaded_by: String(alice.id) });
+        const created = await addFile(
+          app,
+          staff,
+          { name, content: `content of ${name}` },
+          { uploaded_by: String(alice.id) },
+        );
         ids.push(created.json().id);
       }
       assert.equal((await storedKeys(app)).length, 4);
 
       const deleted = await app.inject({ method: 'DELETE', url: fileUrl(ids[0]!), headers: staff.headers });
       assert.equal(deleted.statusCode, 204, deleted.body);
-      assert.equal((await app.inject({ method: 'GET', url: fileUrl(ids[0]!), headers: staff.headers })).statusCode, 404);
-      assert.equal((await app.inject({ method: 'DELETE', url: fileUrl(ids[0]!), headers: staff.headers })).statusCode, 404);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: fileUrl(ids[0]!), headers: staff.headers })).statusCode,
+        404,
+      );
+      assert.equal(
+        (await app.inject({ method: 'DELETE', url: fileUrl(ids[0]!), headers: staff.headers })).statusCode,
+        404,
+      );
       assert.equal((await storedKeys(app)).length, 3);
 
-      const bulk = await app.inject({ method: 'POST', url: `${FILES}bulk-delete/`, headers: staff.headers, payload: { ids: [ids[1], String(ids[2]), ids[1], 424242] } });
+      const bulk = await app.inject({
+        method: 'POST',
+        url: `${FILES}bulk-delete/`,
+        headers: staff.headers,
+        payload: { ids: [ids[1], String(ids[2]), ids[1], 424242] },
+      });
       assert.equal(bulk.statusCode, 200, bulk.body);
       assert.deepEqual(bulk.json(), { deleted: [ids[1], ids[2]], not_found: [424242] });
       const left = await fileRows(app);
-      assert.deepEqual(left.map((row) => Number(row.id)), [ids[3]]);
+      assert.deepEqual(
+        left.map((row) => Number(row.id)),
+        [ids[3]],
+      );
       assert.deepEqual(await storedKeys(app), [left[0]!.file]);
-      assert.equal((await app.inject({ method: 'GET', url: `/api/files/${ids[1]}/`, headers: alice.headers })).statusCode, 404);
+      assert.equal(
+        (await app.inject({ method: 'GET', url: `/api/files/${ids[1]}/`, headers: alice.headers })).statusCode,
+        404,
+      );
 
-      const empty = await app.inject({ method: 'POST', url: `${FILES}bulk-delete/`, headers: staff.headers, payload: { ids: [] } });
+      const empty = await app.inject({
+        method: 'POST',
+        url: `${FILES}bulk-delete/`,
+        headers: staff.headers,
+        payload: { ids: [] },
+      });
       assert.equal(empty.statusCode, 400);
     });
 
@@ -231,7 +295,12 @@ for (const storage of ['local', 's3'] as const) {
       const staff = await createUser(app, { staff: true });
       const alice = await createUser(app);
       const startUpload = async (name: string) => {
-        const response = await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: alice.headers, payload: { file_name: name, file_type: 'text/plain' } });
+        const response = await app.inject({
+          method: 'POST',
+          url: '/api/files/upload/direct/start/',
+          headers: alice.headers,
+          payload: { file_name: name, file_type: 'text/plain' },
+        });
         assert.equal(response.statusCode, 200, response.body);
         return response.json().id as number;
       };
@@ -239,15 +308,32 @@ for (const storage of ['local', 's3'] as const) {
       const recent = await startUpload('recent.txt');
       const valid = (await addFile(app, staff, { name: 'valid.txt', content: 'done' })).json().id as number;
       const threeHoursAgo = nowIso(new Date(Date.now() - 3 * 3600 * 1000));
-      await app.chute.db.updateTable('files').set({ created_at: threeHoursAgo }).where('id', 'in', [old, valid]).execute();
+      await app.chute.db
+        .updateTable('files')
+        .set({ created_at: threeHoursAgo })
+        .where('id', 'in', [old, valid])
+        .execute();
 
-      const run = await app.inject({ method: 'POST', url: `${FILES}delete-pending/`, headers: staff.headers, payload: { older_than_hours: 2 } });
+      const run = await app.inject({
+        method: 'POST',
+        url: `${FILES}delete-pending/`,
+        headers: staff.headers,
+        payload: { older_than_hours: 2 },
+      });
       assert.equal(run.statusCode, 200, run.body);
       assert.equal(run.json().deleted, 1);
       assert.deepEqual(run.json().ids, [old]);
-      assert.deepEqual((await fileRows(app)).map((row) => Number(row.id)), [recent, valid]);
+      assert.deepEqual(
+        (await fileRows(app)).map((row) => Number(row.id)),
+        [recent, valid],
+      );
 
-      const bad = await app.inject({ method: 'POST', url: `${FILES}delete-pending/`, headers: staff.headers, payload: { older_than_hours: -1 } });
+      const bad = await app.inject({
+        method: 'POST',
+        url: `${FILES}delete-pending/`,
+        headers: staff.headers,
+        payload: { older_than_hours: -1 },
+      });
       assert.equal(bad.statusCode, 400);
     });
   });
@@ -256,13 +342,22 @@ for (const storage of ['local', 's3'] as const) {
 describe('admin size limit', () => {
   test('FILE_ADMIN_MAX_SIZE falls back to FILE_MAX_SIZE; the settings endpoint tells the page', async (t) => {
     assert.equal(loadConfig({ FILE_MAX_SIZE: '5MiB' }).fileAdminMaxSize, 5 * 2 ** 20);
-    assert.equal(loadConfig({ FILE_MAX_SIZE: '5MiB', FILE_MAX_SIZE_STANDARD: '1MiB', FILE_ADMIN_MAX_SIZE: '2GiB' }).fileAdminMaxSize, 2 * 2 ** 30);
+    assert.equal(
+      loadConfig({ FILE_MAX_SIZE: '5MiB', FILE_MAX_SIZE_STANDARD: '1MiB', FILE_ADMIN_MAX_SIZE: '2GiB' })
+        .fileAdminMaxSize,
+      2 * 2 ** 30,
+    );
     assert.throws(() => loadConfig({ FILE_ADMIN_MAX_SIZE: 'huge' }), /FILE_ADMIN_MAX_SIZE/);
     const app = await build(t, { env: { FILE_MAX_SIZE: '3000', FILE_ADMIN_MAX_SIZE: '7000' } });
     const staff = await createUser(app, { staff: true });
     const settings = await app.inject({ method: 'GET', url: '/api/admin/settings/', headers: staff.headers });
     assert.equal(settings.statusCode, 200, settings.body);
-    assert.deepEqual(settings.json(), { storage: 'local', admin_max_size: 7000, direct_max_size: 3000, allowed_types: [] });
+    assert.deepEqual(settings.json(), {
+      storage: 'local',
+      admin_max_size: 7000,
+      direct_max_size: 3000,
+      allowed_types: [],
+    });
   });
 });
 
@@ -282,9 +377,17 @@ describe('admin files when the storage is down', () => {
     await app.chute.db
       .insertInto('files')
       .values({
-        file: 'files/0123456789abcdef0123456789abcdef.txt', original_file_name: 'kept.txt', file_name: '0123456789abcdef0123456789abcdef.txt',
-        file_type: 'text/plain', file_size: 4, uploaded_by: staff.id, upload_method: 'standard',
-        upload_received_at: now, upload_finished_at: now, created_at: now, updated_at: now,
+        file: 'files/0123456789abcdef0123456789abcdef.txt',
+        original_file_name: 'kept.txt',
+        file_name: '0123456789abcdef0123456789abcdef.txt',
+        file_type: 'text/plain',
+        file_size: 4,
+        uploaded_by: staff.id,
+        upload_method: 'standard',
+        upload_received_at: now,
+        upload_finished_at: now,
+        created_at: now,
+        updated_at: now,
       })
       .execute();
     const rows = await fileRows(app);
@@ -298,7 +401,12 @@ describe('admin files when the storage is down', () => {
     assert.equal(replaced.json().code, 'storage_unavailable');
     const deleted = await app.inject({ method: 'DELETE', url: fileUrl(id), headers: staff.headers });
     assert.equal(deleted.statusCode, 503, deleted.body);
-    const bulk = await app.inject({ method: 'POST', url: `${FILES}bulk-delete/`, headers: staff.headers, payload: { ids: [id] } });
+    const bulk = await app.inject({
+      method: 'POST',
+      url: `${FILES}bulk-delete/`,
+      headers: staff.headers,
+      payload: { ids: [id] },
+    });
     assert.equal(bulk.statusCode, 503, bulk.body);
     assert.deepEqual(bulk.json().extra.deleted, []);
     assert.deepEqual(await fileRows(app), rows, 'no row added, changed or deleted');
@@ -318,7 +426,10 @@ describe('admin file names', () => {
     const replaced = await replaceFile(app, staff, kept.id, { name: '../evil.txt', content: 'y', type: 'text/plain' });
     assert.equal(replaced.statusCode, 400);
     assert.equal(replaced.json().code, 'invalid_file_name');
-    assert.deepEqual((await fileRows(app)).map((row) => row.original_file_name), ['kept.txt']);
+    assert.deepEqual(
+      (await fileRows(app)).map((row) => row.original_file_name),
+      ['kept.txt'],
+    );
     assert.deepEqual(await storedKeys(app), [`files/${kept.file_name}`]);
   });
 });

@@ -21,8 +21,25 @@ interface Listed {
   url: string | null;
 }
 
-const NAMES = ['Quarterly report.pdf', 'holiday_photo.jpg', 'notes.txt', 'Budget 2026.xlsx', 'logo.png', 'report-final.pdf', 'data_100%.csv', 'archive.zip'];
-const TYPES: Record<string, string> = { pdf: 'application/pdf', jpg: 'image/jpeg', txt: 'text/plain', xlsx: 'application/vnd.ms-excel', png: 'image/png', csv: 'text/csv', zip: 'application/zip' };
+const NAMES = [
+  'Quarterly report.pdf',
+  'holiday_photo.jpg',
+  'notes.txt',
+  'Budget 2026.xlsx',
+  'logo.png',
+  'report-final.pdf',
+  'data_100%.csv',
+  'archive.zip',
+];
+const TYPES: Record<string, string> = {
+  pdf: 'application/pdf',
+  jpg: 'image/jpeg',
+  txt: 'text/plain',
+  xlsx: 'application/vnd.ms-excel',
+  png: 'image/png',
+  csv: 'text/csv',
+  zip: 'application/zip',
+};
 
 async function seed(app: FastifyInstance, uploaders: Array<number | null>): Promise<void> {
   const base = Date.UTC(2026, 0, 1);
@@ -91,13 +108,24 @@ describe('admin file list', () => {
 
     const all = (await list(app, staff, { limit: 200 })).results;
     assert.equal(all.length, 40);
-    assert.deepEqual(all.map((f) => f.id), [...all].map((f) => f.id).sort((a, b) => b - a), 'default: newest id first');
+    assert.deepEqual(
+      all.map((f) => f.id),
+      [...all].map((f) => f.id).sort((a, b) => b - a),
+      'default: newest id first',
+    );
 
     for (const sort of ADMIN_FILE_SORTS) {
       for (const order of ['asc', 'desc'] as const) {
         const expected = [...all].sort((a, b) => compare(sort, a, b) * (order === 'asc' ? 1 : -1)).map((f) => f.id);
         const whole = (await list(app, staff, { sort, order, limit: 200 })).results.map((f) => f.id);
-        if (usingPostgres && sort !== 'id' && sort !== 'file_size' && sort !== 'is_valid' && sort !== 'created_at' && sort !== 'upload_finished_at') {
+        if (
+          usingPostgres &&
+          sort !== 'id' &&
+          sort !== 'file_size' &&
+          sort !== 'is_valid' &&
+          sort !== 'created_at' &&
+          sort !== 'upload_finished_at'
+        ) {
           // PostgreSQL sorts text by the database collation, not byte-wise: compare sets only
           assert.deepEqual([...whole].sort(), [...expected].sort(), `${sort} ${order}`);
         } else {
@@ -123,12 +151,22 @@ describe('admin file list', () => {
     const all = (await list(app, staff, { limit: 200 })).results;
 
     const report = await list(app, staff, { search: 'REPORT', limit: 200 });
-    assert.deepEqual(report.results.map((f) => f.id).sort(), all.filter((f) => /report/i.test(f.original_file_name)).map((f) => f.id).sort());
+    assert.deepEqual(
+      report.results.map((f) => f.id).sort(),
+      all
+        .filter((f) => /report/i.test(f.original_file_name))
+        .map((f) => f.id)
+        .sort(),
+    );
     assert.equal(report.count, 10);
 
     const generated = all[3]!.file_name.slice(20, 34);
     const byGenerated = await list(app, staff, { search: generated });
-    assert.deepEqual(byGenerated.results.map((f) => f.id), [all[3]!.id], 'the generated name is searched too');
+    assert.deepEqual(
+      byGenerated.results.map((f) => f.id),
+      [all[3]!.id],
+      'the generated name is searched too',
+    );
 
     const percent = await list(app, staff, { search: '100%' });
     assert.equal(percent.count, 5, '% matches itself only');
@@ -147,22 +185,44 @@ describe('admin file list', () => {
     assert.equal(bobs.count, 20);
     assert.ok(bobs.results.every((f) => f.uploaded_by === bob.id && f.uploaded_by_email === bob.email));
 
-    const combined = await list(app, staff, { uploaded_by: alice.id, status: 'valid', search: '.pdf', sort: 'file_size', order: 'asc' });
-    const expected = all.filter((f) => f.uploaded_by === alice.id && f.is_valid && f.original_file_name.includes('.pdf'));
+    const combined = await list(app, staff, {
+      uploaded_by: alice.id,
+      status: 'valid',
+      search: '.pdf',
+      sort: 'file_size',
+      order: 'asc',
+    });
+    const expected = all.filter(
+      (f) => f.uploaded_by === alice.id && f.is_valid && f.original_file_name.includes('.pdf'),
+    );
     assert.equal(combined.count, expected.length);
-    assert.deepEqual(combined.results.map((f) => f.id), expected.sort((a, b) => a.file_size! - b.file_size! || a.id - b.id).map((f) => f.id));
+    assert.deepEqual(
+      combined.results.map((f) => f.id),
+      expected.sort((a, b) => a.file_size! - b.file_size! || a.id - b.id).map((f) => f.id),
+    );
   });
 
   test('a search looks at generated names only when the term could match one and not the original name', () => {
-    for (const term of ['3f2c', '3F2C', '.pdf', 'a.pdf', '0123456789abcdef0123456789abcdef.txt']) assert.equal(searchesGeneratedName(term), true, term);
+    for (const term of ['3f2c', '3F2C', '.pdf', 'a.pdf', '0123456789abcdef0123456789abcdef.txt'])
+      assert.equal(searchesGeneratedName(term), true, term);
     // starts past the hex digits (so inside the extension, which the original has too), or has characters no generated name has
-    for (const term of ['pdf', 'report', 'zzz', 'annual report', 'data_100%', 'a-b', 'é']) assert.equal(searchesGeneratedName(term), false, term);
+    for (const term of ['pdf', 'report', 'zzz', 'annual report', 'data_100%', 'a-b', 'é'])
+      assert.equal(searchesGeneratedName(term), false, term);
   });
 
   test('bad parameters are 400 with the field named; the limit is capped', async (t) => {
     const app = await build(t);
     const staff = await createUser(app, { staff: true });
-    for (const query of ['sort=password_hash', 'sort=id;drop table files', 'order=up', 'status=done', 'limit=-1', 'offset=x', 'uploaded_by=me', 'unknown=1']) {
+    for (const query of [
+      'sort=password_hash',
+      'sort=id;drop table files',
+      'order=up',
+      'status=done',
+      'limit=-1',
+      'offset=x',
+      'uploaded_by=me',
+      'unknown=1',
+    ]) {
       const response = await app.inject({ method: 'GET', url: `/api/admin/files/?${query}`, headers: staff.headers });
       assert.equal(response.statusCode, 400, `${query}: ${response.body}`);
       assert.equal(response.json().code, 'validation_failed');

@@ -32,30 +32,56 @@ async function recorder(scope: ReturnType<typeof cleanupScope>['scope'], body: (
 }
 
 /** start -> upload (to Chute, or the presigned POST to RGW) -> finish over HTTP; the finished record's file URL. */
-async function upload(server: TestServer, user: TestUser, name: string, type: string, content: string): Promise<string> {
+async function upload(
+  server: TestServer,
+  user: TestUser,
+  name: string,
+  type: string,
+  content: string,
+): Promise<string> {
   const call = async (path: string, init: RequestInit) => {
-    const response = await fetch(`${server.baseUrl}${path}`, { ...init, headers: { ...user.headers, ...init.headers } });
+    const response = await fetch(`${server.baseUrl}${path}`, {
+      ...init,
+      headers: { ...user.headers, ...init.headers },
+    });
     const body = (await response.json()) as Record<string, unknown>;
     assert.ok(response.ok, `${path}: ${response.status} ${JSON.stringify(body)}`);
     return body;
   };
   const json = { 'content-type': 'application/json' };
-  const started = await call('/api/files/upload/direct/start/', { method: 'POST', headers: json, body: JSON.stringify({ file_name: name, file_type: type }) });
+  const started = await call('/api/files/upload/direct/start/', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ file_name: name, file_type: type }),
+  });
   if (server.app.chute.config.storage === 's3') {
-    const posted = await postForm(started.url as string, started.fields as Record<string, string>, { name, content: Buffer.from(content), type });
+    const posted = await postForm(started.url as string, started.fields as Record<string, string>, {
+      name,
+      content: Buffer.from(content),
+      type,
+    });
     assert.equal(posted.status, 204, await posted.text());
   } else {
     const form = new FormData();
     form.append('file', new Blob([content], { type }), name);
     await call(new URL(started.url as string).pathname, { method: 'POST', body: form });
   }
-  const finished = await call('/api/files/upload/direct/finish/', { method: 'POST', headers: json, body: JSON.stringify({ file_id: started.id }) });
+  const finished = await call('/api/files/upload/direct/finish/', {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ file_id: started.id }),
+  });
   assert.equal(finished.is_valid, true);
   return finished.url as string;
 }
 
 /** Opening `url` downloads the file under its own name with the upload's bytes; the page stays where it was. */
-async function expectDownload(page: Awaited<ReturnType<typeof launch>>['page'], url: string, name: string, content: string) {
+async function expectDownload(
+  page: Awaited<ReturnType<typeof launch>>['page'],
+  url: string,
+  name: string,
+  content: string,
+) {
   await page.goto('about:blank');
   const downloaded = page.waitForEvent('download');
   await page.goto(url).catch(() => undefined); // a download aborts the navigation
@@ -113,9 +139,16 @@ describe('uploaded files with scripts, opened from their local file URLs', { tim
       assert.equal(headers['x-content-type-options'], 'nosniff');
       assert.match(headers['content-security-policy'] ?? '', /sandbox/);
       if (check === 'text') {
-        assert.ok((await page.evaluate(() => inPage().document.body.innerText as string)).includes('<script>'), 'the markup is shown as text');
+        assert.ok(
+          (await page.evaluate(() => inPage().document.body.innerText as string)).includes('<script>'),
+          'the markup is shown as text',
+        );
       } else {
-        assert.equal(await page.evaluate(() => inPage().document.querySelectorAll('img').length), 1, 'shown as a (broken) image');
+        assert.equal(
+          await page.evaluate(() => inPage().document.querySelectorAll('img').length),
+          1,
+          'shown as a (broken) image',
+        );
       }
       assert.notEqual(await page.title(), 'SCRIPT RAN', `${name}: the script did not run`);
     }
@@ -154,7 +187,10 @@ describe('uploaded files with scripts, opened from their local file URLs', { tim
       const url = await upload(server, user, 'notes.txt', 'text/plain', markup);
       const response = await page.goto(url);
       assert.equal(response?.status(), 200);
-      assert.ok((await page.evaluate(() => inPage().document.body.innerText as string)).includes('<script>'), 'the markup is shown as text');
+      assert.ok(
+        (await page.evaluate(() => inPage().document.body.innerText as string)).includes('<script>'),
+        'the markup is shown as text',
+      );
       assert.notEqual(await page.title(), 'SCRIPT RAN');
 
       await sleep(500); // time for any stray request to reach the recorder

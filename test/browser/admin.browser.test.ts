@@ -14,7 +14,18 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, S3_SKIP, sha256InPage, signIn, type Fixture } from './support.js';
+import {
+  artifactsFor,
+  assertAccessible,
+  cleanupScope,
+  ensureWebBuilt,
+  fixtureFolder,
+  launch,
+  S3_SKIP,
+  sha256InPage,
+  signIn,
+  type Fixture,
+} from './support.js';
 
 const KiB = 1024;
 const ADMIN_MAX = 256 * KiB;
@@ -27,7 +38,10 @@ const ARTIFACTS = artifactsFor('admin');
 const fixture = fixtureFolder('admin');
 const REPORT = fixture('quarterly report.txt', Buffer.from('Quarterly figures, first draft.\n'.repeat(50)));
 const REPORT_V2 = fixture('quarterly report v2.csv', Buffer.from('quarter,revenue\nQ1,100\nQ2,120\n'.repeat(40)));
-const PHOTO = fixture('team photo.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64 * KiB, 3)]));
+const PHOTO = fixture(
+  'team photo.png',
+  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64 * KiB, 3)]),
+);
 const BIG = fixture('big export.bin', Buffer.alloc(ADMIN_MAX + 4 * KiB, 5));
 const NOTES = fixture('notes.md', Buffer.from('# Notes\n\nSome notes.\n'));
 
@@ -38,7 +52,10 @@ declare function inPage(): any;
 let shot = 0;
 async function screenshot(page: Page, storage: string, name: string) {
   shot++;
-  await page.screenshot({ path: join(ARTIFACTS, `admin-${storage}-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: join(ARTIFACTS, `admin-${storage}-${String(shot).padStart(2, '0')}-${name}.png`),
+    fullPage: true,
+  });
 }
 
 async function assertNoSidewaysScroll(page: Page, what: string) {
@@ -50,26 +67,37 @@ async function assertNoSidewaysScroll(page: Page, what: string) {
 }
 
 /** Names in the admin list, top to bottom. */
-const listedNames = (page: Page) => page.getByTestId('admin-file-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
+const listedNames = (page: Page) =>
+  page.getByTestId('admin-file-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
 
 /** Waits for the list to show exactly these names (in any order). */
 async function waitForNames(page: Page, names: string[]) {
   const expected = [...names].sort();
-  await page.waitForFunction(
-    (want) => {
-      const rows = [...inPage().document.querySelectorAll('[data-testid="admin-file-row"]')].map((row: { getAttribute(name: string): string }) => row.getAttribute('data-name'));
-      const busy = inPage().document.querySelector('section[aria-busy="true"]');
-      return !busy && JSON.stringify(rows.sort()) === JSON.stringify(want);
-    },
-    expected,
-    { polling: 100, timeout: 15_000 },
-  ).catch(async (error: unknown) => {
-    throw new Error(`the list shows ${JSON.stringify(await listedNames(page))}, not ${JSON.stringify(expected)}: ${String(error)}`);
-  });
+  await page
+    .waitForFunction(
+      (want) => {
+        const rows = [...inPage().document.querySelectorAll('[data-testid="admin-file-row"]')].map(
+          (row: { getAttribute(name: string): string }) => row.getAttribute('data-name'),
+        );
+        const busy = inPage().document.querySelector('section[aria-busy="true"]');
+        return !busy && JSON.stringify(rows.sort()) === JSON.stringify(want);
+      },
+      expected,
+      { polling: 100, timeout: 15_000 },
+    )
+    .catch(async (error: unknown) => {
+      throw new Error(
+        `the list shows ${JSON.stringify(await listedNames(page))}, not ${JSON.stringify(expected)}: ${String(error)}`,
+      );
+    });
 }
 
 /** Adds a file from the "Add file" page; ends on the new file's page. */
-async function addFile(page: Page, file: Fixture, { method = 'server', uploader }: { method?: 'server' | 'direct'; uploader?: string } = {}) {
+async function addFile(
+  page: Page,
+  file: Fixture,
+  { method = 'server', uploader }: { method?: 'server' | 'direct'; uploader?: string } = {},
+) {
   await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Add file' }).click();
   await page.getByRole('heading', { name: 'Add a file' }).waitFor();
   await page.getByTestId('admin-file-input').setInputFiles(file.path);
@@ -113,7 +141,10 @@ for (const storage of ['local', 's3'] as const) {
       await forbidden.getByRole('heading', { name: 'Staff only' }).waitFor();
       assert.match(await forbidden.innerText(), /403/);
       assert.match(await forbidden.innerText(), new RegExp(alice.email.replace('.', '\\.')));
-      assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
+      assert.equal(
+        await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(),
+        0,
+      );
       await screenshot(page, storage, 'forbidden');
       await assertAccessible(page, '403 page');
       // and the API agrees
@@ -138,7 +169,10 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(await page.getByTestId('meta-original').innerText(), REPORT.name);
       assert.equal(await page.getByTestId('meta-type').innerText(), 'text/plain');
       assert.match(await page.getByTestId('meta-generated').innerText(), /^[0-9a-f]{32}\.txt$/);
-      assert.match(await page.getByTestId('meta-size').innerText(), new RegExp(`${REPORT.size.toLocaleString('en')} bytes`));
+      assert.match(
+        await page.getByTestId('meta-size').innerText(),
+        new RegExp(`${REPORT.size.toLocaleString('en')} bytes`),
+      );
       assert.match(await page.getByTestId('admin-meta').innerText(), new RegExp(alice.email.replace('.', '\\.')));
       const href = await page.getByTestId('download').getAttribute('href');
       assert.equal(await sha256InPage(page, href!), REPORT.sha256, 'the download gives back the same bytes');
@@ -173,7 +207,8 @@ for (const storage of ['local', 's3'] as const) {
       assert.deepEqual(await listedNames(page), [NOTES.name, PHOTO.name, REPORT.name], 'newest first');
       const row = page.locator(ROW(REPORT.name));
       const text = await row.innerText();
-      for (const part of [alice.email, 'text/plain', 'Valid', 'Download']) assert.ok(text.includes(part), `the row shows ${part}: ${text}`);
+      for (const part of [alice.email, 'text/plain', 'Valid', 'Download'])
+        assert.ok(text.includes(part), `the row shows ${part}: ${text}`);
       await screenshot(page, storage, 'list');
       await assertAccessible(page, 'file list');
 
@@ -196,7 +231,11 @@ for (const storage of ['local', 's3'] as const) {
       await page.waitForURL(/sort=original_file_name&order=asc/);
       await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
       assert.deepEqual(await listedNames(page), [NOTES.name, REPORT.name, PHOTO.name], 'by name, ascending');
-      assert.equal(await page.locator('th[aria-sort="ascending"]').textContent(), 'Original name▲', 'the header says how the list is sorted');
+      assert.equal(
+        await page.locator('th[aria-sort="ascending"]').textContent(),
+        'Original name▲',
+        'the header says how the list is sorted',
+      );
       await page.getByTestId('sort-file_size').click();
       await page.waitForURL(/sort=file_size&order=desc/);
       await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
@@ -205,7 +244,11 @@ for (const storage of ['local', 's3'] as const) {
       await page.goBack();
       await page.waitForURL(/sort=original_file_name&order=asc/);
       await waitForNames(page, [REPORT.name, PHOTO.name, NOTES.name]);
-      assert.deepEqual(await listedNames(page), [NOTES.name, REPORT.name, PHOTO.name], 'back restores the previous sort');
+      assert.deepEqual(
+        await listedNames(page),
+        [NOTES.name, REPORT.name, PHOTO.name],
+        'back restores the previous sort',
+      );
     });
 
     test('replaces a file: new generated name, type inferred again, the new bytes served', async () => {
@@ -216,7 +259,10 @@ for (const storage of ['local', 's3'] as const) {
       // too large first: refused on the page, nothing changed
       await page.getByTestId('admin-replace-input').setInputFiles(BIG.path);
       await page.getByTestId('admin-replace-submit').click();
-      await page.getByTestId('admin-replace-error').getByText(/larger than the 256 KiB limit\. Nothing was changed\./).waitFor();
+      await page
+        .getByTestId('admin-replace-error')
+        .getByText(/larger than the 256 KiB limit\. Nothing was changed\./)
+        .waitFor();
       assert.equal(await page.getByTestId('meta-generated').innerText(), before);
 
       await page.getByTestId('admin-replace-input').setInputFiles(REPORT_V2.path);
@@ -228,7 +274,11 @@ for (const storage of ['local', 's3'] as const) {
       const after = await page.getByTestId('meta-generated').innerText();
       assert.match(after, /^[0-9a-f]{32}\.csv$/);
       assert.notEqual(after, before);
-      assert.match(await page.getByTestId('admin-meta').innerText(), new RegExp(alice.email.replace('.', '\\.')), 'the uploader stays');
+      assert.match(
+        await page.getByTestId('admin-meta').innerText(),
+        new RegExp(alice.email.replace('.', '\\.')),
+        'the uploader stays',
+      );
       const href = await page.getByTestId('download').getAttribute('href');
       assert.equal(await sha256InPage(page, href!), REPORT_V2.sha256);
       await assertAccessible(page, 'file page after replace');
@@ -245,7 +295,10 @@ for (const storage of ['local', 's3'] as const) {
       await waitForNames(page, [PHOTO.name, NOTES.name]);
 
       await page.getByTestId('select-all').check();
-      await page.getByTestId('admin-count').getByText(/2 selected/).waitFor();
+      await page
+        .getByTestId('admin-count')
+        .getByText(/2 selected/)
+        .waitFor();
       await page.getByTestId('delete-selected').click();
       const bulk = page.getByRole('dialog', { name: 'Delete 2 files?' });
       await bulk.waitFor();
@@ -273,7 +326,10 @@ for (const storage of ['local', 's3'] as const) {
       await page.getByTestId('delete-pending').click();
       const dialog = page.getByRole('dialog', { name: 'Delete old pending uploads?' });
       await dialog.getByRole('button', { name: 'Delete' }).click();
-      await page.getByTestId('admin-message').getByText(/1 pending upload deleted/).waitFor();
+      await page
+        .getByTestId('admin-message')
+        .getByText(/1 pending upload deleted/)
+        .waitFor();
       await page.getByTestId('admin-count').getByText('No files match.').waitFor();
     });
 
@@ -285,7 +341,10 @@ for (const storage of ['local', 's3'] as const) {
       await form.getByLabel('Email').fill(`carol-${storage}@example.com`);
       await form.getByLabel('Password').fill('short');
       await form.getByRole('button', { name: 'Create user' }).click();
-      await page.getByTestId('admin-create-error').getByText(/at least 8 characters/).waitFor();
+      await page
+        .getByTestId('admin-create-error')
+        .getByText(/at least 8 characters/)
+        .waitFor();
       await form.getByLabel('Password').fill('carol has a long password');
       await form.getByRole('button', { name: 'Create user' }).click();
       await page.getByTestId('admin-message').getByText(`carol-${storage}@example.com created.`).waitFor();
@@ -298,7 +357,10 @@ for (const storage of ['local', 's3'] as const) {
       const dialog = page.getByRole('dialog', { name: 'Set a new password' });
       await dialog.getByLabel('New password').fill('a new password for carol');
       await dialog.getByRole('button', { name: 'Set password' }).click();
-      await page.getByTestId('admin-message').getByText(/New password set/).waitFor();
+      await page
+        .getByTestId('admin-message')
+        .getByText(/New password set/)
+        .waitFor();
       const login = await fetch(`${server.baseUrl}/api/auth/login/`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -308,9 +370,17 @@ for (const storage of ['local', 's3'] as const) {
       const { session } = (await login.json()) as { session: string };
 
       await carol.getByRole('button', { name: /Deactivate/ }).click();
-      await page.getByRole('dialog', { name: 'Deactivate this user?' }).getByRole('button', { name: 'Deactivate' }).click();
-      await page.getByTestId('admin-message').getByText(/deactivated/).waitFor();
-      await page.locator(`[data-testid="admin-user-row"][data-email="carol-${storage}@example.com"][data-active="false"]`).waitFor();
+      await page
+        .getByRole('dialog', { name: 'Deactivate this user?' })
+        .getByRole('button', { name: 'Deactivate' })
+        .click();
+      await page
+        .getByTestId('admin-message')
+        .getByText(/deactivated/)
+        .waitFor();
+      await page
+        .locator(`[data-testid="admin-user-row"][data-email="carol-${storage}@example.com"][data-active="false"]`)
+        .waitFor();
       const me = await fetch(`${server.baseUrl}/api/auth/me/`, { headers: { authorization: `Bearer ${session}` } });
       assert.equal(me.status, 401, "carol's session ended");
     });

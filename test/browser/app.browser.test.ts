@@ -12,7 +12,18 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { CDPSession, Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, S3_SKIP, sha256InPage, signIn, throttleUpload } from './support.js';
+import {
+  artifactsFor,
+  assertAccessible,
+  cleanupScope,
+  ensureWebBuilt,
+  fixtureFolder,
+  launch,
+  S3_SKIP,
+  sha256InPage,
+  signIn,
+  throttleUpload,
+} from './support.js';
 
 const MiB = 1024 * 1024;
 const FILE_MAX_SIZE = 32 * MiB;
@@ -44,14 +55,20 @@ declare function inPage(): any;
 let shot = 0;
 async function screenshot(page: Page, storage: string, name: string) {
   shot++;
-  await page.screenshot({ path: join(ARTIFACTS, `browser-${storage}-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: join(ARTIFACTS, `browser-${storage}-${String(shot).padStart(2, '0')}-${name}.png`),
+    fullPage: true,
+  });
 }
 
 /** Waits until the upload row of `name` is done, failed or cancelled; returns its state and text. */
 async function rowOutcome(page: Page, name: string, timeout = 120_000) {
   const row = page.locator(ROW(name));
   await page.waitForFunction(
-    (selector) => ['done', 'error', 'cancelled'].includes(inPage().document.querySelector(selector)?.getAttribute('data-state') ?? ''),
+    (selector) =>
+      ['done', 'error', 'cancelled'].includes(
+        inPage().document.querySelector(selector)?.getAttribute('data-state') ?? '',
+      ),
     ROW(name),
     { timeout, polling: 100 },
   );
@@ -75,7 +92,8 @@ async function recordProgress(page: Page) {
       for (const mutation of mutations) {
         const { target } = mutation;
         if (mutation.type === 'attributes' && target.getAttribute('role') === 'progressbar') record(target);
-        for (const node of mutation.addedNodes) if (node instanceof Element) node.querySelectorAll('[role="progressbar"]').forEach(record);
+        for (const node of mutation.addedNodes)
+          if (node instanceof Element) node.querySelectorAll('[role="progressbar"]').forEach(record);
       }
     }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['aria-valuenow'] });
   });
@@ -101,7 +119,10 @@ const apiFiles = (page: Page): Promise<ApiFile[]> =>
 // ---------- the scenarios, once per storage ----------
 
 for (const storage of ['local', 's3'] as const) {
-  describe(`web app with ${storage} storage`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
+  describe(`web app with ${storage} storage`, {
+    skip: storage === 's3' ? S3_SKIP : false,
+    timeout: 10 * 60_000,
+  }, () => {
     const cleanup = cleanupScope();
     let server: TestServer;
     let user: TestUser;
@@ -152,20 +173,27 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(big.state, 'done', big.text);
       assert.match(big.text, /Done/);
       const values = (await progressOf(page))[BIG.name] ?? [];
-      assert.ok(values.some((v) => v > 0 && v < 100), `the 30 MiB file showed progress between 0 and 100: ${values.join(',')}`);
+      assert.ok(
+        values.some((v) => v > 0 && v < 100),
+        `the 30 MiB file showed progress between 0 and 100: ${values.join(',')}`,
+      );
       assert.equal(values.at(-1), 100);
-      for (let i = 1; i < values.length; i++) assert.ok(values[i]! >= values[i - 1]!, `progress only grows: ${values.join(',')}`);
+      for (let i = 1; i < values.length; i++)
+        assert.ok(values[i]! >= values[i - 1]!, `progress only grows: ${values.join(',')}`);
     });
 
     test('uploads a file dropped on the drop zone', async () => {
-      await page.getByTestId('dropzone').evaluate((zone, { name, text }) => {
-        const { DataTransfer, DragEvent, File } = inPage();
-        const data = new DataTransfer();
-        data.items.add(new File([text], name, { type: 'text/plain' }));
-        for (const type of ['dragenter', 'dragover', 'drop']) {
-          zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
-        }
-      }, { name: DROPPED_NAME, text: DROPPED_TEXT });
+      await page.getByTestId('dropzone').evaluate(
+        (zone, { name, text }) => {
+          const { DataTransfer, DragEvent, File } = inPage();
+          const data = new DataTransfer();
+          data.items.add(new File([text], name, { type: 'text/plain' }));
+          for (const type of ['dragenter', 'dragover', 'drop']) {
+            zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+          }
+        },
+        { name: DROPPED_NAME, text: DROPPED_TEXT },
+      );
       const dropped = await rowOutcome(page, DROPPED_NAME);
       assert.equal(dropped.state, 'done', dropped.text);
     });
@@ -176,7 +204,9 @@ for (const storage of ['local', 's3'] as const) {
       await page.locator(FILE_ROW(DROPPED_NAME)).waitFor();
       await screenshot(page, storage, 'my-files');
       await assertAccessible(page, 'my files');
-      const names = await page.getByTestId('file-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
+      const names = await page
+        .getByTestId('file-row')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name')));
       assert.equal(names[0], DROPPED_NAME, `newest first: ${names.join(', ')}`);
       assert.deepEqual([...names].sort(), [BIG.name, DROPPED_NAME, SMALL.name].sort());
       for (const [name, sha] of [
@@ -201,10 +231,16 @@ for (const storage of ['local', 's3'] as const) {
       await screenshot(page, storage, 'too-large');
       assert.equal(outcome.state, 'error');
       assert.match(outcome.text, /This file is larger than the 32 MiB limit\./);
-      assert.ok(await page.locator(ROW(TOO_LARGE.name)).getByTestId('retry').isVisible(), 'a failed upload offers Retry');
+      assert.ok(
+        await page.locator(ROW(TOO_LARGE.name)).getByTestId('retry').isVisible(),
+        'a failed upload offers Retry',
+      );
       await assertAccessible(page, 'upload page with done and failed rows');
       const files = await apiFiles(page);
-      assert.ok(!files.some((f) => f.original_file_name === TOO_LARGE.name && f.is_valid), 'no valid record of the too-large file');
+      assert.ok(
+        !files.some((f) => f.original_file_name === TOO_LARGE.name && f.is_valid),
+        'no valid record of the too-large file',
+      );
     });
 
     test('cancel mid-upload stops it, leaves no file, and Retry then uploads it', async () => {
@@ -215,7 +251,9 @@ for (const storage of ['local', 's3'] as const) {
         const row = page.locator(ROW(SLOW.name));
         await page.waitForFunction(
           (selector) => {
-            const value = Number(inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0);
+            const value = Number(
+              inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0,
+            );
             return value >= 10;
           },
           ROW(SLOW.name),
@@ -234,7 +272,10 @@ for (const storage of ['local', 's3'] as const) {
       const files = await apiFiles(page);
       assert.ok(!files.some((f) => f.original_file_name === SLOW.name), 'the pending record was deleted on cancel');
 
-      await page.locator(ROW(SLOW.name)).getByRole('button', { name: `Retry upload of ${SLOW.name}` }).click();
+      await page
+        .locator(ROW(SLOW.name))
+        .getByRole('button', { name: `Retry upload of ${SLOW.name}` })
+        .click();
       await page.locator(`${ROW(SLOW.name)}:not([data-state="cancelled"])`).waitFor();
       const retried = await rowOutcome(page, SLOW.name);
       assert.equal(retried.state, 'done', retried.text);
@@ -269,7 +310,9 @@ for (const storage of ['local', 's3'] as const) {
         reached = await page.evaluate(() => inPage().document.activeElement?.id === 'file-input');
       }
       assert.ok(reached, 'the file input is in the tab order');
-      const ring = await page.locator('label[for="file-input"]').evaluate((label) => inPage().getComputedStyle(label).boxShadow);
+      const ring = await page
+        .locator('label[for="file-input"]')
+        .evaluate((label) => inPage().getComputedStyle(label).boxShadow);
       assert.notEqual(ring, 'none', 'the Choose files button shows the keyboard focus');
 
       await page.getByRole('link', { name: 'My files' }).click();
@@ -277,7 +320,11 @@ for (const storage of ['local', 's3'] as const) {
       await page.keyboard.press('Enter');
       const dialog = page.getByRole('dialog', { name: 'Delete this file?' });
       await dialog.waitFor();
-      assert.equal(await page.evaluate(() => inPage().document.activeElement?.textContent), 'Keep it', 'the safe choice has the focus');
+      assert.equal(
+        await page.evaluate(() => inPage().document.activeElement?.textContent),
+        'Keep it',
+        'the safe choice has the focus',
+      );
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden' });
     });
@@ -340,9 +387,11 @@ for (const storage of ['local', 's3'] as const) {
       await withOtherServer({ storage, env: { AWS_PRESIGNED_EXPIRY: String(expiry) } }, async (other) => {
         // hold the POST to the bucket (or to Chute's local endpoint) until its url has expired
         const s3Origin = new URL(process.env.S3_ENDPOINT ?? 'http://s3.invalid').origin;
-        const toStorage = (url: URL) => (storage === 's3' ? url.origin === s3Origin : url.pathname.startsWith('/api/files/upload/direct/local/'));
+        const toStorage = (url: URL) =>
+          storage === 's3' ? url.origin === s3Origin : url.pathname.startsWith('/api/files/upload/direct/local/');
         await other.route(toStorage, async (route) => {
-          if (route.request().method() === 'POST') await new Promise((resolve) => setTimeout(resolve, (expiry + 2) * 1000));
+          if (route.request().method() === 'POST')
+            await new Promise((resolve) => setTimeout(resolve, (expiry + 2) * 1000));
           await route.continue();
         });
         await other.getByTestId('file-input').setInputFiles(SMALL.path);

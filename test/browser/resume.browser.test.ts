@@ -17,7 +17,16 @@ import { after, before, describe, test } from 'node:test';
 import type { CDPSession, Page, Request } from 'playwright-core';
 import { sha256OfUrl, writeRandomFile } from '../files.js';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, launch, S3_SKIP, signIn, throttleUpload } from './support.js';
+import {
+  artifactsFor,
+  assertAccessible,
+  cleanupScope,
+  ensureWebBuilt,
+  launch,
+  S3_SKIP,
+  signIn,
+  throttleUpload,
+} from './support.js';
 
 const MiB = 2 ** 20;
 const SIZE = 300 * MiB;
@@ -39,12 +48,11 @@ after(() => rmSync(FILES_DIR, { recursive: true, force: true }));
 
 declare function inPage(): any;
 
-const percentOf = (page: Page) =>
-  page.evaluate((selector) => Number(inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0), ROW);
-
 async function waitForPercent(page: Page, atLeast: number, timeout = 120_000) {
   await page.waitForFunction(
-    ({ selector, atLeast }) => Number(inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0) >= atLeast,
+    ({ selector, atLeast }) =>
+      Number(inPage().document.querySelector(`${selector} [role="progressbar"]`)?.getAttribute('aria-valuenow') ?? 0) >=
+      atLeast,
     { selector: ROW, atLeast },
     { timeout, polling: 100 },
   );
@@ -68,12 +76,14 @@ function recordPartPuts(page: Page) {
     const partNumber = partNumberOf(request);
     if (partNumber === null) return;
     const response = await request.response();
-    if (response && response.status() >= 200 && response.status() < 300) done.push({ partNumber, md5: request.headers()['content-md5'], phase });
+    if (response && response.status() >= 200 && response.status() < 300)
+      done.push({ partNumber, md5: request.headers()['content-md5'], phase });
   });
   return {
     done,
     nextPhase: () => ++phase,
-    bytes: (of: number) => done.filter((put) => put.phase === of).reduce((sum, put) => sum + partBytes(put.partNumber), 0),
+    bytes: (of: number) =>
+      done.filter((put) => put.phase === of).reduce((sum, put) => sum + partBytes(put.partNumber), 0),
   };
 }
 
@@ -90,11 +100,12 @@ const resumeEntry = (page: Page): Promise<{ id: number; name: string; size: numb
 
 const listParts = (page: Page, id: number): Promise<Array<{ part_number: number; size: number }>> =>
   page.evaluate(async (fileId) => {
-    const response = await fetch(`/api/files/upload/multipart/${fileId}/parts/`, { headers: { Accept: 'application/json' } });
+    const response = await fetch(`/api/files/upload/multipart/${fileId}/parts/`, {
+      headers: { Accept: 'application/json' },
+    });
     if (!response.ok) throw new Error(`parts -> ${response.status}`);
     return (await response.json()).parts;
   }, id);
-
 
 /** No sideways scrolling at a phone's width. */
 async function assertFitsPhone(page: Page, what: string) {
@@ -102,7 +113,9 @@ async function assertFitsPhone(page: Page, what: string) {
   try {
     await page.waitForTimeout(100);
     await page.screenshot({ path: join(ARTIFACTS, `resume-${what}-phone.png`), fullPage: true });
-    const overflow = await page.evaluate(() => inPage().document.documentElement.scrollWidth - inPage().document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => inPage().document.documentElement.scrollWidth - inPage().document.documentElement.clientWidth,
+    );
     assert.ok(overflow <= 0, `${what}: no horizontal overflow at 360px (${overflow}px)`);
   } finally {
     await page.setViewportSize({ width: 1100, height: 820 });
@@ -110,7 +123,10 @@ async function assertFitsPhone(page: Page, what: string) {
 }
 
 for (const storage of ['local', 's3'] as const) {
-  describe(`a 300 MiB upload in Chromium: pause, reload, resume (${storage} storage)`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
+  describe(`a 300 MiB upload in Chromium: pause, reload, resume (${storage} storage)`, {
+    skip: storage === 's3' ? S3_SKIP : false,
+    timeout: 10 * 60_000,
+  }, () => {
     const cleanup = cleanupScope();
     let server: TestServer;
     let user: TestUser;
@@ -169,7 +185,10 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(entry.size, SIZE);
       const before = await listParts(page, entry.id);
       assert.ok(before.length >= 3, `parts are on the storage before the reload (${before.length})`);
-      assert.ok(puts.done.every((put) => put.md5 && /^[A-Za-z0-9+/]{22}==$/.test(put.md5)), 'every part PUT carries its Content-MD5');
+      assert.ok(
+        puts.done.every((put) => put.md5 && /^[A-Za-z0-9+/]{22}==$/.test(put.md5)),
+        'every part PUT carries its Content-MD5',
+      );
       await page.screenshot({ path: join(ARTIFACTS, `resume-${storage}-2-before-reload.png`), fullPage: true });
 
       // the page is reloaded mid-way: the upload stops with it
@@ -188,21 +207,34 @@ for (const storage of ['local', 's3'] as const) {
       await page.getByTestId('file-input').setInputFiles(FILE);
       await page.locator(`${ROW}[data-resumed-bytes]`).waitFor();
       const resumedBytes = Number(await row.getAttribute('data-resumed-bytes'));
-      assert.equal(resumedBytes, listed.reduce((sum, part) => sum + part.size, 0), 'resumes with exactly the parts the storage has');
+      assert.equal(
+        resumedBytes,
+        listed.reduce((sum, part) => sum + part.size, 0),
+        'resumes with exactly the parts the storage has',
+      );
       assert.match((await row.innerText()).replace(/\s+/g, ' '), /Resuming: \d+(\.\d)? MB already uploaded/);
       await page.screenshot({ path: join(ARTIFACTS, `resume-${storage}-4-resuming.png`), fullPage: true });
       await assertFitsPhone(page, `${storage}-resuming`);
-      await page.waitForFunction((selector) => ['done', 'error', 'cancelled'].includes(inPage().document.querySelector(selector)?.getAttribute('data-state') ?? ''), ROW, {
-        timeout: 300_000,
-        polling: 200,
-      });
+      await page.waitForFunction(
+        (selector) =>
+          ['done', 'error', 'cancelled'].includes(
+            inPage().document.querySelector(selector)?.getAttribute('data-state') ?? '',
+          ),
+        ROW,
+        {
+          timeout: 300_000,
+          polling: 200,
+        },
+      );
       const outcome = (await row.innerText()).replace(/\s+/g, ' ');
       assert.equal(await row.getAttribute('data-state'), 'done', outcome);
       await page.screenshot({ path: join(ARTIFACTS, `resume-${storage}-5-done.png`), fullPage: true });
 
       // fewer bytes sent than the file, none of them a part that was already there
       const sentAfter = puts.bytes(afterReload);
-      const resent = puts.done.filter((put) => put.phase === afterReload && listed.some((part) => part.part_number === put.partNumber));
+      const resent = puts.done.filter(
+        (put) => put.phase === afterReload && listed.some((part) => part.part_number === put.partNumber),
+      );
       assert.deepEqual(resent, [], 'no part already uploaded was sent again');
       assert.ok(sentAfter < SIZE, `after the reload ${sentAfter} bytes were sent, less than the ${SIZE} of the file`);
       assert.equal(sentAfter, SIZE - resumedBytes, 'exactly the missing parts');
@@ -210,14 +242,24 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(await page.getByTestId('unfinished').count(), 0, 'nothing left unfinished');
 
       // one valid record with the right bytes, and the SHA-256 the worker computed
-      const files = await page.evaluate(async () => (await (await fetch('/api/files/?limit=100&offset=0')).json()).results);
+      const files = await page.evaluate(
+        async () => (await (await fetch('/api/files/?limit=100&offset=0')).json()).results,
+      );
       const mine = files.filter((file: { original_file_name: string }) => file.original_file_name === NAME);
       assert.equal(mine.length, 1, 'one record: the resumed upload');
       assert.equal(mine[0].id, entry.id);
       assert.equal(mine[0].is_valid, true);
       assert.equal(mine[0].file_size, SIZE);
-      assert.equal(await sha256OfUrl(new URL(mine[0].url, server.baseUrl).href), FILE_SHA256, 'the stored bytes are the file');
-      const row2 = await server.app.chute.db.selectFrom('files').select('sha256').where('id', '=', entry.id).executeTakeFirstOrThrow();
+      assert.equal(
+        await sha256OfUrl(new URL(mine[0].url, server.baseUrl).href),
+        FILE_SHA256,
+        'the stored bytes are the file',
+      );
+      const row2 = await server.app.chute.db
+        .selectFrom('files')
+        .select('sha256')
+        .where('id', '=', entry.id)
+        .executeTakeFirstOrThrow();
       assert.equal(row2.sha256, FILE_SHA256, "the SHA-256 computed in the page's worker was stored");
       assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
     });

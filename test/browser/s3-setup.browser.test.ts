@@ -33,7 +33,10 @@ const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex')
 
 async function rowState(page: Page, name: string): Promise<{ state: string | null; text: string }> {
   await page.waitForFunction(
-    (selector) => ['done', 'error', 'cancelled'].includes(inPage().document.querySelector(selector)?.getAttribute('data-state') ?? ''),
+    (selector) =>
+      ['done', 'error', 'cancelled'].includes(
+        inPage().document.querySelector(selector)?.getAttribute('data-state') ?? '',
+      ),
     ROW(name),
     { timeout: 180_000, polling: 200 },
   );
@@ -47,9 +50,15 @@ function removeBucketAfter(scope: ReturnType<typeof cleanupScope>['scope'], buck
     const client = testS3Client();
     try {
       const keys = await listKeys(client, bucket);
-      if (keys.length) await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+      if (keys.length)
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+        );
       const open = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-      for (const upload of open.Uploads ?? []) await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }));
+      for (const upload of open.Uploads ?? [])
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key!, UploadId: upload.UploadId! }),
+        );
       await client.send(new DeleteBucketCommand({ Bucket: bucket }));
     } catch (error) {
       if ((error as { name?: string }).name !== 'NoSuchBucket') throw error;
@@ -75,14 +84,22 @@ describe('a bucket prepared only by `chute s3:setup`', { skip: S3_SKIP, timeout:
     const bucket = `chute-setup-${randomBytes(5).toString('hex')}`;
     const s3 = testS3Client();
     cleanup.scope.after(() => s3.destroy());
-    await assert.rejects(s3.send(new HeadBucketCommand({ Bucket: bucket })), 'the bucket does not exist before s3:setup');
+    await assert.rejects(
+      s3.send(new HeadBucketCommand({ Bucket: bucket })),
+      'the bucket does not exist before s3:setup',
+    );
     removeBucketAfter(cleanup.scope, bucket);
 
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
     const env = await testEnv(cleanup.scope, {
       storage: 's3',
-      env: { AWS_STORAGE_BUCKET_NAME: bucket, APP_DOMAIN: origin, CORS_ALLOWED_ORIGINS: origin, FILE_MAX_SIZE: '64MiB' },
+      env: {
+        AWS_STORAGE_BUCKET_NAME: bucket,
+        APP_DOMAIN: origin,
+        CORS_ALLOWED_ORIGINS: origin,
+        FILE_MAX_SIZE: '64MiB',
+      },
     });
     const report = await runCli(env, ['s3:setup', '--create-bucket']);
     assert.match(report, new RegExp(`bucket ${bucket}: created`), report);
@@ -101,7 +118,8 @@ describe('a bucket prepared only by `chute s3:setup`', { skip: S3_SKIP, timeout:
     const toBucket: string[] = [];
     page.on('requestfinished', (request) => {
       const url = new URL(request.url());
-      if (url.origin === new URL(process.env.S3_ENDPOINT!).origin) toBucket.push(`${request.method()}${url.searchParams.has('partNumber') ? ' part' : ''}`);
+      if (url.origin === new URL(process.env.S3_ENDPOINT!).origin)
+        toBucket.push(`${request.method()}${url.searchParams.has('partNumber') ? ' part' : ''}`);
     });
     await page.goto(origin);
     await signIn(page, user);
@@ -112,25 +130,39 @@ describe('a bucket prepared only by `chute s3:setup`', { skip: S3_SKIP, timeout:
     }
 
     assert.ok(toBucket.includes('POST'), `the small file went by presigned POST: ${toBucket.join(', ')}`);
-    assert.ok(toBucket.filter((request) => request === 'PUT part').length >= 2, `the large one in parts: ${toBucket.join(', ')}`);
+    assert.ok(
+      toBucket.filter((request) => request === 'PUT part').length >= 2,
+      `the large one in parts: ${toBucket.join(', ')}`,
+    );
 
     // the records are valid, and each download link (a presigned GET to the bucket) gives the same bytes
-    const results: Array<{ original_file_name: string; is_valid: boolean; file_size: number; url: string }> = await page.evaluate(async () => {
-      const response = await fetch('/api/files/', { headers: { Accept: 'application/json' } });
-      return (await response.json()).results;
-    });
+    const results: Array<{ original_file_name: string; is_valid: boolean; file_size: number; url: string }> =
+      await page.evaluate(async () => {
+        const response = await fetch('/api/files/', { headers: { Accept: 'application/json' } });
+        return (await response.json()).results;
+      });
     for (const file of fixtures) {
       const record = results.find((result) => result.original_file_name === file.name);
       assert.ok(record, `${file.name} is listed`);
       assert.equal(record.is_valid, true);
       assert.equal(record.file_size, file.content.length);
-      assert.ok(record.url.startsWith(process.env.S3_ENDPOINT!), `${file.name} downloads from the bucket: ${record.url}`);
-      assert.equal(await sha256InPage(page, record.url), file.sha256, `${file.name}: the browser downloads the same bytes`);
+      assert.ok(
+        record.url.startsWith(process.env.S3_ENDPOINT!),
+        `${file.name} downloads from the bucket: ${record.url}`,
+      );
+      assert.equal(
+        await sha256InPage(page, record.url),
+        file.sha256,
+        `${file.name}: the browser downloads the same bytes`,
+      );
     }
 
     // what made it work is s3:setup's rule and nothing else
     const cors = await s3.send(new GetBucketCorsCommand({ Bucket: bucket }));
-    assert.deepEqual(cors.CORSRules?.map((rule) => [rule.ID, rule.AllowedOrigins]), [['chute-browser-upload', [origin]]]);
+    assert.deepEqual(
+      cors.CORSRules?.map((rule) => [rule.ID, rule.AllowedOrigins]),
+      [['chute-browser-upload', [origin]]],
+    );
     assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
   });
 });

@@ -59,13 +59,32 @@ async function handle(request: IncomingMessage, response: ServerResponse) {
     return void response.end();
   }
   const body = JSON.parse((await readBody(request)).toString() || 'null');
-  if (pathname === '/api/files/upload/multipart/') return json({ id: 1, key: 'files/1', upload_id: 'u1', part_size: 5 * MiB });
+  if (pathname === '/api/files/upload/multipart/')
+    return json({ id: 1, key: 'files/1', upload_id: 'u1', part_size: 5 * MiB });
   if (pathname === '/api/files/upload/multipart/1/sign/') {
-    return json({ parts: body.parts.map(({ part_number }: { part_number: number }) => ({ part_number, url: `${origin}/part/${part_number}`, headers: {} })) });
+    return json({
+      parts: body.parts.map(({ part_number }: { part_number: number }) => ({
+        part_number,
+        url: `${origin}/part/${part_number}`,
+        headers: {},
+      })),
+    });
   }
   if (pathname === '/api/files/upload/multipart/1/complete/') {
     const data = Buffer.concat(body.parts.map(({ part_number }: { part_number: number }) => parts.get(part_number)!));
-    return json({ id: 1, original_file_name: 'x.bin', file_name: '1-x.bin', file_type: 'application/octet-stream', file_size: data.length, url: null, is_valid: true, upload_finished_at: null, created_at: new Date().toISOString(), uploaded_by: 1, sha256: createHash('sha256').update(data).digest('hex') });
+    return json({
+      id: 1,
+      original_file_name: 'x.bin',
+      file_name: '1-x.bin',
+      file_type: 'application/octet-stream',
+      file_size: data.length,
+      url: null,
+      is_valid: true,
+      upload_finished_at: null,
+      created_at: new Date().toISOString(),
+      uploaded_by: 1,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
   }
   response.writeHead(404);
   response.end();
@@ -73,7 +92,11 @@ async function handle(request: IncomingMessage, response: ServerResponse) {
 
 before(async () => {
   const bundled = await build({
-    stdin: { contents: `import { uploadFile } from './index.ts'; globalThis.uploadFile = uploadFile;`, resolveDir: `${ROOT}packages/client/src`, loader: 'ts' },
+    stdin: {
+      contents: `import { uploadFile } from './index.ts'; globalThis.uploadFile = uploadFile;`,
+      resolveDir: `${ROOT}packages/client/src`,
+      loader: 'ts',
+    },
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -92,7 +115,9 @@ after(async () => {
   server.close();
 });
 
-test('Chromium: a part whose request stops moving is cut after stallTimeout and sent again; the file arrives whole', { timeout: 120_000 }, async () => {
+test('Chromium: a part whose request stops moving is cut after stallTimeout and sent again; the file arrives whole', {
+  timeout: 120_000,
+}, async () => {
   const { page } = browser;
   await page.goto(origin);
   await page.waitForFunction(() => typeof inPage().uploadFile === 'function');
@@ -108,7 +133,11 @@ test('Chromium: a part whose request stops moving is cut after stallTimeout and 
       onRetry: (info: { partNumber: number; error: Error }) => retries.push([info.partNumber, info.error.name]),
     });
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-    return { retries, stored: record.sha256, sent: Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('') };
+    return {
+      retries,
+      stored: record.sha256,
+      sent: Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join(''),
+    };
   });
   assert.deepEqual(result.retries, [[2, 'StorageUnreachableError']]);
   assert.equal(result.stored, result.sent, 'the storage has the file, byte for byte');

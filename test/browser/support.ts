@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +26,17 @@ import type { TestUser } from '../helpers.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm test -- --browser` starts a local RGW)';
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const S3_SKIP = process.env.S3_ENDPOINT
+  ? false
+  : 'S3_ENDPOINT is not set (`npm test -- --browser` starts a local RGW)';
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -32,7 +50,11 @@ function newestMtime(dir: string): number {
 export function ensureWebBuilt(): void {
   const built = join(ROOT, 'web/dist/index.html');
   const sources = () =>
-    Math.max(newestMtime(join(ROOT, 'web/src')), newestMtime(join(ROOT, 'packages/client/src')), ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs));
+    Math.max(
+      newestMtime(join(ROOT, 'web/src')),
+      newestMtime(join(ROOT, 'packages/client/src')),
+      ...['web/index.html', 'web/vite.config.ts'].map((f) => statSync(join(ROOT, f)).mtimeMs),
+    );
   if (!existsSync(built) || (process.env.CHUTE_WEB_BUILT !== '1' && statSync(built).mtimeMs < sources())) {
     execFileSync('npm', ['run', 'build', '-w', '@chute/web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
@@ -49,7 +71,10 @@ export interface Browser {
  * globals through inPage() (declared per test file, loosely typed, so tests type-check with or
  * without the DOM lib); tsx compiles with esbuild's keepNames, so they call __name() too.
  */
-export async function launch({ acceptDownloads = false, viewport = { width: 1100, height: 820 } } = {}): Promise<Browser> {
+export async function launch({
+  acceptDownloads = false,
+  viewport = { width: 1100, height: 820 },
+} = {}): Promise<Browser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
@@ -108,15 +133,25 @@ export async function assertAccessible(page: Page, what: string): Promise<void> 
   // page.evaluate is not subject to the page's CSP, unlike an injected <script>
   await page.evaluate(axeSource);
   const violations: string[] = await page.evaluate(async () => {
-    const result = await inPage().axe.run(inPage().document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
-    return result.violations.map((v: { id: string; help: string; nodes: Array<{ target: string[] }> }) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    const result = await inPage().axe.run(inPage().document, {
+      runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+    });
+    return result.violations.map(
+      (v: { id: string; help: string; nodes: Array<{ target: string[] }> }) =>
+        `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+    );
   });
   assert.deepEqual(violations, [], `${what}: accessibility violations`);
 }
 
 /** Slows the page's uploads to `bytesPerSecond` (null: no limit) through the DevTools protocol. */
 export async function throttleUpload(cdp: CDPSession, bytesPerSecond: number | null): Promise<void> {
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: bytesPerSecond ?? -1 });
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: bytesPerSecond ?? -1,
+  });
 }
 
 /** A file on disk for the page's file picker, with what the upload must give back. */

@@ -23,7 +23,14 @@ import type { UppyEvent } from './uppy-page/main.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const MiB = 1024 * 1024;
 const MULTIPART_ABOVE = 100 * MiB; // what the page passes to shouldUseMultipart (Uppy's own default)
 const UPPY_PART_SIZE = 5 * MiB; // Uppy's chunk size for files under 50 GB
@@ -50,7 +57,12 @@ declare function inPage(): any;
 function cleanupScope() {
   const cleanups: Array<() => unknown> = [];
   const scope = { after: (fn: () => unknown) => void cleanups.push(fn) } as unknown as Pick<TestContext, 'after'>;
-  return { scope, run: async () => { for (const fn of cleanups.reverse()) await fn(); } };
+  return {
+    scope,
+    run: async () => {
+      for (const fn of cleanups.reverse()) await fn();
+    },
+  };
 }
 
 /** One request the page made to Chute or the storage, with what came back. */
@@ -95,7 +107,8 @@ function recordTraffic(page: Page, pageOrigin: string) {
     if (exchange) exchange.failure = `FAILED ${request.failure()?.errorText}`;
   });
   page.on('console', (message) => {
-    if (['error', 'warning'].includes(message.type())) messages.push(`console.${message.type()}: ${message.text()} (${message.location().url})`);
+    if (['error', 'warning'].includes(message.type()))
+      messages.push(`console.${message.type()}: ${message.text()} (${message.location().url})`);
   });
   page.on('pageerror', (error) => messages.push(`pageerror: ${error}`));
   const report = () => [...exchanges.map(describeExchange), ...messages].join('\n  ');
@@ -105,7 +118,10 @@ function recordTraffic(page: Page, pageOrigin: string) {
 const shots: Record<string, number> = {};
 async function screenshot(page: Page, storage: string, name: string) {
   const shot = (shots[storage] = (shots[storage] ?? 0) + 1);
-  await page.screenshot({ path: join(ARTIFACTS, `uppy-${storage}-${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.screenshot({
+    path: join(ARTIFACTS, `uppy-${storage}-${String(shot).padStart(2, '0')}-${name}.png`),
+    fullPage: true,
+  });
 }
 
 const uppyEvents = (page: Page): Promise<UppyEvent[]> => page.evaluate(() => inPage().uppyEvents);
@@ -132,7 +148,10 @@ async function sha256Of(url: string): Promise<string> {
 const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm run test:browser` starts a local RGW)';
 
 for (const storage of ['local', 's3'] as const) {
-  describe(`Uppy Dashboard + @uppy/aws-s3 5.x with ${storage} storage`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
+  describe(`Uppy Dashboard + @uppy/aws-s3 5.x with ${storage} storage`, {
+    skip: storage === 's3' ? S3_SKIP : false,
+    timeout: 10 * 60_000,
+  }, () => {
     const cleanup = cleanupScope();
     let uppyPage: UppyPage;
     let server: TestServer;
@@ -153,7 +172,10 @@ for (const storage of ['local', 's3'] as const) {
       user = await server.createUser();
       const userDataDir = mkdtempSync(join(tmpdir(), 'chute-chromium-'));
       const context = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1000, height: 760 },
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+        viewport: { width: 1000, height: 760 },
       });
       closeBrowser = async () => {
         await context.close();
@@ -179,7 +201,10 @@ for (const storage of ['local', 's3'] as const) {
 
     test('the Dashboard uploads a 200 KB file (signed PUT) and a 101 MiB file (multipart); Uppy reports both successful', async (t) => {
       t.diagnostic(`page bundle: ${(uppyPage.stats.bytes / 1024).toFixed(0)} KiB built in ${uppyPage.stats.ms} ms`);
-      await page.locator('.uppy-Dashboard input[type="file"]:not([webkitdirectory])').first().setInputFiles([SMALL.path, BIG.path]);
+      await page
+        .locator('.uppy-Dashboard input[type="file"]:not([webkitdirectory])')
+        .first()
+        .setInputFiles([SMALL.path, BIG.path]);
       await page.locator('.uppy-Dashboard-Item').nth(1).waitFor();
       await screenshot(page, storage, 'added');
 
@@ -188,14 +213,22 @@ for (const storage of ['local', 's3'] as const) {
       try {
         // a picture mid-way, if the upload is not already over
         await page.waitForFunction(
-          (name) => (inPage().uppyProgress[name] ?? 0) >= 0.3 || inPage().uppyEvents.some((e: UppyEvent) => e.type === 'complete'),
-          BIG.name, { timeout: 180_000, polling: 100 },
+          (name) =>
+            (inPage().uppyProgress[name] ?? 0) >= 0.3 ||
+            inPage().uppyEvents.some((e: UppyEvent) => e.type === 'complete'),
+          BIG.name,
+          { timeout: 180_000, polling: 100 },
         );
         await screenshot(page, storage, 'uploading');
-        await page.waitForFunction(() => inPage().uppyEvents.some((e: UppyEvent) => e.type === 'complete'), undefined, { timeout: 300_000, polling: 200 });
+        await page.waitForFunction(() => inPage().uppyEvents.some((e: UppyEvent) => e.type === 'complete'), undefined, {
+          timeout: 300_000,
+          polling: 200,
+        });
       } catch (error) {
         await screenshot(page, storage, 'stuck');
-        throw new Error(`Uppy did not complete: ${error}\n  events: ${JSON.stringify(await uppyEvents(page))}\n  ${traffic.report()}`);
+        throw new Error(
+          `Uppy did not complete: ${error}\n  events: ${JSON.stringify(await uppyEvents(page))}\n  ${traffic.report()}`,
+        );
       }
       const uploadSeconds = (performance.now() - started) / 1000;
       await screenshot(page, storage, 'complete');
@@ -205,17 +238,42 @@ for (const storage of ['local', 's3'] as const) {
       const complete = events.find((e) => e.type === 'complete')!;
       assert.deepEqual(complete.failed, [], context);
       assert.deepEqual([...complete.successful!].sort(), [BIG.name, SMALL.name].sort(), context);
-      t.diagnostic(`${storage}: Uppy uploaded ${SMALL.size + BIG.size} bytes in ${uploadSeconds.toFixed(1)} s (${((SMALL.size + BIG.size) / MiB / uploadSeconds).toFixed(1)} MiB/s)`);
-      assert.deepEqual(events.filter((e) => ['upload-error', 'error', 'restriction-failed'].includes(e.type)), [], context);
+      t.diagnostic(
+        `${storage}: Uppy uploaded ${SMALL.size + BIG.size} bytes in ${uploadSeconds.toFixed(1)} s (${((SMALL.size + BIG.size) / MiB / uploadSeconds).toFixed(1)} MiB/s)`,
+      );
+      assert.deepEqual(
+        events.filter((e) => ['upload-error', 'error', 'restriction-failed'].includes(e.type)),
+        [],
+        context,
+      );
       const successes = events.filter((e) => e.type === 'upload-success');
-      assert.deepEqual(successes.map((e) => [e.name, e.size]).sort(), [[BIG.name, BIG.size], [SMALL.name, SMALL.size]].sort(), context);
+      assert.deepEqual(
+        successes.map((e) => [e.name, e.size]).sort(),
+        [
+          [BIG.name, BIG.size],
+          [SMALL.name, SMALL.size],
+        ].sort(),
+        context,
+      );
       assert.deepEqual(traffic.messages, [], `no console errors or page errors\n  ${traffic.report()}`);
       // the StatusBar re-renders on a throttled state update, so it may trail the 'complete' event
-      const shownComplete = await page.locator('.uppy-StatusBar.is-complete').waitFor({ state: 'visible', timeout: 15_000 }).then(() => true, () => false);
+      const shownComplete = await page
+        .locator('.uppy-StatusBar.is-complete')
+        .waitFor({ state: 'visible', timeout: 15_000 })
+        .then(
+          () => true,
+          () => false,
+        );
       assert.ok(shownComplete, 'the Dashboard shows Complete');
 
       // what went over the wire: one signed PUT for the small file, parts for the big one, no abort
-      const api = (method: string, path: RegExp) => traffic.exchanges.filter((e) => e.method === method && e.url.startsWith(`${server.baseUrl}/api/uppy/s3/`) && path.test(new URL(e.url).pathname));
+      const api = (method: string, path: RegExp) =>
+        traffic.exchanges.filter(
+          (e) =>
+            e.method === method &&
+            e.url.startsWith(`${server.baseUrl}/api/uppy/s3/`) &&
+            path.test(new URL(e.url).pathname),
+        );
       const uploads = traffic.exchanges.filter((e) => e.method === 'PUT');
       const parts = Math.ceil(BIG.size / UPPY_PART_SIZE);
       const params = api('GET', /\/s3\/params$/);
@@ -230,14 +288,25 @@ for (const storage of ['local', 's3'] as const) {
         assert.equal(exchange.status, 200, `${describeExchange(exchange)}\n  ${context}`);
       }
       for (const put of uploads) assert.ok(put.etag, `the storage's answer carries an ETag: ${describeExchange(put)}`);
-      t.diagnostic(`${storage}: ${traffic.exchanges.length} requests to Chute and the storage (${parts} parts of ${UPPY_PART_SIZE / MiB} MiB)`);
+      t.diagnostic(
+        `${storage}: ${traffic.exchanges.length} requests to Chute and the storage (${parts} parts of ${UPPY_PART_SIZE / MiB} MiB)`,
+      );
     });
 
     test('both uploads are valid Chute files with the right sizes, and download as the same bytes', async (t) => {
-      const response = await fetch(`${server.baseUrl}/api/files/?limit=100&offset=0`, { headers: { ...user.headers, accept: 'application/json' } });
+      const response = await fetch(`${server.baseUrl}/api/files/?limit=100&offset=0`, {
+        headers: { ...user.headers, accept: 'application/json' },
+      });
       assert.equal(response.status, 200);
       const listed = (await response.json()) as { count: number; results: ApiFile[] };
-      const summary = JSON.stringify(listed.results.map(({ id, original_file_name, file_size, is_valid }) => ({ id, original_file_name, file_size, is_valid })));
+      const summary = JSON.stringify(
+        listed.results.map(({ id, original_file_name, file_size, is_valid }) => ({
+          id,
+          original_file_name,
+          file_size,
+          is_valid,
+        })),
+      );
       assert.equal(listed.count, 2, `exactly the two uploads, no leftover records: ${summary}`);
       const events = await uppyEvents(page);
       for (const fixture of [SMALL, BIG]) {
@@ -252,8 +321,14 @@ for (const storage of ['local', 's3'] as const) {
           assert.equal(success?.uploadURL, `${server.baseUrl}/api/files/${file.id}/`);
         }
         const started = performance.now();
-        assert.equal(await sha256Of(new URL(file.url, server.baseUrl).toString()), fixture.sha256, `${fixture.name}: the downloaded bytes match`);
-        t.diagnostic(`${storage}: downloaded and hashed ${fixture.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        assert.equal(
+          await sha256Of(new URL(file.url, server.baseUrl).toString()),
+          fixture.sha256,
+          `${fixture.name}: the downloaded bytes match`,
+        );
+        t.diagnostic(
+          `${storage}: downloaded and hashed ${fixture.name} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        );
       }
     });
   });

@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
-import { artifactsFor, assertAccessible, cleanupScope, ensureWebBuilt, fixtureFolder, launch, signIn, throttleUpload, type Browser } from './support.js';
+import {
+  artifactsFor,
+  assertAccessible,
+  cleanupScope,
+  ensureWebBuilt,
+  fixtureFolder,
+  launch,
+  signIn,
+  throttleUpload,
+  type Browser,
+} from './support.js';
 
 declare function inPage(): any;
 
@@ -21,7 +31,11 @@ const LONG_NAME = `quarterly-report-${'0123456789abcdef'.repeat(12)}-final.txt`;
 async function store(server: TestServer, user: TestUser, name: string, content = 'hello\n'): Promise<{ id: number }> {
   const form = new FormData();
   form.append('file', new Blob([content]), name);
-  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, { method: 'POST', headers: user.headers, body: form });
+  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, {
+    method: 'POST',
+    headers: user.headers,
+    body: form,
+  });
   assert.equal(response.status, 201, await response.clone().text());
   return (await response.json()) as { id: number };
 }
@@ -50,7 +64,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
   });
   after(cleanup.run);
 
-  async function browserFor(t: { after: (fn: () => unknown) => void }, viewport?: { width: number; height: number }): Promise<Browser> {
+  async function browserFor(
+    t: { after: (fn: () => unknown) => void },
+    viewport?: { width: number; height: number },
+  ): Promise<Browser> {
     const browser = await launch(viewport ? { viewport } : {});
     t.after(browser.close);
     return browser;
@@ -58,7 +75,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
 
   test('the sign-in page names itself in the tab', async (t) => {
     const { page } = await browserFor(t);
-    await page.goto(server.baseUrl + '/');
+    await page.goto(`${server.baseUrl}/`);
     await page.getByTestId('signin-form').waitFor();
     assert.equal(await page.title(), 'Sign in · Chute');
   });
@@ -68,7 +85,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     await store(server, user, 'short.txt');
     await store(server, user, LONG_NAME);
     const { page } = await browserFor(t, PHONE);
-    await page.goto(server.baseUrl + '/files');
+    await page.goto(`${server.baseUrl}/files`);
     await signIn(page, user);
     const row = page.locator(`[data-testid="file-row"][data-name="${LONG_NAME}"]`);
     await row.waitFor();
@@ -83,7 +100,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     assert.equal(name.clipped, false, 'the whole name can be read on the card');
     for (const label of ['State', 'Size', 'Type', 'Uploaded']) {
       const box = await row.locator(`td[data-label="${label}"]`).boundingBox();
-      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${label} is on the screen: ${JSON.stringify(box)}`);
+      assert.ok(
+        box && box.x >= 0 && box.x + box.width <= PHONE.width,
+        `${label} is on the screen: ${JSON.stringify(box)}`,
+      );
     }
 
     // the same name in the upload list
@@ -103,23 +123,36 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     const lastYear = new Date();
     lastYear.setFullYear(lastYear.getFullYear() - 1, 8, 30);
     lastYear.setHours(12, 59);
-    await server.app.chute.db.updateTable('files').set({ created_at: lastYear.toISOString(), upload_finished_at: lastYear.toISOString() }).where('id', '=', old.id).execute();
+    await server.app.chute.db
+      .updateTable('files')
+      .set({ created_at: lastYear.toISOString(), upload_finished_at: lastYear.toISOString() })
+      .where('id', '=', old.id)
+      .execute();
     await store(server, user, 'manual.pdf');
     await startOnly(server, user, 'never-sent.pdf', 'application/pdf');
     const { page } = await browserFor(t);
-    await page.goto(server.baseUrl + '/files');
+    await page.goto(`${server.baseUrl}/files`);
     await signIn(page, user);
     await page.getByTestId('files-table').waitFor();
     await page.getByTestId('file-row').nth(2).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'ux-desktop-columns.png'), fullPage: true });
 
     const cells: Array<{ row: string; label: string; text: string; clipped: boolean }> = await page.evaluate(() =>
-      Array.from(inPage().document.querySelectorAll('[data-testid="file-row"] td[data-label]'), (cell: { closest: (s: string) => { dataset: { name: string } }; dataset: { label: string }; textContent: string; scrollWidth: number; clientWidth: number }) => ({
-        row: cell.closest('tr').dataset.name,
-        label: cell.dataset.label,
-        text: cell.textContent,
-        clipped: cell.scrollWidth > cell.clientWidth + 1,
-      })),
+      Array.from(
+        inPage().document.querySelectorAll('[data-testid="file-row"] td[data-label]'),
+        (cell: {
+          closest: (s: string) => { dataset: { name: string } };
+          dataset: { label: string };
+          textContent: string;
+          scrollWidth: number;
+          clientWidth: number;
+        }) => ({
+          row: cell.closest('tr').dataset.name,
+          label: cell.dataset.label,
+          text: cell.textContent,
+          clipped: cell.scrollWidth > cell.clientWidth + 1,
+        }),
+      ),
     );
     assert.equal(cells.length, 12);
     for (const cell of cells) assert.equal(cell.clipped, false, `${cell.row}: ${cell.label} "${cell.text}" is cut off`);
@@ -136,14 +169,17 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     const first = fixture('first.txt', Buffer.from('first\n'));
     const second = fixture('second.txt', Buffer.from('second\n'));
     const { page, context } = await browserFor(t);
-    await page.goto(server.baseUrl + '/');
+    await page.goto(`${server.baseUrl}/`);
     await signIn(page, user);
     await page.getByTestId('file-input').setInputFiles(first.path);
     await page.locator('[data-testid="upload-row"][data-name="first.txt"][data-state="done"]').waitFor();
 
     // the session ends elsewhere (signed out on another tab, expired, revoked)
     const session = (await context.cookies()).find((cookie) => cookie.name === 'sessionid')!.value;
-    const revoked = await fetch(`${server.baseUrl}/api/auth/logout/`, { method: 'POST', headers: { authorization: `Bearer ${session}` } });
+    const revoked = await fetch(`${server.baseUrl}/api/auth/logout/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session}` },
+    });
     assert.equal(revoked.status, 200);
     await page.getByTestId('file-input').setInputFiles(second.path);
 
@@ -170,12 +206,15 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     const bob = await server.createUser();
     const note = fixture('alice-note.txt', Buffer.from('alice\n'));
     const { page, context } = await browserFor(t);
-    await page.goto(server.baseUrl + '/');
+    await page.goto(`${server.baseUrl}/`);
     await signIn(page, alice);
     await page.getByTestId('file-input').setInputFiles(note.path);
     await page.locator('[data-testid="upload-row"][data-state="done"]').waitFor();
     const session = (await context.cookies()).find((cookie) => cookie.name === 'sessionid')!.value;
-    await fetch(`${server.baseUrl}/api/auth/logout/`, { method: 'POST', headers: { authorization: `Bearer ${session}` } });
+    await fetch(`${server.baseUrl}/api/auth/logout/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session}` },
+    });
     await page.getByRole('link', { name: 'My files' }).click();
     await page.getByTestId('signin-notice').waitFor();
     await page.getByLabel('Email').fill(bob.email);
@@ -191,9 +230,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     const user = await server.createUser();
     for (let i = 1; i <= 21; i += 1) await store(server, user, `page-${String(i).padStart(2, '0')}.txt`);
     const { page } = await browserFor(t);
-    await page.goto(server.baseUrl + '/files');
+    await page.goto(`${server.baseUrl}/files`);
     await signIn(page, user);
-    const range = (expected: string) => page.waitForFunction((text) => inPage().document.querySelector('.pager span')?.textContent === text, expected);
+    const range = (expected: string) =>
+      page.waitForFunction((text) => inPage().document.querySelector('.pager span')?.textContent === text, expected);
     await range('1–20 of 21');
     await page.getByRole('button', { name: 'Next' }).click();
     await range('21–21 of 21');
@@ -203,7 +243,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     await page.goBack();
     await range('1–20 of 21');
     assert.equal(new URL(page.url()).pathname, '/files');
-    await page.goto(server.baseUrl + '/files?offset=400');
+    await page.goto(`${server.baseUrl}/files?offset=400`);
     await range('21–21 of 21');
     assert.equal(new URL(page.url()).search, '?offset=20');
   });
@@ -212,9 +252,13 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     const user = await server.createUser({ staff: true });
     const mine = await store(server, user, 'deleted-elsewhere.txt');
     const theirs = await store(server, user, 'deleted-by-owner.txt');
-    const remove = async (id: number) => assert.equal((await fetch(`${server.baseUrl}/api/files/${id}/`, { method: 'DELETE', headers: user.headers })).status, 204);
+    const remove = async (id: number) =>
+      assert.equal(
+        (await fetch(`${server.baseUrl}/api/files/${id}/`, { method: 'DELETE', headers: user.headers })).status,
+        204,
+      );
     const { page } = await browserFor(t);
-    await page.goto(server.baseUrl + '/files');
+    await page.goto(`${server.baseUrl}/files`);
     await signIn(page, user);
     const row = page.locator('[data-testid="file-row"][data-name="deleted-elsewhere.txt"]');
     await row.waitFor();
@@ -222,7 +266,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     await row.getByTestId('delete').click();
     await page.getByTestId('confirm-delete').click();
     await row.waitFor({ state: 'detached' });
-    assert.equal(await page.getByTestId('confirm-dialog').evaluate((dialog) => (dialog as HTMLDialogElement).open), false);
+    assert.equal(
+      await page.getByTestId('confirm-dialog').evaluate((dialog) => (dialog as HTMLDialogElement).open),
+      false,
+    );
     assert.match(await page.getByTestId('announcer').innerText(), /deleted-elsewhere\.txt was already deleted/);
 
     await page.goto(`${server.baseUrl}/admin/files/${theirs.id}`);
@@ -237,7 +284,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
   test("a proxy's own error page (413, 502, 504 without Chute's JSON) is told in plain words, not as a bare HTTP status", async (t) => {
     const user = await server.createUser();
     const { page } = await browserFor(t);
-    await page.goto(server.baseUrl + '/');
+    await page.goto(`${server.baseUrl}/`);
     await signIn(page, user);
     const nginx = (status: number, text: string) =>
       `<html>\r\n<head><title>${status} ${text}</title></head>\r\n<body>\r\n<center><h1>${status} ${text}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
@@ -248,28 +295,38 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
       return row.getByTestId('upload-error').innerText();
     };
 
-    await page.route('**/api/files/upload/direct/local/**', (route) => route.fulfill({ status: 413, contentType: 'text/html', body: nginx(413, 'Request Entity Too Large') }));
+    await page.route('**/api/files/upload/direct/local/**', (route) =>
+      route.fulfill({ status: 413, contentType: 'text/html', body: nginx(413, 'Request Entity Too Large') }),
+    );
     assert.equal(await failed('through-proxy-413.txt'), 'This file is larger than the size limit.');
     await page.unroute('**/api/files/upload/direct/local/**');
 
-    await page.route('**/api/files/upload/direct/start/', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: nginx(502, 'Bad Gateway') }));
+    await page.route('**/api/files/upload/direct/start/', (route) =>
+      route.fulfill({ status: 502, contentType: 'text/html', body: nginx(502, 'Bad Gateway') }),
+    );
     assert.equal(await failed('through-proxy-502.txt'), 'The server is unavailable right now. Try again later.');
     await page.unroute('**/api/files/upload/direct/start/');
 
-    await page.route('**/api/files/?*', (route) => route.fulfill({ status: 504, contentType: 'text/html', body: nginx(504, 'Gateway Time-out') }));
+    await page.route('**/api/files/?*', (route) =>
+      route.fulfill({ status: 504, contentType: 'text/html', body: nginx(504, 'Gateway Time-out') }),
+    );
     await page.getByRole('link', { name: 'My files' }).click();
-    assert.equal(await page.getByTestId('files-error').innerText(), 'The server is unavailable right now. Try again later.');
+    assert.equal(
+      await page.getByTestId('files-error').innerText(),
+      'The server is unavailable right now. Try again later.',
+    );
   });
 
   test('the upload list with the keyboard: Cancel becomes Retry and back under the focus; Remove and Clear finished pass it on', async (t) => {
     const user = await server.createUser();
     const { page, context } = await browserFor(t);
-    await page.goto(server.baseUrl + '/');
+    await page.goto(`${server.baseUrl}/`);
     await signIn(page, user);
     const files = ['one.txt', 'two.txt', 'three.txt'].map((name) => fixture(`keys-${name}`, Buffer.from(`${name}\n`)));
     const slow = fixture('keys-slow.bin', Buffer.alloc(4 * 1024 * 1024, 1));
     const row = (name: string) => page.locator(`[data-testid="upload-row"][data-name="${name}"]`);
-    const rowIn = (name: string, state: string) => page.locator(`[data-testid="upload-row"][data-name="${name}"][data-state="${state}"]`);
+    const rowIn = (name: string, state: string) =>
+      page.locator(`[data-testid="upload-row"][data-name="${name}"][data-state="${state}"]`);
 
     const cdp = await context.newCDPSession(page);
     await throttleUpload(cdp, 128 * 1024);
@@ -317,7 +374,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
 
       await page.getByRole('button', { name: 'Next' }).focus();
       await page.keyboard.press('Enter');
-      await page.waitForFunction((expected) => inPage().document.querySelector('.pager span')?.textContent === expected, `${total}–${total} of ${total}`);
+      await page.waitForFunction(
+        (expected) => inPage().document.querySelector('.pager span')?.textContent === expected,
+        `${total}–${total} of ${total}`,
+      );
       const focused = await activeElement(page);
       assert.match(focused, /^h1#\S+ (My files|Files)$/, `the focus is on the heading, not lost: ${focused}`);
       const inView = await page.evaluate(() => {
@@ -329,7 +389,10 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
       await page.keyboard.press('Tab');
       await page.getByRole('button', { name: 'Previous' }).focus();
       await page.keyboard.press('Enter');
-      await page.waitForFunction((expected) => inPage().document.querySelector('.pager span')?.textContent === expected, `1–${total - 1} of ${total}`);
+      await page.waitForFunction(
+        (expected) => inPage().document.querySelector('.pager span')?.textContent === expected,
+        `1–${total - 1} of ${total}`,
+      );
       assert.match(await activeElement(page), /^h1#/);
 
       if (list === 'My files') {

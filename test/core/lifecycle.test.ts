@@ -18,7 +18,14 @@ import { twoConnections } from './two-connections.js';
 
 const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
   const now = nowIso();
-  return insertFile(db, { file: `uploads/${Math.random()}.txt`, original_file_name: 'a.txt', file_name: `${Math.random()}.txt`, file_type: 'text/plain', created_at: now, updated_at: now });
+  return insertFile(db, {
+    file: `uploads/${Math.random()}.txt`,
+    original_file_name: 'a.txt',
+    file_name: `${Math.random()}.txt`,
+    file_type: 'text/plain',
+    created_at: now,
+    updated_at: now,
+  });
 };
 
 describe('file lifecycle', () => {
@@ -27,10 +34,20 @@ describe('file lifecycle', () => {
     const file = await pendingRecord(db);
     assert.equal(file.state, 'pending');
     assert.deepEqual(TRANSITIONS.valid, [], 'valid is final');
-    await assert.rejects(moveState(db, { id: file.id, from: ['pending'], to: 'received' }), /cannot move from pending to received/);
-    await assert.rejects(moveState(db, { id: file.id, from: ['valid'], to: 'pending' }), /cannot move from valid to pending/);
+    await assert.rejects(
+      moveState(db, { id: file.id, from: ['pending'], to: 'received' }),
+      /cannot move from pending to received/,
+    );
+    await assert.rejects(
+      moveState(db, { id: file.id, from: ['valid'], to: 'pending' }),
+      /cannot move from valid to pending/,
+    );
     assert.equal((await findFileById(db, file.id))!.state, 'pending');
-    assert.equal(await moveState(db, { id: file.id, from: ['received'], to: 'valid' }), false, 'not in that state: no move');
+    assert.equal(
+      await moveState(db, { id: file.id, from: ['received'], to: 'valid' }),
+      false,
+      'not in that state: no move',
+    );
     assert.equal((await findFileById(db, file.id))!.state, 'pending');
   });
 
@@ -51,14 +68,34 @@ describe('file lifecycle', () => {
 test('migration 0006 gives existing records their state: finished is valid, bytes received is received, a multipart complete cut off is pending', async (t) => {
   const db = createDatabase(await freshDatabase(t));
   t.after(() => db.destroy());
-  const before: Record<string, Migration> = { '0001_initial': m0001, '0002_multipart': m0002, '0003_locks': m0003, '0004_admin_indexes': m0004, '0005_rate_limits': m0005 };
+  const before: Record<string, Migration> = {
+    '0001_initial': m0001,
+    '0002_multipart': m0002,
+    '0003_locks': m0003,
+    '0004_admin_indexes': m0004,
+    '0005_rate_limits': m0005,
+  };
   const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
   assert.equal(result.error, undefined);
   const now = nowIso();
-  const row = (name: string, values: { upload_finished_at?: string; upload_received_at?: string; upload_method?: string }) =>
-    db.withTables<{ files: Record<string, unknown> }>().insertInto('files')
-      .values({ file: `uploads/${name}`, original_file_name: name, file_name: name, file_type: 'text/plain', created_at: now, updated_at: now, ...values })
-      .returning('id').executeTakeFirstOrThrow();
+  const row = (
+    name: string,
+    values: { upload_finished_at?: string; upload_received_at?: string; upload_method?: string },
+  ) =>
+    db
+      .withTables<{ files: Record<string, unknown> }>()
+      .insertInto('files')
+      .values({
+        file: `uploads/${name}`,
+        original_file_name: name,
+        file_name: name,
+        file_type: 'text/plain',
+        created_at: now,
+        updated_at: now,
+        ...values,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
   const valid = await row('valid.txt', { upload_finished_at: now, upload_received_at: now });
   const received = await row('received.txt', { upload_received_at: now });
   const pending = await row('pending.txt', {});

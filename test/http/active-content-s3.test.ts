@@ -13,13 +13,24 @@ const MiB = 1024 * 1024;
 const SCRIPT = '<script>document.title = "SCRIPT RAN"</script>';
 
 async function call(app: FastifyInstance, user: TestUser, method: 'GET' | 'POST', url: string, payload?: unknown) {
-  const response = await app.inject({ method, url, headers: user.headers, ...(payload !== undefined && { payload: payload as object }) });
+  const response = await app.inject({
+    method,
+    url,
+    headers: user.headers,
+    ...(payload !== undefined && { payload: payload as object }),
+  });
   assert.ok(response.statusCode < 300, `${method} ${url}: ${response.statusCode} ${response.body}`);
   return response.json();
 }
 
 /** start -> presigned POST with every field -> finish; the finished record. */
-async function directUpload(app: FastifyInstance, user: TestUser, name: string, type: string, content: string | Buffer) {
+async function directUpload(
+  app: FastifyInstance,
+  user: TestUser,
+  name: string,
+  type: string,
+  content: string | Buffer,
+) {
   const target = await call(app, user, 'POST', '/api/files/upload/direct/start/', { file_name: name, file_type: type });
   const posted = await postForm(target.url, target.fields, { name, content: Buffer.from(content), type });
   assert.equal(posted.status, 204, await posted.text());
@@ -30,12 +41,21 @@ describe('active content served from S3 (RGW)', () => {
   test('a presigned GET serves HTML, SVG and unknown types as attachments of a type no browser renders; a PNG stays inline', async (t) => {
     const app = await build(t, { storage: 's3' });
     const alice = await createUser(app);
-    for (const [name, type] of [['page.html', 'text/html'], ['logo.svg', 'image/svg+xml'], ['blob.bin', 'application/octet-stream'], ['x.foo', 'application/x-unknown']] as const) {
+    for (const [name, type] of [
+      ['page.html', 'text/html'],
+      ['logo.svg', 'image/svg+xml'],
+      ['blob.bin', 'application/octet-stream'],
+      ['x.foo', 'application/x-unknown'],
+    ] as const) {
       const { file } = await directUpload(app, alice, name, type, SCRIPT);
       const download = await fetch(file.url);
       assert.equal(download.status, 200, type);
       assert.equal(download.headers.get('content-type'), 'application/octet-stream', type);
-      assert.match(download.headers.get('content-disposition') ?? '', new RegExp(`^attachment; filename="${name}"`), type);
+      assert.match(
+        download.headers.get('content-disposition') ?? '',
+        new RegExp(`^attachment; filename="${name}"`),
+        type,
+      );
     }
     const { file: png } = await directUpload(app, alice, 'dot.png', 'image/png', randomBytes(64));
     const download = await fetch(png.url);
@@ -63,27 +83,49 @@ describe('active content served from S3 (RGW)', () => {
     assert.equal(download.status, 200);
     assert.equal(download.headers.get('content-type'), 'application/octet-stream');
     assert.match(download.headers.get('content-disposition') ?? '', /^attachment; filename="page.html"/);
-    const again = await call(app, alice, 'POST', '/api/files/upload/direct/start/', { file_name: 'evil.html', file_type: 'text/html' });
+    const again = await call(app, alice, 'POST', '/api/files/upload/direct/start/', {
+      file_name: 'evil.html',
+      file_type: 'text/html',
+    });
     const { 'Content-Disposition': _dropped, ...withoutDisposition } = again.fields;
     for (const fields of [withoutDisposition, { ...again.fields, 'Content-Disposition': 'inline' }]) {
-      const posted = await postForm(again.url, fields, { name: 'evil.html', content: Buffer.from(SCRIPT), type: 'text/html' });
+      const posted = await postForm(again.url, fields, {
+        name: 'evil.html',
+        content: Buffer.from(SCRIPT),
+        type: 'text/html',
+      });
       assert.equal(posted.status, 403, await posted.text());
     }
 
     // through the server (standard upload, lib-storage)
     const form = multipart({ name: 'logo.svg', content: SCRIPT, type: 'image/svg+xml' });
-    const svg = (await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...form.headers }, payload: form.payload })).json();
+    const svg = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/files/upload/standard/',
+        headers: { ...alice.headers, ...form.headers },
+        payload: form.payload,
+      })
+    ).json();
     assert.equal((await stored(`files/${svg.file_name}`)).ContentDisposition, 'attachment');
     await assertNotPublic(`files/${svg.file_name}`);
     assert.match(svg.url, /X-Amz-Signature=/, 'served by a presigned GET that forces a download');
 
     // multipart
     const content = Buffer.concat([Buffer.from(SCRIPT), randomBytes(MiB)]);
-    const created = await call(app, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'big.html', file_type: 'text/html', file_size: content.length });
-    const [part] = (await call(app, alice, 'POST', `/api/files/upload/multipart/${created.id}/sign/`, { parts: [{ part_number: 1 }] })).parts;
+    const created = await call(app, alice, 'POST', '/api/files/upload/multipart/', {
+      file_name: 'big.html',
+      file_type: 'text/html',
+      file_size: content.length,
+    });
+    const [part] = (
+      await call(app, alice, 'POST', `/api/files/upload/multipart/${created.id}/sign/`, { parts: [{ part_number: 1 }] })
+    ).parts;
     const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: content });
     assert.equal(put.status, 200, await put.text());
-    await call(app, alice, 'POST', `/api/files/upload/multipart/${created.id}/complete/`, { parts: [{ part_number: 1, etag: put.headers.get('etag') }] });
+    await call(app, alice, 'POST', `/api/files/upload/multipart/${created.id}/complete/`, {
+      parts: [{ part_number: 1, etag: put.headers.get('etag') }],
+    });
     assert.equal((await stored(created.key)).ContentDisposition, 'attachment');
     await assertNotPublic(created.key);
 
@@ -99,7 +141,14 @@ describe('active content served from S3 (RGW)', () => {
 
     // a type safe inline is public, as it was, with a plain URL
     const pngForm = multipart({ name: 'dot.png', content: randomBytes(64), type: 'image/png' });
-    const png = (await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...pngForm.headers }, payload: pngForm.payload })).json();
+    const png = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/files/upload/standard/',
+        headers: { ...alice.headers, ...pngForm.headers },
+        payload: pngForm.payload,
+      })
+    ).json();
     assert.equal((await stored(`files/${png.file_name}`)).ContentDisposition, undefined);
     assert.equal(png.url, `${process.env.S3_ENDPOINT}/${bucket}/files/${png.file_name}`);
     assert.equal((await fetch(png.url)).status, 200);

@@ -6,14 +6,31 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findFileById } from '../../src/core/files/repository.js';
-import { apiCall, createUser, listKeys, multipart, postForm, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
+import {
+  apiCall,
+  createUser,
+  listKeys,
+  multipart,
+  postForm,
+  startTestServer,
+  testS3Client,
+  type TestServer,
+  type TestUser,
+} from '../helpers.js';
 import { csv, docx, elf, html, pe, png, svg, text, zip } from '../samples.js';
 
-interface Sample { name: string; type: string; content: Buffer }
+interface Sample {
+  name: string;
+  type: string;
+  content: Buffer;
+}
 
 /** start, the bytes to where start says (RGW's presigned POST, or Chute itself), then finish. */
 async function directUpload(server: TestServer, user: TestUser, sample: Sample) {
-  const started = await apiCall(server, user, 'POST', '/api/files/upload/direct/start/', { file_name: sample.name, file_type: sample.type });
+  const started = await apiCall(server, user, 'POST', '/api/files/upload/direct/start/', {
+    file_name: sample.name,
+    file_type: sample.type,
+  });
   assert.equal(started.status, 200, JSON.stringify(started.body));
   const { id, url, fields } = started.body as { id: number; url: string; fields: Record<string, string> };
   if (server.app.chute.storage.kind === 's3') {
@@ -21,7 +38,11 @@ async function directUpload(server: TestServer, user: TestUser, sample: Sample) 
     assert.equal(posted.status, 204, await posted.text());
   } else {
     const form = multipart(sample);
-    const posted = await fetch(url, { method: 'POST', headers: { ...user.headers, ...form.headers }, body: new Uint8Array(form.payload) });
+    const posted = await fetch(url, {
+      method: 'POST',
+      headers: { ...user.headers, ...form.headers },
+      body: new Uint8Array(form.payload),
+    });
     assert.equal(posted.status, 200, await posted.text());
   }
   const key = (await findFileById(server.app.chute.db, id))!.file;
@@ -33,7 +54,11 @@ const stored = async (server: TestServer, key: string) => (await server.app.chut
 
 async function standardUpload(server: TestServer, user: TestUser, sample: Sample) {
   const form = multipart(sample);
-  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, { method: 'POST', headers: { ...user.headers, ...form.headers }, body: new Uint8Array(form.payload) });
+  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, {
+    method: 'POST',
+    headers: { ...user.headers, ...form.headers },
+    body: new Uint8Array(form.payload),
+  });
   return { status: response.status, body: (await response.json()) as { code?: string; message?: string; id?: number } };
 }
 
@@ -48,7 +73,10 @@ for (const storage of ['local', 's3'] as const) {
       const refused: Array<[Sample, string]> = [
         [{ name: 'cat.png', type: 'image/png', content: html() }, 'text/html'],
         [{ name: 'cat.png', type: 'image/png', content: svg() }, 'image/svg+xml'],
-        [{ name: 'cat.png', type: 'image/png', content: zip({ 'index.html': '<script>alert(1)</script>' }) }, 'application/zip'],
+        [
+          { name: 'cat.png', type: 'image/png', content: zip({ 'index.html': '<script>alert(1)</script>' }) },
+          'application/zip',
+        ],
         [{ name: 'report.pdf', type: 'application/pdf', content: elf() }, 'application/x-elf'],
         [{ name: 'report.pdf', type: 'application/pdf', content: pe() }, 'application/x-msdownload'],
       ];
@@ -61,7 +89,10 @@ for (const storage of ['local', 's3'] as const) {
         const file = await apiCall(server, alice, 'GET', `/api/files/${id}/`);
         assert.equal(file.status, 200);
         assert.equal(file.body.is_valid, false, 'the record stays pending, as after upload_too_large');
-        assert.equal((await apiCall(server, alice, 'POST', '/api/files/upload/direct/finish/', { file_id: id })).body.code, 'upload_missing');
+        assert.equal(
+          (await apiCall(server, alice, 'POST', '/api/files/upload/direct/finish/', { file_id: id })).body.code,
+          'upload_missing',
+        );
       }
       const accepted: Sample[] = [
         { name: 'cat.png', type: 'image/png', content: png() },
@@ -80,11 +111,18 @@ for (const storage of ['local', 's3'] as const) {
     test('FILE_VERIFY_CONTENT=false: HTML declared as image/png finishes as before', async (t) => {
       const server = await startTestServer(t, { storage, env: { FILE_VERIFY_CONTENT: 'false' } });
       const alice = await server.createUser();
-      const { key, finish } = await directUpload(server, alice, { name: 'cat.png', type: 'image/png', content: html() });
+      const { key, finish } = await directUpload(server, alice, {
+        name: 'cat.png',
+        type: 'image/png',
+        content: html(),
+      });
       assert.equal(finish.status, 200, JSON.stringify(finish.body));
       assert.equal(finish.body.is_valid, true);
       assert.equal(await stored(server, key), true);
-      assert.equal((await standardUpload(server, alice, { name: 'cat.png', type: 'image/png', content: html() })).status, 201);
+      assert.equal(
+        (await standardUpload(server, alice, { name: 'cat.png', type: 'image/png', content: html() })).status,
+        201,
+      );
     });
 
     test('standard upload: HTML named .png is refused before it is stored, leaving no record; a PNG is stored', async (t) => {
@@ -108,10 +146,18 @@ for (const storage of ['local', 's3'] as const) {
       if (storage === 's3') {
         const s3 = testS3Client();
         t.after(() => s3.destroy());
-        assert.deepEqual(await listKeys(s3, server.app.chute.config.s3!.bucket), keys, 'nothing of the refused uploads reached the bucket');
+        assert.deepEqual(
+          await listKeys(s3, server.app.chute.config.s3!.bucket),
+          keys,
+          'nothing of the refused uploads reached the bucket',
+        );
       } else {
         const root = server.app.chute.config.mediaRoot;
-        assert.deepEqual((await readdir(join(root, 'files'))).map((name) => `files/${name}`), keys, 'nothing of the refused uploads reached the media folder');
+        assert.deepEqual(
+          (await readdir(join(root, 'files'))).map((name) => `files/${name}`),
+          keys,
+          'nothing of the refused uploads reached the media folder',
+        );
         assert.deepEqual(await readdir(join(root, '.tmp')), [], 'nor was a temp file left');
       }
     });
@@ -120,15 +166,23 @@ for (const storage of ['local', 's3'] as const) {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
       const content = zip({ 'a.html': '<script>alert(1)</script>' });
-      const created = await apiCall(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'cat.png', file_type: 'image/png', file_size: content.length });
+      const created = await apiCall(server, alice, 'POST', '/api/files/upload/multipart/', {
+        file_name: 'cat.png',
+        file_type: 'image/png',
+        file_size: content.length,
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const { id } = created.body;
       const key = (await findFileById(server.app.chute.db, id))!.file;
-      const signed = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] });
+      const signed = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, {
+        parts: [{ part_number: 1 }],
+      });
       const part = signed.body.parts[0] as { url: string; headers: Record<string, string> };
       const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: new Uint8Array(content) });
       assert.equal(put.status, 200, await put.text());
-      const complete = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, { parts: [{ part_number: 1, etag: put.headers.get('etag') }] });
+      const complete = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, {
+        parts: [{ part_number: 1, etag: put.headers.get('etag') }],
+      });
       assert.equal(complete.status, 409, JSON.stringify(complete.body));
       assert.equal(complete.body.code, 'upload_type_mismatch');
       assert.match(complete.body.message, /application\/zip.*image\/png/);
@@ -140,7 +194,9 @@ for (const storage of ['local', 's3'] as const) {
     test('Uppy single PUT: HTML declared as image/png never becomes a valid file; it is settled as refused, bytes and record deleted', async (t) => {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
-      const params = await fetch(`${server.baseUrl}/api/uppy/s3/params?filename=cat.png&type=image%2Fpng`, { headers: { accept: 'application/json', ...alice.headers } });
+      const params = await fetch(`${server.baseUrl}/api/uppy/s3/params?filename=cat.png&type=image%2Fpng`, {
+        headers: { accept: 'application/json', ...alice.headers },
+      });
       assert.equal(params.status, 200);
       const target = (await params.json()) as { url: string; headers: Record<string, string> };
       const [key] = await allKeys(server);
@@ -163,10 +219,17 @@ test('admin replace: HTML named .png is refused and the file keeps its old bytes
   const added = await standardUpload(server, admin, { name: 'cat.png', type: 'image/png', content: png() });
   assert.equal(added.status, 201, JSON.stringify(added.body));
   const form = multipart({ name: 'cat.png', content: html(), type: 'image/png' });
-  const replaced = await fetch(`${server.baseUrl}/api/admin/files/${added.body.id}/replace/`, { method: 'POST', headers: { ...admin.headers, ...form.headers }, body: new Uint8Array(form.payload) });
+  const replaced = await fetch(`${server.baseUrl}/api/admin/files/${added.body.id}/replace/`, {
+    method: 'POST',
+    headers: { ...admin.headers, ...form.headers },
+    body: new Uint8Array(form.payload),
+  });
   assert.equal(replaced.status, 409, await replaced.text());
   const keys = await allKeys(server);
   assert.equal(keys.length, 1);
   assert.equal(await stored(server, keys[0]!), true);
-  assert.deepEqual((await server.app.chute.storage.head(keys[0]!, { firstBytes: 8 }))?.firstBytes, png().subarray(0, 8));
+  assert.deepEqual(
+    (await server.app.chute.storage.head(keys[0]!, { firstBytes: 8 }))?.firstBytes,
+    png().subarray(0, 8),
+  );
 });

@@ -15,21 +15,35 @@ const localUrl = (id: number) => `/api/files/upload/direct/local/${id}/`;
 const LONG_EXPIRY = { AWS_PRESIGNED_EXPIRY: String((2 * FILE_LEASE_MS) / 1000) };
 
 async function start(app: FastifyInstance, user: TestUser): Promise<number> {
-  const res = await app.inject({ method: 'POST', url: START, headers: user.headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: START,
+    headers: user.headers,
+    payload: { file_name: 'a.txt', file_type: 'text/plain' },
+  });
   assert.equal(res.statusCode, 200, res.body);
   return res.json().id as number;
 }
 
 function send(app: FastifyInstance, user: TestUser, id: number, content: string) {
   const form = multipart({ name: 'a.txt', content, type: 'text/plain' });
-  return app.inject({ method: 'POST', url: localUrl(id), headers: { ...user.headers, ...form.headers }, payload: form.payload });
+  return app.inject({
+    method: 'POST',
+    url: localUrl(id),
+    headers: { ...user.headers, ...form.headers },
+    payload: form.payload,
+  });
 }
 
 /** What the clock would show once the record's lease ran out, written into the lease instead. */
 async function expireLease(app: FastifyInstance, id: number): Promise<void> {
   const old = new Date(Date.now() - 1000).toISOString();
-  await app.chute.db.withTables<{ locks: { name: string; expires_at: string } }>()
-    .updateTable('locks').set({ expires_at: old }).where('name', '=', fileLockName(id)).execute();
+  await app.chute.db
+    .withTables<{ locks: { name: string; expires_at: string } }>()
+    .updateTable('locks')
+    .set({ expires_at: old })
+    .where('name', '=', fileLockName(id))
+    .execute();
 }
 
 const leaseOf = (app: FastifyInstance, id: number) => lockHolder(app.chute.db, fileLockName(id));
@@ -60,7 +74,12 @@ describe('local upload claims', () => {
     const body = new PassThrough();
     mock.timers.enable({ apis: ['setInterval'] });
     t.after(() => mock.timers.reset());
-    const slow = app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...form.headers }, payload: body });
+    const slow = app.inject({
+      method: 'POST',
+      url: localUrl(id),
+      headers: { ...alice.headers, ...form.headers },
+      payload: body,
+    });
     body.write(form.payload.subarray(0, 1024));
     // the lock is taken before the record moves to receiving
     for (let i = 0; (await stateOf(app, id)) !== 'receiving'; i++) {
@@ -90,7 +109,9 @@ describe('local upload claims', () => {
     const id = await start(app, alice);
     // what a receive leaves when its process dies mid-stream: state receiving, its lease
     await app.chute.db.updateTable('files').set({ state: 'receiving' }).where('id', '=', id).execute();
-    assert.ok(await lockAcquire(app.chute.db, { name: fileLockName(id), owner: 'crashed', ttlSeconds: FILE_LEASE_MS / 1000 }));
+    assert.ok(
+      await lockAcquire(app.chute.db, { name: fileLockName(id), owner: 'crashed', ttlSeconds: FILE_LEASE_MS / 1000 }),
+    );
     const early = await send(app, alice, id, 'too soon');
     assert.equal(early.statusCode, 409, 'a live lease may be a live upload');
     assert.equal(early.json().code, 'upload_already_received');

@@ -42,16 +42,22 @@ describe('a record deleted while its local upload streams', () => {
     const server = await startTestServer(t);
     const alice = await server.createUser();
     const start = await fetch(`${server.baseUrl}/api/files/upload/direct/start/`, {
-      method: 'POST', headers: { ...alice.headers, 'content-type': 'application/json' }, body: JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain' }),
+      method: 'POST',
+      headers: { ...alice.headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain' }),
     });
     const { id } = (await start.json()) as { id: number };
     const boundary = 'deleted-record-boundary';
-    const upload = await slowUpload(`${server.baseUrl}/api/files/upload/direct/local/${id}/`, { ...alice.headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, {
-      method: 'POST',
-      first: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nfirst half, `,
-      rest: `second half\r\n--${boundary}--\r\n`,
-      meanwhile: deleteFile(server, alice, id),
-    });
+    const upload = await slowUpload(
+      `${server.baseUrl}/api/files/upload/direct/local/${id}/`,
+      { ...alice.headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      {
+        method: 'POST',
+        first: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nfirst half, `,
+        rest: `second half\r\n--${boundary}--\r\n`,
+        meanwhile: deleteFile(server, alice, id),
+      },
+    );
     assert.equal(upload.status, 404, upload.body);
     assert.equal(JSON.parse(upload.body).code, 'not_found');
     assert.deepEqual(await stored(server), [], 'no orphan object on disk');
@@ -60,12 +66,25 @@ describe('a record deleted while its local upload streams', () => {
   test("Uppy's single PUT: the same", async (t) => {
     const server = await startTestServer(t);
     const alice = await server.createUser();
-    const params = await fetch(`${server.baseUrl}/api/uppy/s3/params?filename=a.txt&type=text/plain`, { headers: alice.headers });
-    const { url } = (await params.json()) as { url: string };
-    const [file] = (await (await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers })).json() as { results: Array<{ id: number }> }).results;
-    const upload = await slowUpload(url, { 'content-type': 'text/plain' }, {
-      method: 'PUT', first: 'first half, ', rest: 'second half', meanwhile: deleteFile(server, alice, file!.id),
+    const params = await fetch(`${server.baseUrl}/api/uppy/s3/params?filename=a.txt&type=text/plain`, {
+      headers: alice.headers,
     });
+    const { url } = (await params.json()) as { url: string };
+    const [file] = (
+      (await (await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers })).json()) as {
+        results: Array<{ id: number }>;
+      }
+    ).results;
+    const upload = await slowUpload(
+      url,
+      { 'content-type': 'text/plain' },
+      {
+        method: 'PUT',
+        first: 'first half, ',
+        rest: 'second half',
+        meanwhile: deleteFile(server, alice, file!.id),
+      },
+    );
     assert.equal(upload.status, 404, upload.body);
     assert.deepEqual(await stored(server), [], 'no orphan object on disk');
   });

@@ -9,7 +9,14 @@ describe('local downloads', () => {
     const app = await build(t);
     const alice = await createUser(app);
     const form = multipart({ name: 'photo.png', content: Buffer.from('not really a png'), type: 'image/png' });
-    const file = (await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...form.headers }, payload: form.payload })).json();
+    const file = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/files/upload/standard/',
+        headers: { ...alice.headers, ...form.headers },
+        payload: form.payload,
+      })
+    ).json();
     await rm(join(app.chute.config.mediaRoot, 'files', file.file_name));
 
     const download = await app.inject({ method: 'GET', url: file.url.replace('http://chute.test', '') });

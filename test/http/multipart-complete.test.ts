@@ -13,10 +13,16 @@ const api = apiCall;
 
 /** An upload of one part, sent: what complete needs. */
 async function uploadedPart(server: TestServer, user: TestUser, content: Buffer) {
-  const created = await api(server, user, 'POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: content.length });
+  const created = await api(server, user, 'POST', '/api/files/upload/multipart/', {
+    file_name: 'a.bin',
+    file_type: 'application/octet-stream',
+    file_size: content.length,
+  });
   assert.equal(created.status, 200, JSON.stringify(created.body));
   const { id } = created.body;
-  const [signed] = (await api(server, user, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
+  const [signed] = (
+    await api(server, user, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })
+  ).body.parts;
   const put = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body: content });
   assert.equal(put.status, 200, await put.text());
   return { id: id as number, complete: { parts: [{ part_number: 1, etag: put.headers.get('etag') }] } };
@@ -72,7 +78,7 @@ for (const storage of ['local', 's3'] as const) {
       const hold = holdFirstComplete(server);
       const completing = api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
       await hold.holding;
-      let abort;
+      let abort: Awaited<ReturnType<typeof api>> | undefined;
       try {
         abort = await api(server, alice, 'DELETE', `/api/files/upload/multipart/${id}/`);
       } finally {
@@ -102,7 +108,8 @@ for (const storage of ['local', 's3'] as const) {
     const head = backend.head.bind(backend);
     let failures = 1;
     backend.head = async (key) => {
-      if (failures-- > 0) throw new AppError('storage_unavailable', 'The file storage could not be reached. Try again later.');
+      if (failures-- > 0)
+        throw new AppError('storage_unavailable', 'The file storage could not be reached. Try again later.');
       return head(key);
     };
     const first = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
@@ -129,6 +136,9 @@ test('a complete whose process died (record completing, its lease left behind) i
   assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.ok(Date.now() - startedAt >= 1000, 'it waited for the lease to run out');
   assert.equal(again.body.is_valid, true);
-  assert.equal((await db.selectFrom('files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state, 'valid');
+  assert.equal(
+    (await db.selectFrom('files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state,
+    'valid',
+  );
   assert.equal(await lockHolder(db, fileLockName(id)), null, 'the lock is given back');
 });

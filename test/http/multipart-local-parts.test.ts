@@ -9,13 +9,21 @@ describe('local multipart: a part sent again while the parts are listed', () => 
     const server = await startTestServer(t, { env: { FILE_MAX_SIZE: '64MiB' } });
     const alice = await server.createUser();
     const api = (method: string, path: string, body?: unknown) => apiCall(server, alice, method, path, body);
-    const { id } = (await api('POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: 64 })).body;
-    const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
+    const { id } = (
+      await api('POST', '/api/files/upload/multipart/', {
+        file_name: 'a.bin',
+        file_type: 'application/octet-stream',
+        file_size: 64,
+      })
+    ).body;
+    const [part] = (await api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] })).body
+      .parts;
 
     let stop = false;
     // part 1 again and again, each time other bytes: each replaces the file of the one before
     const resender = (async () => {
-      for (let round = 0; !stop; round += 1) await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(64, round % 256) });
+      for (let round = 0; !stop; round += 1)
+        await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(64, round % 256) });
     })();
     const failures: string[] = [];
     try {

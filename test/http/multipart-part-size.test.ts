@@ -8,7 +8,11 @@ import { apiCall, startTestServer, type TestServer, type TestUser } from '../hel
 
 const MiB = 1024 * 1024;
 
-interface Signed { part_number: number; url: string; headers: Record<string, string> }
+interface Signed {
+  part_number: number;
+  url: string;
+  headers: Record<string, string>;
+}
 
 const put = (part: Signed, body: Buffer) => fetch(part.url, { method: 'PUT', headers: part.headers, body });
 
@@ -20,7 +24,8 @@ async function refused(part: Signed, body: Buffer, what: string) {
 }
 
 function uppyCall(server: TestServer, user: TestUser) {
-  return async (method: string, path: string, body?: unknown) => apiCall(server, user, method, `/api/uppy${path}`, body);
+  return async (method: string, path: string, body?: unknown) =>
+    apiCall(server, user, method, `/api/uppy${path}`, body);
 }
 
 for (const storage of ['local', 's3'] as const) {
@@ -29,13 +34,21 @@ for (const storage of ['local', 's3'] as const) {
       const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: '64MiB' } });
       const alice = await server.createUser();
       const content = randomBytes(8 * MiB + 1000);
-      const created = await apiCall(server, alice, 'POST', '/api/files/upload/multipart/', { file_name: 'a.bin', file_type: 'application/octet-stream', file_size: content.length });
+      const created = await apiCall(server, alice, 'POST', '/api/files/upload/multipart/', {
+        file_name: 'a.bin',
+        file_type: 'application/octet-stream',
+        file_size: content.length,
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const { id, part_size } = created.body;
       assert.equal(part_size, 8 * MiB);
-      const beyond = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 3 }] });
+      const beyond = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, {
+        parts: [{ part_number: 3 }],
+      });
       assert.equal(beyond.status, 400, 'the file has two parts of part_size');
-      const signed = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }, { part_number: 2 }] });
+      const signed = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/sign/`, {
+        parts: [{ part_number: 1 }, { part_number: 2 }],
+      });
       assert.equal(signed.status, 200, JSON.stringify(signed.body));
       const [first, last] = signed.body.parts as Signed[];
       assert.deepEqual(first!.headers, {}, 'the browser sets Content-Length itself');
@@ -49,12 +62,17 @@ for (const storage of ['local', 's3'] as const) {
       assert.deepEqual(listed.body.parts, [], 'nothing refused was kept');
 
       const etags = [];
-      for (const [part, body] of [[first!, content.subarray(0, part_size)], [last!, content.subarray(part_size)]] as const) {
+      for (const [part, body] of [
+        [first!, content.subarray(0, part_size)],
+        [last!, content.subarray(part_size)],
+      ] as const) {
         const response = await put(part, body);
         assert.equal(response.status, 200, await response.text());
         etags.push(response.headers.get('etag'));
       }
-      const done = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, { parts: etags.map((etag, index) => ({ part_number: index + 1, etag })) });
+      const done = await apiCall(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, {
+        parts: etags.map((etag, index) => ({ part_number: index + 1, etag })),
+      });
       assert.equal(done.status, 200, JSON.stringify(done.body));
       assert.equal(done.body.file_size, content.length);
     });
@@ -64,13 +82,21 @@ for (const storage of ['local', 's3'] as const) {
       const alice = await server.createUser();
       const uppy = uppyCall(server, alice);
       const content = randomBytes(5 * MiB + 100);
-      const created = await uppy('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream', metadata: { size: String(content.length) } });
+      const created = await uppy('POST', '/s3/multipart', {
+        filename: 'a.bin',
+        type: 'application/octet-stream',
+        metadata: { size: String(content.length) },
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const { key, uploadId } = created.body;
       const q = `key=${encodeURIComponent(key)}`;
       const batch = await uppy('GET', `/s3/multipart/${encodeURIComponent(uploadId)}/batch?${q}&partNumbers=1,2`);
       assert.equal(batch.status, 200, JSON.stringify(batch.body));
-      const [first, last] = [1, 2].map((n) => ({ part_number: n, url: batch.body.presignedUrls[String(n)], headers: {} }));
+      const [first, last] = [1, 2].map((n) => ({
+        part_number: n,
+        url: batch.body.presignedUrls[String(n)],
+        headers: {},
+      }));
       await refused(first!, randomBytes(5 * MiB + 1), 'one byte more');
       await refused(last!, randomBytes(101), 'the last part one byte more');
       const parts = [];

@@ -16,10 +16,15 @@ const BIG = 3 * 1024 * 1024;
 /** curl's answer: the body it read, then its status code on the last line; stderr when it read none. */
 function curl(args: string[]): Promise<{ status: number; body: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('/usr/bin/curl', ['-sS', '-w', '\n%{http_code}', ...args], { maxBuffer: 1024 * 1024 }, (_error, stdout, stderr) => {
-      const cut = stdout.lastIndexOf('\n');
-      resolve({ status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut), stderr });
-    });
+    execFile(
+      '/usr/bin/curl',
+      ['-sS', '-w', '\n%{http_code}', ...args],
+      { maxBuffer: 1024 * 1024 },
+      (_error, stdout, stderr) => {
+        const cut = stdout.lastIndexOf('\n');
+        resolve({ status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut), stderr });
+      },
+    );
   });
 }
 
@@ -48,11 +53,23 @@ describe('oversized bodies', () => {
     await writeFile(join(dir, 'body.json'), body);
 
     for (let i = 0; i < TRIES; i += 1) {
-      const answer = await curl(['-H', `Authorization: ${user.headers.authorization}`, '-H', 'Content-Type: application/json', '--data-binary', `@${join(dir, 'body.json')}`, url]);
+      const answer = await curl([
+        '-H',
+        `Authorization: ${user.headers.authorization}`,
+        '-H',
+        'Content-Type: application/json',
+        '--data-binary',
+        `@${join(dir, 'body.json')}`,
+        url,
+      ]);
       assertRefused(answer, 'payload_too_large', `curl try ${i + 1}`);
     }
     for (let i = 0; i < TRIES; i += 1) {
-      const answer = await fetchAnswer(url, { method: 'POST', headers: { ...user.headers, 'content-type': 'application/json' }, body });
+      const answer = await fetchAnswer(url, {
+        method: 'POST',
+        headers: { ...user.headers, 'content-type': 'application/json' },
+        body,
+      });
       assertRefused(answer, 'payload_too_large', `fetch try ${i + 1}`);
     }
   });
@@ -86,12 +103,22 @@ describe('oversized bodies', () => {
     await writeFile(join(dir, 'big.bin'), content);
 
     for (let i = 0; i < TRIES; i += 1) {
-      const answer = await curl(['-H', `Authorization: ${user.headers.authorization}`, '-F', `file=@${join(dir, 'big.bin')};type=application/octet-stream`, url]);
+      const answer = await curl([
+        '-H',
+        `Authorization: ${user.headers.authorization}`,
+        '-F',
+        `file=@${join(dir, 'big.bin')};type=application/octet-stream`,
+        url,
+      ]);
       assertRefused(answer, 'file_too_large', `curl try ${i + 1}`);
     }
     const form = multipart({ name: 'big.bin', content });
     for (let i = 0; i < TRIES; i += 1) {
-      const answer = await fetchAnswer(url, { method: 'POST', headers: { ...user.headers, ...form.headers }, body: form.payload });
+      const answer = await fetchAnswer(url, {
+        method: 'POST',
+        headers: { ...user.headers, ...form.headers },
+        body: form.payload,
+      });
       assertRefused(answer, 'file_too_large', `fetch try ${i + 1}`);
     }
   });

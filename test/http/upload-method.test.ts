@@ -13,39 +13,63 @@ type Method = 'post' | 'multipart' | 'put' | 'standard';
 async function recordOf(server: TestServer, user: TestUser, method: Method): Promise<number> {
   const api = (verb: string, path: string, body?: unknown) => apiCall(server, user, verb, path, body);
   if (method === 'post') {
-    const started = await api('POST', '/api/files/upload/direct/start/', { file_name: 'a.txt', file_type: 'text/plain' });
+    const started = await api('POST', '/api/files/upload/direct/start/', {
+      file_name: 'a.txt',
+      file_type: 'text/plain',
+    });
     assert.equal(started.status, 200, JSON.stringify(started.body));
     return started.body.id;
   }
   if (method === 'multipart') {
-    const created = await api('POST', '/api/files/upload/multipart/', { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: 1024 });
+    const created = await api('POST', '/api/files/upload/multipart/', {
+      file_name: 'big.bin',
+      file_type: 'application/octet-stream',
+      file_size: 1024,
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
-    const [part] = (await api('POST', `/api/files/upload/multipart/${created.body.id}/sign/`, { parts: [{ part_number: 1 }] })).body.parts;
-    assert.equal((await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(1024, 1) })).status, 200);
+    const [part] = (
+      await api('POST', `/api/files/upload/multipart/${created.body.id}/sign/`, { parts: [{ part_number: 1 }] })
+    ).body.parts;
+    assert.equal(
+      (await fetch(part.url, { method: 'PUT', headers: part.headers, body: Buffer.alloc(1024, 1) })).status,
+      200,
+    );
     return created.body.id;
   }
   if (method === 'put') {
     const params = await api('GET', '/api/uppy/s3/params?filename=photo.jpg&type=image%2Fjpeg');
     assert.equal(params.status, 200, JSON.stringify(params.body));
     const listed = await api('GET', '/api/files/');
-    return listed.body.results.find((file: { original_file_name: string }) => file.original_file_name === 'photo.jpg').id;
+    return listed.body.results.find((file: { original_file_name: string }) => file.original_file_name === 'photo.jpg')
+      .id;
   }
   const form = multipart({ name: 'done.txt', content: 'through the server', type: 'text/plain' });
-  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, { method: 'POST', headers: { ...user.headers, ...form.headers }, body: form.payload });
+  const response = await fetch(`${server.baseUrl}/api/files/upload/standard/`, {
+    method: 'POST',
+    headers: { ...user.headers, ...form.headers },
+    body: form.payload,
+  });
   const text = await response.text();
   assert.equal(response.status, 201, text);
   return (JSON.parse(text) as { id: number }).id;
 }
 
 /** The routes of one method, each given a record id; what each answers. */
-function routesOf(server: TestServer, user: TestUser): Record<Exclude<Method, 'put' | 'standard'>, Record<string, (id: number) => Promise<{ status: number; body: any }>>> {
+function routesOf(
+  server: TestServer,
+  user: TestUser,
+): Record<Exclude<Method, 'put' | 'standard'>, Record<string, (id: number) => Promise<{ status: number; body: any }>>> {
   const api = (verb: string, path: string, body?: unknown) => apiCall(server, user, verb, path, body);
   return {
     post: {
       'direct local upload': async (id) => {
         // the multipart record's declared size: nothing but the method tells the two apart
         const form = multipart({ name: 'a.txt', content: Buffer.alloc(1024, 2), type: 'text/plain' });
-        const response = await fetch(`${server.baseUrl}/api/files/upload/direct/local/${id}/`, { method: 'POST', headers: { ...user.headers, ...form.headers }, body: form.payload });
+        const response = await fetch(`${server.baseUrl}/api/files/upload/direct/local/${id}/`, {
+          method: 'POST',
+          headers: { ...user.headers, ...form.headers },
+          body: form.payload,
+        });
         return { status: response.status, body: await response.json() };
       },
       'direct finish': (id) => api('POST', '/api/files/upload/direct/finish/', { file_id: id }),
@@ -53,7 +77,8 @@ function routesOf(server: TestServer, user: TestUser): Record<Exclude<Method, 'p
     multipart: {
       'multipart sign': (id) => api('POST', `/api/files/upload/multipart/${id}/sign/`, { parts: [{ part_number: 1 }] }),
       'multipart parts': (id) => api('GET', `/api/files/upload/multipart/${id}/parts/`),
-      'multipart complete': (id) => api('POST', `/api/files/upload/multipart/${id}/complete/`, { parts: [{ part_number: 1, etag: 'x' }] }),
+      'multipart complete': (id) =>
+        api('POST', `/api/files/upload/multipart/${id}/complete/`, { parts: [{ part_number: 1, etag: 'x' }] }),
       'multipart abort': (id) => api('DELETE', `/api/files/upload/multipart/${id}/`),
     },
   };
@@ -66,7 +91,7 @@ const refusedAsMismatch = (answer: { status: number; body: any }, label: string,
   assert.ok(answer.body.message.length > 20, label);
 };
 
-describe('an upload method\'s routes act only on records of that method (local storage)', () => {
+describe("an upload method's routes act only on records of that method (local storage)", () => {
   const cases: Array<{ method: Method; foreign: Array<'post' | 'multipart'> }> = [
     { method: 'multipart', foreign: ['post'] },
     { method: 'post', foreign: ['multipart'] },
@@ -81,7 +106,8 @@ describe('an upload method\'s routes act only on records of that method (local s
       const before = await apiCall(server, alice, 'GET', `/api/files/${id}/`);
       const routes = routesOf(server, alice);
       for (const kind of foreign) {
-        for (const [label, call] of Object.entries(routes[kind])) refusedAsMismatch(await call(id), `${method} record, ${label}`, method);
+        for (const [label, call] of Object.entries(routes[kind]))
+          refusedAsMismatch(await call(id), `${method} record, ${label}`, method);
       }
       const afterwards = await apiCall(server, alice, 'GET', `/api/files/${id}/`);
       assert.equal(afterwards.status, 200, 'the record is still there');
@@ -91,9 +117,13 @@ describe('an upload method\'s routes act only on records of that method (local s
   }
 
   const removers = {
-    DELETE: async (server: TestServer, user: TestUser, id: number) => assert.equal((await apiCall(server, user, 'DELETE', `/api/files/${id}/`)).status, 204),
+    DELETE: async (server: TestServer, user: TestUser, id: number) =>
+      assert.equal((await apiCall(server, user, 'DELETE', `/api/files/${id}/`)).status, 204),
     'the cleanup': async (server: TestServer, _user: TestUser, id: number) => {
-      const report = await filesCleanupPending(server.app.chute.files, { olderThanSeconds: 60, now: new Date(Date.now() + 3_600_000) });
+      const report = await filesCleanupPending(server.app.chute.files, {
+        olderThanSeconds: 60,
+        now: new Date(Date.now() + 3_600_000),
+      });
       assert.deepEqual(report.removed, [id]);
     },
   };
@@ -105,13 +135,17 @@ describe('an upload method\'s routes act only on records of that method (local s
       const routes = routesOf(server, alice);
       await routes.post['direct local upload']!(id);
       await routes.post['direct finish']!(id);
-      assert.equal((await filePathsUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length, 1, 'the part is on disk');
+      assert.equal(
+        (await filePathsUnder(join(server.app.chute.config.mediaRoot, '.multipart'))).length,
+        1,
+        'the part is on disk',
+      );
       await remove(server, alice, id);
       assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), [], 'no part and no object left');
     });
   }
 
-  test('each method\'s own routes still work: a direct upload finishes, an Uppy PUT is settled when read', async (t) => {
+  test("each method's own routes still work: a direct upload finishes, an Uppy PUT is settled when read", async (t) => {
     const server = await startTestServer(t);
     const alice = await server.createUser();
     const routes = routesOf(server, alice);
@@ -123,8 +157,16 @@ describe('an upload method\'s routes act only on records of that method (local s
     assert.equal((await routes.post['direct finish']!(direct)).status, 200, 'a repeated finish is harmless');
 
     const params = await apiCall(server, alice, 'GET', '/api/uppy/s3/params?filename=photo.jpg&type=image%2Fjpeg');
-    assert.equal((await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: Buffer.from('jpeg bytes') })).status, 200);
+    assert.equal(
+      (await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: Buffer.from('jpeg bytes') }))
+        .status,
+      200,
+    );
     const listed = await apiCall(server, alice, 'GET', '/api/files/');
-    assert.equal(listed.body.results.find((file: { original_file_name: string }) => file.original_file_name === 'photo.jpg').is_valid, true);
+    assert.equal(
+      listed.body.results.find((file: { original_file_name: string }) => file.original_file_name === 'photo.jpg')
+        .is_valid,
+      true,
+    );
   });
 });

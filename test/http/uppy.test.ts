@@ -8,21 +8,29 @@ import { join } from 'node:path';
 import { apiCall, listKeys, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
 
 const MiB = 1024 * 1024;
-const sha256 = (data: Buffer | ArrayBuffer) => createHash('sha256').update(Buffer.from(data as ArrayBuffer)).digest('hex');
+const sha256 = (data: Buffer | ArrayBuffer) =>
+  createHash('sha256')
+    .update(Buffer.from(data as ArrayBuffer))
+    .digest('hex');
 
 function uppy(server: TestServer, user: TestUser) {
   const endpoint = `${server.baseUrl}/api/uppy`;
   return async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${endpoint}${path}`, {
       method,
-      headers: { accept: 'application/json', ...user.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        ...user.headers,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as any };
   };
 }
 
-const listFiles = async (server: TestServer, user: TestUser): Promise<any> => (await apiCall(server, user, 'GET', '/api/files/')).body;
+const listFiles = async (server: TestServer, user: TestUser): Promise<any> =>
+  (await apiCall(server, user, 'GET', '/api/files/')).body;
 
 /** The objects in the server's storage: the bucket's keys, or the files under the media folder. */
 async function storedKeys(server: TestServer): Promise<string[]> {
@@ -59,7 +67,10 @@ for (const storage of ['local', 's3'] as const) {
       const alice = await server.createUser();
       const call = uppy(server, alice);
       const content = randomBytes(200 * 1024);
-      const params = await call('GET', '/s3/params?filename=photo.jpg&type=image%2Fjpeg&metadata%5Bname%5D=photo.jpg&metadata%5Btype%5D=image%2Fjpeg');
+      const params = await call(
+        'GET',
+        '/s3/params?filename=photo.jpg&type=image%2Fjpeg&metadata%5Bname%5D=photo.jpg&metadata%5Btype%5D=image%2Fjpeg',
+      );
       assert.equal(params.status, 200, JSON.stringify(params.body));
       assert.equal(params.body.method, 'PUT');
       assertUppyExpiry(params.body);
@@ -67,7 +78,9 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(put.status, 200, await put.text());
       assert.ok(put.headers.get('etag'), 'Uppy needs an ETag to consider the upload done');
 
-      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>);
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then(
+        (r) => r.json() as Promise<any>,
+      );
       assert.equal(list.count, 1);
       const [file] = list.results;
       assert.equal(file.is_valid, true);
@@ -81,7 +94,11 @@ for (const storage of ['local', 's3'] as const) {
       const alice = await server.createUser();
       const call = uppy(server, alice);
       const content = randomBytes(12 * MiB);
-      const created = await call('POST', '/s3/multipart', { filename: 'big.bin', type: 'application/octet-stream', metadata: { name: 'big.bin' } });
+      const created = await call('POST', '/s3/multipart', {
+        filename: 'big.bin',
+        type: 'application/octet-stream',
+        metadata: { name: 'big.bin' },
+      });
       assert.equal(created.status, 200, JSON.stringify(created.body));
       const { key, uploadId } = created.body;
       const q = `key=${encodeURIComponent(key)}`;
@@ -98,7 +115,10 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(one.status, 200);
       assertUppyExpiry(one.body);
       const listed = await call('GET', `/s3/multipart/${encodeURIComponent(uploadId)}?${q}`);
-      assert.deepEqual(listed.body.map((p: { PartNumber: number }) => p.PartNumber), [1, 2, 3]);
+      assert.deepEqual(
+        listed.body.map((p: { PartNumber: number }) => p.PartNumber),
+        [1, 2, 3],
+      );
 
       const done = await call('POST', `/s3/multipart/${encodeURIComponent(uploadId)}/complete?${q}`, { parts });
       assert.equal(done.status, 200, JSON.stringify(done.body));
@@ -112,7 +132,10 @@ for (const storage of ['local', 's3'] as const) {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
       const content = randomBytes(1000);
-      const params = await uppy(server, alice)('GET', '/s3/params?filename=a.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000');
+      const params = await uppy(server, alice)(
+        'GET',
+        '/s3/params?filename=a.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000',
+      );
       assert.equal(params.status, 200, JSON.stringify(params.body));
       assert.equal(params.body.headers['Content-Length'], undefined, 'the browser sets Content-Length itself');
       for (const body of [randomBytes(1001), randomBytes(999), randomBytes(3 * MiB)]) {
@@ -121,7 +144,11 @@ for (const storage of ['local', 's3'] as const) {
         assert.ok([403, 409].includes(put.status), `${body.length} bytes: ${put.status} ${await put.text()}`);
       }
       const pending = await listFiles(server, alice);
-      assert.deepEqual(pending.results.map((file: { is_valid: boolean }) => file.is_valid), [false], 'nothing refused was taken');
+      assert.deepEqual(
+        pending.results.map((file: { is_valid: boolean }) => file.is_valid),
+        [false],
+        'nothing refused was taken',
+      );
       const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: content });
       assert.equal(put.status, 200, await put.text());
       const [file] = (await listFiles(server, alice)).results;
@@ -135,22 +162,42 @@ for (const storage of ['local', 's3'] as const) {
       // no declared size, as Uppy sends it by default: only the maximum is known
       const params = await uppy(server, alice)('GET', '/s3/params?filename=a.bin&type=application%2Foctet-stream');
       assert.equal(params.status, 200, JSON.stringify(params.body));
-      const declared = await uppy(server, alice)('GET', '/s3/params?filename=b.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000');
+      const declared = await uppy(server, alice)(
+        'GET',
+        '/s3/params?filename=b.bin&type=application%2Foctet-stream&metadata%5Bsize%5D=1000',
+      );
       if (storage === 's3') {
         // S3 takes any size without a signed one: the body over FILE_MAX_SIZE is found when the record is read
-        const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: randomBytes(2 * MiB) });
+        const put = await fetch(params.body.url, {
+          method: 'PUT',
+          headers: params.body.headers,
+          body: randomBytes(2 * MiB),
+        });
         assert.equal(put.status, 200, await put.text());
       } else {
         // a chunked body (no Content-Length) shorter than the declared size gets past the signed-length check
-        const body = new ReadableStream({ start(controller) { controller.enqueue(randomBytes(500)); controller.close(); } });
-        const put = await fetch(declared.body.url, { method: 'PUT', headers: declared.body.headers, body, duplex: 'half' } as RequestInit);
-        const answer = await put.json() as { code: string };
+        const body = new ReadableStream({
+          start(controller) {
+            controller.enqueue(randomBytes(500));
+            controller.close();
+          },
+        });
+        const put = await fetch(declared.body.url, {
+          method: 'PUT',
+          headers: declared.body.headers,
+          body,
+          duplex: 'half',
+        } as RequestInit);
+        const answer = (await put.json()) as { code: string };
         assert.equal(put.status, 409, JSON.stringify(answer));
         assert.equal(answer.code, 'upload_size_mismatch');
       }
       const list = await listFiles(server, alice);
       const names = list.results.map((file: { original_file_name: string }) => file.original_file_name);
-      assert.ok(!names.includes(storage === 's3' ? 'a.bin' : 'b.bin'), `the refused upload is gone: ${JSON.stringify(list.results)}`);
+      assert.ok(
+        !names.includes(storage === 's3' ? 'a.bin' : 'b.bin'),
+        `the refused upload is gone: ${JSON.stringify(list.results)}`,
+      );
       assert.equal(list.count, 1, 'the other upload is still pending');
       assert.deepEqual(await storedKeys(server), [], 'no object is left behind');
     });
@@ -159,13 +206,21 @@ for (const storage of ['local', 's3'] as const) {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
       const mallory = await server.createUser();
-      const { key, uploadId } = (await uppy(server, alice)('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream' })).body;
+      const { key, uploadId } = (
+        await uppy(server, alice)('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream' })
+      ).body;
       const path = `/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`;
       assert.equal((await uppy(server, mallory)('DELETE', path)).status, 404);
-      assert.equal((await uppy(server, alice)('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=files/other.bin`)).status, 404);
+      assert.equal(
+        (await uppy(server, alice)('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=files/other.bin`))
+          .status,
+        404,
+      );
       assert.equal((await uppy(server, alice)('DELETE', path)).status, 200);
       assert.equal((await uppy(server, alice)('GET', path)).status, 404);
-      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then((r) => r.json() as Promise<any>);
+      const list = await fetch(`${server.baseUrl}/api/files/`, { headers: alice.headers }).then(
+        (r) => r.json() as Promise<any>,
+      );
       assert.equal(list.count, 0);
     });
   });

@@ -7,7 +7,12 @@ describe('user creation races', () => {
     const app = await build(t);
     const staff = await createUser(app, { staff: true });
     const create = (email: string) =>
-      app.inject({ method: 'POST', url: '/api/admin/users/', headers: staff.headers, payload: { email, password: 'long enough password' } });
+      app.inject({
+        method: 'POST',
+        url: '/api/admin/users/',
+        headers: staff.headers,
+        payload: { email, password: 'long enough password' },
+      });
     // different case and spacing: the same address once normalised
     const answers = await Promise.all([create('race@example.com'), create(' Race@Example.com')]);
     assert.deepEqual(answers.map((r) => r.statusCode).sort(), [201, 409], answers.map((r) => r.body).join('\n'));
@@ -22,11 +27,19 @@ describe('user emails', () => {
     const app = await build(t);
     const staff = await createUser(app, { staff: true });
     for (const email of ['a\u0000b@example.com', 'a@exa\u001bmple.com', 'a\u007f@example.com']) {
-      const created = await app.inject({ method: 'POST', url: '/api/admin/users/', headers: staff.headers, payload: { email, password: 'long enough password' } });
+      const created = await app.inject({
+        method: 'POST',
+        url: '/api/admin/users/',
+        headers: staff.headers,
+        payload: { email, password: 'long enough password' },
+      });
       assert.equal(created.statusCode, 400, `${JSON.stringify(email)}: ${created.body}`);
       assert.equal(created.json().code, 'validation_failed');
     }
-    assert.equal((await app.inject({ method: 'GET', url: '/api/admin/users/', headers: staff.headers })).json().count, 1);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/admin/users/', headers: staff.headers })).json().count,
+      1,
+    );
   });
 });
 
@@ -35,13 +48,24 @@ describe('sessions', () => {
     const app = await build(t);
     const alice = await createUser(app);
     const db = app.chute.db;
-    await db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute();
+    await db
+      .updateTable('sessions')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .execute();
     const refused = await app.inject({ method: 'GET', url: '/api/auth/me/', headers: alice.headers });
     assert.equal(refused.statusCode, 401);
 
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: alice.email, password: alice.password } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { email: alice.email, password: alice.password },
+    });
     assert.equal(login.statusCode, 200, login.body);
     const sessions = await db.selectFrom('sessions').select('user_id').execute();
-    assert.deepEqual(sessions.map((row) => Number(row.user_id)), [alice.id], 'only the new session is kept');
+    assert.deepEqual(
+      sessions.map((row) => Number(row.user_id)),
+      [alice.id],
+      'only the new session is kept',
+    );
   });
 });

@@ -20,7 +20,14 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { client, createChecksums, threadChecksums, type FileRecord, type RetryInfo, type UploadOptions } from '../client.js';
+import {
+  client,
+  createChecksums,
+  threadChecksums,
+  type FileRecord,
+  type RetryInfo,
+  type UploadOptions,
+} from '../client.js';
 import { sha256OfUrl, writeRandomFile } from '../files.js';
 import { startTestServer, usingPostgres, type TestServer, type TestUser } from '../helpers.js';
 
@@ -33,7 +40,10 @@ const SMALL = Math.min(SIZE, 96 * MiB);
 
 // Minutes of bytes that the database never sees (a few rows per upload): once per CI run is
 // enough, on SQLite. CHUTE_LARGE_TESTS=1 runs them on PostgreSQL too.
-const DB_SKIP = usingPostgres && process.env.CHUTE_LARGE_TESTS !== '1' ? 'large files run on SQLite only (CHUTE_LARGE_TESTS=1: also here)' : false;
+const DB_SKIP =
+  usingPostgres && process.env.CHUTE_LARGE_TESTS !== '1'
+    ? 'large files run on SQLite only (CHUTE_LARGE_TESTS=1: also here)'
+    : false;
 
 // ---------- the file: random bytes streamed to disk, hashed on the way, never all in memory ----------
 
@@ -45,7 +55,8 @@ const slices = new Map<number, string>();
 async function sha256OfFile(bytes: number): Promise<string> {
   if (!slices.has(bytes)) {
     const hash = createHash('sha256');
-    for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 4 * MiB })) hash.update(chunk as Buffer);
+    for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 4 * MiB }))
+      hash.update(chunk as Buffer);
     slices.set(bytes, hash.digest('hex'));
   }
   return slices.get(bytes)!;
@@ -63,7 +74,10 @@ after(() => dir && rm(dir, { recursive: true, force: true }));
 /** The first `bytes` of the file as a File backed by the disk (a slice of fs.openAsBlob's Blob). */
 async function fileOf(bytes = SIZE): Promise<File> {
   const blob = await openAsBlob(path);
-  return new File([bytes === SIZE ? blob : blob.slice(0, bytes)], `big-${bytes}.bin`, { type: 'application/octet-stream', lastModified: 1_700_000_000_000 });
+  return new File([bytes === SIZE ? blob : blob.slice(0, bytes)], `big-${bytes}.bin`, {
+    type: 'application/octet-stream',
+    lastModified: 1_700_000_000_000,
+  });
 }
 
 // ---------- a TCP proxy that cuts, corrupts, or goes away ----------
@@ -252,7 +266,11 @@ const FILE_MAX_SIZE = String(Math.max(SIZE, 64 * MiB) + MiB);
  * (Chute signs part URLs for the proxy's address, so S3 signatures hold), or in front of Chute
  * itself with local storage (APP_DOMAIN is the proxy's address).
  */
-async function setUp(t: TestContext, storage: 'local' | 's3', { proxy: withProxy = false, env: extra = {} as Record<string, string> } = {}): Promise<Setup> {
+async function setUp(
+  t: TestContext,
+  storage: 'local' | 's3',
+  { proxy: withProxy = false, env: extra = {} as Record<string, string> } = {},
+): Promise<Setup> {
   let proxy: TcpProxy | undefined;
   const env: Record<string, string> = { FILE_MAX_SIZE, ...extra };
   if (withProxy) {
@@ -276,7 +294,11 @@ const clientOptions = (setup: Setup, extra: UploadOptions = {}): UploadOptions =
 });
 
 async function storedSha256(setup: Setup, id: number): Promise<string | null> {
-  const row = await setup.server.app.chute.db.selectFrom('files').select('sha256').where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await setup.server.app.chute.db
+    .selectFrom('files')
+    .select('sha256')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   return row.sha256;
 }
 
@@ -289,30 +311,41 @@ async function assertSame(setup: Setup, record: FileRecord, bytes: number) {
   assert.equal(await storedSha256(setup, record.id), expected, "Chute stored the client's SHA-256");
 }
 
-const mbps = (bytes: number, ms: number) => ((bytes / 1e6) / (ms / 1000)).toFixed(1);
+const mbps = (bytes: number, ms: number) => (bytes / 1e6 / (ms / 1000)).toFixed(1);
 
 const S3_SKIP = process.env.S3_ENDPOINT ? DB_SKIP : 'S3_ENDPOINT is not set (`npm test` starts a local RGW)';
 
 for (const storage of ['s3', 'local'] as const) {
-  describe(`large files through @chute/client in Node (${storage} storage)`, { skip: storage === 's3' ? S3_SKIP : DB_SKIP, timeout: 15 * 60_000 }, () => {
+  describe(`large files through @chute/client in Node (${storage} storage)`, {
+    skip: storage === 's3' ? S3_SKIP : DB_SKIP,
+    timeout: 15 * 60_000,
+  }, () => {
     test(`${SIZE / MiB} MiB in parts: completes, and the download is byte-identical`, async (t) => {
       const setup = await setUp(t, storage);
       const rssBefore = process.memoryUsage().rss;
       let rssMax = rssBefore;
       let updates = 0;
       const started = performance.now();
-      const record = await uploadFile(await fileOf(), clientOptions(setup, {
-        // as a Node app would hash a big file: off the thread that sends it
-        checksums: threadChecksums(),
-        onProgress: () => {
-          updates++;
-          rssMax = Math.max(rssMax, process.memoryUsage().rss);
-        },
-      }));
+      const record = await uploadFile(
+        await fileOf(),
+        clientOptions(setup, {
+          // as a Node app would hash a big file: off the thread that sends it
+          checksums: threadChecksums(),
+          onProgress: () => {
+            updates++;
+            rssMax = Math.max(rssMax, process.memoryUsage().rss);
+          },
+        }),
+      );
       const elapsed = performance.now() - started;
-      t.diagnostic(`${storage}: ${SIZE / MiB} MiB in ${(elapsed / 1000).toFixed(1)} s = ${mbps(SIZE, elapsed)} MB/s (checksums on a worker thread included), RSS +${((rssMax - rssBefore) / MiB).toFixed(0)} MiB`);
+      t.diagnostic(
+        `${storage}: ${SIZE / MiB} MiB in ${(elapsed / 1000).toFixed(1)} s = ${mbps(SIZE, elapsed)} MB/s (checksums on a worker thread included), RSS +${((rssMax - rssBefore) / MiB).toFixed(0)} MiB`,
+      );
       assert.ok(updates >= SIZE / (8 * MiB), `progress after each part (${updates} updates)`);
-      assert.ok(rssMax - rssBefore < Math.max(256 * MiB, SIZE / 2), `the file is streamed from disk, not held in memory (RSS +${((rssMax - rssBefore) / MiB).toFixed(0)} MiB)`);
+      assert.ok(
+        rssMax - rssBefore < Math.max(256 * MiB, SIZE / 2),
+        `the file is streamed from disk, not held in memory (RSS +${((rssMax - rssBefore) / MiB).toFixed(0)} MiB)`,
+      );
       await assertSame(setup, record, SIZE);
     });
 
@@ -320,7 +353,10 @@ for (const storage of ['s3', 'local'] as const) {
       const setup = await setUp(t, storage, { proxy: true });
       const retries: RetryInfo[] = [];
       setup.proxy!.cutEvery(20 * MiB, 3);
-      const record = await uploadFile(await fileOf(SMALL), clientOptions(setup, { retryDelay: 100, onRetry: (info) => retries.push(info) }));
+      const record = await uploadFile(
+        await fileOf(SMALL),
+        clientOptions(setup, { retryDelay: 100, onRetry: (info) => retries.push(info) }),
+      );
       assert.equal(setup.proxy!.cuts, 3, 'the proxy dropped 3 connections');
       assert.ok(retries.length >= 3, `retried after each cut (${retries.length} retries)`);
       assert.ok(
@@ -334,14 +370,22 @@ for (const storage of ['s3', 'local'] as const) {
     test('a part corrupted on the way is refused by its Content-MD5 and sent again; if it keeps failing, the upload fails with that error', async (t) => {
       const setup = await setUp(t, storage, { proxy: true });
       const refusal = (error: unknown) =>
-        storage === 's3' ? error instanceof StorageError && error.code === 'BadDigest' : error instanceof ChuteApiError && error.code === 'checksum_mismatch';
+        storage === 's3'
+          ? error instanceof StorageError && error.code === 'BadDigest'
+          : error instanceof ChuteApiError && error.code === 'checksum_mismatch';
       const retries: RetryInfo[] = [];
       setup.proxy!.corrupt(2);
       const bytes = Math.min(SIZE, 40 * MiB);
-      const record = await uploadFile(await fileOf(bytes), clientOptions(setup, { retryDelay: 50, onRetry: (info) => retries.push(info) }));
+      const record = await uploadFile(
+        await fileOf(bytes),
+        clientOptions(setup, { retryDelay: 50, onRetry: (info) => retries.push(info) }),
+      );
       assert.equal(setup.proxy!.corrupted, 2);
       assert.equal(retries.length, 2, retries.map((r) => String(r.error)).join('; '));
-      assert.ok(retries.every((r) => refusal(r.error) && typeof r.partNumber === 'number'), retries.map((r) => String(r.error)).join('; '));
+      assert.ok(
+        retries.every((r) => refusal(r.error) && typeof r.partNumber === 'number'),
+        retries.map((r) => String(r.error)).join('; '),
+      );
       await assertSame(setup, record, bytes);
 
       setup.proxy!.corrupt(Infinity);
@@ -359,13 +403,21 @@ for (const storage of ['s3', 'local'] as const) {
       const retries: RetryInfo[] = [];
       setup.proxy!.holdPuts(1, 2500);
       const bytes = Math.min(SIZE, 40 * MiB);
-      const record = await uploadFile(await fileOf(bytes), clientOptions(setup, { retryDelay: 50, onRetry: (info) => retries.push(info) }));
+      const record = await uploadFile(
+        await fileOf(bytes),
+        clientOptions(setup, { retryDelay: 50, onRetry: (info) => retries.push(info) }),
+      );
       assert.equal(setup.proxy!.held, 1);
       const expired = retries.filter((r) =>
         // AWS says "Request has expired"; Ceph RGW a bare AccessDenied
-        storage === 's3' ? r.error instanceof StorageError && r.error.code === 'AccessDenied' : r.error instanceof ChuteApiError && r.error.status === 403 && r.error.code === 'permission_denied',
+        storage === 's3'
+          ? r.error instanceof StorageError && r.error.code === 'AccessDenied'
+          : r.error instanceof ChuteApiError && r.error.status === 403 && r.error.code === 'permission_denied',
       );
-      assert.ok(expired.length >= 1, `the held part was refused as expired and sent again: ${retries.map((r) => String(r.error)).join('; ')}`);
+      assert.ok(
+        expired.length >= 1,
+        `the held part was refused as expired and sent again: ${retries.map((r) => String(r.error)).join('; ')}`,
+      );
       await assertSame(setup, record, bytes);
     });
 
@@ -374,7 +426,10 @@ for (const storage of ['s3', 'local'] as const) {
       const store = memoryResumeStore();
       const bytes = SMALL;
       setup.proxy!.downAfter(Math.floor(bytes * 0.6));
-      const first = await uploadFile(await fileOf(bytes), clientOptions(setup, { resumeStore: store, retries: 1, retryDelay: 50 })).then(
+      const first = await uploadFile(
+        await fileOf(bytes),
+        clientOptions(setup, { resumeStore: store, retries: 1, retryDelay: 50 }),
+      ).then(
         () => assert.fail('the network went away'),
         (error: unknown) => error,
       );
@@ -383,7 +438,10 @@ for (const storage of ['s3', 'local'] as const) {
       setup.proxy!.up();
       const sentBefore = setup.proxy!.putBytes;
       const resumed: Array<{ uploadedBytes: number }> = [];
-      const record = await uploadFile(await fileOf(bytes), clientOptions(setup, { resumeStore: store, onResume: (info) => resumed.push(info) }));
+      const record = await uploadFile(
+        await fileOf(bytes),
+        clientOptions(setup, { resumeStore: store, onResume: (info) => resumed.push(info) }),
+      );
       const sent = setup.proxy!.putBytes - sentBefore;
       t.diagnostic(`resumed with ${resumed[0]?.uploadedBytes ?? 0} bytes already there; sent ${sent} of ${bytes}`);
       assert.equal(resumed.length, 1, 'told that it resumes');

@@ -6,16 +6,30 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { api, cliUser, openRequest, openUpload, runCli, serverEnv, spawnServer, waitFor } from '../reliability/process-harness.js';
+import {
+  api,
+  cliUser,
+  openRequest,
+  openUpload,
+  runCli,
+  serverEnv,
+  spawnServer,
+  waitFor,
+} from '../reliability/process-harness.js';
 import { FINISH, lifo, localUrl, START } from '../reliability/support.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 /** the non-empty files in a folder, as full paths */
 const partials = async (dir: string) => {
   const found: string[] = [];
-  for (const name of await readdir(dir).catch(() => [])) if ((await stat(join(dir, name)).catch(() => null))?.size) found.push(join(dir, name));
+  for (const name of await readdir(dir).catch(() => []))
+    if ((await stat(join(dir, name)).catch(() => null))?.size) found.push(join(dir, name));
   return found;
 };
 /** what time passing does to a file nobody touches */
@@ -35,18 +49,35 @@ describe('cleanup of what killed uploads left on local disk', () => {
     const auth = await cliUser(env, server.baseUrl);
 
     // a direct upload and a multipart part, each in the middle of its bytes
-    const { json: direct } = await api(server, 'POST', START, auth, { file_name: 'big.bin', file_type: 'application/octet-stream' });
+    const { json: direct } = await api(server, 'POST', START, auth, {
+      file_name: 'big.bin',
+      file_type: 'application/octet-stream',
+    });
     const directUpload = openUpload(server, localUrl(direct.id as number), auth, 256 * KiB);
-    const { json: created } = await api(server, 'POST', '/api/files/upload/multipart/', auth, { file_name: 'parts.bin', file_type: 'application/octet-stream', file_size: 6 * MiB });
-    const { json: signed } = await api(server, 'POST', `/api/files/upload/multipart/${created.id}/sign/`, auth, { parts: [{ part_number: 1 }] });
+    const { json: created } = await api(server, 'POST', '/api/files/upload/multipart/', auth, {
+      file_name: 'parts.bin',
+      file_type: 'application/octet-stream',
+      file_size: 6 * MiB,
+    });
+    const { json: signed } = await api(server, 'POST', `/api/files/upload/multipart/${created.id}/sign/`, auth, {
+      parts: [{ part_number: 1 }],
+    });
     const [part] = signed.parts as Array<{ url: string }>;
     // the one part of a 6 MiB file is the whole file: its URL is signed for exactly that length
-    const partUpload = openRequest(part!.url, { method: 'PUT', headers: { 'content-length': String(6 * MiB) }, first: Buffer.alloc(256 * KiB, 1) });
+    const partUpload = openRequest(part!.url, {
+      method: 'PUT',
+      headers: { 'content-length': String(6 * MiB) },
+      first: Buffer.alloc(256 * KiB, 1),
+    });
     const partDir = join(media, '.multipart', created.upload_id as string);
-    const dead = await waitFor('both uploads to reach their temp files', async () => {
-      const found = [...(await partials(tmp)), ...(await partials(partDir))];
-      return found.length === 2 ? found : null;
-    }, 60_000);
+    const dead = await waitFor(
+      'both uploads to reach their temp files',
+      async () => {
+        const found = [...(await partials(tmp)), ...(await partials(partDir))];
+        return found.length === 2 ? found : null;
+      },
+      60_000,
+    );
     server.child.kill('SIGKILL');
     await server.exited;
     assert.match(await directUpload.ended, /^error/);
@@ -57,12 +88,19 @@ describe('cleanup of what killed uploads left on local disk', () => {
     await writeFile(join(stray, `00001.${'0'.repeat(32)}`), 'a part');
 
     server = await spawnServer(scope, env);
-    const { json: live } = await api(server, 'POST', START, auth, { file_name: 'live.bin', file_type: 'application/octet-stream' });
+    const { json: live } = await api(server, 'POST', START, auth, {
+      file_name: 'live.bin',
+      file_type: 'application/octet-stream',
+    });
     const liveUpload = openUpload(server, localUrl(live.id as number), auth, 128 * KiB);
-    const [liveTemp] = await waitFor('the live upload to reach its temp file', async () => {
-      const found = (await partials(tmp)).filter((path) => !dead.includes(path));
-      return found.length === 1 ? found : null;
-    }, 60_000);
+    const [liveTemp] = await waitFor(
+      'the live upload to reach its temp file',
+      async () => {
+        const found = (await partials(tmp)).filter((path) => !dead.includes(path));
+        return found.length === 1 ? found : null;
+      },
+      60_000,
+    );
 
     // ten minutes on, nothing has touched what the killed process left
     for (const path of [...dead, join(stray, `00001.${'0'.repeat(32)}`), stray]) await age(path, 10);
@@ -74,7 +112,11 @@ describe('cleanup of what killed uploads left on local disk', () => {
 
     // the live upload stays silent past the limit: its process touches the temp file meanwhile
     await age(liveTemp!, 10);
-    await waitFor('the live upload\'s process to touch its temp file', async () => ((await stat(liveTemp!)).mtimeMs > Date.now() - 5 * 60_000 ? true : null), 60_000);
+    await waitFor(
+      "the live upload's process to touch its temp file",
+      async () => ((await stat(liveTemp!)).mtimeMs > Date.now() - 5 * 60_000 ? true : null),
+      60_000,
+    );
     await runCli(env, ['cleanup']);
     assert.equal(await exists(liveTemp!), true, 'a silent live upload kept its temp file');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { describe, test, type TestContext } from 'node:test';
+import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { filesCleanupPending } from '../../src/core/files/cleanup.js';
@@ -19,7 +19,12 @@ const HOUR = 3600;
 const hoursAgo = (hours: number) => nowIso(new Date(Date.now() - hours * HOUR * 1000));
 
 async function start(app: FastifyInstance, user: TestUser, name = 'a.txt') {
-  const response = await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: user.headers, payload: { file_name: name, file_type: 'text/plain' } });
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/files/upload/direct/start/',
+    headers: user.headers,
+    payload: { file_name: name, file_type: 'text/plain' },
+  });
   assert.equal(response.statusCode, 200, response.body);
   return response.json() as { id: number; url: string; fields: Record<string, string> };
 }
@@ -32,13 +37,21 @@ async function upload(app: FastifyInstance, user: TestUser, target: { url: strin
     assert.equal(posted.status, 204, await posted.text());
   } else {
     const form = multipart({ name: 'a.txt', content, type: 'text/plain' });
-    const response = await app.inject({ method: 'POST', url: new URL(target.url).pathname, headers: { ...user.headers, ...form.headers }, payload: form.payload });
+    const response = await app.inject({
+      method: 'POST',
+      url: new URL(target.url).pathname,
+      headers: { ...user.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(response.statusCode, 200, response.body);
   }
 }
 
-const backdate = (app: FastifyInstance, id: number, values: { created_at: string; upload_received_at?: string | null }) =>
-  app.chute.db.updateTable('files').set(values).where('id', '=', id).execute();
+const backdate = (
+  app: FastifyInstance,
+  id: number,
+  values: { created_at: string; upload_received_at?: string | null },
+) => app.chute.db.updateTable('files').set(values).where('id', '=', id).execute();
 
 const keyOf = async (app: FastifyInstance, id: number) => (await findFileById(app.chute.db, id))!.file;
 const stored = async (app: FastifyInstance, key: string) => (await app.chute.storage.head(key)) !== null;
@@ -58,7 +71,14 @@ async function scenario(app: FastifyInstance) {
   await upload(app, alice, receivingNow);
   await backdate(app, receivingNow.id, { created_at: hoursAgo(30), upload_received_at: nowIso() });
   const form = multipart({ name: 'done.txt', content: 'finished long ago' });
-  const finished = (await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...form.headers }, payload: form.payload })).json();
+  const finished = (
+    await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/standard/',
+      headers: { ...alice.headers, ...form.headers },
+      payload: form.payload,
+    })
+  ).json();
   await backdate(app, finished.id, { created_at: hoursAgo(100) });
 
   const keys = {
@@ -68,7 +88,16 @@ async function scenario(app: FastifyInstance) {
     finished: await keyOf(app, finished.id),
   };
   assert.ok(await stored(app, keys.staleWithBytes));
-  return { ids: { staleWithBytes: staleWithBytes.id, staleEmpty: staleEmpty.id, young: young.id, receivingNow: receivingNow.id, finished: finished.id }, keys };
+  return {
+    ids: {
+      staleWithBytes: staleWithBytes.id,
+      staleEmpty: staleEmpty.id,
+      young: young.id,
+      receivingNow: receivingNow.id,
+      finished: finished.id,
+    },
+    keys,
+  };
 }
 
 describe('cleanup of abandoned uploads', () => {
@@ -87,7 +116,11 @@ describe('cleanup of abandoned uploads', () => {
         assert.ok(await findFileById(app.chute.db, ids[name]), `${name} record stays`);
         assert.ok(await stored(app, keys[name]), `${name} object stays`);
       }
-      assert.deepEqual((await filesCleanupPending(app.chute.files, { olderThanSeconds: 24 * HOUR })).removed, [], 'safe to run twice');
+      assert.deepEqual(
+        (await filesCleanupPending(app.chute.files, { olderThanSeconds: 24 * HOUR })).removed,
+        [],
+        'safe to run twice',
+      );
     });
   }
 
@@ -101,7 +134,13 @@ describe('cleanup of abandoned uploads', () => {
     const deleting = new Promise<void>((resolve) => (releaseDelete = resolve));
     let deletesStarted = 0;
     const slowStorage = Object.create(app.chute.storage, {
-      delete: { value: async (key: string) => { deletesStarted += 1; await deleting; return app.chute.storage.delete(key); } },
+      delete: {
+        value: async (key: string) => {
+          deletesStarted += 1;
+          await deleting;
+          return app.chute.storage.delete(key);
+        },
+      },
     });
     const first: FilesContext = { ...app.chute.files, storage: slowStorage };
     const second: FilesContext = { ...app.chute.files, db: otherDb };
@@ -129,9 +168,17 @@ describe('cleanup of abandoned uploads', () => {
     assert.equal(await lockAcquire(db, { name: 'job', owner: 'alive', ttlSeconds: 60, now }), false);
     await lockRelease(db, { name: 'job', owner: 'alive' });
     assert.equal((await lockHolder(db, 'job'))?.owner, 'dead', 'not released by someone else');
-    assert.equal(await lockAcquire(db, { name: 'job', owner: 'dead', ttlSeconds: 60, now }), true, 'the holder may renew');
+    assert.equal(
+      await lockAcquire(db, { name: 'job', owner: 'dead', ttlSeconds: 60, now }),
+      true,
+      'the holder may renew',
+    );
     const later = new Date(now.getTime() + 61_000);
-    assert.equal(await lockAcquire(db, { name: 'job', owner: 'alive', ttlSeconds: 60, now: later }), true, 'expired: taken over');
+    assert.equal(
+      await lockAcquire(db, { name: 'job', owner: 'alive', ttlSeconds: 60, now: later }),
+      true,
+      'expired: taken over',
+    );
     assert.equal((await lockHolder(db, 'job'))?.owner, 'alive');
   });
 
@@ -145,7 +192,10 @@ describe('cleanup of abandoned uploads', () => {
     await backdate(app, stale.id, { created_at: hoursAgo(48) });
     const young = await start(app, alice);
 
-    const run = (args: string[]) => promisify(execFile)(process.execPath, ['bin/chute.js', 'cleanup', ...args], { env: { ...process.env, ...cliEnv } });
+    const run = (args: string[]) =>
+      promisify(execFile)(process.execPath, ['bin/chute.js', 'cleanup', ...args], {
+        env: { ...process.env, ...cliEnv },
+      });
     const bad = await run(['--older-than', 'soon']).catch((error: { code: number; stderr: string }) => error);
     assert.equal((bad as { code: number }).code, 2);
     const { stdout } = await run(['--older-than', '24h']);

@@ -8,7 +8,11 @@ import { describe, test } from 'node:test';
 const run = (...args: string[]) =>
   promisify(execFile)(process.execPath, ['bin/chute.js', ...args]).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({
+      code: error.code,
+      stdout: error.stdout,
+      stderr: error.stderr,
+    }),
   );
 
 const COMMANDS = ['migrate', 'users:create', 's3:setup', 'cleanup', 'help'];

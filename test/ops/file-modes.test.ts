@@ -35,26 +35,64 @@ describe('modes of what Chute writes to disk (SQLite, local storage)', () => {
     const alice = await createUser(app);
     const keyOf = async (id: number) => join(media, (await findFileById(app.chute.db, id))!.file);
 
-    const started = await app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers: alice.headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } });
+    const started = await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/direct/start/',
+      headers: alice.headers,
+      payload: { file_name: 'a.txt', file_type: 'text/plain' },
+    });
     const form = multipart({ name: 'a.txt', content: 'direct bytes', type: 'text/plain' });
-    const sent = await app.inject({ method: 'POST', url: new URL(started.json().url).pathname, headers: { ...alice.headers, ...form.headers }, payload: form.payload });
+    const sent = await app.inject({
+      method: 'POST',
+      url: new URL(started.json().url).pathname,
+      headers: { ...alice.headers, ...form.headers },
+      payload: form.payload,
+    });
     assert.equal(sent.statusCode, 200, sent.body);
 
     const standardForm = multipart({ name: 'b.txt', content: 'standard bytes', type: 'text/plain' });
-    const standard = await app.inject({ method: 'POST', url: '/api/files/upload/standard/', headers: { ...alice.headers, ...standardForm.headers }, payload: standardForm.payload });
+    const standard = await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/standard/',
+      headers: { ...alice.headers, ...standardForm.headers },
+      payload: standardForm.payload,
+    });
     assert.equal(standard.statusCode, 201, standard.body);
 
-    const created = await app.inject({ method: 'POST', url: '/api/files/upload/multipart/', headers: alice.headers, payload: { file_name: 'c.bin', file_type: 'application/octet-stream', file_size: 1024 } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/multipart/',
+      headers: alice.headers,
+      payload: { file_name: 'c.bin', file_type: 'application/octet-stream', file_size: 1024 },
+    });
     const { id: multipartId, upload_id: uploadId } = created.json();
-    const signed = await app.inject({ method: 'POST', url: `/api/files/upload/multipart/${multipartId}/sign/`, headers: alice.headers, payload: { parts: [{ part_number: 1 }] } });
+    const signed = await app.inject({
+      method: 'POST',
+      url: `/api/files/upload/multipart/${multipartId}/sign/`,
+      headers: alice.headers,
+      payload: { parts: [{ part_number: 1 }] },
+    });
     const partUrl = new URL(signed.json().parts[0].url);
-    const part = await app.inject({ method: 'PUT', url: partUrl.pathname + partUrl.search, payload: Buffer.alloc(1024, 7) });
+    const part = await app.inject({
+      method: 'PUT',
+      url: partUrl.pathname + partUrl.search,
+      payload: Buffer.alloc(1024, 7),
+    });
     assert.equal(part.statusCode, 200, part.body);
     const partFiles = await readdir(join(media, '.multipart', uploadId));
     assert.equal(partFiles.length, 1);
-    await assertModes({ [join(media, '.multipart')]: 0o700, [join(media, '.multipart', uploadId)]: 0o700, [join(media, '.multipart', uploadId, partFiles[0]!)]: 0o600 });
+    await assertModes({
+      [join(media, '.multipart')]: 0o700,
+      [join(media, '.multipart', uploadId)]: 0o700,
+      [join(media, '.multipart', uploadId, partFiles[0]!)]: 0o600,
+    });
 
-    const completed = await app.inject({ method: 'POST', url: `/api/files/upload/multipart/${multipartId}/complete/`, headers: alice.headers, payload: { parts: [{ part_number: 1, etag: part.json().etag }] } });
+    const completed = await app.inject({
+      method: 'POST',
+      url: `/api/files/upload/multipart/${multipartId}/complete/`,
+      headers: alice.headers,
+      payload: { parts: [{ part_number: 1, etag: part.json().etag }] },
+    });
     assert.equal(completed.statusCode, 200, completed.body);
 
     await assertModes({

@@ -23,7 +23,10 @@ describe('health', () => {
 
   test('GET /readyz is 503 not_ready naming the storage when the S3 endpoint is a closed port', async (t) => {
     const port = await freePort();
-    const app = await build(t, { storage: 's3', env: { AWS_S3_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_STORAGE_BUCKET_NAME: 'nowhere' } });
+    const app = await build(t, {
+      storage: 's3',
+      env: { AWS_S3_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_STORAGE_BUCKET_NAME: 'nowhere' },
+    });
     const response = await app.inject({ method: 'GET', url: '/readyz' });
     assert.equal(response.statusCode, 503, response.body);
     const body = response.json();
@@ -32,7 +35,11 @@ describe('health', () => {
     assert.deepEqual(body.extra.checks, { database: 'ok', storage: 'unavailable' });
     assert.match(body.extra.reason, /^storage: /);
     assert.ok(!JSON.stringify(body).includes(app.chute.config.s3!.secretAccessKey), 'no credentials in the answer');
-    assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'liveness does not depend on the storage');
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/healthz' })).statusCode,
+      200,
+      'liveness does not depend on the storage',
+    );
   });
 
   test('GET /readyz is 503 naming the database when it cannot be queried', async (t) => {
@@ -56,7 +63,9 @@ describe('health', () => {
 
 describe('web app security headers', () => {
   const built = existsSync(fileURLToPath(new URL('../../web/dist/index.html', import.meta.url)));
-  test('the index page has CSP, frame-ancestors, referrer policy and nosniff; static assets nosniff', { skip: !built && 'web/dist is not built' }, async (t) => {
+  test('the index page has CSP, frame-ancestors, referrer policy and nosniff; static assets nosniff', {
+    skip: !built && 'web/dist is not built',
+  }, async (t) => {
     const app = await build(t);
     const page = await app.inject({ method: 'GET', url: '/files', headers: { accept: 'text/html' } });
     assert.equal(page.statusCode, 200);
@@ -74,7 +83,9 @@ describe('web app security headers', () => {
 
   test('every HTML page (index.html by name, client routes, admin, API docs) has the same CSP and frame protection', async (t) => {
     const app = await build(t);
-    const policy = (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).headers['content-security-policy'];
+    const policy = (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).headers[
+      'content-security-policy'
+    ];
     assert.match(String(policy), /frame-ancestors 'none'/);
     for (const url of ['/index.html', '/', '/files', '/admin', '/admin/files/1', '/api/docs/']) {
       const page = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });

@@ -32,7 +32,9 @@ async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; for
   delete env.LOG_FORMAT;
   if (format) env.LOG_FORMAT = format;
   const command = [process.execPath, '--import', 'tsx', 'src/server.ts'];
-  const [file, args] = tty ? ['script', ['-qfec', command.join(' '), '/dev/null']] as const : [command[0]!, command.slice(1)] as const;
+  const [file, args] = tty
+    ? (['script', ['-qfec', command.join(' '), '/dev/null']] as const)
+    : ([command[0]!, command.slice(1)] as const);
   const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -46,7 +48,16 @@ async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; for
     }
   };
   t.after(stop);
-  for (let i = 0; i < 1200 && !(await fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false)); i += 1) await sleep(100);
+  for (
+    let i = 0;
+    i < 1200 &&
+    !(await fetch(`${baseUrl}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i += 1
+  )
+    await sleep(100);
   const me = await fetch(`${baseUrl}/api/auth/me/`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(me.status, 401);
   // the 401's own line (the health checks above have request lines too), colours stripped
@@ -59,7 +70,11 @@ async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; for
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes stripped here
 const stripColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
-const jsonLines = (output: string) => output.split(/\r?\n/).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+const jsonLines = (output: string) =>
+  output
+    .split(/\r?\n/)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('log format', () => {
   test('at a terminal: readable lines (level, message, fields), no JSON, credentials still left out', async (t) => {
@@ -73,7 +88,10 @@ describe('log format', () => {
 
   test('piped: one JSON object per line; LOG_FORMAT=pretty forces readable lines and LOG_FORMAT=json JSON at a terminal', async (t) => {
     const piped = jsonLines(await serverOutput(t, { tty: false }));
-    assert.ok(piped.some((line) => line.msg === 'request completed' && line.statusCode === 401), JSON.stringify(piped));
+    assert.ok(
+      piped.some((line) => line.msg === 'request completed' && line.statusCode === 401),
+      JSON.stringify(piped),
+    );
 
     const pretty = await serverOutput(t, { tty: false, format: 'pretty' });
     assert.match(pretty, /INFO.*request completed/, pretty);
@@ -81,6 +99,9 @@ describe('log format', () => {
     assert.ok(!pretty.includes(TOKEN), pretty);
 
     const json = jsonLines(await serverOutput(t, { tty: true, format: 'json' }));
-    assert.ok(json.some((line) => line.msg === 'request completed'), JSON.stringify(json));
+    assert.ok(
+      json.some((line) => line.msg === 'request completed'),
+      JSON.stringify(json),
+    );
   });
 });

@@ -20,7 +20,11 @@ async function appWithLog(t: TestContext, storage: 'local' | 's3') {
   t.after(() => app.close());
   await app.ready();
   const text = () => raw.join('');
-  const lines = () => text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    text()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { app, text, lines };
 }
 
@@ -30,10 +34,18 @@ describe('request logs', () => {
     const password = 'correct-horse-battery-staple';
     const user = await userCreate(app.chute.db, { email: 'logs@example.com', password, isStaff: false });
 
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: 'logs@example.com', password } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { email: 'logs@example.com', password },
+    });
     assert.equal(login.statusCode, 200);
     const token = login.json().session as string;
-    const failed = await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: 'logs@example.com', password: `${password}-wrong` } });
+    const failed = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login/',
+      payload: { email: 'logs@example.com', password: `${password}-wrong` },
+    });
     assert.equal(failed.statusCode, 400);
 
     const start = await app.inject({
@@ -64,8 +76,20 @@ describe('request logs', () => {
     assert.equal(loginLine!.statusCode, 200);
     assert.equal(failedLine!.statusCode, 400);
     assert.deepEqual(
-      { reqId: startLine!.reqId, userId: startLine!.userId, route: startLine!.route, method: startLine!.method, statusCode: startLine!.statusCode },
-      { reqId: startLine!.reqId, userId: user.id, route: '/api/files/upload/direct/start/', method: 'POST', statusCode: 200 },
+      {
+        reqId: startLine!.reqId,
+        userId: startLine!.userId,
+        route: startLine!.route,
+        method: startLine!.method,
+        statusCode: startLine!.statusCode,
+      },
+      {
+        reqId: startLine!.reqId,
+        userId: user.id,
+        route: '/api/files/upload/direct/start/',
+        method: 'POST',
+        statusCode: 200,
+      },
     );
     // the server's own id, and the client's X-Request-Id beside it
     assert.match(String(startLine!.reqId), /^[0-9a-f-]{36}$/);
@@ -93,11 +117,19 @@ describe('request logs', () => {
   test('a signed media download logs the route pattern, never the signature in its query', async (t) => {
     const { app, text, lines } = await appWithLog(t, 'local');
     await userCreate(app.chute.db, { email: 'media@example.com', password: 'pw-media-123', isStaff: false });
-    const token = (await app.inject({ method: 'POST', url: '/api/auth/login/', payload: { email: 'media@example.com', password: 'pw-media-123' } })).json().session;
+    const token = (
+      await app.inject({
+        method: 'POST',
+        url: '/api/auth/login/',
+        payload: { email: 'media@example.com', password: 'pw-media-123' },
+      })
+    ).json().session;
     const boundary = 'xxBOUNDARYxx';
     const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--${boundary}--\r\n`;
     const created = await app.inject({
-      method: 'POST', url: '/api/files/upload/standard/', payload,
+      method: 'POST',
+      url: '/api/files/upload/standard/',
+      payload,
       headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
     });
     assert.equal(created.statusCode, 201, created.body);

@@ -6,7 +6,10 @@ import type { RegisteredRoute } from '../../src/http/plugins/api-docs.js';
 import { build } from '../helpers.js';
 
 const exempt = (route: RegisteredRoute) =>
-  route.method === 'HEAD' || (route.method === 'OPTIONS' && route.url === '*') || route.url === '/api/docs' || route.url.startsWith('/api/docs/');
+  route.method === 'HEAD' ||
+  (route.method === 'OPTIONS' && route.url === '*') ||
+  route.url === '/api/docs' ||
+  route.url.startsWith('/api/docs/');
 
 /** `/api/files/:id/` -> `/api/files/{id}/`, `/media/*` -> `/media/{*}`, as @fastify/swagger writes them */
 const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
@@ -36,22 +39,37 @@ describe('OpenAPI document', () => {
         assert.ok(success.length, `${name} documents its success response`);
         const pathParams = [...route.url.matchAll(/:([A-Za-z0-9_]+)/g)].map((match) => match[1]);
         for (const param of pathParams) {
-          assert.ok(operation.parameters?.some((p: { in: string; name: string }) => p.in === 'path' && p.name === param), `${name} documents :${param}`);
+          assert.ok(
+            operation.parameters?.some((p: { in: string; name: string }) => p.in === 'path' && p.name === param),
+            `${name} documents :${param}`,
+          );
         }
         if (route.schema.body) assert.ok(operation.requestBody, `${name} documents its body`);
-        if (route.schema.querystring) assert.ok(operation.parameters?.some((p: { in: string }) => p.in === 'query'), `${name} documents its query`);
+        if (route.schema.querystring)
+          assert.ok(
+            operation.parameters?.some((p: { in: string }) => p.in === 'query'),
+            `${name} documents its query`,
+          );
       }
       assert.deepEqual(missing, [], `routes missing from the OpenAPI document (${storage})`);
-      for (const path of ['/healthz', '/readyz', '/api/openapi.json']) assert.ok(doc.paths[path], `${path} is documented`);
+      for (const path of ['/healthz', '/readyz', '/api/openapi.json'])
+        assert.ok(doc.paths[path], `${path} is documented`);
     }
   });
 
   test('every route that makes a file valid documents 409, the answer to bytes that contradict their declared type (upload_type_mismatch)', async (t) => {
     const app = await build(t, { env: { SERVE_WEB_APP: 'false' } });
-    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     const checked = [
-      'post /api/files/upload/direct/finish/', 'post /api/files/upload/standard/', 'post /api/files/upload/multipart/{id}/complete/',
-      'post /api/uppy/s3/multipart/{uploadId}/complete', 'post /api/admin/files/', 'post /api/admin/files/{id}/replace/', 'put /api/files/upload/put/local/',
+      'post /api/files/upload/direct/finish/',
+      'post /api/files/upload/standard/',
+      'post /api/files/upload/multipart/{id}/complete/',
+      'post /api/uppy/s3/multipart/{uploadId}/complete',
+      'post /api/admin/files/',
+      'post /api/admin/files/{id}/replace/',
+      'put /api/files/upload/put/local/',
     ];
     const without = checked.filter((route) => {
       const [method, path] = route.split(' ') as [string, string];

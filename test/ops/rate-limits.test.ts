@@ -38,7 +38,12 @@ describe('rate limits shared through the database', () => {
     const [a, b] = await twoApps(t, { LOGIN_RATE_LIMIT_PER_EMAIL: '3', LOGIN_RATE_LIMIT_PER_IP: '5' });
     const send = roundRobin([a, b]);
     const attempt = (email: string, ip: string) =>
-      send({ method: 'POST', url: '/api/auth/login/', payload: { email, password: 'wrong-password' }, remoteAddress: ip });
+      send({
+        method: 'POST',
+        url: '/api/auth/login/',
+        payload: { email, password: 'wrong-password' },
+        remoteAddress: ip,
+      });
 
     const perEmail = [];
     for (let i = 0; i < 4; i += 1) perEmail.push((await attempt('victim@example.com', `10.0.1.${i}`)).statusCode);
@@ -63,11 +68,32 @@ describe('rate limits shared through the database', () => {
     await userCreate(a.chute.db, { email: 'bob@example.com', password: 'bob-password-1' });
     const alice = await login(a, 'alice@example.com', 'alice-password');
     const bob = await login(b, 'bob@example.com', 'bob-password-1');
-    const starts: Array<(app: FastifyInstance, headers: Record<string, string>) => Promise<{ statusCode: number; body: string }>> = [
-      (app, headers) => app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } }),
-      (app, headers) => app.inject({ method: 'POST', url: '/api/files/upload/multipart/', headers, payload: { file_name: 'b.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 } }),
-      (app, headers) => app.inject({ method: 'GET', url: '/api/uppy/s3/params?filename=c.jpg&type=image%2Fjpeg', headers }),
-      (app, headers) => app.inject({ method: 'POST', url: '/api/uppy/s3/multipart', headers, payload: { filename: 'd.bin', type: 'application/octet-stream' } }),
+    const starts: Array<
+      (app: FastifyInstance, headers: Record<string, string>) => Promise<{ statusCode: number; body: string }>
+    > = [
+      (app, headers) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/files/upload/direct/start/',
+          headers,
+          payload: { file_name: 'a.txt', file_type: 'text/plain' },
+        }),
+      (app, headers) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/files/upload/multipart/',
+          headers,
+          payload: { file_name: 'b.bin', file_type: 'application/octet-stream', file_size: 6 * 1024 * 1024 },
+        }),
+      (app, headers) =>
+        app.inject({ method: 'GET', url: '/api/uppy/s3/params?filename=c.jpg&type=image%2Fjpeg', headers }),
+      (app, headers) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/uppy/s3/multipart',
+          headers,
+          payload: { filename: 'd.bin', type: 'application/octet-stream' },
+        }),
     ];
     for (const [index, start] of starts.entries()) {
       const response = await start(index % 2 ? b : a, alice);
@@ -77,7 +103,10 @@ describe('rate limits shared through the database', () => {
       const refused = await start(index % 2 ? a : b, alice);
       assert.equal(refused.statusCode, 429, `start ${index} past the budget: ${refused.body}`);
       assert.equal(JSON.parse(refused.body).code, 'rate_limited');
-      assert.match(JSON.parse(refused.body).message, /^Too many uploads started\. Try again in \d+ (seconds?|minutes?)\.$/);
+      assert.match(
+        JSON.parse(refused.body).message,
+        /^Too many uploads started\. Try again in \d+ (seconds?|minutes?)\.$/,
+      );
     }
     assert.equal((await starts[0]!(b, bob)).statusCode, 200, 'another user has a budget of their own');
     const list = await b.inject({ method: 'GET', url: '/api/files/', headers: alice });
@@ -90,7 +119,12 @@ describe('rate limits shared through the database', () => {
     const alice = await userCreate(a.chute.db, { email: 'alice@example.com', password: 'alice-password' });
     const headers = await login(a, 'alice@example.com', 'alice-password');
     const start = (app: FastifyInstance) =>
-      app.inject({ method: 'POST', url: '/api/files/upload/direct/start/', headers, payload: { file_name: 'a.txt', file_type: 'text/plain' } });
+      app.inject({
+        method: 'POST',
+        url: '/api/files/upload/direct/start/',
+        headers,
+        payload: { file_name: 'a.txt', file_type: 'text/plain' },
+      });
     const statuses = [];
     for (let i = 0; i < 12; i += 1) statuses.push((await start(a)).statusCode);
     assert.deepEqual(statuses, [200, 200, ...Array(10).fill(429)]);
@@ -105,7 +139,10 @@ describe('rate limits shared through the database', () => {
     // a short window, through the store itself: refused, then counted anew once the window has ended
     const { Store } = databaseRateLimitStore(a.chute.db);
     const store = new Store();
-    const incr = () => new Promise<{ current: number }>((resolve, reject) => store.incr('short', (error, result) => (error ? reject(error) : resolve(result!)), 300, 1));
+    const incr = () =>
+      new Promise<{ current: number }>((resolve, reject) =>
+        store.incr('short', (error, result) => (error ? reject(error) : resolve(result!)), 300, 1),
+      );
     assert.deepEqual([(await incr()).current, (await incr()).current, (await incr()).current], [1, 2, 3]);
     assert.equal((await rateLimitRead(a.chute.db, { key: 'short' })).hits, 2);
     await new Promise((resolve) => setTimeout(resolve, 350));
@@ -114,10 +151,15 @@ describe('rate limits shared through the database', () => {
 
     // the memory is bounded: past maxRefusedKeys the oldest key is forgotten and asks the database again
     const small = new (databaseRateLimitStore(a.chute.db, { maxRefusedKeys: 2 }).Store)();
-    const hit = (key: string) => new Promise<void>((resolve, reject) => small.incr(key, (error) => (error ? reject(error) : resolve()), 60_000, 1));
+    const hit = (key: string) =>
+      new Promise<void>((resolve, reject) =>
+        small.incr(key, (error) => (error ? reject(error) : resolve()), 60_000, 1),
+      );
     for (const key of ['k1', 'k2', 'k3']) for (let i = 0; i < 2; i += 1) await hit(key);
     for (const key of ['k2', 'k3', 'k1']) await hit(key);
-    const counted = await Promise.all(['k1', 'k2', 'k3'].map(async (key) => (await rateLimitRead(a.chute.db, { key })).hits));
+    const counted = await Promise.all(
+      ['k1', 'k2', 'k3'].map(async (key) => (await rateLimitRead(a.chute.db, { key })).hits),
+    );
     assert.deepEqual(counted, [3, 2, 2], 'k1 was forgotten (counted again), k2 and k3 refused from memory');
   });
 
@@ -130,17 +172,38 @@ describe('rate limits shared through the database', () => {
     await app.close();
 
     const now = 1_000_000;
-    const hits = await Promise.all(Array.from({ length: 40 }, (_, i) => rateLimitHit(dbs[i % 2]!, { key: 'k', windowMs: 60_000, now })));
-    assert.deepEqual(hits.map((hit) => hit.hits).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
-    assert.ok(hits.every((hit) => hit.resetsAt === now + 60_000), 'the window keeps its end while it runs');
+    const hits = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => rateLimitHit(dbs[i % 2]!, { key: 'k', windowMs: 60_000, now })),
+    );
+    assert.deepEqual(
+      hits.map((hit) => hit.hits).sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    assert.ok(
+      hits.every((hit) => hit.resetsAt === now + 60_000),
+      'the window keeps its end while it runs',
+    );
 
-    assert.deepEqual(await rateLimitHit(dbs[0]!, { key: 'k', windowMs: 60_000, now: now + 59_999 }), { hits: 41, resetsAt: now + 60_000 });
-    assert.deepEqual(await rateLimitHit(dbs[1]!, { key: 'k', windowMs: 60_000, now: now + 60_000 }), { hits: 1, resetsAt: now + 120_000 }, 'an ended window starts over');
-    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'k', now: now + 60_001 }), { hits: 1, resetsAt: now + 120_000 });
+    assert.deepEqual(await rateLimitHit(dbs[0]!, { key: 'k', windowMs: 60_000, now: now + 59_999 }), {
+      hits: 41,
+      resetsAt: now + 60_000,
+    });
+    assert.deepEqual(
+      await rateLimitHit(dbs[1]!, { key: 'k', windowMs: 60_000, now: now + 60_000 }),
+      { hits: 1, resetsAt: now + 120_000 },
+      'an ended window starts over',
+    );
+    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'k', now: now + 60_001 }), {
+      hits: 1,
+      resetsAt: now + 120_000,
+    });
 
     await rateLimitHit(dbs[0]!, { key: 'short', windowMs: 1_000, now });
     assert.equal(await rateLimitsPrune(dbs[0]!, now + 1_000), 1, 'only ended windows are pruned');
-    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'short', now: now + 1_000 }), { hits: 0, resetsAt: now + 1_000 });
+    assert.deepEqual(await rateLimitRead(dbs[0]!, { key: 'short', now: now + 1_000 }), {
+      hits: 0,
+      resetsAt: now + 1_000,
+    });
     assert.equal((await rateLimitRead(dbs[1]!, { key: 'k', now: now + 1_000 })).hits, 1);
   });
 });

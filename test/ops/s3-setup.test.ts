@@ -5,7 +5,12 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { DeleteBucketCommand, GetBucketCorsCommand, GetBucketLifecycleConfigurationCommand, PutBucketCorsCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteBucketCommand,
+  GetBucketCorsCommand,
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketCorsCommand,
+} from '@aws-sdk/client-s3';
 import { CORS_RULE_ID, LIFECYCLE_RULE_ID, s3Setup, type S3SetupOptions } from '../../src/ops/s3-setup.js';
 import { freshBucket, s3Settings, testS3Client } from '../helpers.js';
 
@@ -14,7 +19,10 @@ const OTHER = 'https://other.example.com';
 
 /** What a browser sends before a cross-origin POST of the upload form to the bucket. */
 async function preflight(bucket: string, origin: string, method = 'POST') {
-  const response = await fetch(`${s3Settings().endpoint}/${bucket}`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method } });
+  const response = await fetch(`${s3Settings().endpoint}/${bucket}`, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': method },
+  });
   // the body names the storage's reason when a status is not the expected one
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
@@ -24,7 +32,15 @@ describe('chute s3:setup', () => {
     const bucket = await freshBucket(t);
     const client = testS3Client();
     t.after(() => client.destroy());
-    const options: S3SetupOptions = { client, bucket, region: 'us-east-1', origins: [APP, OTHER], createBucket: false, dryRun: false, abortIncompleteDays: 7 };
+    const options: S3SetupOptions = {
+      client,
+      bucket,
+      region: 'us-east-1',
+      origins: [APP, OTHER],
+      createBucket: false,
+      dryRun: false,
+      abortIncompleteDays: 7,
+    };
 
     const refusedBefore = await preflight(bucket, APP);
     assert.equal(refusedBefore.status, 403, `no CORS before setup: ${refusedBefore.body}`);
@@ -47,7 +63,10 @@ describe('chute s3:setup', () => {
     assert.equal(abort.AbortIncompleteMultipartUpload?.DaysAfterInitiation, 7);
 
     const second = await s3Setup(options);
-    assert.deepEqual([second.cors.outcome, second.lifecycle.outcome, second.changed], ['unchanged', 'unchanged', false]);
+    assert.deepEqual(
+      [second.cors.outcome, second.lifecycle.outcome, second.changed],
+      ['unchanged', 'unchanged', false],
+    );
 
     for (const method of ['POST', 'PUT', 'GET']) {
       const allowed = await preflight(bucket, APP, method);
@@ -63,16 +82,33 @@ describe('chute s3:setup', () => {
     assert.deepEqual([changedDays.cors.outcome, changedDays.lifecycle.outcome], ['unchanged', 'updated']);
   });
 
-  test('rules of others are kept, and Chute\'s rule goes first', async (t) => {
+  test("rules of others are kept, and Chute's rule goes first", async (t) => {
     const bucket = await freshBucket(t);
     const client = testS3Client();
     t.after(() => client.destroy());
-    const foreign = { ID: 'cdn', AllowedOrigins: ['https://cdn.example.com'], AllowedMethods: ['GET'], AllowedHeaders: [], ExposeHeaders: [] };
+    const foreign = {
+      ID: 'cdn',
+      AllowedOrigins: ['https://cdn.example.com'],
+      AllowedMethods: ['GET'],
+      AllowedHeaders: [],
+      ExposeHeaders: [],
+    };
     await client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: [foreign] } }));
-    const report = await s3Setup({ client, bucket, region: 'us-east-1', origins: [APP], createBucket: false, dryRun: false, abortIncompleteDays: 0 });
+    const report = await s3Setup({
+      client,
+      bucket,
+      region: 'us-east-1',
+      origins: [APP],
+      createBucket: false,
+      dryRun: false,
+      abortIncompleteDays: 0,
+    });
     assert.equal(report.lifecycle.outcome, 'skipped');
     const rules = (await client.send(new GetBucketCorsCommand({ Bucket: bucket }))).CORSRules!;
-    assert.deepEqual(rules.map((r) => r.ID), [CORS_RULE_ID, 'cdn']);
+    assert.deepEqual(
+      rules.map((r) => r.ID),
+      [CORS_RULE_ID, 'cdn'],
+    );
     assert.equal((await preflight(bucket, 'https://cdn.example.com', 'GET')).status, 200);
   });
 
@@ -116,7 +152,10 @@ describe('chute s3:setup', () => {
     const applied = await run('--create-bucket', '--abort-incomplete-days', '2');
     assert.equal(applied.code, 0, applied.stderr);
     assert.match(applied.stdout, new RegExp(`bucket ${bucket}: created`));
-    assert.match(applied.stdout, /cors: created .*POST, PUT, GET, HEAD from https:\/\/app\.example\.com, https:\/\/other\.example\.com/);
+    assert.match(
+      applied.stdout,
+      /cors: created .*POST, PUT, GET, HEAD from https:\/\/app\.example\.com, https:\/\/other\.example\.com/,
+    );
     assert.match(applied.stdout, /lifecycle: created .*after 2 days/);
     assert.equal((await preflight(bucket, APP)).status, 200);
 

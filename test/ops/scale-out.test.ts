@@ -21,11 +21,21 @@ async function sharedEnv(scope: After): Promise<Record<string, string>> {
   scope.after(() => rm(media, { recursive: true, force: true }));
   const s3 = s3Settings();
   return {
-    HOST: '127.0.0.1', APP_DOMAIN: 'http://chute.test', DATABASE_URL: await freshDatabase(scope), MEDIA_ROOT: media,
-    FILE_UPLOAD_STORAGE: 's3', AWS_S3_ENDPOINT_URL: s3.endpoint, AWS_S3_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_S3_REGION_NAME: s3.region, AWS_STORAGE_BUCKET_NAME: await freshBucket(scope),
-    FILE_MAX_SIZE: '64MiB', START_RATE_LIMIT: '5', LOGIN_RATE_LIMIT_PER_EMAIL: '3',
-    LOG_LEVEL: 'warn', SERVE_WEB_APP: 'false',
+    HOST: '127.0.0.1',
+    APP_DOMAIN: 'http://chute.test',
+    DATABASE_URL: await freshDatabase(scope),
+    MEDIA_ROOT: media,
+    FILE_UPLOAD_STORAGE: 's3',
+    AWS_S3_ENDPOINT_URL: s3.endpoint,
+    AWS_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_S3_REGION_NAME: s3.region,
+    AWS_STORAGE_BUCKET_NAME: await freshBucket(scope),
+    FILE_MAX_SIZE: '64MiB',
+    START_RATE_LIMIT: '5',
+    LOGIN_RATE_LIMIT_PER_EMAIL: '3',
+    LOG_LEVEL: 'warn',
+    SERVE_WEB_APP: 'false',
   };
 }
 
@@ -49,33 +59,57 @@ describe(`two server processes on one ${usingPostgres ? 'PostgreSQL database' : 
 
     // direct upload: start on A, bytes to the bucket, finish on B
     const small = randomBytes(100 * 1024);
-    const started = await api(a, 'POST', START, auth, { file_name: 'photo.jpg', file_type: 'image/jpeg', file_size: small.length });
+    const started = await api(a, 'POST', START, auth, {
+      file_name: 'photo.jpg',
+      file_type: 'image/jpeg',
+      file_size: small.length,
+    });
     assert.equal(started.status, 200, started.text);
-    const posted = await postForm(started.json.url as string, started.json.fields as Record<string, string>, { name: 'photo.jpg', content: small, type: 'image/jpeg' });
+    const posted = await postForm(started.json.url as string, started.json.fields as Record<string, string>, {
+      name: 'photo.jpg',
+      content: small,
+      type: 'image/jpeg',
+    });
     assert.ok(posted.status < 300, `S3 POST: ${posted.status} ${await posted.text()}`);
     const finished = await api(b, 'POST', FINISH, auth, { file_id: started.json.id });
     assert.equal(finished.status, 200, finished.text);
     assert.equal(finished.json.is_valid, true);
     const direct = await api(a, 'GET', `/api/files/${started.json.id}/`, auth);
-    assert.equal(sha256(Buffer.from(await (await fetch(direct.json.url as string)).arrayBuffer())), sha256(small), 'A serves what B verified');
+    assert.equal(
+      sha256(Buffer.from(await (await fetch(direct.json.url as string)).arrayBuffer())),
+      sha256(small),
+      'A serves what B verified',
+    );
 
     // multipart: create and sign on A, parts to the bucket, list and complete on B
     const big = randomBytes(8 * MiB + 1234); // two parts of part_size (8 MiB), the last one short
-    const created = await api(a, 'POST', '/api/files/upload/multipart/', auth, { file_name: 'big.bin', file_type: 'application/octet-stream', file_size: big.length });
+    const created = await api(a, 'POST', '/api/files/upload/multipart/', auth, {
+      file_name: 'big.bin',
+      file_type: 'application/octet-stream',
+      file_size: big.length,
+    });
     assert.equal(created.status, 200, created.text);
     const id = created.json.id as number;
     const partSize = created.json.part_size as number;
     const slices = [big.subarray(0, partSize), big.subarray(partSize)];
-    const signed = await api(a, 'POST', `/api/files/upload/multipart/${id}/sign/`, auth, { parts: slices.map((_, i) => ({ part_number: i + 1 })) });
+    const signed = await api(a, 'POST', `/api/files/upload/multipart/${id}/sign/`, auth, {
+      parts: slices.map((_, i) => ({ part_number: i + 1 })),
+    });
     assert.equal(signed.status, 200, signed.text);
     const etags: string[] = [];
-    for (const [index, part] of (signed.json.parts as Array<{ url: string; headers: Record<string, string> }>).entries()) {
+    for (const [index, part] of (
+      signed.json.parts as Array<{ url: string; headers: Record<string, string> }>
+    ).entries()) {
       const put = await fetch(part.url, { method: 'PUT', headers: part.headers, body: slices[index] });
       assert.equal(put.status, 200, await put.text());
       etags.push(put.headers.get('etag')!);
     }
     const listed = await api(b, 'GET', `/api/files/upload/multipart/${id}/parts/`, auth);
-    assert.deepEqual((listed.json.parts as Array<{ part_number: number }>).map((part) => part.part_number), [1, 2], 'B sees the parts A signed');
+    assert.deepEqual(
+      (listed.json.parts as Array<{ part_number: number }>).map((part) => part.part_number),
+      [1, 2],
+      'B sees the parts A signed',
+    );
     const completed = await api(b, 'POST', `/api/files/upload/multipart/${id}/complete/`, auth, {
       parts: etags.map((etag, index) => ({ part_number: index + 1, etag })),
       sha256: sha256(big),
@@ -88,7 +122,9 @@ describe(`two server processes on one ${usingPostgres ? 'PostgreSQL database' : 
     // START_RATE_LIMIT=5 per user in all: two used above (one on each path), three left, on either process
     const statuses = [];
     for (let i = 0; i < 4; i += 1) {
-      statuses.push((await api(i % 2 ? a : b, 'POST', START, auth, { file_name: `n${i}.txt`, file_type: 'text/plain' })).status);
+      statuses.push(
+        (await api(i % 2 ? a : b, 'POST', START, auth, { file_name: `n${i}.txt`, file_type: 'text/plain' })).status,
+      );
     }
     assert.deepEqual(statuses, [200, 200, 200, 429]);
     const limited = await api(a, 'POST', START, auth, { file_name: 'again.txt', file_type: 'text/plain' });
@@ -102,7 +138,12 @@ describe(`two server processes on one ${usingPostgres ? 'PostgreSQL database' : 
       const response = await api(i % 2 ? b : a, 'POST', '/api/auth/login/', {}, { email, password: 'wrong-password' });
       tries.push(`${response.status} ${response.json.code}`);
     }
-    assert.deepEqual(tries, ['400 invalid_credentials', '400 invalid_credentials', '400 invalid_credentials', '429 rate_limited']);
+    assert.deepEqual(tries, [
+      '400 invalid_credentials',
+      '400 invalid_credentials',
+      '400 invalid_credentials',
+      '429 rate_limited',
+    ]);
 
     const logout = await api(b, 'POST', '/api/auth/logout/', auth);
     assert.equal(logout.status, 200, logout.text);
@@ -110,6 +151,7 @@ describe(`two server processes on one ${usingPostgres ? 'PostgreSQL database' : 
     assert.equal(after.status, 401, 'the session ended on B is gone on A');
     assert.equal(after.json.code, 'not_authenticated');
 
-    for (const server of [a, b]) assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null }, server.output());
+    for (const server of [a, b])
+      assert.deepEqual(await server.stop('SIGTERM'), { code: 0, signal: null }, server.output());
   });
 });

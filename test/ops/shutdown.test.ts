@@ -13,9 +13,16 @@ import { describe, test } from 'node:test';
 import { freePort } from '../helpers.js';
 
 async function waitUntilUp(baseUrl: string, exited: () => boolean): Promise<void> {
-  for (let i = 0; i < 1200; i += 1) { // two minutes: a loaded CI machine starts tsx slowly
+  for (let i = 0; i < 1200; i += 1) {
+    // two minutes: a loaded CI machine starts tsx slowly
     if (exited()) throw new Error('the server exited during start');
-    if (await fetch(`${baseUrl}/healthz`).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(`${baseUrl}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(100);
   }
   throw new Error('the server did not come up');
@@ -39,13 +46,22 @@ describe('graceful shutdown', () => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
     const password = 'shutdown-pass-123';
-    await promisify(execFile)(process.execPath, ['bin/chute.js', 'users:create', '--email', 'shut@example.com', '--password', password], { env });
+    await promisify(execFile)(
+      process.execPath,
+      ['bin/chute.js', 'users:create', '--email', 'shut@example.com', '--password', password],
+      { env },
+    );
 
-    const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     server.stdout.on('data', (chunk) => (output += chunk));
     server.stderr.on('data', (chunk) => (output += chunk));
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => server.on('exit', (code, signal) => resolve({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      server.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     let exited = false;
     void exit.then(() => (exited = true));
     t.after(() => {
@@ -54,7 +70,9 @@ describe('graceful shutdown', () => {
     await waitUntilUp(baseUrl, () => exited);
 
     const login = await fetch(`${baseUrl}/api/auth/login/`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'shut@example.com', password }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'shut@example.com', password }),
     });
     assert.equal(login.status, 200);
     const { session } = (await login.json()) as { session: string };
@@ -70,11 +88,15 @@ describe('graceful shutdown', () => {
       upload.on('response', (response) => {
         let body = '';
         response.on('data', (chunk) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode!, body, connection: response.headers.connection }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode!, body, connection: response.headers.connection }),
+        );
       });
       upload.on('error', reject);
     });
-    upload.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+    upload.write(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
     for (const [index, chunk] of chunks.entries()) {
       upload.write(chunk);
       await sleep(150);
@@ -82,7 +104,10 @@ describe('graceful shutdown', () => {
         server.kill('SIGTERM');
         await sleep(300);
         assert.equal(exited, false, 'the process waits for the upload in flight');
-        const refused = await fetch(`${baseUrl}/healthz`).then(() => 'answered', (error: { cause?: { code?: string } }) => error.cause?.code);
+        const refused = await fetch(`${baseUrl}/healthz`).then(
+          () => 'answered',
+          (error: { cause?: { code?: string } }) => error.cause?.code,
+        );
         assert.equal(refused, 'ECONNREFUSED', 'no new connections once stopping');
       }
     }
@@ -94,7 +119,10 @@ describe('graceful shutdown', () => {
 
     const { code, signal } = await Promise.race([exit, sleep(20_000).then(() => ({ code: -1, signal: null }))]);
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, output);
-    const after = await fetch(`${baseUrl}/healthz`).then(() => 'answered', (error: { cause?: { code?: string } }) => error.cause?.code);
+    const after = await fetch(`${baseUrl}/healthz`).then(
+      () => 'answered',
+      (error: { cause?: { code?: string } }) => error.cause?.code,
+    );
     assert.equal(after, 'ECONNREFUSED');
   });
 });

@@ -37,7 +37,9 @@ describe('request timeouts', () => {
   test('a body that stops arriving is cut after the idle timeout', async (t) => {
     const server = await startTestServer(t, { env: { HTTP_IDLE_TIMEOUT: '1' } });
     const { socket, closed } = open(t, server.baseUrl);
-    socket.write('POST /api/auth/login/ HTTP/1.1\r\nHost: chute.test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":');
+    socket.write(
+      'POST /api/auth/login/ HTTP/1.1\r\nHost: chute.test\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
+    );
     const answer = await closed;
     assert.notEqual(answer, null, 'the connection is still open');
     assert.doesNotMatch(answer!, /^HTTP\/1\.1 2/);
@@ -63,7 +65,9 @@ describe('request timeouts', () => {
     const user = await server.createUser();
     const body = Buffer.from(JSON.stringify({ email: user.email, password: user.password }));
     const { socket, closed } = open(t, server.baseUrl);
-    socket.write(`POST /api/auth/login/ HTTP/1.1\r\nHost: chute.test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      `POST /api/auth/login/ HTTP/1.1\r\nHost: chute.test\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
     // 12 pieces 250 ms apart: 3 s in all, three times the idle timeout
     const pieces = 12;
     const size = Math.ceil(body.length / pieces);
@@ -86,7 +90,11 @@ describe('request timeouts', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     t.after(() => app.close());
     const { port } = app.server.address() as { port: number };
-    const response = await fetch(`http://127.0.0.1:${port}/slow-work`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    const response = await fetch(`http://127.0.0.1:${port}/slow-work`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { got: { a: 1 } });
   });

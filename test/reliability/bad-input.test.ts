@@ -4,13 +4,23 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, describe, test } from 'node:test';
 import { CASES } from './bad-input.cases.js';
-import { bucketKeys, buildApp2 as build, CORPUS_ENV, FILE, form, localUrl, runCases, setupCtx, snapshot, START, FINISH, type Case } from './support.js';
+import {
+  buildApp2 as build,
+  CORPUS_ENV,
+  FILE,
+  form,
+  localUrl,
+  runCases,
+  setupCtx,
+  snapshot,
+  START,
+  FINISH,
+  type Case,
+} from './support.js';
 
 const S3_AREAS = new Set<Case['area']>(['start', 'finish', 'standard']);
 const sound = CASES.filter((c) => !c.bug);
-const knownBugs = CASES.filter((c) => c.bug);
 const s3Sound = sound.filter((c) => S3_AREAS.has(c.area) && !c.s3Bug);
-const s3Bugs = sound.filter((c) => S3_AREAS.has(c.area) && c.s3Bug);
 const tally = { tried: 0, failed: 0, bugCases: 0, bugFailing: 0 };
 
 after(() => {
@@ -56,11 +66,29 @@ describe('bad input', () => {
     const app = await build(t, { env: CORPUS_ENV });
     const ctx = await setupCtx(app);
     for (const content of ['four', 'sixteen bytes!!!']) {
-      const start = await app.inject({ method: 'POST', url: START, headers: ctx.alice.headers, payload: { file_name: 'a.txt', file_type: 'text/plain', file_size: 8 } });
+      const start = await app.inject({
+        method: 'POST',
+        url: START,
+        headers: ctx.alice.headers,
+        payload: { file_name: 'a.txt', file_type: 'text/plain', file_size: 8 },
+      });
       const body = form([{ ...FILE, content }]);
-      const upload = await app.inject({ method: 'POST', url: localUrl(start.json().id), headers: { ...ctx.alice.headers, ...body.headers }, payload: body.payload });
-      const finish = await app.inject({ method: 'POST', url: FINISH, headers: ctx.alice.headers, payload: { file_id: start.json().id } });
-      assert.ok(upload.statusCode >= 400 || finish.statusCode >= 400, `${content.length} bytes for a declared 8 became a valid file: ${upload.statusCode}, ${finish.statusCode} ${finish.body}`);
+      const upload = await app.inject({
+        method: 'POST',
+        url: localUrl(start.json().id),
+        headers: { ...ctx.alice.headers, ...body.headers },
+        payload: body.payload,
+      });
+      const finish = await app.inject({
+        method: 'POST',
+        url: FINISH,
+        headers: ctx.alice.headers,
+        payload: { file_id: start.json().id },
+      });
+      assert.ok(
+        upload.statusCode >= 400 || finish.statusCode >= 400,
+        `${content.length} bytes for a declared 8 became a valid file: ${upload.statusCode}, ${finish.statusCode} ${finish.body}`,
+      );
     }
   });
 
@@ -69,11 +97,14 @@ describe('bad input', () => {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/files/', headers: { authorization: `Bearer ${'a'.repeat(64 * 1024)}` } }, (res) => {
-        let body = '';
-        res.on('data', (chunk: Buffer) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: '/api/files/', headers: { authorization: `Bearer ${'a'.repeat(64 * 1024)}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

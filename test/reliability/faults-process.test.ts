@@ -10,14 +10,30 @@ import { fileLockName } from '../../src/core/files/lifecycle.js';
 import { createUrlSigner } from '../../src/core/signing.js';
 import { createDatabase } from '../../src/db/index.js';
 import { freePort, freshDatabase, usingPostgres } from '../helpers.js';
-import { api, Cable, cliUser, openUpload, SECRET, serverEnv, spawnServer, waitFor, type ServerProcess } from './process-harness.js';
+import {
+  api,
+  Cable,
+  cliUser,
+  openUpload,
+  SECRET,
+  serverEnv,
+  spawnServer,
+  waitFor,
+  type ServerProcess,
+} from './process-harness.js';
 import { filesUnder, lifo, localUrl, FINISH, START } from './support.js';
 
 let injected = 0;
 after(() => console.log(`faults injected: ${injected} (server processes: SIGKILL, stale temp files, database down)`));
 
 /** the lines of a dead server's output that say why */
-const why = (server: ServerProcess) => server.output().split('\n').filter((line) => !line.startsWith('{') && /error|Error|throw/.test(line)).slice(0, 6).join('\n');
+const why = (server: ServerProcess) =>
+  server
+    .output()
+    .split('\n')
+    .filter((line) => !line.startsWith('{') && /error|Error|throw/.test(line))
+    .slice(0, 6)
+    .join('\n');
 
 describe('the server process', () => {
   test('SIGKILL mid local upload: no partial file is visible or served; a restart removes only stale temp files', async (t) => {
@@ -27,14 +43,21 @@ describe('the server process', () => {
     const files = join(env.MEDIA_ROOT!, 'files');
     let server = await spawnServer(scope, env);
     const auth = await cliUser(env, server.baseUrl);
-    const { json: started } = await api(server, 'POST', START, auth, { file_name: 'big.bin', file_type: 'application/octet-stream' });
+    const { json: started } = await api(server, 'POST', START, auth, {
+      file_name: 'big.bin',
+      file_type: 'application/octet-stream',
+    });
     const id = started.id as number;
 
     const upload = openUpload(server, localUrl(id), auth, 256 * 1024);
-    const [partial] = await waitFor('the upload to reach a temp file', async () => {
-      const found = await filesUnder(tmp);
-      return found.length === 1 && !found[0]!.endsWith(' 0') ? found : null;
-    }, 60_000);
+    const [partial] = await waitFor(
+      'the upload to reach a temp file',
+      async () => {
+        const found = await filesUnder(tmp);
+        return found.length === 1 && !found[0]!.endsWith(' 0') ? found : null;
+      },
+      60_000,
+    );
     injected += 1;
     server.child.kill('SIGKILL');
     assert.equal((await server.exited).signal, 'SIGKILL');
@@ -50,7 +73,11 @@ describe('the server process', () => {
     await utimes(join(tmp, partialName!), twentyMinutesAgo, twentyMinutesAgo);
     await writeFile(join(tmp, 'in-flight-elsewhere'), 'x');
     server = await spawnServer(scope, env);
-    assert.deepEqual(await filesUnder(tmp), ['in-flight-elsewhere 1'], 'the stale temp file went, the fresh one stayed');
+    assert.deepEqual(
+      await filesUnder(tmp),
+      ['in-flight-elsewhere 1'],
+      'the stale temp file went, the fresh one stayed',
+    );
     assert.deepEqual(await filesUnder(files), []);
 
     const file = await api(server, 'GET', `/api/files/${id}/`, auth);
@@ -63,13 +90,21 @@ describe('the server process', () => {
     // even with a valid signature, temp files are never served
     const expires = Math.floor(Date.now() / 1000) + 600;
     const signature = createUrlSigner(SECRET).sign('.tmp/in-flight-elsewhere', expires);
-    assert.equal((await fetch(`${server.baseUrl}/media/.tmp/in-flight-elsewhere?expires=${expires}&signature=${signature}`)).status, 404);
+    assert.equal(
+      (await fetch(`${server.baseUrl}/media/.tmp/in-flight-elsewhere?expires=${expires}&signature=${signature}`))
+        .status,
+      404,
+    );
 
     // the restarted server takes new uploads
     const { json: next } = await api(server, 'POST', START, auth, { file_name: 'next.txt', file_type: 'text/plain' });
     const form = new FormData();
     form.append('file', new Blob(['after the crash'], { type: 'text/plain' }), 'next.txt');
-    const sent = await fetch(`${server.baseUrl}${localUrl(next.id as number)}`, { method: 'POST', headers: auth, body: form });
+    const sent = await fetch(`${server.baseUrl}${localUrl(next.id as number)}`, {
+      method: 'POST',
+      headers: auth,
+      body: form,
+    });
     assert.equal(sent.status, 200, await sent.text());
     assert.equal((await api(server, 'POST', FINISH, auth, { file_id: next.id })).json.file_size, 15);
 
@@ -84,8 +119,12 @@ describe('the server process', () => {
       assert.equal(early.status, 409, await early.text());
       // the killed upload's lease, as it will be once FILE_LEASE_MS (a minute) has passed
       const db = createDatabase(env.DATABASE_URL!);
-      await db.withTables<{ locks: { name: string; expires_at: string } }>()
-        .updateTable('locks').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('name', '=', fileLockName(id)).execute();
+      await db
+        .withTables<{ locks: { name: string; expires_at: string } }>()
+        .updateTable('locks')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('name', '=', fileLockName(id))
+        .execute();
       await db.destroy();
       const again = await retry();
       assert.equal(again.status, 200, await again.text());
@@ -98,7 +137,10 @@ describe('the server process', () => {
   test('a database that cannot be reached at boot: the server exits non-zero instead of serving', async (t) => {
     const scope = lifo(t);
     const closed = await freePort();
-    for (const databaseUrl of ['sqlite:/dev/null/not-a-folder/chute.sqlite', `postgres://chute:chute@127.0.0.1:${closed}/chute`]) {
+    for (const databaseUrl of [
+      'sqlite:/dev/null/not-a-folder/chute.sqlite',
+      `postgres://chute:chute@127.0.0.1:${closed}/chute`,
+    ]) {
       injected += 1;
       const env = await serverEnv(scope, { DATABASE_URL: databaseUrl });
       await assert.rejects(spawnServer(scope, env), /exited before answering/, databaseUrl);
@@ -106,7 +148,9 @@ describe('the server process', () => {
   });
 });
 
-describe('PostgreSQL going away under a running server', { skip: !usingPostgres && 'DATABASE_URL is not postgres://' }, () => {
+describe('PostgreSQL going away under a running server', {
+  skip: !usingPostgres && 'DATABASE_URL is not postgres://',
+}, () => {
   test('unreachable: 503 database_unavailable and no crash; answers again once it is back', async (t) => {
     const scope = lifo(t);
     const direct = await freshDatabase(scope);
@@ -125,26 +169,41 @@ describe('PostgreSQL going away under a running server', { skip: !usingPostgres 
     assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200);
 
     // pg's pool closes idle clients after 10 s; with none open, the outage is seen at connect time
-    await waitFor('the pool to close its idle connections', async () => (cable.sockets.size === 0 ? true : null), 40_000);
+    await waitFor(
+      'the pool to close its idle connections',
+      async () => (cable.sockets.size === 0 ? true : null),
+      40_000,
+    );
     injected += 1;
     await cable.unplug();
-    for (const [method, path, body] of [['GET', '/api/files/', undefined], ['POST', START, { file_name: 'a.txt', file_type: 'text/plain' }], ['GET', '/api/auth/me/', undefined]] as const) {
+    for (const [method, path, body] of [
+      ['GET', '/api/files/', undefined],
+      ['POST', START, { file_name: 'a.txt', file_type: 'text/plain' }],
+      ['GET', '/api/auth/me/', undefined],
+    ] as const) {
       const answer = await api(server, method, path, auth, body);
       assert.equal(answer.status, 503, `${method} ${path}: ${answer.text}`);
       assert.equal(answer.json.code, 'database_unavailable');
     }
     assert.ok(server.alive(), server.output());
     await cable.plugIn();
-    assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200, 'answers again once the database is back');
+    assert.equal(
+      (await api(server, 'GET', '/api/files/', auth)).status,
+      200,
+      'answers again once the database is back',
+    );
 
-    await t.test('connections cut under the pool (restart, failover, idle kill) do not crash the server (B9)', async () => {
-      injected += 1;
-      assert.ok(cable.sockets.size > 0, 'the pool holds an idle connection');
-      cable.cut();
-      await sleep(500);
-      assert.ok(server.alive(), `the server died:\n${why(server)}`);
-      assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200);
-    });
+    await t.test(
+      'connections cut under the pool (restart, failover, idle kill) do not crash the server (B9)',
+      async () => {
+        injected += 1;
+        assert.ok(cable.sockets.size > 0, 'the pool holds an idle connection');
+        cable.cut();
+        await sleep(500);
+        assert.ok(server.alive(), `the server died:\n${why(server)}`);
+        assert.equal((await api(server, 'GET', '/api/files/', auth)).status, 200);
+      },
+    );
 
     await t.test('a dropped database is 503 database_unavailable, not 500 (B10)', async () => {
       if (!server.alive()) server = await spawnServer(scope, env); // B9 may have killed it

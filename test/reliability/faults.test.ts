@@ -25,10 +25,19 @@ const s3At = (endpoint: string) => ({
   AWS_STORAGE_BUCKET_NAME: 'chute-unreachable',
 });
 
-const inject = (app: FastifyInstance, user: TestUser, method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object) =>
-  app.inject({ method, url, headers: user.headers, ...(payload && { payload }) });
+const inject = (
+  app: FastifyInstance,
+  user: TestUser,
+  method: 'GET' | 'POST' | 'DELETE',
+  url: string,
+  payload?: object,
+) => app.inject({ method, url, headers: user.headers, ...(payload && { payload }) });
 
-async function startFile(app: FastifyInstance, user: TestUser, body: object = { file_name: 'a.txt', file_type: 'text/plain' }): Promise<number> {
+async function startFile(
+  app: FastifyInstance,
+  user: TestUser,
+  body: object = { file_name: 'a.txt', file_type: 'text/plain' },
+): Promise<number> {
   const started = performance.now();
   const response = await inject(app, user, 'POST', START, body);
   assert.equal(response.statusCode, 200, response.body);
@@ -37,7 +46,11 @@ async function startFile(app: FastifyInstance, user: TestUser, body: object = { 
   return response.json().id as number;
 }
 
-function assertError(response: { statusCode: number; body: string; json(): { code?: unknown; message?: unknown } }, status: number, code: string) {
+function assertError(
+  response: { statusCode: number; body: string; json(): { code?: unknown; message?: unknown } },
+  status: number,
+  code: string,
+) {
   assert.equal(response.statusCode, status, response.body);
   assert.equal(response.json().code, code);
   assert.equal(typeof response.json().message, 'string');
@@ -60,7 +73,12 @@ describe('storage faults', () => {
 
     injected += 1;
     const body = form([{ filename: 'a.txt', type: 'text/plain', content: 'hello' }]);
-    const standard = await app.inject({ method: 'POST', url: STANDARD, headers: { ...alice.headers, ...body.headers }, payload: body.payload });
+    const standard = await app.inject({
+      method: 'POST',
+      url: STANDARD,
+      headers: { ...alice.headers, ...body.headers },
+      payload: body.payload,
+    });
     assertError(standard, 503, 'storage_unavailable');
 
     injected += 1;
@@ -104,10 +122,25 @@ describe('storage faults', () => {
 
     injected += 1;
     const body = form([{ filename: 'a.txt', type: 'text/plain', content: 'hello' }]);
-    const local = await app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...body.headers }, payload: body.payload });
-    const standard = await app.inject({ method: 'POST', url: STANDARD, headers: { ...alice.headers, ...body.headers }, payload: body.payload });
+    const local = await app.inject({
+      method: 'POST',
+      url: localUrl(id),
+      headers: { ...alice.headers, ...body.headers },
+      payload: body.payload,
+    });
+    const standard = await app.inject({
+      method: 'POST',
+      url: STANDARD,
+      headers: { ...alice.headers, ...body.headers },
+      payload: body.payload,
+    });
     await rm(tmp, { force: true });
-    const retry = await app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...body.headers }, payload: body.payload });
+    const retry = await app.inject({
+      method: 'POST',
+      url: localUrl(id),
+      headers: { ...alice.headers, ...body.headers },
+      payload: body.payload,
+    });
     assert.equal(retry.statusCode, 200, `the claim was released: ${retry.body}`);
     assertError(local, 503, 'storage_unavailable');
     assertError(standard, 503, 'storage_unavailable');
@@ -127,10 +160,18 @@ describe('database faults', () => {
     injected += 1;
     holder.exec('BEGIN EXCLUSIVE');
     const started = performance.now();
-    assertError(await inject(app, alice, 'POST', START, { file_name: 'a.txt', file_type: 'text/plain' }), 503, 'database_unavailable');
+    assertError(
+      await inject(app, alice, 'POST', START, { file_name: 'a.txt', file_type: 'text/plain' }),
+      503,
+      'database_unavailable',
+    );
     const waited = performance.now() - started;
     assert.ok(waited >= 4_000, `answered after busy_timeout (5 s), not at once: ${Math.round(waited)} ms`);
-    assert.equal((await inject(app, alice, 'GET', '/api/files/')).statusCode, 200, 'WAL: readers are not blocked by the writer');
+    assert.equal(
+      (await inject(app, alice, 'GET', '/api/files/')).statusCode,
+      200,
+      'WAL: readers are not blocked by the writer',
+    );
     holder.exec('ROLLBACK');
     holder.close();
 
@@ -145,7 +186,17 @@ describe('database faults', () => {
     const alice = await createUser(app);
     const { id } = (await inject(app, alice, 'POST', START, { file_name: 'a.txt', file_type: 'text/plain' })).json();
     const body = form([{ filename: 'a.txt', type: 'text/plain', content: 'locked out' }]);
-    assert.equal((await app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...body.headers }, payload: body.payload })).statusCode, 200);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: localUrl(id),
+          headers: { ...alice.headers, ...body.headers },
+          payload: body.payload,
+        })
+      ).statusCode,
+      200,
+    );
     const holder = new pg.Client({ connectionString: app.chute.config.databaseUrl });
     holder.on('error', () => undefined); // the test database is dropped under it at the end
     await holder.connect();
@@ -158,7 +209,11 @@ describe('database faults', () => {
     assertError(await inject(app, alice, 'POST', FINISH, { file_id: id }), 503, 'database_unavailable');
     const waited = performance.now() - started;
     assert.ok(waited >= 900 && waited < 10_000, `cancelled at the statement timeout (1 s): ${Math.round(waited)} ms`);
-    assert.equal((await inject(app, alice, 'GET', `/api/files/${id}/`)).json().is_valid, false, 'reads answer; the file stays pending');
+    assert.equal(
+      (await inject(app, alice, 'GET', `/api/files/${id}/`)).json().is_valid,
+      false,
+      'reads answer; the file stays pending',
+    );
     await holder.query('ROLLBACK');
     await holder.end();
 
@@ -176,11 +231,18 @@ describe('races', () => {
       const app = await build(t, { storage });
       const alice = await createUser(app);
       for (const concurrency of [2, 8]) {
-        const start = (await inject(app, alice, 'POST', START, { file_name: 'race.txt', file_type: 'text/plain' })).json();
+        const start = (
+          await inject(app, alice, 'POST', START, { file_name: 'race.txt', file_type: 'text/plain' })
+        ).json();
         const content = Buffer.from(`finished by whoever comes first, ${concurrency}\n`);
         if (storage === 'local') {
           const body = form([{ filename: 'race.txt', type: 'text/plain', content }]);
-          const upload = await app.inject({ method: 'POST', url: localUrl(start.id), headers: { ...alice.headers, ...body.headers }, payload: body.payload });
+          const upload = await app.inject({
+            method: 'POST',
+            url: localUrl(start.id),
+            headers: { ...alice.headers, ...body.headers },
+            payload: body.payload,
+          });
           assert.equal(upload.statusCode, 200, upload.body);
         } else {
           const posted = await postForm(start.url, start.fields, { name: 'race.txt', content, type: 'text/plain' });
@@ -188,8 +250,14 @@ describe('races', () => {
         }
 
         injected += 1;
-        const finishes = await Promise.all(Array.from({ length: concurrency }, () => inject(app, alice, 'POST', FINISH, { file_id: start.id })));
-        assert.deepEqual(finishes.map((r) => r.statusCode), Array(concurrency).fill(200), finishes.map((r) => r.body).join('\n'));
+        const finishes = await Promise.all(
+          Array.from({ length: concurrency }, () => inject(app, alice, 'POST', FINISH, { file_id: start.id })),
+        );
+        assert.deepEqual(
+          finishes.map((r) => r.statusCode),
+          Array(concurrency).fill(200),
+          finishes.map((r) => r.body).join('\n'),
+        );
         const bodies = finishes.map((r) => r.json());
         assert.equal(new Set(bodies.map((b) => b.upload_finished_at)).size, 1, 'one upload_finished_at');
         assert.ok(bodies.every((b) => b.id === start.id && b.is_valid === true && b.file_size === content.length));
@@ -208,10 +276,17 @@ describe('races', () => {
       const id = await startFile(app, alice);
       const contents = ['A', 'B'].map((letter) => Buffer.alloc(64 * 1024 * round, letter));
       injected += 1;
-      const answers = await Promise.all(contents.map((content) => {
-        const body = form([{ filename: 'a.txt', type: 'text/plain', content }]);
-        return app.inject({ method: 'POST', url: localUrl(id), headers: { ...alice.headers, ...body.headers }, payload: body.payload });
-      }));
+      const answers = await Promise.all(
+        contents.map((content) => {
+          const body = form([{ filename: 'a.txt', type: 'text/plain', content }]);
+          return app.inject({
+            method: 'POST',
+            url: localUrl(id),
+            headers: { ...alice.headers, ...body.headers },
+            payload: body.payload,
+          });
+        }),
+      );
       assert.deepEqual(answers.map((r) => r.statusCode).sort(), [200, 409], answers.map((r) => r.body).join('\n'));
       const loser = answers.find((r) => r.statusCode === 409)!;
       assert.equal(loser.json().code, 'upload_already_received');

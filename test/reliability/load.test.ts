@@ -21,7 +21,9 @@ const MAX_SIZE = 20 * MiB;
 const MULTIPART_ABOVE = 8 * MiB;
 
 let checked = 0;
-after(() => console.log(`load: ${checked} uploads checked byte for byte (${UPLOADS} per storage, ${USERS} users, at once)`));
+after(() =>
+  console.log(`load: ${checked} uploads checked byte for byte (${UPLOADS} per storage, ${USERS} users, at once)`),
+);
 
 interface Planned {
   user: number;
@@ -31,8 +33,28 @@ interface Planned {
   sha256: string;
 }
 
-const NAME_PARTS = ['report', 'Résumé', 'photo 2026', '文件', 'naïve café', 'a'.repeat(60), 'x', 'data.backup', 'Ω≈ç', 'ünïcödé', '-dash-', 'sp ace'];
-const TYPES: Array<[string, string]> = [['.pdf', 'application/pdf'], ['.png', 'image/png'], ['.txt', 'text/plain'], ['.bin', 'application/octet-stream'], ['', 'application/octet-stream'], ['.tar.gz', 'application/gzip']];
+const NAME_PARTS = [
+  'report',
+  'Résumé',
+  'photo 2026',
+  '文件',
+  'naïve café',
+  'a'.repeat(60),
+  'x',
+  'data.backup',
+  'Ω≈ç',
+  'ünïcödé',
+  '-dash-',
+  'sp ace',
+];
+const TYPES: Array<[string, string]> = [
+  ['.pdf', 'application/pdf'],
+  ['.png', 'image/png'],
+  ['.txt', 'text/plain'],
+  ['.bin', 'application/octet-stream'],
+  ['', 'application/octet-stream'],
+  ['.tar.gz', 'application/gzip'],
+];
 
 /** log-uniform in [1, MAX_SIZE]; the first uploads pin the edges: 1 B, the threshold, 20 MiB */
 function sizeOf(index: number): number {
@@ -47,7 +69,13 @@ function plan(): Planned[] {
     const [extension, type] = TYPES[randomInt(TYPES.length)]!;
     // names repeat on purpose: records are told apart by id, never by name
     const name = `${NAME_PARTS[randomInt(NAME_PARTS.length)]}${randomInt(3) === 0 ? '' : ` ${randomInt(40)}`}${extension}`;
-    return { user: index % USERS, name, type, file: new Blob([bytes]), sha256: createHash('sha256').update(bytes).digest('hex') };
+    return {
+      user: index % USERS,
+      name,
+      type,
+      file: new Blob([bytes]),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    };
   });
 }
 
@@ -68,7 +96,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 const S3_SKIP = process.env.S3_ENDPOINT ? false : 'S3_ENDPOINT is not set (`npm test` starts a local RGW)';
 
 for (const storage of ['local', 's3'] as const) {
-  describe(`load through @chute/client (${storage} storage)`, { skip: storage === 's3' ? S3_SKIP : false, timeout: 10 * 60_000 }, () => {
+  describe(`load through @chute/client (${storage} storage)`, {
+    skip: storage === 's3' ? S3_SKIP : false,
+    timeout: 10 * 60_000,
+  }, () => {
     test(`${UPLOADS} uploads at once by ${USERS} users: all complete, all bytes match, records are exactly the uploads`, async (t) => {
       const server = await startTestServer(t, { storage, env: { FILE_MAX_SIZE: String(MAX_SIZE) } });
       const users = await Promise.all(Array.from({ length: USERS }, () => server.createUser()));
@@ -79,21 +110,28 @@ for (const storage of ['local', 's3'] as const) {
       const results = await Promise.all(
         users.map((user, u) => {
           const mine = planned.filter((p) => p.user === u);
-          return uploadFiles(mine.map((p) => ({ file: p.file, fileName: p.name, fileType: p.type })), {
-            baseUrl: server.baseUrl,
-            token: user.token,
-            concurrency: mine.length, // every upload of every user in flight at once
-            multipartThreshold: MULTIPART_ABOVE,
-            // half the users send checksums: per-part MD5 checked by the storage, SHA-256 stored
-            checksums: u % 2 === 0 ? createChecksums : undefined,
-            resumeStore: false,
-          }).then((outcomes) => outcomes.map((outcome, i) => ({ outcome, planned: mine[i]! })));
+          return uploadFiles(
+            mine.map((p) => ({ file: p.file, fileName: p.name, fileType: p.type })),
+            {
+              baseUrl: server.baseUrl,
+              token: user.token,
+              concurrency: mine.length, // every upload of every user in flight at once
+              multipartThreshold: MULTIPART_ABOVE,
+              // half the users send checksums: per-part MD5 checked by the storage, SHA-256 stored
+              checksums: u % 2 === 0 ? createChecksums : undefined,
+              resumeStore: false,
+            },
+          ).then((outcomes) => outcomes.map((outcome, i) => ({ outcome, planned: mine[i]! })));
         }),
       ).then((perUser) => perUser.flat());
       const seconds = (performance.now() - started) / 1000;
-      t.diagnostic(`${storage}: ${UPLOADS} uploads, ${(totalBytes / MiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s (${(totalBytes / 1e6 / seconds).toFixed(1)} MB/s); ${planned.filter((p) => p.file.size >= MULTIPART_ABOVE).length} in parts`);
+      t.diagnostic(
+        `${storage}: ${UPLOADS} uploads, ${(totalBytes / MiB).toFixed(0)} MiB in ${seconds.toFixed(1)} s (${(totalBytes / 1e6 / seconds).toFixed(1)} MB/s); ${planned.filter((p) => p.file.size >= MULTIPART_ABOVE).length} in parts`,
+      );
 
-      const failures = results.filter((r) => !r.outcome.ok).map((r) => `${r.planned.name} (${r.planned.file.size} B): ${r.outcome.ok ? '' : r.outcome.error}`);
+      const failures = results
+        .filter((r) => !r.outcome.ok)
+        .map((r) => `${r.planned.name} (${r.planned.file.size} B): ${r.outcome.ok ? '' : r.outcome.error}`);
       assert.deepEqual(failures, [], `every upload completes (${failures.length} failed)`);
 
       // the records, as Chute lists them to each user: exactly that user's uploads
@@ -105,8 +143,15 @@ for (const storage of ['local', 's3'] as const) {
       }
       for (const [u, user] of users.entries()) {
         const listed = await allFilesOf(server, user);
-        const expected = results.filter((r) => r.planned.user === u).map((r) => (r.outcome.ok ? r.outcome.record.id : -1)).sort((a, b) => a - b);
-        assert.deepEqual(listed.map((f) => f.id).sort((a, b) => a - b), expected, `user ${u} sees exactly their uploads`);
+        const expected = results
+          .filter((r) => r.planned.user === u)
+          .map((r) => (r.outcome.ok ? r.outcome.record.id : -1))
+          .sort((a, b) => a - b);
+        assert.deepEqual(
+          listed.map((f) => f.id).sort((a, b) => a - b),
+          expected,
+          `user ${u} sees exactly their uploads`,
+        );
         for (const file of listed) {
           const { planned: p } = byId.get(file.id)!;
           assert.equal(file.is_valid, true, `${file.id} is valid`);
@@ -119,14 +164,20 @@ for (const storage of ['local', 's3'] as const) {
       // every stored byte, read back through the download URL
       const entries = [...byId.values()];
       let next = 0;
-      await Promise.all(Array.from({ length: 16 }, async () => {
-        while (next < entries.length) {
-          const { record, planned: p } = entries[next++]!;
-          assert.ok(record.url, `${record.id} has a download URL`);
-          assert.equal(await sha256OfUrl(new URL(record.url, server.baseUrl).href), p.sha256, `${record.id} (${p.name}, ${p.file.size} B): the stored bytes`);
-          checked++;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < entries.length) {
+            const { record, planned: p } = entries[next++]!;
+            assert.ok(record.url, `${record.id} has a download URL`);
+            assert.equal(
+              await sha256OfUrl(new URL(record.url, server.baseUrl).href),
+              p.sha256,
+              `${record.id} (${p.name}, ${p.file.size} B): the stored bytes`,
+            );
+            checked++;
+          }
+        }),
+      );
 
       // nothing else in the storage: one object per upload, no leftovers of parts or temp files
       const { config } = server.app.chute;
@@ -135,7 +186,11 @@ for (const storage of ['local', 's3'] as const) {
         t.after(() => s3.destroy());
         assert.equal((await listKeys(s3, config.s3!.bucket)).length, UPLOADS, 'one object per upload in the bucket');
       } else {
-        assert.equal((await filesUnder(config.mediaRoot)).length, UPLOADS, 'one file per upload in MEDIA_ROOT, no temp files or parts');
+        assert.equal(
+          (await filesUnder(config.mediaRoot)).length,
+          UPLOADS,
+          'one file per upload in MEDIA_ROOT, no temp files or parts',
+        );
       }
     });
   });

@@ -36,7 +36,11 @@ export interface ServerProcess {
  * the whole suite running on two cores, tsx alone can take half a minute to load the server).
  */
 export async function spawnServer(scope: After, env: Env, { readyMs = 120_000 } = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: childEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
@@ -62,7 +66,10 @@ export async function spawnServer(scope: After, env: Env, { readyMs = 120_000 } 
   const deadline = Date.now() + readyMs;
   while (Date.now() < deadline) {
     if (done) throw new Error(`the server exited before answering:\n${output}`);
-    const answered = await fetch(`${server.baseUrl}/api/auth/me/`).then((r) => r.status, () => 0);
+    const answered = await fetch(`${server.baseUrl}/api/auth/me/`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (answered === 401) return server;
     await sleep(100);
   }
@@ -78,14 +85,24 @@ export async function serverEnv(scope: After, over: Record<string, string> = {})
   scope.after(() => rm(media, { recursive: true, force: true }));
   const port = await freePort();
   return {
-    PORT: String(port), HOST: '127.0.0.1', APP_DOMAIN: `http://127.0.0.1:${port}`,
-    DATABASE_URL: await freshDatabase(scope), MEDIA_ROOT: media, FILE_UPLOAD_STORAGE: 'local',
-    LOG_LEVEL: 'warn', SERVE_WEB_APP: 'false', SECRET_KEY: SECRET, ...over,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    APP_DOMAIN: `http://127.0.0.1:${port}`,
+    DATABASE_URL: await freshDatabase(scope),
+    MEDIA_ROOT: media,
+    FILE_UPLOAD_STORAGE: 'local',
+    LOG_LEVEL: 'warn',
+    SERVE_WEB_APP: 'false',
+    SECRET_KEY: SECRET,
+    ...over,
   };
 }
 
 /** A request whose body is sent in part and kept open: `end` sends the rest. */
-export function openRequest(target: string, { method, headers, first }: { method: string; headers: Record<string, string>; first: Buffer | string }) {
+export function openRequest(
+  target: string,
+  { method, headers, first }: { method: string; headers: Record<string, string>; first: Buffer | string },
+) {
   const url = new URL(target);
   const req = request({ host: url.hostname, port: url.port, method, path: url.pathname + url.search, headers });
   const ended = new Promise<string>((resolve) => {
@@ -104,10 +121,13 @@ export function openUpload(server: ServerProcess, path: string, headers: Record<
   const boundary = 'chute-slow-upload';
   const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   const open = openRequest(`${server.baseUrl}${path}`, {
-    method: 'POST', headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, first: Buffer.concat([Buffer.from(head), Buffer.alloc(firstBytes, 7)]),
+    method: 'POST',
+    headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    first: Buffer.concat([Buffer.from(head), Buffer.alloc(firstBytes, 7)]),
   });
   /** sends `bytes` more of the file and the closing boundary */
-  const complete = (bytes: number) => open.end(Buffer.concat([Buffer.alloc(bytes, 7), Buffer.from(`\r\n--${boundary}--\r\n`)]));
+  const complete = (bytes: number) =>
+    open.end(Buffer.concat([Buffer.alloc(bytes, 7), Buffer.from(`\r\n--${boundary}--\r\n`)]));
   return { ended: open.ended, complete };
 }
 
@@ -124,10 +144,15 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null>, t
 /** `node bin/chute.js ...` with the given environment. */
 export function runCli(env: Env, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/chute.js', ...args], { cwd: ROOT, env: childEnv(env), timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`chute ${args[0]} failed: ${stderr || error.message}`));
-      else resolve(stdout);
-    });
+    execFile(
+      process.execPath,
+      ['bin/chute.js', ...args],
+      { cwd: ROOT, env: childEnv(env), timeout: 120_000 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`chute ${args[0]} failed: ${stderr || error.message}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -136,12 +161,22 @@ export async function cliUser(env: Env, baseUrl: string): Promise<{ authorizatio
   const email = `cli-${Date.now()}-${Math.random().toString(16).slice(2, 8)}@example.com`;
   const password = 'correct-horse-battery';
   await runCli(env, ['users:create', '--email', email, '--password', password]);
-  const login = await fetch(`${baseUrl}/api/auth/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+  const login = await fetch(`${baseUrl}/api/auth/login/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   return { authorization: `Bearer ${((await login.json()) as { session: string }).session}` };
 }
 
-export async function api(server: ServerProcess, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+export async function api(
+  server: ServerProcess,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+) {
   const response = await fetch(`${server.baseUrl}${path}`, {
     method,
     headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -161,7 +196,10 @@ export async function api(server: ServerProcess, method: string, path: string, h
 export class Cable {
   readonly sockets = new Set<Socket>();
   private server: Server | null = null;
-  constructor(readonly port: number, private readonly target: { host: string; port: number }) {}
+  constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
 
   async plugIn(): Promise<void> {
     const server = createServer((client) => {
@@ -175,7 +213,9 @@ export class Cable {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve, reject) =>
+      server.once('error', reject).listen(this.port, '127.0.0.1', () => resolve()),
+    );
     this.server = server;
   }
 

@@ -70,20 +70,37 @@ export interface Ctx {
 export async function setupCtx(app: FastifyInstance): Promise<Ctx> {
   const db = app.chute.db;
   const [alice, bob, carol, dave, erin, frank] = [
-    await createUser(app), await createUser(app), await createUser(app),
-    await createUser(app), await createUser(app), await createUser(app),
+    await createUser(app),
+    await createUser(app),
+    await createUser(app),
+    await createUser(app),
+    await createUser(app),
+    await createUser(app),
   ];
   const expired = randomBytes(32).toString('base64url');
-  await insertSession(db, { tokenHash: hashToken(expired), userId: alice.id, expiresAt: new Date(Date.now() - 60_000) });
+  await insertSession(db, {
+    tokenHash: hashToken(expired),
+    userId: alice.id,
+    expiresAt: new Date(Date.now() - 60_000),
+  });
   const logout = await app.inject({ method: 'POST', url: '/api/auth/logout/', headers: dave.headers });
   if (logout.statusCode !== 200) throw new Error(`logout failed: ${logout.body}`);
   await userSetActive(db, { userId: erin.id, isActive: false });
   // a session that is live but belongs to a deactivated user
   const inactive = randomBytes(32).toString('base64url');
-  await insertSession(db, { tokenHash: hashToken(inactive), userId: erin.id, expiresAt: new Date(Date.now() + 3_600_000) });
+  await insertSession(db, {
+    tokenHash: hashToken(inactive),
+    userId: erin.id,
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
 
   const start = async (user: TestUser, name: string): Promise<number> => {
-    const response = await app.inject({ method: 'POST', url: START, headers: user.headers, payload: { file_name: name, file_type: 'text/plain' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: START,
+      headers: user.headers,
+      payload: { file_name: name, file_type: 'text/plain' },
+    });
     if (response.statusCode !== 200) throw new Error(`start failed: ${response.body}`);
     return response.json().id as number;
   };
@@ -93,15 +110,36 @@ export async function setupCtx(app: FastifyInstance): Promise<Ctx> {
   if (app.chute.storage.kind === 'local') {
     aliceReceived = await start(alice, 'received.txt');
     const body = form([FILE]);
-    const upload = await app.inject({ method: 'POST', url: localUrl(aliceReceived), headers: { ...alice.headers, ...body.headers }, payload: body.payload });
-    const finish = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: aliceReceived } });
-    if (upload.statusCode !== 200 || finish.statusCode !== 200) throw new Error(`setup upload failed: ${upload.body} ${finish.body}`);
+    const upload = await app.inject({
+      method: 'POST',
+      url: localUrl(aliceReceived),
+      headers: { ...alice.headers, ...body.headers },
+      payload: body.payload,
+    });
+    const finish = await app.inject({
+      method: 'POST',
+      url: FINISH,
+      headers: alice.headers,
+      payload: { file_id: aliceReceived },
+    });
+    if (upload.statusCode !== 200 || finish.statusCode !== 200)
+      throw new Error(`setup upload failed: ${upload.body} ${finish.body}`);
   }
   return {
-    app, alice, bob,
+    app,
+    alice,
+    bob,
     cookie: `sessionid=${carol.token}`,
-    tokens: { unknown: randomBytes(32).toString('base64url'), expired, loggedOut: dave.token, inactive, spare: frank.token },
-    alicePending, bobPending, aliceReceived,
+    tokens: {
+      unknown: randomBytes(32).toString('base64url'),
+      expired,
+      loggedOut: dave.token,
+      inactive,
+      spare: frank.token,
+    },
+    alicePending,
+    bobPending,
+    aliceReceived,
     async signedQuery(key, expiresIn = 600) {
       const url = await app.chute.storage.downloadUrl({ key, fileName: 'x', contentType: 'text/plain', expiresIn });
       return new URL(url).search.slice(1);
@@ -126,22 +164,46 @@ export const FILE: Part = { filename: 'a.txt', type: 'text/plain', content: 'hel
 
 export function form(
   parts: Part[],
-  { boundary = 'chute-reliability-7d1f', close = true, contentType }: { boundary?: string; close?: boolean; contentType?: string } = {},
+  {
+    boundary = 'chute-reliability-7d1f',
+    close = true,
+    contentType,
+  }: { boundary?: string; close?: boolean; contentType?: string } = {},
 ): { headers: Record<string, string>; payload: Buffer } {
   const chunks: Buffer[] = [];
   for (const part of parts) {
-    const disposition = part.disposition
-      ?? `Content-Disposition: form-data; name="${part.name ?? 'file'}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
+    const disposition =
+      part.disposition ??
+      `Content-Disposition: form-data; name="${part.name ?? 'file'}"${part.filename === undefined ? '' : `; filename="${part.filename}"`}`;
     const head = [`--${boundary}`, disposition, ...(part.type ? [`Content-Type: ${part.type}`] : [])].join('\r\n');
-    chunks.push(Buffer.from(`${head}\r\n\r\n`), Buffer.isBuffer(part.content) ? part.content : Buffer.from(part.content ?? ''), Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`${head}\r\n\r\n`),
+      Buffer.isBuffer(part.content) ? part.content : Buffer.from(part.content ?? ''),
+      Buffer.from('\r\n'),
+    );
   }
   if (close) chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { headers: { 'content-type': contentType ?? `multipart/form-data; boundary=${boundary}` }, payload: Buffer.concat(chunks) };
+  return {
+    headers: { 'content-type': contentType ?? `multipart/form-data; boundary=${boundary}` },
+    payload: Buffer.concat(chunks),
+  };
 }
 
 // ---------- cases and the check every refusal must pass ----------
 
-export type Area = 'login' | 'logout' | 'me' | 'start' | 'local' | 'finish' | 'standard' | 'list' | 'get' | 'delete' | 'media' | 'route';
+export type Area =
+  | 'login'
+  | 'logout'
+  | 'me'
+  | 'start'
+  | 'local'
+  | 'finish'
+  | 'standard'
+  | 'list'
+  | 'get'
+  | 'delete'
+  | 'media'
+  | 'route';
 
 export interface Case {
   area: Area;
@@ -162,7 +224,10 @@ interface ErrorBody {
 }
 
 const isErrorBody = (body: unknown): body is ErrorBody =>
-  typeof body === 'object' && body !== null && typeof (body as ErrorBody).code === 'string' && typeof (body as ErrorBody).message === 'string';
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as ErrorBody).code === 'string' &&
+  typeof (body as ErrorBody).message === 'string';
 
 /** generous: the whole suite shares two cores */
 const CASE_TIMEOUT_MS = 20_000;
@@ -178,7 +243,8 @@ export async function check(ctx: Ctx, c: Case): Promise<string | null> {
   const statuses = ([] as number[]).concat(c.status);
   if (response.statusCode >= 500) return `server error: ${seen}`;
   if (!statuses.includes(response.statusCode)) return `expected ${statuses.join('|')}, got ${seen}`;
-  if (!String(response.headers['content-type']).startsWith('application/json')) return `not JSON (${response.headers['content-type']}): ${seen}`;
+  if (!String(response.headers['content-type']).startsWith('application/json'))
+    return `not JSON (${response.headers['content-type']}): ${seen}`;
   let body: unknown;
   try {
     body = JSON.parse(response.body);
@@ -206,7 +272,16 @@ export async function runCases(ctx: Ctx, cases: readonly Case[]): Promise<string
 export async function fileRows(app: FastifyInstance): Promise<string[]> {
   const rows = await app.chute.db
     .selectFrom('files')
-    .select(['id', 'file', 'original_file_name', 'file_type', 'file_size', 'uploaded_by', 'upload_finished_at', 'upload_received_at'])
+    .select([
+      'id',
+      'file',
+      'original_file_name',
+      'file_type',
+      'file_size',
+      'uploaded_by',
+      'upload_finished_at',
+      'upload_received_at',
+    ])
     .orderBy('id')
     .execute();
   return rows.map((row) => JSON.stringify(row));
@@ -238,5 +313,9 @@ export async function bucketKeys(app: FastifyInstance): Promise<string[]> {
 }
 
 export async function snapshot(app: FastifyInstance): Promise<{ rows: string[]; media: string[]; bucket: string[] }> {
-  return { rows: await fileRows(app), media: await filesUnder(app.chute.config.mediaRoot), bucket: await bucketKeys(app) };
+  return {
+    rows: await fileRows(app),
+    media: await filesUnder(app.chute.config.mediaRoot),
+    bucket: await bucketKeys(app),
+  };
 }

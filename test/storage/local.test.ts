@@ -22,7 +22,13 @@ storageSuite('local', async (t) => {
     async download(url) {
       const parsed = new URL(url);
       const key = decodeURIComponent(parsed.pathname.replace(/^\/media\//, ''));
-      if (!storage.verifyDownload(key, Number(parsed.searchParams.get('expires')), parsed.searchParams.get('signature') ?? '')) {
+      if (
+        !storage.verifyDownload(
+          key,
+          Number(parsed.searchParams.get('expires')),
+          parsed.searchParams.get('signature') ?? '',
+        )
+      ) {
         throw new Error('signature refused');
       }
       return readFile(storage.pathOf(key));
@@ -33,9 +39,22 @@ storageSuite('local', async (t) => {
       const [uploadId, partNumber] = parsed.pathname.split('/').filter(Boolean).slice(-2);
       const size = parsed.searchParams.has('size') ? Number(parsed.searchParams.get('size')) : undefined;
       const payload = LocalStorage.partPayload(uploadId!, Number(partNumber), signed.headers['Content-MD5'], size);
-      if (!storage.verifySigned(payload, Number(parsed.searchParams.get('expires')), parsed.searchParams.get('signature') ?? '')) throw new Error('signature refused');
+      if (
+        !storage.verifySigned(
+          payload,
+          Number(parsed.searchParams.get('expires')),
+          parsed.searchParams.get('signature') ?? '',
+        )
+      )
+        throw new Error('signature refused');
       try {
-        const part = await storage.parts.receive({ uploadId: uploadId!, partNumber: Number(partNumber), body: Readable.from([body]), maxSize: MULTIPART.maxPartSize, exactSize: size });
+        const part = await storage.parts.receive({
+          uploadId: uploadId!,
+          partNumber: Number(partNumber),
+          body: Readable.from([body]),
+          maxSize: MULTIPART.maxPartSize,
+          exactSize: size,
+        });
         return part.etag;
       } catch (error) {
         if (error instanceof AppError) return null;
@@ -52,16 +71,22 @@ test('parts sent while their upload is aborted: the abort succeeds and leaves no
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 60; round++) {
     const { uploadId } = await storage.createMultipart();
-    const receiving = storage.parts.receive({ uploadId, partNumber: 1, body: Readable.from([Buffer.alloc(4096, round)]), maxSize: 8192 }).then(
-      () => 'stored',
-      (error: unknown) => (error instanceof AppError ? error.code : `raw ${(error as NodeJS.ErrnoException).code}`),
-    );
+    const receiving = storage.parts
+      .receive({ uploadId, partNumber: 1, body: Readable.from([Buffer.alloc(4096, round)]), maxSize: 8192 })
+      .then(
+        () => 'stored',
+        (error: unknown) => (error instanceof AppError ? error.code : `raw ${(error as NodeJS.ErrnoException).code}`),
+      );
     // the abort lands anywhere in the part's steps: the folder check, the open, the rename
     if (round % 3) await setTimeout(round % 5);
     await storage.abortMultipart({ uploadId });
     const outcome = await receiving;
     outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
   }
-  assert.deepEqual([...outcomes.keys()].filter((outcome) => outcome !== 'stored' && outcome !== 'not_found'), [], JSON.stringify([...outcomes]));
+  assert.deepEqual(
+    [...outcomes.keys()].filter((outcome) => outcome !== 'stored' && outcome !== 'not_found'),
+    [],
+    JSON.stringify([...outcomes]),
+  );
   assert.deepEqual(await readdir(join(root, '.multipart')), [], 'every aborted upload left nothing');
 });

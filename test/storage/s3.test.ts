@@ -5,7 +5,14 @@ import { storageSuite } from './storage.shared.js';
 storageSuite('s3 (RGW)', async (t) => {
   const settings = s3Settings();
   const bucket = await freshBucket(t);
-  const storage = new S3Storage({ ...settings, bucket, endpoint: settings.endpoint, defaultAcl: 'private', presignedExpiry: 60, customDomain: null });
+  const storage = new S3Storage({
+    ...settings,
+    bucket,
+    endpoint: settings.endpoint,
+    defaultAcl: 'private',
+    presignedExpiry: 60,
+    customDomain: null,
+  });
   t.after(() => storage.client.destroy());
   return {
     storage,

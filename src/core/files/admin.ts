@@ -11,7 +11,13 @@ import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
-import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateOriginalFileName } from './naming.js';
+import {
+  assertAllowedFileType,
+  generateFileName,
+  guessFileType,
+  storageKeyOf,
+  validateOriginalFileName,
+} from './naming.js';
 import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
 import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
 
@@ -64,13 +70,16 @@ export interface AdminFilesContext extends FilesContext {
   uploaders: Uploaders;
 }
 
-
 // ---------- repository (db first) ----------
 
 /** `%term%` for LIKE with `\` as the escape character, so `_` and `%` in a name match themselves. */
 const containsPattern = (term: string): string => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function nameMatches(db: Executor, column: 'files.original_file_name' | 'files.file_name', pattern: string): Expression<SqlBool> {
+function nameMatches(
+  db: Executor,
+  column: 'files.original_file_name' | 'files.file_name',
+  pattern: string,
+): Expression<SqlBool> {
   const operator = dialectOf(db) === 'postgres' ? sql`ilike` : sql`like`;
   return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape '\\'`;
 }
@@ -83,7 +92,9 @@ function nameMatches(db: Executor, column: 'files.original_file_name' | 'files.f
 function filteredFiles(db: Executor, query: AdminFileQuery, { byValidity = false }: { byValidity?: boolean } = {}) {
   let base = db.selectFrom('files');
   if (query.status && byValidity && dialectOf(db) === 'sqlite') {
-    base = base.where(sql<SqlBool>`(files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`);
+    base = base.where(
+      sql<SqlBool>`(files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`,
+    );
   } else if (query.status === 'valid') {
     base = base.where('files.upload_finished_at', 'is not', null);
   } else if (query.status === 'pending') {
@@ -94,7 +105,9 @@ function filteredFiles(db: Executor, query: AdminFileQuery, { byValidity = false
   if (term) {
     const pattern = containsPattern(term);
     base = searchesGeneratedName(term)
-      ? base.where((eb) => eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]))
+      ? base.where((eb) =>
+          eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]),
+        )
       : base.where(nameMatches(db, 'files.original_file_name', pattern));
   }
   return base;
@@ -136,7 +149,12 @@ function orderTerms(sort: Exclude<AdminFileSort, 'uploaded_by'>): Array<Expressi
 async function listSortedIds(
   db: Executor,
   query: AdminFileQuery,
-  { sort, order, limit, offset }: { sort: Exclude<AdminFileSort, 'uploaded_by'>; order: SortOrder; limit: number; offset: number },
+  {
+    sort,
+    order,
+    limit,
+    offset,
+  }: { sort: Exclude<AdminFileSort, 'uploaded_by'>; order: SortOrder; limit: number; offset: number },
 ): Promise<number[]> {
   let ids = filteredFiles(db, query, { byValidity: sort === 'id' || sort === 'is_valid' }).select('files.id');
   // A name search by id: SQLite would walk the table in id order (rows too big to stay cached)
@@ -185,7 +203,13 @@ async function listUploaderIds(
     }
     const take = Math.min(want, group.size - skip);
     const rows = group.orphans
-      ? await filteredFiles(db, query).where('files.uploaded_by', 'is', null).select('files.id').orderBy('files.id', order).limit(take).offset(skip).execute()
+      ? await filteredFiles(db, query)
+          .where('files.uploaded_by', 'is', null)
+          .select('files.id')
+          .orderBy('files.id', order)
+          .limit(take)
+          .offset(skip)
+          .execute()
       : await filteredFiles(db, query)
           .innerJoin(uploaders.sortKeys(), 'uploaders.id', 'files.uploaded_by')
           .select('files.id')
@@ -212,7 +236,9 @@ export async function listAdminFiles(
 ): Promise<{ count: number; files: AdminFileRecord[] }> {
   const sort = query.sort ?? 'id';
   const order = query.order ?? 'desc';
-  const total = await filteredFiles(db, query).select((eb) => eb.fn.countAll().as('count')).executeTakeFirstOrThrow();
+  const total = await filteredFiles(db, query)
+    .select((eb) => eb.fn.countAll().as('count'))
+    .executeTakeFirstOrThrow();
   const count = toNumber(total.count as number | string);
   if (count === 0 || query.offset >= count) return { count, files: [] };
 
@@ -224,7 +250,9 @@ export async function listAdminFiles(
   if (ids.length === 0) return { count, files: [] };
   const rows = await db.selectFrom('files').selectAll().where('files.id', 'in', ids).execute();
   const position = new Map(ids.map((id, index) => [id, index]));
-  const files = rows.map((row) => toFileRecord(row as FileRow)).sort((a, b) => position.get(a.id)! - position.get(b.id)!);
+  const files = rows
+    .map((row) => toFileRecord(row as FileRow))
+    .sort((a, b) => position.get(a.id)! - position.get(b.id)!);
   return { count, files: await withUploaderEmails(uploaders, files) };
 }
 
@@ -232,7 +260,10 @@ export async function listAdminFiles(
 export async function withUploaderEmails(uploaders: Uploaders, files: FileRecord[]): Promise<AdminFileRecord[]> {
   const ids = [...new Set(files.flatMap((file) => (file.uploaded_by === null ? [] : [file.uploaded_by])))];
   const emails = ids.length ? await uploaders.emailsOf(ids) : new Map<number, string>();
-  return files.map((file) => ({ ...file, uploaded_by_email: file.uploaded_by === null ? null : (emails.get(file.uploaded_by) ?? null) }));
+  return files.map((file) => ({
+    ...file,
+    uploaded_by_email: file.uploaded_by === null ? null : (emails.get(file.uploaded_by) ?? null),
+  }));
 }
 
 /**
@@ -241,8 +272,22 @@ export async function withUploaderEmails(uploaders: Uploaders, files: FileRecord
  */
 async function replaceFileObject(
   db: Executor,
-  { id, previousKey, key, originalFileName, fileName, fileType, size }: {
-    id: number; previousKey: string; key: string; originalFileName: string; fileName: string; fileType: string; size: number;
+  {
+    id,
+    previousKey,
+    key,
+    originalFileName,
+    fileName,
+    fileType,
+    size,
+  }: {
+    id: number;
+    previousKey: string;
+    key: string;
+    originalFileName: string;
+    fileName: string;
+    fileType: string;
+    size: number;
   },
 ): Promise<boolean> {
   const now = nowIso();
@@ -271,7 +316,10 @@ async function replaceFileObject(
 
 // ---------- selectors ----------
 
-export async function adminFileList(ctx: AdminFilesContext, query: AdminFileQuery): Promise<{ count: number; files: AdminFileRecord[] }> {
+export async function adminFileList(
+  ctx: AdminFilesContext,
+  query: AdminFileQuery,
+): Promise<{ count: number; files: AdminFileRecord[] }> {
   // No storage round trips here (unlike fileList): a pending single-PUT upload is settled when
   // its own page is opened, so a page of the list stays one pair of queries.
   return listAdminFiles(ctx.db, ctx.uploaders, query);
@@ -289,7 +337,8 @@ export async function adminFileGet(ctx: AdminFilesContext, { fileId }: { fileId:
 // ---------- services ----------
 
 async function assertUserExists(ctx: AdminFilesContext, userId: number): Promise<void> {
-  if (!(await ctx.uploaders.exists(userId))) throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
+  if (!(await ctx.uploaders.exists(userId)))
+    throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
 }
 
 /**
@@ -299,7 +348,13 @@ async function assertUserExists(ctx: AdminFilesContext, userId: number): Promise
  */
 export async function adminFileCreate(
   ctx: AdminFilesContext,
-  { uploadedBy, body, fileName, clientType, maxSize }: { uploadedBy: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
+  {
+    uploadedBy,
+    body,
+    fileName,
+    clientType,
+    maxSize,
+  }: { uploadedBy: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
 ): Promise<AdminFileRecord> {
   await assertUserExists(ctx, uploadedBy);
   const file = await fileStandardUpload(ctx, { uploadedBy, body, fileName, clientType, maxSize });
@@ -317,7 +372,13 @@ export async function adminFileCreate(
  */
 export async function adminFileReplace(
   ctx: AdminFilesContext,
-  { fileId, body, fileName, clientType, maxSize }: { fileId: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
+  {
+    fileId,
+    body,
+    fileName,
+    clientType,
+    maxSize,
+  }: { fileId: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
 ): Promise<{ file: AdminFileRecord; previousRemoved: boolean }> {
   const current = await findFileById(ctx.db, fileId);
   if (!current) throw notFound();
@@ -332,7 +393,13 @@ export async function adminFileReplace(
   let replaced: boolean;
   try {
     replaced = await replaceFileObject(ctx.db, {
-      id: current.id, previousKey: current.file, key, originalFileName, fileName: generatedName, fileType: type, size,
+      id: current.id,
+      previousKey: current.file,
+      key,
+      originalFileName,
+      fileName: generatedName,
+      fileType: type,
+      size,
     });
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);
@@ -358,7 +425,10 @@ export async function adminFileReplace(
 }
 
 /** Deletes a file: an open multipart upload is aborted, then the object, then the record. */
-export async function adminFileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+export async function adminFileDelete(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<void> {
   if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
   // fileDelete aborts an open multipart upload first
   await fileDelete(ctx, { actor, fileId });
@@ -376,7 +446,8 @@ export async function adminFilesDelete(
   { actor, fileIds }: { actor: Actor; fileIds: number[] },
 ): Promise<{ deleted: number[]; notFound: number[] }> {
   const ids = [...new Set(fileIds)];
-  if (ids.length > BULK_DELETE_MAX) throw new AppError('validation_failed', `At most ${BULK_DELETE_MAX} files can be deleted at once.`);
+  if (ids.length > BULK_DELETE_MAX)
+    throw new AppError('validation_failed', `At most ${BULK_DELETE_MAX} files can be deleted at once.`);
   const deleted: number[] = [];
   const missing: number[] = [];
   for (const fileId of ids) {
@@ -404,11 +475,19 @@ export async function adminFilesDelete(
  * Deletes every pending (never finished) file created more than `olderThanHours` ago, with
  * whatever its upload left in the storage: the abandoned-upload cleanup with a limit staff choose.
  */
-export async function adminFilesDeletePending(ctx: FilesContext, { olderThanHours, now }: { olderThanHours: number; now?: Date }): Promise<CleanupReport> {
+export async function adminFilesDeletePending(
+  ctx: FilesContext,
+  { olderThanHours, now }: { olderThanHours: number; now?: Date },
+): Promise<CleanupReport> {
   if (!Number.isFinite(olderThanHours) || olderThanHours < 0) {
-    throw new AppError('validation_failed', 'The age must be a number of hours, 0 or more.', { field: 'older_than_hours' });
+    throw new AppError('validation_failed', 'The age must be a number of hours, 0 or more.', {
+      field: 'older_than_hours',
+    });
   }
-  return filesCleanupPending(ctx, { olderThanSeconds: Math.max(1, Math.round(olderThanHours * 3600)), ...(now && { now }) });
+  return filesCleanupPending(ctx, {
+    olderThanSeconds: Math.max(1, Math.round(olderThanHours * 3600)),
+    ...(now && { now }),
+  });
 }
 
 /**

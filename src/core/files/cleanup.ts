@@ -44,7 +44,12 @@ export async function filesCleanupPending(
   if (!Number.isFinite(olderThanSeconds) || olderThanSeconds < 1) {
     throw new AppError('validation_failed', 'The cleanup limit must be at least one second.');
   }
-  const report: CleanupReport = { cutoff: new Date(now.getTime() - olderThanSeconds * 1000), removed: [], failed: [], orphans: 0 };
+  const report: CleanupReport = {
+    cutoff: new Date(now.getTime() - olderThanSeconds * 1000),
+    removed: [],
+    failed: [],
+    orphans: 0,
+  };
   await cleanupPendingRecords(ctx, report);
   if (ctx.storage instanceof LocalStorage) {
     report.orphans = await ctx.storage.removeStaleTempFiles({
@@ -60,7 +65,9 @@ async function cleanupPendingRecords(ctx: FilesContext, report: CleanupReport): 
   const { cutoff } = report;
   let afterId = 0;
   for (;;) {
-    const batch = (await listStalePendingFiles(ctx.db, { before: cutoff, limit: BATCH })).filter((file) => file.id > afterId);
+    const batch = (await listStalePendingFiles(ctx.db, { before: cutoff, limit: BATCH })).filter(
+      (file) => file.id > afterId,
+    );
     if (batch.length === 0) return;
     for (const file of batch) {
       afterId = file.id;

@@ -38,7 +38,12 @@ export const canMove = (from: FileState, to: FileState): boolean => TRANSITIONS[
  */
 export async function moveState(
   db: Executor,
-  { id, from, to, set = {} }: { id: number; from: readonly FileState[]; to: FileState; set?: Omit<FileUpdate, 'state'> },
+  {
+    id,
+    from,
+    to,
+    set = {},
+  }: { id: number; from: readonly FileState[]; to: FileState; set?: Omit<FileUpdate, 'state'> },
 ): Promise<boolean> {
   const illegal = from.filter((state) => !canMove(state, to));
   if (illegal.length > 0) throw new Error(`A file record cannot move from ${illegal.join(', ')} to ${to}.`);
@@ -68,5 +73,8 @@ export function lockerOf(ctx: { db: Kysely<Database>; locker?: Locker | undefine
 }
 
 /** Takes record `id`'s lock, waiting up to waitMs for its holder; null when it is still held. */
-export const fileLock = (ctx: { db: Kysely<Database>; locker?: Locker | undefined }, id: number, waitMs = 0): Promise<Lock | null> =>
-  lockerOf(ctx).lock(fileLockName(id), { waitMs });
+export const fileLock = (
+  ctx: { db: Kysely<Database>; locker?: Locker | undefined },
+  id: number,
+  waitMs = 0,
+): Promise<Lock | null> => lockerOf(ctx).lock(fileLockName(id), { waitMs });

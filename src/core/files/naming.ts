@@ -40,7 +40,8 @@ export function generateFileName(originalFileName: string): string {
 export const storageKeyOf = (fileName: string): string => FILES_PREFIX + fileName;
 
 // type/subtype with optional parameters, as RFC 9110 allows; what S3 will compare byte for byte.
-const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i;
+const MEDIA_TYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i;
 
 export function validateFileType(raw: string): string {
   const type = raw.trim();
@@ -66,9 +67,13 @@ export function isAllowedFileType(type: string, allowedTypes: readonly string[] 
 /** Refuses a type outside FILE_ALLOWED_TYPES with 415 unsupported_media_type. */
 export function assertAllowedFileType(type: string, allowedTypes: readonly string[] | undefined): void {
   if (isAllowedFileType(type, allowedTypes)) return;
-  throw new AppError('unsupported_media_type', `Files of type ${essenceOf(type)} are not accepted here. Accepted: ${allowedTypes!.join(', ')}.`, {
-    allowed_types: [...allowedTypes!],
-  });
+  throw new AppError(
+    'unsupported_media_type',
+    `Files of type ${essenceOf(type)} are not accepted here. Accepted: ${allowedTypes!.join(', ')}.`,
+    {
+      allowed_types: [...allowedTypes!],
+    },
+  );
 }
 
 /** From the name first (as the reference does), then what the client said, then bytes. */

@@ -44,8 +44,20 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
 
 // Every column is bound (absent ones as their defaults), so one compiled INSERT serves all callers.
 const INSERT_COLUMNS = [
-  'file', 'original_file_name', 'file_name', 'file_type', 'file_size', 'uploaded_by', 'upload_finished_at',
-  'upload_received_at', 'upload_method', 'state', 'upload_id', 'sha256', 'created_at', 'updated_at',
+  'file',
+  'original_file_name',
+  'file_name',
+  'file_type',
+  'file_size',
+  'uploaded_by',
+  'upload_finished_at',
+  'upload_received_at',
+  'upload_method',
+  'state',
+  'upload_id',
+  'sha256',
+  'created_at',
+  'updated_at',
 ] as const;
 const insertFileQuery = preparedQuery(INSERT_COLUMNS, (db: Kysely<Database>, param) =>
   db.insertInto('files').values(param).returningAll(),
@@ -70,7 +82,9 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
 /** Ids are int4 in PostgreSQL: a larger number names no row (and must not reach the driver). */
 export const MAX_ID = 2_147_483_647;
 
-const findFileByIdQuery = preparedQuery(['id'], (db: Kysely<Database>, param) => db.selectFrom('files').selectAll().where('id', '=', param.id));
+const findFileByIdQuery = preparedQuery(['id'], (db: Kysely<Database>, param) =>
+  db.selectFrom('files').selectAll().where('id', '=', param.id),
+);
 
 export async function findFileById(db: Executor, id: number): Promise<FileRecord | undefined> {
   if (!Number.isSafeInteger(id) || id < 1 || id > MAX_ID) return undefined;
@@ -86,7 +100,12 @@ export async function findFileByKey(db: Executor, key: string): Promise<FileReco
 /** Marks a pending (or received) record valid: one UPDATE; only the first of concurrent finishes changes the row. */
 export async function markUploadFinished(db: Executor, { id, size }: { id: number; size: number }): Promise<boolean> {
   const now = nowIso();
-  return moveState(db, { id, from: ['pending', 'received'], to: 'valid', set: { upload_finished_at: now, file_size: size, updated_at: now } });
+  return moveState(db, {
+    id,
+    from: ['pending', 'received'],
+    to: 'valid',
+    set: { upload_finished_at: now, file_size: size, updated_at: now },
+  });
 }
 
 export async function deleteFileRow(db: Executor, id: number): Promise<void> {
@@ -94,7 +113,10 @@ export async function deleteFileRow(db: Executor, id: number): Promise<void> {
 }
 
 /** Never-finished records created before `before` that have not received bytes since then either. */
-export async function listStalePendingFiles(db: Executor, { before, limit }: { before: Date; limit: number }): Promise<FileRecord[]> {
+export async function listStalePendingFiles(
+  db: Executor,
+  { before, limit }: { before: Date; limit: number },
+): Promise<FileRecord[]> {
   const cutoff = nowIso(before);
   const rows = await db
     .selectFrom('files')
@@ -110,7 +132,11 @@ export async function listStalePendingFiles(db: Executor, { before, limit }: { b
 
 /** Deletes a record only while it is still pending; false when it was finished (or removed) meanwhile. */
 export async function deletePendingFileRow(db: Executor, id: number): Promise<boolean> {
-  const result = await db.deleteFrom('files').where('id', '=', id).where('upload_finished_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .deleteFrom('files')
+    .where('id', '=', id)
+    .where('upload_finished_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numDeletedRows) === 1;
 }
 

@@ -7,7 +7,13 @@ import { canAccess, type Actor } from '../actor.js';
 import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
 import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
-import { assertAllowedFileType, generateFileName, guessFileType, storageKeyOf, validateFileType, validateOriginalFileName } from './naming.js';
+import {
+  assertAllowedFileType,
+  generateFileName,
+  guessFileType,
+  storageKeyOf,
+  validateOriginalFileName,
+} from './naming.js';
 import type { Locker } from '../../db/locks.js';
 import { fileLock, moveState } from './lifecycle.js';
 import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
@@ -55,11 +61,16 @@ const METHOD_ROUTE: Record<UploadMethod, string> = {
  */
 export function assertUploadMethod(file: FileRecord, method: UploadMethod): void {
   if (file.upload_method === method) return;
-  throw new AppError('upload_method_mismatch', `This file is ${METHOD_ROUTE[file.upload_method]}.`, { upload_method: file.upload_method });
+  throw new AppError('upload_method_mismatch', `This file is ${METHOD_ROUTE[file.upload_method]}.`, {
+    upload_method: file.upload_method,
+  });
 }
 
 /** The file if the actor may touch it; another user's file is indistinguishable from none. */
-export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+export async function getAccessibleFile(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<FileRecord> {
   const file = await findFileById(ctx.db, fileId);
   if (!file || !canAccess(actor, file.uploaded_by)) throw notFound();
   return file;
@@ -67,11 +78,18 @@ export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: { 
 
 export async function fileDirectUploadStart(
   ctx: FilesContext,
-  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize?: number | undefined },
+  {
+    actor,
+    fileName,
+    fileType,
+    fileSize,
+  }: { actor: Actor; fileName: string; fileType: string; fileSize?: number | undefined },
 ): Promise<{ file: FileRecord; upload: DirectUploadTarget }> {
   const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
   if (fileSize !== undefined && fileSize > SINGLE_UPLOAD_MAX) {
-    throw new AppError('file_too_large', 'A single upload stops at 5 GiB: send this file with a multipart upload.', { max_size: SINGLE_UPLOAD_MAX });
+    throw new AppError('file_too_large', 'A single upload stops at 5 GiB: send this file with a multipart upload.', {
+      max_size: SINGLE_UPLOAD_MAX,
+    });
   }
   const now = nowIso();
   const file = await insertFile(ctx.db, {
@@ -104,26 +122,41 @@ export async function fileDirectUploadLocal(
   { actor, fileId, body }: { actor: Actor; fileId: number; body: Readable },
 ): Promise<FileRecord> {
   if (ctx.storage.kind !== 'local') {
-    throw new AppError('not_found', 'This server takes direct uploads only with local storage; use the url from start.');
+    throw new AppError(
+      'not_found',
+      'This server takes direct uploads only with local storage; use the url from start.',
+    );
   }
   const file = await getAccessibleFile(ctx, { actor, fileId });
   assertUploadMethod(file, 'post');
   // the local url lives as long as S3's presigned POST would: a leaked or forgotten one goes stale
   if (!file.upload_finished_at && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
-    throw new AppError('upload_expired', `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`);
+    throw new AppError(
+      'upload_expired',
+      `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`,
+    );
   }
   await receiveUpload(ctx, file, async () => {
     // a size declared at start is pinned, as the S3 policy pins it
-    const { size } = await ctx.storage.put({ key: file.file, body, contentType: file.file_type, maxSize: file.file_size ?? ctx.policy.maxSize });
+    const { size } = await ctx.storage.put({
+      key: file.file,
+      body,
+      contentType: file.file_type,
+      maxSize: file.file_size ?? ctx.policy.maxSize,
+    });
     if (file.file_size !== null && size !== file.file_size) {
       await ctx.storage.delete(file.file);
-      throw new AppError('upload_size_mismatch', `The file has ${size} bytes, not the ${file.file_size} announced at start.`);
+      throw new AppError(
+        'upload_size_mismatch',
+        `The file has ${size} bytes, not the ${file.file_size} announced at start.`,
+      );
     }
   });
   return file;
 }
 
-const alreadyReceived = () => new AppError('upload_already_received', 'This upload has already been received; start a new one.');
+const alreadyReceived = () =>
+  new AppError('upload_already_received', 'This upload has already been received; start a new one.');
 
 /**
  * Runs `receive` holding the record's lock, in state receiving (local storage): a second upload to
@@ -143,7 +176,12 @@ export async function receiveUpload<T>(ctx: FilesContext, file: FileRecord, rece
       await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'pending' });
       throw error;
     }
-    const stored = await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'received', set: { upload_received_at: nowIso() } });
+    const stored = await moveState(ctx.db, {
+      id: file.id,
+      from: ['receiving'],
+      to: 'received',
+      set: { upload_received_at: nowIso() },
+    });
     // The record deleted while the bytes streamed: they belong to nothing and no cleanup would find them.
     if (!stored) {
       await ctx.storage.delete(file.file);
@@ -161,7 +199,12 @@ async function startReceiving(ctx: FilesContext, file: FileRecord): Promise<void
   if (!(await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'receiving' }))) throw alreadyReceived();
   // the dead holder may have stored its bytes just before it died: those stay, the newcomer is refused
   if (await ctx.storage.head(file.file)) {
-    await moveState(ctx.db, { id: file.id, from: ['receiving'], to: 'received', set: { upload_received_at: nowIso() } });
+    await moveState(ctx.db, {
+      id: file.id,
+      from: ['receiving'],
+      to: 'received',
+      set: { upload_received_at: nowIso() },
+    });
     throw alreadyReceived();
   }
 }
@@ -185,17 +228,30 @@ export async function fileDirectUploadFinish(
   if (file.upload_finished_at) return file;
 
   const stored = await headForFinish(ctx, file.file);
-  if (!stored) throw new AppError('upload_missing', 'The file has not been uploaded yet: upload it to the url from start, then finish.');
+  if (!stored)
+    throw new AppError(
+      'upload_missing',
+      'The file has not been uploaded yet: upload it to the url from start, then finish.',
+    );
   if (stored.size === 0) throw new AppError('upload_empty', 'The uploaded file is empty.');
   if (stored.size > ctx.policy.maxSize) {
     await ctx.storage.delete(file.file);
-    throw new AppError('upload_too_large', fileTooLarge(ctx.policy.maxSize).message, { max_size: ctx.policy.maxSize, size: stored.size });
+    throw new AppError('upload_too_large', fileTooLarge(ctx.policy.maxSize).message, {
+      max_size: ctx.policy.maxSize,
+      size: stored.size,
+    });
   }
   if (file.file_size !== null && stored.size !== file.file_size) {
-    throw new AppError('upload_size_mismatch', `The uploaded file has ${stored.size} bytes, not the ${file.file_size} announced at start.`);
+    throw new AppError(
+      'upload_size_mismatch',
+      `The uploaded file has ${stored.size} bytes, not the ${file.file_size} announced at start.`,
+    );
   }
   if (stored.contentType !== null && stored.contentType !== file.file_type) {
-    throw new AppError('upload_type_mismatch', `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`);
+    throw new AppError(
+      'upload_type_mismatch',
+      `The uploaded file is ${stored.contentType}, not ${file.file_type} as announced at start.`,
+    );
   }
   // as with upload_too_large, the bytes go and the record stays pending
   const detected = await contentMismatch(ctx, stored, file.file_type);
@@ -221,7 +277,11 @@ export const headForFinish = (ctx: FilesContext, key: string): Promise<StoredObj
  * The type the stored object's first bytes are when it contradicts the record's declared type
  * (null when it does not, or when FILE_VERIFY_CONTENT is off).
  */
-export const contentMismatch = async (ctx: FilesContext, stored: StoredObject, declaredType: string): Promise<string | null> =>
+export const contentMismatch = async (
+  ctx: FilesContext,
+  stored: StoredObject,
+  declaredType: string,
+): Promise<string | null> =>
   ctx.policy.verifyContent === false ? null : contradictingType(stored.firstBytes, declaredType);
 
 /** The upload's bytes, refused before they reach the storage if they contradict `type` (FILE_VERIFY_CONTENT). */
@@ -231,7 +291,13 @@ export const verifiedBody = (ctx: FilesContext, body: Readable, type: string): R
 /** Upload through the server: the record is valid at once. */
 export async function fileStandardUpload(
   ctx: FilesContext,
-  { uploadedBy, body, fileName, clientType, maxSize }: {
+  {
+    uploadedBy,
+    body,
+    fileName,
+    clientType,
+    maxSize,
+  }: {
     uploadedBy: number | null;
     body: Readable;
     fileName: string;
@@ -244,7 +310,12 @@ export async function fileStandardUpload(
   assertAllowedFileType(type, ctx.policy.allowedTypes);
   const generatedName = generateFileName(originalFileName);
   const key = storageKeyOf(generatedName);
-  const { size } = await ctx.storage.put({ key, body: verifiedBody(ctx, body, type), contentType: type, maxSize: maxSize ?? ctx.policy.standardMaxSize ?? ctx.policy.maxSize });
+  const { size } = await ctx.storage.put({
+    key,
+    body: verifiedBody(ctx, body, type),
+    contentType: type,
+    maxSize: maxSize ?? ctx.policy.standardMaxSize ?? ctx.policy.maxSize,
+  });
   const now = nowIso();
   try {
     return await insertFile(ctx.db, {
@@ -271,11 +342,15 @@ export async function fileStandardUpload(
  * Removes the stored bytes first: a row is never left pointing at nothing it claims to have.
  * An open multipart upload is aborted too: once the row is gone, no cleanup could find its parts.
  */
-export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+export async function fileDelete(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   const outcome = await discardOpenUpload(ctx, file);
   if (outcome === 'discarded') return;
-  if (outcome === 'busy') throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
+  if (outcome === 'busy')
+    throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
   // no open upload (or completed meanwhile): a plain delete
   await ctx.storage.delete(file.file);
   await deleteFileRow(ctx.db, file.id);
@@ -286,7 +361,10 @@ export async function fileDelete(ctx: FilesContext, { actor, fileId }: { actor: 
  * complete at work is never pulled from under ('busy'), the upload is aborted, then the object
  * and the record go ('discarded'). 'completed': it is valid now; 'none': it has no open upload (or is gone).
  */
-export async function discardOpenUpload(ctx: FilesContext, file: FileRecord): Promise<'discarded' | 'busy' | 'completed' | 'none'> {
+export async function discardOpenUpload(
+  ctx: FilesContext,
+  file: FileRecord,
+): Promise<'discarded' | 'busy' | 'completed' | 'none'> {
   if (file.upload_finished_at) return 'completed';
   if (file.upload_id === null) return 'none';
   const lock = await fileLock(ctx, file.id);
@@ -326,8 +404,17 @@ export async function fileDirectUploadLocalChecked(
 /** An upload through the server whose request may still fail after its bytes are stored: then the file goes again. */
 export async function fileStandardUploadChecked(
   ctx: FilesContext,
-  { actor, afterStored, ...upload }: {
-    actor: Actor; afterStored: AfterStored; body: Readable; fileName: string; clientType?: string | null | undefined; maxSize?: number;
+  {
+    actor,
+    afterStored,
+    ...upload
+  }: {
+    actor: Actor;
+    afterStored: AfterStored;
+    body: Readable;
+    fileName: string;
+    clientType?: string | null | undefined;
+    maxSize?: number;
   },
 ): Promise<FileRecord> {
   const file = await fileStandardUpload(ctx, { ...upload, uploadedBy: actor.id });

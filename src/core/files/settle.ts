@@ -10,7 +10,10 @@ import { notFound, type FilesContext } from './services.js';
 const pendingPut = (file: FileRecord): boolean => file.upload_method === 'put' && !file.upload_finished_at;
 
 /** One file, a pending single PUT settled first: valid if its bytes pass finish's checks, gone if they fail them. */
-export async function fileGetSettled(ctx: FilesContext, request: { actor: Actor; fileId: number }): Promise<FileRecord> {
+export async function fileGetSettled(
+  ctx: FilesContext,
+  request: { actor: Actor; fileId: number },
+): Promise<FileRecord> {
   const file = await fileGet(ctx, request);
   if (!pendingPut(file)) return file;
   const settled = await settlePendingPut(ctx, file);

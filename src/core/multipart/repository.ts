@@ -12,12 +12,22 @@ export async function findFileByUploadId(db: Executor, uploadId: string): Promis
 }
 
 /** Closes the multipart upload the complete at work joined and makes the record valid. */
-export async function markMultipartFinished(db: Executor, { id, size, sha256 }: { id: number; size: number; sha256: string | null }): Promise<boolean> {
+export async function markMultipartFinished(
+  db: Executor,
+  { id, size, sha256 }: { id: number; size: number; sha256: string | null },
+): Promise<boolean> {
   const now = nowIso();
   return moveState(db, {
     id,
     from: ['completing'],
     to: 'valid',
-    set: { upload_finished_at: now, upload_received_at: now, file_size: size, sha256, upload_id: null, updated_at: now },
+    set: {
+      upload_finished_at: now,
+      upload_received_at: now,
+      file_size: size,
+      sha256,
+      upload_id: null,
+      updated_at: now,
+    },
   });
 }

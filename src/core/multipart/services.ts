@@ -3,12 +3,20 @@ import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
-import { assertAllowedFileType, generateFileName, storageKeyOf, validateFileType, validateOriginalFileName } from '../files/naming.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
 import { fileLock, moveState } from '../files/lifecycle.js';
 import { newFileFields } from '../files/new-record.js';
 import { typeMismatch } from '../files/content.js';
-import { assertUploadMethod, discardOpenUpload, fileDirectUploadFinish, getAccessibleFile, receiveUpload, contentMismatch, headForFinish, type FilesContext } from '../files/services.js';
+import {
+  assertUploadMethod,
+  discardOpenUpload,
+  fileDirectUploadFinish,
+  getAccessibleFile,
+  receiveUpload,
+  contentMismatch,
+  headForFinish,
+  type FilesContext,
+} from '../files/services.js';
 import { signedSizeMismatch } from '../storage/local-multipart.js';
 import { LocalStorage } from '../storage/local.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
@@ -17,10 +25,12 @@ import { findFileByUploadId, markMultipartFinished, setUploadId } from './reposi
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** S3 allows 10,000 parts: the part size grows with the file so any allowed size fits. */
-export const recommendedPartSize = (fileSize: number): number => Math.max(8 * 2 ** 20, Math.ceil(fileSize / MULTIPART.maxParts));
+export const recommendedPartSize = (fileSize: number): number =>
+  Math.max(8 * 2 ** 20, Math.ceil(fileSize / MULTIPART.maxParts));
 
 /** The most parts a file of this size can have when every part but the last is at least 5 MiB. */
-const maxPartNumber = (fileSize: number): number => Math.min(MULTIPART.maxParts, Math.max(1, Math.ceil(fileSize / MULTIPART.minPartSize)));
+const maxPartNumber = (fileSize: number): number =>
+  Math.min(MULTIPART.maxParts, Math.max(1, Math.ceil(fileSize / MULTIPART.minPartSize)));
 
 /**
  * A file of a known size cut into parts of `partSize`, the last one shorter: how many parts, and
@@ -33,7 +43,13 @@ export function partLayout(fileSize: number, partSize: number): { count: number;
 
 async function createPendingRecord(
   ctx: FilesContext,
-  { actor, fileName, fileType, fileSize, method }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
+  {
+    actor,
+    fileName,
+    fileType,
+    fileSize,
+    method,
+  }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
 ): Promise<FileRecord> {
   const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
   const now = nowIso();
@@ -48,13 +64,19 @@ async function createPendingRecord(
 }
 
 /** The actor's multipart record; any other is 409 upload_method_mismatch. */
-async function multipartRecord(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord> {
+async function multipartRecord(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   assertUploadMethod(file, 'multipart');
   return file;
 }
 
-async function openUpload(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<FileRecord & { upload_id: string }> {
+async function openUpload(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<FileRecord & { upload_id: string }> {
   const file = await multipartRecord(ctx, { actor, fileId });
   if (file.upload_finished_at || file.upload_id === null) {
     throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
@@ -64,13 +86,22 @@ async function openUpload(ctx: FilesContext, { actor, fileId }: { actor: Actor; 
 
 export async function multipartCreate(
   ctx: FilesContext,
-  { actor, fileName, fileType, fileSize }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null },
+  {
+    actor,
+    fileName,
+    fileType,
+    fileSize,
+  }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null },
 ): Promise<{ file: FileRecord; uploadId: string; partSize: number }> {
   const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'multipart' });
   try {
     const { uploadId } = await ctx.storage.createMultipart({ key: file.file, contentType: file.file_type });
     await setUploadId(ctx.db, { id: file.id, uploadId });
-    return { file: { ...file, upload_id: uploadId }, uploadId, partSize: recommendedPartSize(fileSize ?? ctx.policy.maxSize) };
+    return {
+      file: { ...file, upload_id: uploadId },
+      uploadId,
+      partSize: recommendedPartSize(fileSize ?? ctx.policy.maxSize),
+    };
   } catch (error) {
     await deleteFileRow(ctx.db, file.id);
     throw error;
@@ -101,16 +132,29 @@ export async function multipartSignParts(
   return Promise.all(
     parts.map(async ({ partNumber, contentMd5 }) => {
       if (partNumber < 1 || partNumber > highest) {
-        throw new AppError('validation_failed', `Part numbers for this file run from 1 to ${highest}, not ${partNumber}.`);
+        throw new AppError(
+          'validation_failed',
+          `Part numbers for this file run from 1 to ${highest}, not ${partNumber}.`,
+        );
       }
       const contentLength = layout?.sizeOf(partNumber);
-      const signed = await ctx.storage.signPart({ key: file.file, uploadId: file.upload_id, partNumber, contentMd5, contentLength, expiresIn });
+      const signed = await ctx.storage.signPart({
+        key: file.file,
+        uploadId: file.upload_id,
+        partNumber,
+        contentMd5,
+        contentLength,
+        expiresIn,
+      });
       return { partNumber, ...signed };
     }),
   );
 }
 
-export async function multipartListParts(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<UploadedPart[]> {
+export async function multipartListParts(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<UploadedPart[]> {
   const file = await openUpload(ctx, { actor, fileId });
   return ctx.storage.listParts({ key: file.file, uploadId: file.upload_id });
 }
@@ -126,20 +170,28 @@ const COMPLETE_WAIT_MS = 120_000;
  */
 export async function multipartComplete(
   ctx: FilesContext,
-  { actor, fileId, parts, sha256 }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
+  {
+    actor,
+    fileId,
+    parts,
+    sha256,
+  }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
 ): Promise<FileRecord> {
   const current = await multipartRecord(ctx, { actor, fileId });
   if (current.upload_finished_at) return current;
   const file = await openUpload(ctx, { actor, fileId });
-  if (sha256 !== undefined && !SHA256.test(sha256)) throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
+  if (sha256 !== undefined && !SHA256.test(sha256))
+    throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
   if (parts.length === 0) throw new AppError('validation_failed', 'A multipart upload needs at least one part.');
 
   const lock = await fileLock(ctx, file.id, COMPLETE_WAIT_MS);
-  if (!lock) throw new AppError('conflict', 'Another request is completing or aborting this upload; ask again in a moment.');
+  if (!lock)
+    throw new AppError('conflict', 'Another request is completing or aborting this upload; ask again in a moment.');
   try {
     // what the request that held the lock left: its outcome, or (it failed) the upload to try again
     const now = await findFileById(ctx.db, file.id);
-    if (!now) throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
+    if (!now)
+      throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
     if (now.upload_finished_at) return now;
     // completing: a complete whose holder died (its lease ran out) is taken over
     if (!(await moveState(ctx.db, { id: file.id, from: ['pending', 'completing'], to: 'completing' }))) {
@@ -173,7 +225,11 @@ async function completeClaimed(
   }
 
   const stored = await headForFinish(ctx, file.file);
-  const reject = async (code: 'upload_size_mismatch' | 'upload_too_large' | 'upload_type_mismatch' | 'checksum_mismatch', message: string, extra?: Record<string, unknown>) => {
+  const reject = async (
+    code: 'upload_size_mismatch' | 'upload_too_large' | 'upload_type_mismatch' | 'checksum_mismatch',
+    message: string,
+    extra?: Record<string, unknown>,
+  ) => {
     await ctx.storage.delete(file.file);
     await deleteFileRow(ctx.db, file.id);
     throw new AppError(code, `${message} The upload was discarded.`, extra);
@@ -181,7 +237,10 @@ async function completeClaimed(
   if (!stored) throw new AppError('upload_missing', 'The storage has no object after completing the upload.');
   if (stored.size > ctx.policy.maxSize) await reject('upload_too_large', fileTooLarge(ctx.policy.maxSize).message);
   if (file.file_size !== null && stored.size !== file.file_size) {
-    await reject('upload_size_mismatch', `The parts add up to ${stored.size} bytes, not the ${file.file_size} announced.`);
+    await reject(
+      'upload_size_mismatch',
+      `The parts add up to ${stored.size} bytes, not the ${file.file_size} announced.`,
+    );
   }
   if (stored.contentType !== null && stored.contentType !== file.file_type) {
     await reject('upload_type_mismatch', `The stored file is ${stored.contentType}, not ${file.file_type}.`);
@@ -202,7 +261,10 @@ async function completeClaimed(
  * Drops the upload and its record: nothing of it stays pending. The teardown is fileDelete's, under
  * the record's lock, so a complete at work is never pulled from under (409 conflict: it goes on).
  */
-export async function multipartAbort(ctx: FilesContext, { actor, fileId }: { actor: Actor; fileId: number }): Promise<void> {
+export async function multipartAbort(
+  ctx: FilesContext,
+  { actor, fileId }: { actor: Actor; fileId: number },
+): Promise<void> {
   const file = await multipartRecord(ctx, { actor, fileId });
   const complete = () => new AppError('upload_closed', 'This upload is complete; delete the file instead.');
   const outcome = await discardOpenUpload(ctx, file);
@@ -230,7 +292,12 @@ export async function singlePutCreate(
 ): Promise<{ file: FileRecord; upload: SignedRequest }> {
   const file = await createPendingRecord(ctx, { actor, fileName, fileType, fileSize, method: 'put' });
   // a declared size is signed: the storage refuses a body of any other
-  const upload = await ctx.storage.signPut({ key: file.file, contentType: file.file_type, contentLength: file.file_size ?? undefined, expiresIn });
+  const upload = await ctx.storage.signPut({
+    key: file.file,
+    contentType: file.file_type,
+    contentLength: file.file_size ?? undefined,
+    expiresIn,
+  });
   return { file, upload };
 }
 
@@ -266,14 +333,24 @@ export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Pro
 }
 
 function localStorageOf(ctx: FilesContext): LocalStorage {
-  if (!(ctx.storage instanceof LocalStorage)) throw new AppError('not_found', 'Parts are sent to Chute only with local storage.');
+  if (!(ctx.storage instanceof LocalStorage))
+    throw new AppError('not_found', 'Parts are sent to Chute only with local storage.');
   return ctx.storage;
 }
 
 /** A part PUT to Chute's own signed URL (local storage): the signature is the credential, as on S3. */
 export async function localPartReceive(
   ctx: FilesContext,
-  { uploadId, partNumber, contentMd5, size, declaredLength, expires, signature, body }: {
+  {
+    uploadId,
+    partNumber,
+    contentMd5,
+    size,
+    declaredLength,
+    expires,
+    signature,
+    body,
+  }: {
     uploadId: string;
     partNumber: number;
     contentMd5?: string | undefined;
@@ -288,7 +365,10 @@ export async function localPartReceive(
 ): Promise<UploadedPart> {
   const storage = localStorageOf(ctx);
   if (!storage.verifySigned(LocalStorage.partPayload(uploadId, partNumber, contentMd5, size), expires, signature)) {
-    throw new AppError('permission_denied', 'This upload URL is invalid or has expired (a signed Content-MD5 must be sent as signed).');
+    throw new AppError(
+      'permission_denied',
+      'This upload URL is invalid or has expired (a signed Content-MD5 must be sent as signed).',
+    );
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByUploadId(ctx.db, uploadId);
@@ -299,13 +379,21 @@ export async function localPartReceive(
 
 /** As S3 refuses a signed Content-Length that differs, before any byte is read. */
 function assertSignedLength(size: number | undefined, declaredLength: number | undefined): void {
-  if (size !== undefined && declaredLength !== undefined && declaredLength !== size) throw signedSizeMismatch(declaredLength, size);
+  if (size !== undefined && declaredLength !== undefined && declaredLength !== size)
+    throw signedSizeMismatch(declaredLength, size);
 }
 
 /** A whole file PUT to Chute's own signed URL (local storage); it is finished at once. */
 export async function localPutReceive(
   ctx: FilesContext,
-  { key, size, declaredLength, expires, signature, body }: {
+  {
+    key,
+    size,
+    declaredLength,
+    expires,
+    signature,
+    body,
+  }: {
     key: string;
     /** the size the URL was signed for, if any */
     size?: number | undefined;
@@ -322,7 +410,9 @@ export async function localPutReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByKey(ctx.db, key);
-  if (!file || file.upload_method !== 'put') throw notFound('upload');
-  await receiveUpload(ctx, file, () => storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }));
+  if (file?.upload_method !== 'put') throw notFound('upload');
+  await receiveUpload(ctx, file, () =>
+    storage.put({ key, body, contentType: file.file_type, maxSize: size ?? file.file_size ?? ctx.policy.maxSize }),
+  );
   return finishPut(ctx, file);
 }

@@ -20,7 +20,11 @@ class Hasher extends Transform {
     super();
     this.hash = createHash(algorithm);
   }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null, data?: Buffer) => void): void {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null, data?: Buffer) => void,
+  ): void {
     this.hash.update(chunk);
     callback(null, chunk);
   }
@@ -36,7 +40,7 @@ class Hasher extends Transform {
 export class LocalParts {
   readonly dir: string;
 
-  constructor(private readonly root: string) {
+  constructor(root: string) {
     this.dir = join(root, '.multipart');
   }
 
@@ -51,7 +55,14 @@ export class LocalParts {
     return uploadId;
   }
 
-  async receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize }: {
+  async receive({
+    uploadId,
+    partNumber,
+    body,
+    contentMd5,
+    maxSize,
+    exactSize,
+  }: {
     uploadId: string;
     partNumber: number;
     body: Readable;
@@ -71,10 +82,14 @@ export class LocalParts {
       if (exactSize !== undefined && limiter.bytes !== exactSize) throw signedSizeMismatch(limiter.bytes, exactSize);
       const digest = md5.digest('hex');
       if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
-        throw new AppError('checksum_mismatch', 'The part does not match its Content-MD5: it was corrupted on the way.');
+        throw new AppError(
+          'checksum_mismatch',
+          'The part does not match its Content-MD5: it was corrupted on the way.',
+        );
       }
       const name = `${String(partNumber).padStart(5, '0')}.${digest}`;
-      for (const old of await this.partFiles(dir)) if (old.partNumber === partNumber) await rm(join(dir, old.file), { force: true });
+      for (const old of await this.partFiles(dir))
+        if (old.partNumber === partNumber) await rm(join(dir, old.file), { force: true });
       await rename(temp, join(dir, name));
       return { partNumber, size: limiter.bytes, etag: `"${digest}"` };
     } catch (error) {
@@ -120,10 +135,19 @@ export class LocalParts {
    * S3, it answers a repeat as done: an earlier complete that joined the parts and then failed
    * (its check of the object, its database write) left the object and no parts.
    */
-  async complete({ uploadId, parts, target }: { uploadId: string; parts: Array<{ partNumber: number; etag: string }>; target: string }): Promise<{ sha256: string }> {
+  async complete({
+    uploadId,
+    parts,
+    target,
+  }: {
+    uploadId: string;
+    parts: Array<{ partNumber: number; etag: string }>;
+    target: string;
+  }): Promise<{ sha256: string }> {
     const dir = this.uploadDir(uploadId);
     const listed = await this.list(uploadId).catch(async (error: unknown) => {
-      if (error instanceof AppError && error.code === 'not_found' && (await stat(target).catch(() => null))) return null;
+      if (error instanceof AppError && error.code === 'not_found' && (await stat(target).catch(() => null)))
+        return null;
       throw error;
     });
     if (!listed) {
@@ -135,13 +159,20 @@ export class LocalParts {
     const chosen = parts.map((part, index) => {
       const found = stored.get(part.partNumber);
       if (!found || found.etag.replaceAll('"', '') !== part.etag.replaceAll('"', '')) {
-        throw new AppError('upload_rejected', `Part ${part.partNumber} was not uploaded or its ETag does not match.`, { storage_code: 'InvalidPart' });
+        throw new AppError('upload_rejected', `Part ${part.partNumber} was not uploaded or its ETag does not match.`, {
+          storage_code: 'InvalidPart',
+        });
       }
       if (index > 0 && part.partNumber <= parts[index - 1]!.partNumber) {
-        throw new AppError('upload_rejected', 'Parts must be listed in ascending order.', { storage_code: 'InvalidPartOrder' });
+        throw new AppError('upload_rejected', 'Parts must be listed in ascending order.', {
+          storage_code: 'InvalidPartOrder',
+        });
       }
       if (index < parts.length - 1 && found.size < MULTIPART.minPartSize) {
-        throw new AppError('part_too_small', `Part ${part.partNumber} is smaller than 5 MiB; only the last part may be.`);
+        throw new AppError(
+          'part_too_small',
+          `Part ${part.partNumber} is smaller than 5 MiB; only the last part may be.`,
+        );
       }
       return join(dir, `${String(part.partNumber).padStart(5, '0')}.${found.etag.replaceAll('"', '')}`);
     });
@@ -160,7 +191,11 @@ export class LocalParts {
       await rm(temp, { force: true });
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         // a part re-sent while they were joined: the client completes again with what it has now
-        throw new AppError('upload_rejected', 'A part was sent again while the parts were being joined; complete the upload again.', { storage_code: 'InvalidPart' });
+        throw new AppError(
+          'upload_rejected',
+          'A part was sent again while the parts were being joined; complete the upload again.',
+          { storage_code: 'InvalidPart' },
+        );
       }
       throw error;
     } finally {
@@ -179,7 +214,13 @@ export class LocalParts {
    * folders, as old, of upload ids `isOpenUpload` denies: a folder is made before its record holds
    * the id, so a young one may be an upload being created. Returns how many went.
    */
-  async removeOrphans({ before, isOpenUpload }: { before: number; isOpenUpload?: ((uploadId: string) => Promise<boolean>) | undefined }): Promise<number> {
+  async removeOrphans({
+    before,
+    isOpenUpload,
+  }: {
+    before: number;
+    isOpenUpload?: ((uploadId: string) => Promise<boolean>) | undefined;
+  }): Promise<number> {
     let removed = 0;
     for (const uploadId of await readdir(this.dir).catch(() => [])) {
       if (!UPLOAD_ID.test(uploadId)) continue;
@@ -198,7 +239,10 @@ export class LocalParts {
 
 /** A body of another size than its URL was signed for (a part, or a whole file by one PUT). */
 export const signedSizeMismatch = (size: number, signed: number) =>
-  new AppError('upload_size_mismatch', `The body has ${size} bytes, not the ${signed} its URL was signed for.`, { size, signed_size: signed });
+  new AppError('upload_size_mismatch', `The body has ${size} bytes, not the ${signed} its URL was signed for.`, {
+    size,
+    signed_size: signed,
+  });
 
 /**
  * A part arriving meanwhile may add a file between the listing and the rmdir (ENOTEMPTY): rm tries

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { access, constants, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AppError, notFound } from '../../errors.js';
@@ -9,7 +9,18 @@ import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
 import { keepTouched, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
+import type {
+  DirectUploadRequest,
+  DirectUploadTarget,
+  DownloadUrlRequest,
+  PutRequest,
+  SignedRequest,
+  SignPartRequest,
+  SignPutRequest,
+  StorageBackend,
+  StoredObject,
+  UploadedPart,
+} from './types.js';
 
 const TEMP_DIR = '.tmp';
 
@@ -19,7 +30,9 @@ const STORAGE_DOWN = new Set(['ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EROFS', '
 function asStorageError(error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code && STORAGE_DOWN.has(code)) {
-    return new AppError('storage_unavailable', 'The file storage cannot be written right now. Try again later.', { reason: code });
+    return new AppError('storage_unavailable', 'The file storage cannot be written right now. Try again later.', {
+      reason: code,
+    });
   }
   return error;
 }
@@ -48,7 +61,11 @@ export class LocalStorage implements StorageBackend {
   /** The absolute path of a key; refuses anything that would leave the media root. */
   pathOf(key: string): string {
     const path = resolve(this.root, key);
-    if (!path.startsWith(this.root + sep) || key.includes('\0') || key.split('/').some((segment) => segment.startsWith('.'))) {
+    if (
+      !path.startsWith(this.root + sep) ||
+      key.includes('\0') ||
+      key.split('/').some((segment) => segment.startsWith('.'))
+    ) {
       throw notFound();
     }
     return path;
@@ -97,7 +114,7 @@ export class LocalStorage implements StorageBackend {
 
   /** Size and first bytes from one open file: they describe the same object even if it is replaced meanwhile. */
   private async headWithFirstBytes(key: string, length: number): Promise<StoredObject | null> {
-    let handle;
+    let handle: FileHandle | undefined;
     try {
       handle = await open(this.pathOf(key), 'r');
       const info = await handle.stat();
@@ -148,13 +165,28 @@ export class LocalStorage implements StorageBackend {
     return `${this.appDomain}${path}?expires=${expires}&signature=${this.signer.sign(payload, expires)}${pinned}`;
   }
 
-  static partPayload = (uploadId: string, partNumber: number, contentMd5: string | undefined, size: number | undefined) =>
-    `part\n${uploadId}\n${partNumber}\n${contentMd5 ?? ''}\n${size ?? ''}`;
+  static partPayload = (
+    uploadId: string,
+    partNumber: number,
+    contentMd5: string | undefined,
+    size: number | undefined,
+  ) => `part\n${uploadId}\n${partNumber}\n${contentMd5 ?? ''}\n${size ?? ''}`;
   static putPayload = (key: string, size: number | undefined) => `put\n${key}\n${size ?? ''}`;
 
-  async signPart({ uploadId, partNumber, contentMd5, contentLength, expiresIn }: SignPartRequest): Promise<SignedRequest> {
+  async signPart({
+    uploadId,
+    partNumber,
+    contentMd5,
+    contentLength,
+    expiresIn,
+  }: SignPartRequest): Promise<SignedRequest> {
     const path = `/api/files/upload/multipart/local/${uploadId}/${partNumber}/`;
-    const url = this.signed(path, LocalStorage.partPayload(uploadId, partNumber, contentMd5, contentLength), expiresIn, contentLength);
+    const url = this.signed(
+      path,
+      LocalStorage.partPayload(uploadId, partNumber, contentMd5, contentLength),
+      expiresIn,
+      contentLength,
+    );
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
@@ -166,7 +198,15 @@ export class LocalStorage implements StorageBackend {
     return this.parts.list(uploadId);
   }
 
-  async completeMultipart({ key, uploadId, parts }: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }> {
+  async completeMultipart({
+    key,
+    uploadId,
+    parts,
+  }: {
+    key: string;
+    uploadId: string;
+    parts: Array<{ partNumber: number; etag: string }>;
+  }): Promise<{ sha256: string | null }> {
     return this.parts.complete({ uploadId, parts, target: this.pathOf(key) });
   }
 
@@ -175,7 +215,12 @@ export class LocalStorage implements StorageBackend {
   }
 
   async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
-    const url = this.signed('/api/files/upload/put/local/', LocalStorage.putPayload(key, contentLength), expiresIn, contentLength);
+    const url = this.signed(
+      '/api/files/upload/put/local/',
+      LocalStorage.putPayload(key, contentLength),
+      expiresIn,
+      contentLength,
+    );
     return { method: 'PUT', url: `${url}&key=${encodeURIComponent(key)}`, headers: { 'Content-Type': contentType } };
   }
 
@@ -184,7 +229,9 @@ export class LocalStorage implements StorageBackend {
       await mkdir(this.root, { recursive: true, mode: PRIVATE_DIR_MODE });
       await access(this.root, constants.W_OK);
     } catch (error) {
-      throw new AppError('storage_unavailable', `The media folder ${this.root} is not writable.`, { reason: String(error) });
+      throw new AppError('storage_unavailable', `The media folder ${this.root} is not writable.`, {
+        reason: String(error),
+      });
     }
   }
 
@@ -194,7 +241,11 @@ export class LocalStorage implements StorageBackend {
    * `isOpenUpload` is given, the part folders of upload ids no open upload has. At boot (no
    * database at hand) only the temp files go. Returns how many files and folders were removed.
    */
-  async removeStaleTempFiles({ olderThanMs = TEMP_ORPHAN_MS, now = Date.now(), isOpenUpload }: {
+  async removeStaleTempFiles({
+    olderThanMs = TEMP_ORPHAN_MS,
+    now = Date.now(),
+    isOpenUpload,
+  }: {
     olderThanMs?: number;
     now?: number;
     isOpenUpload?: (uploadId: string) => Promise<boolean>;

@@ -23,9 +23,17 @@ export class PresignedPostSigner {
   private url: Promise<string> | null = null;
   private signingKey: { scope: string; key: Buffer } | null = null;
 
-  constructor(private readonly client: S3Client, private readonly bucket: string) {}
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
 
-  async sign({ key, fields: extraFields, conditions: extraConditions, expiresIn }: {
+  async sign({
+    key,
+    fields: extraFields,
+    conditions: extraConditions,
+    expiresIn,
+  }: {
     key: string;
     fields: Record<string, string>;
     conditions: PostCondition[];
@@ -49,9 +57,14 @@ export class PresignedPostSigner {
     for (const [name, value] of Object.entries(fields)) unique.add(JSON.stringify({ [name]: value }));
     unique.add(JSON.stringify({ key }));
     const expiration = iso8601(new Date(now.valueOf() + expiresIn * 1000));
-    const policy = Buffer.from(`{"expiration":${JSON.stringify(expiration)},"conditions":[${[...unique].join(',')}]}`).toString('base64');
+    const policy = Buffer.from(
+      `{"expiration":${JSON.stringify(expiration)},"conditions":[${[...unique].join(',')}]}`,
+    ).toString('base64');
     const signingKey = this.signingKeyFor(shortDate, region, credentials.accessKeyId, credentials.secretAccessKey);
-    return { url, fields: { ...fields, key, Policy: policy, 'X-Amz-Signature': hmac(signingKey, policy).toString('hex') } };
+    return {
+      url,
+      fields: { ...fields, key, Policy: policy, 'X-Amz-Signature': hmac(signingKey, policy).toString('hex') },
+    };
   }
 
   private bucketUrl(): Promise<string> {

@@ -25,7 +25,18 @@ const noSuchUpload = () => notFound('multipartUpload');
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
-import type { DirectUploadRequest, DirectUploadTarget, DownloadUrlRequest, PutRequest, SignedRequest, SignPartRequest, SignPutRequest, StorageBackend, StoredObject, UploadedPart } from './types.js';
+import type {
+  DirectUploadRequest,
+  DirectUploadTarget,
+  DownloadUrlRequest,
+  PutRequest,
+  SignedRequest,
+  SignPartRequest,
+  SignPutRequest,
+  StorageBackend,
+  StoredObject,
+  UploadedPart,
+} from './types.js';
 
 /** Connections to the storage one process keeps open at most. */
 const S3_MAX_SOCKETS = 1024;
@@ -72,7 +83,10 @@ export class S3Storage implements StorageBackend {
   readonly client: S3Client;
   private readonly postSigner: PresignedPostSigner;
 
-  constructor(private readonly config: S3Config, client?: S3Client) {
+  constructor(
+    private readonly config: S3Config,
+    client?: S3Client,
+  ) {
     this.client = client ?? createS3Client(config);
     this.postSigner = new PresignedPostSigner(this.client, config.bucket);
   }
@@ -92,18 +106,33 @@ export class S3Storage implements StorageBackend {
    * Content-Disposition a presigned POST pins (Ceph RGW does), and its plain URL would render them.
    */
   private aclFor(contentType: string): ObjectCannedACL {
-    return (PUBLIC_ACLS.has(this.config.defaultAcl) && !isInlineSafe(contentType) ? 'private' : this.config.defaultAcl) as ObjectCannedACL;
+    return (
+      PUBLIC_ACLS.has(this.config.defaultAcl) && !isInlineSafe(contentType) ? 'private' : this.config.defaultAcl
+    ) as ObjectCannedACL;
   }
 
-  async createDirectUpload({ key, contentType, minSize, maxSize, expiresIn }: DirectUploadRequest): Promise<DirectUploadTarget> {
+  async createDirectUpload({
+    key,
+    contentType,
+    minSize,
+    maxSize,
+    expiresIn,
+  }: DirectUploadRequest): Promise<DirectUploadTarget> {
     // the policy pins the stored disposition too: a form without it (or with another) is refused
     const disposition = storedDisposition(contentType);
-    const pinned = { acl: this.aclFor(contentType), 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) };
+    const pinned = {
+      acl: this.aclFor(contentType),
+      'Content-Type': contentType,
+      ...(disposition && { 'Content-Disposition': disposition }),
+    };
     // Signing is local computation: start never waits on the storage.
     return this.postSigner.sign({
       key,
       fields: pinned,
-      conditions: [...Object.entries(pinned).map(([name, value]) => ({ [name]: value })), ['content-length-range', minSize, maxSize]],
+      conditions: [
+        ...Object.entries(pinned).map(([name, value]) => ({ [name]: value })),
+        ['content-length-range', minSize, maxSize],
+      ],
       expiresIn,
     });
   }
@@ -111,7 +140,8 @@ export class S3Storage implements StorageBackend {
   async put({ key, body, contentType, maxSize }: PutRequest): Promise<{ size: number }> {
     // A body that failed before it got here (a multipart part cut short) never emits again: piping
     // it would wait forever for bytes that never come, and the request would hang.
-    if (body.errored || body.destroyed) throw body.errored ?? new AppError('validation_failed', 'The file was cut short.');
+    if (body.errored || body.destroyed)
+      throw body.errored ?? new AppError('validation_failed', 'The file was cut short.');
     const limiter = new ByteLimiter(maxSize);
     body.on('error', (error) => limiter.destroy(error));
     const upload = new Upload({
@@ -159,7 +189,9 @@ export class S3Storage implements StorageBackend {
 
   /** One ranged GET answers what a HEAD does (the total size is in Content-Range) and the bytes. */
   private async headWithFirstBytes(key: string, length: number): Promise<StoredObject> {
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }));
+    const object = await this.client.send(
+      new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }),
+    );
     const body = object.Body as Readable;
     const chunks: Buffer[] = [];
     let read = 0;
@@ -223,12 +255,29 @@ export class S3Storage implements StorageBackend {
     return { uploadId: created.UploadId };
   }
 
-  async signPart({ key, uploadId, partNumber, contentMd5, contentLength, expiresIn }: SignPartRequest): Promise<SignedRequest> {
-    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, ContentMD5: contentMd5, ContentLength: contentLength });
+  async signPart({
+    key,
+    uploadId,
+    partNumber,
+    contentMd5,
+    contentLength,
+    expiresIn,
+  }: SignPartRequest): Promise<SignedRequest> {
+    const command = new UploadPartCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      UploadId: uploadId,
+      PartNumber: partNumber,
+      ContentMD5: contentMd5,
+      ContentLength: contentLength,
+    });
     // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it;
     // a signed Content-Length makes the storage refuse a body of any other size (the browser sets it).
     const signed = [...(contentMd5 ? ['content-md5'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
-    const url = await getSignedUrl(this.client, command, { expiresIn, ...(signed.length && { signableHeaders: new Set(signed) }) });
+    const url = await getSignedUrl(this.client, command, {
+      expiresIn,
+      ...(signed.length && { signableHeaders: new Set(signed) }),
+    });
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
@@ -236,33 +285,57 @@ export class S3Storage implements StorageBackend {
     const parts: UploadedPart[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call(() =>
-        this.client.send(new ListPartsCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker })),
-        [], noSuchUpload,
+      const page = await this.call(
+        () =>
+          this.client.send(
+            new ListPartsCommand({
+              Bucket: this.config.bucket,
+              Key: key,
+              UploadId: uploadId,
+              PartNumberMarker: marker,
+            }),
+          ),
+        [],
+        noSuchUpload,
       );
-      for (const part of page.Parts ?? []) parts.push({ partNumber: part.PartNumber!, size: part.Size ?? 0, etag: part.ETag ?? '' });
+      for (const part of page.Parts ?? [])
+        parts.push({ partNumber: part.PartNumber!, size: part.Size ?? 0, etag: part.ETag ?? '' });
       marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
     } while (marker);
     return parts;
   }
 
-  async completeMultipart({ key, uploadId, parts }: { key: string; uploadId: string; parts: Array<{ partNumber: number; etag: string }> }): Promise<{ sha256: string | null }> {
-    await this.call(() =>
-      this.client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: this.config.bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
-        }),
-      ),
-      [], noSuchUpload,
+  async completeMultipart({
+    key,
+    uploadId,
+    parts,
+  }: {
+    key: string;
+    uploadId: string;
+    parts: Array<{ partNumber: number; etag: string }>;
+  }): Promise<{ sha256: string | null }> {
+    await this.call(
+      () =>
+        this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.config.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+          }),
+        ),
+      [],
+      noSuchUpload,
     );
     return { sha256: null };
   }
 
   async abortMultipart({ key, uploadId }: { key: string; uploadId: string }): Promise<void> {
-    await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId })), [404]);
+    await this.call(
+      () =>
+        this.client.send(new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: key, UploadId: uploadId })),
+      [404],
+    );
   }
 
   async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
@@ -275,9 +348,17 @@ export class S3Storage implements StorageBackend {
       ContentLength: contentLength,
       ACL: this.aclFor(contentType),
     });
-    const signed = ['content-type', ...(disposition ? ['content-disposition'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
+    const signed = [
+      'content-type',
+      ...(disposition ? ['content-disposition'] : []),
+      ...(contentLength !== undefined ? ['content-length'] : []),
+    ];
     const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(signed) });
-    return { method: 'PUT', url, headers: { 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) } };
+    return {
+      method: 'PUT',
+      url,
+      headers: { 'Content-Type': contentType, ...(disposition && { 'Content-Disposition': disposition }) },
+    };
   }
 
   /**
@@ -292,7 +373,9 @@ export class S3Storage implements StorageBackend {
       if (status !== undefined && ignoreStatuses.includes(status)) return undefined as T;
       if (status === 404 && on404) throw on404();
       if (error instanceof S3ServiceException && status !== undefined && status >= 400 && status < 500) {
-        throw new AppError('upload_rejected', `The storage refused the request: ${error.name}: ${error.message}`, { storage_code: error.name });
+        throw new AppError('upload_rejected', `The storage refused the request: ${error.name}: ${error.message}`, {
+          storage_code: error.name,
+        });
       }
       throw unavailable(error);
     }

@@ -43,7 +43,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', timestamp, (c) => c.notNull())
     .execute();
   await db.schema.createIndex('files_uploaded_by_id').on('files').columns(['uploaded_by', 'id']).execute();
-  await db.schema.createIndex('files_pending_created').on('files').columns(['upload_finished_at', 'created_at']).execute();
+  await db.schema
+    .createIndex('files_pending_created')
+    .on('files')
+    .columns(['upload_finished_at', 'created_at'])
+    .execute();
 
   await db.schema
     .createTable('settings')

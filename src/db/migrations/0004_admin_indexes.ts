@@ -18,7 +18,11 @@ const INDEXES: Array<[name: string, columns: string[]]> = [
 export async function up(db: Kysely<any>): Promise<void> {
   for (const [name, columns] of INDEXES) await db.schema.createIndex(name).on('files').columns(columns).execute();
   // "valid" is upload_finished_at IS NOT NULL: sorting by it needs the expression itself indexed
-  await db.schema.createIndex('files_is_valid_id').on('files').expression(sql`(upload_finished_at is not null), id`).execute();
+  await db.schema
+    .createIndex('files_is_valid_id')
+    .on('files')
+    .expression(sql`(upload_finished_at is not null), id`)
+    .execute();
   // SQLite keeps rows in the id b-tree itself: paging deep by id would read whole rows. This
   // index of ids alone is small; PostgreSQL's primary key index is that already.
   if (dialectOf(db) === 'sqlite') await db.schema.createIndex('files_id').on('files').column('id').execute();

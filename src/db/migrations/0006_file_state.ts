@@ -6,7 +6,10 @@ import { sql, type Kysely } from 'kysely';
 // upload_received_at was only the claim of a complete at work: one cut off by the upgrade is pending
 // again, so a repeat may complete it.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('files').addColumn('state', 'varchar(16)', (c) => c.notNull().defaultTo('pending')).execute();
+  await db.schema
+    .alterTable('files')
+    .addColumn('state', 'varchar(16)', (c) => c.notNull().defaultTo('pending'))
+    .execute();
   await db
     .updateTable('files')
     .set({

@@ -22,7 +22,8 @@ async function apiDocs(app: FastifyInstance, { config }: { config: Config }) {
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, schema: route.schema as RegisteredRoute['schema'] });
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, schema: route.schema as RegisteredRoute['schema'] });
   });
   await app.register(swagger, {
     openapi: {
@@ -38,13 +39,17 @@ async function apiDocs(app: FastifyInstance, { config }: { config: Config }) {
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/api/docs' });
-  app.get('/api/openapi.json', {
-    schema: {
-      tags: ['docs'],
-      summary: 'This OpenAPI 3 document (browsable at /api/docs)',
-      response: { 200: { type: 'object', additionalProperties: true, description: 'an OpenAPI 3.0 document' } },
+  app.get(
+    '/api/openapi.json',
+    {
+      schema: {
+        tags: ['docs'],
+        summary: 'This OpenAPI 3 document (browsable at /api/docs)',
+        response: { 200: { type: 'object', additionalProperties: true, description: 'an OpenAPI 3.0 document' } },
+      },
     },
-  }, async () => app.swagger());
+    async () => app.swagger(),
+  );
 }
 
 export default fp(apiDocs, { name: 'chute-api-docs' });

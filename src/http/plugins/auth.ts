@@ -50,13 +50,22 @@ export function isTrustedOrigin(request: FastifyRequest, trustedOrigins: Readonl
   return request.headers.host !== undefined && origin === originOf(`${request.protocol}://${request.headers.host}`);
 }
 
-export function requireUser({ authenticator, trustedOrigins }: { authenticator: Authenticator; trustedOrigins: ReadonlySet<string> }) {
+export function requireUser({
+  authenticator,
+  trustedOrigins,
+}: {
+  authenticator: Authenticator;
+  trustedOrigins: ReadonlySet<string>;
+}) {
   return async function requireUserHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const auth = await authenticator.authenticate(request);
     if (!auth) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
     const writes = !SAFE_METHODS.has(request.method) || request.routeOptions.config.getWrites === true;
     if (auth.via === 'cookie' && writes && !isTrustedOrigin(request, trustedOrigins)) {
-      throw new AppError('csrf_failed', 'Cookie-authenticated requests must come from a trusted origin (Origin header).');
+      throw new AppError(
+        'csrf_failed',
+        'Cookie-authenticated requests must come from a trusted origin (Origin header).',
+      );
     }
     request.actor = auth.actor;
   };

@@ -52,7 +52,12 @@ function fieldErrors(allIssues: AjvIssue[], context: string): Record<string, str
         add(String(issue.params.additionalProperty), 'Unknown field.');
         break;
       case 'minLength':
-        add(path, issue.params.limit === 1 ? 'This field may not be blank.' : `Ensure this field has at least ${issue.params.limit} characters.`);
+        add(
+          path,
+          issue.params.limit === 1
+            ? 'This field may not be blank.'
+            : `Ensure this field has at least ${issue.params.limit} characters.`,
+        );
         break;
       case 'maxLength':
         add(path, `Ensure this field has no more than ${issue.params.limit} characters.`);
@@ -115,11 +120,29 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 const DATABASE_DOWN = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ENOTFOUND',
   // PostgreSQL: connection exceptions (08…), shutdown (57P0…), too many connections, missing database, lock not available,
   // statement timeout (57014)
-  '57014', '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '3D000', '55000',
-  'SQLITE_BUSY', 'SQLITE_CANTOPEN', 'SQLITE_IOERR', 'SQLITE_READONLY', 'SQLITE_FULL',
+  '57014',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '3D000',
+  '55000',
+  'SQLITE_BUSY',
+  'SQLITE_CANTOPEN',
+  'SQLITE_IOERR',
+  'SQLITE_READONLY',
+  'SQLITE_FULL',
 ]);
 
 // PostgreSQL refusing a value (NUL in text, a number out of range, bad text representation):
@@ -127,7 +150,8 @@ const DATABASE_DOWN = new Set([
 const DATABASE_BAD_VALUE = new Set(['22021', '22003', '22P02', '22001']);
 
 // busboy's words for a multipart body it cannot parse
-const MALFORMED_MULTIPART = /^(Malformed part header|Unexpected end of (form|multipart data)|Multipart: Boundary not found|Malformed urlencoded form|The needle cannot have a length bigger than 256)/i;
+const MALFORMED_MULTIPART =
+  /^(Malformed part header|Unexpected end of (form|multipart data)|Multipart: Boundary not found|Malformed urlencoded form|The needle cannot have a length bigger than 256)/i;
 
 function toAppError(error: FastifyError & { code?: string }): AppError | null {
   if (isAppError(error)) return error;
@@ -142,14 +166,22 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) {
     const message =
-      mapped === 'invalid_json' ? 'The request body is not valid JSON.'
-      : mapped === 'unsupported_media_type' ? `This endpoint does not accept that Content-Type. ${error.message}`
-      : (MULTIPART_LIMITS[error.code!] ?? error.message);
+      mapped === 'invalid_json'
+        ? 'The request body is not valid JSON.'
+        : mapped === 'unsupported_media_type'
+          ? `This endpoint does not accept that Content-Type. ${error.message}`
+          : (MULTIPART_LIMITS[error.code!] ?? error.message);
     return new AppError(mapped, message);
   }
-  if (error instanceof SyntaxError && error.statusCode === 400) return new AppError('invalid_json', 'The request body is not valid JSON.');
-  if (MALFORMED_MULTIPART.test(error.message)) return new AppError('validation_failed', `The multipart body is malformed: ${error.message}.`);
-  if (error.code && DATABASE_BAD_VALUE.has(error.code)) return new AppError('validation_failed', 'A value in the request cannot be stored (out of range or not valid text).');
+  if (error instanceof SyntaxError && error.statusCode === 400)
+    return new AppError('invalid_json', 'The request body is not valid JSON.');
+  if (MALFORMED_MULTIPART.test(error.message))
+    return new AppError('validation_failed', `The multipart body is malformed: ${error.message}.`);
+  if (error.code && DATABASE_BAD_VALUE.has(error.code))
+    return new AppError(
+      'validation_failed',
+      'A value in the request cannot be stored (out of range or not valid text).',
+    );
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(STATUS_CODES[status] ?? 'validation_failed', error.message);
   if (error.code && DATABASE_DOWN.has(error.code)) {
@@ -168,12 +200,16 @@ async function errorsPlugin(app: FastifyInstance) {
     const appError = toAppError(error);
     if (!appError) {
       request.log.error({ err: error }, 'unhandled error');
-      return reply.status(500).send({ code: 'internal_error', message: 'Something went wrong on our side. It has been logged.' });
+      return reply
+        .status(500)
+        .send({ code: 'internal_error', message: 'Something went wrong on our side. It has been logged.' });
     }
     if (appError.status >= 500) request.log.warn({ err: error, code: appError.code }, appError.message);
     else request.log.info({ code: appError.code }, appError.message);
-    
-    return reply.status(appError.status).send({ code: appError.code, message: appError.message, ...(appError.extra && { extra: appError.extra }) });
+
+    return reply
+      .status(appError.status)
+      .send({ code: appError.code, message: appError.message, ...(appError.extra && { extra: appError.extra }) });
   });
 }
 
@@ -189,10 +225,12 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: imp
     return;
   }
   const [code, message]: [ErrorCode, string] =
-    error.code === 'HPE_HEADER_OVERFLOW' ? ['headers_too_large', 'The request headers are too large.']
-    // HTTP_HEADERS_TIMEOUT passed before the headers were in
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? ['request_timeout', 'The request headers took too long to arrive.']
-    : ['validation_failed', 'The request is not valid HTTP.'];
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? ['headers_too_large', 'The request headers are too large.']
+      : // HTTP_HEADERS_TIMEOUT passed before the headers were in
+        error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['request_timeout', 'The request headers took too long to arrive.']
+        : ['validation_failed', 'The request is not valid HTTP.'];
   const status = errorCatalogue[code];
   const body = JSON.stringify({ code, message });
   socket.end(

@@ -4,7 +4,9 @@ import fp from 'fastify-plugin';
 
 /** app.inject's requests have no real socket */
 const socketOf = (raw: { socket?: unknown }): Socket | null =>
-  typeof (raw.socket as Socket | undefined)?.setTimeout === 'function' && !(raw.socket as Socket).destroyed ? (raw.socket as Socket) : null;
+  typeof (raw.socket as Socket | undefined)?.setTimeout === 'function' && !(raw.socket as Socket).destroyed
+    ? (raw.socket as Socket)
+    : null;
 
 /**
  * HTTP_IDLE_TIMEOUT (Fastify's connectionTimeout) is for a client that stops sending or reading.

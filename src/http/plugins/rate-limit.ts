@@ -1,8 +1,8 @@
 // @fastify/rate-limit with its counters in the database (a custom `store`), so the limits hold
 // across every Chute process on one database, and the shared settings of the limited routes.
+import type { AnyDb } from '../../db/any-db.js';
 import { normalizeIP, type FastifyRateLimitStore, type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { AppError } from '../../errors.js';
 import { rateLimitHit, rateLimitRead, rateLimitsPrune } from '../../ops/rate-limits.js';
 import { actorOf } from './auth.js';
@@ -18,7 +18,7 @@ type Callback = (error: Error | null, result?: { current: number; ttl: number })
  * A key found over its limit is refused here, without the database, until its window ends: a
  * window's count only grows, so the answer cannot change, and a flood costs no writes.
  */
-export function databaseRateLimitStore(db: Kysely<any>, { pruneEveryMs = 60_000, maxRefusedKeys = 10_000 } = {}) {
+export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRefusedKeys = 10_000 } = {}) {
   let nextPruneAt = 0;
   let pruning: Promise<unknown> = Promise.resolve();
   /** keys over their limit: hits seen and the end of their window */
@@ -82,7 +82,9 @@ export const rateLimited = (message: string) => (_request: unknown, context: { a
  * from requireUser, which the routes' plugins add as a plugin-level onRequest hook: those run
  * before the route-level hook the rate limiter adds.
  */
-export function startRateLimitConfig(limit: { max: number; timeWindow: number } | undefined): { config?: { rateLimit: RateLimitOptions } } {
+export function startRateLimitConfig(limit: { max: number; timeWindow: number } | undefined): {
+  config?: { rateLimit: RateLimitOptions };
+} {
   if (!limit) return {};
   return {
     config: {

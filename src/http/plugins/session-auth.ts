@@ -13,7 +13,11 @@ export function sessionTokenOf(request: FastifyRequest): { token: string; via: '
   const header = request.headers.authorization;
   if (header !== undefined) {
     const match = /^(Bearer|Session)(?:\s+(\S*))?\s*$/i.exec(header);
-    if (!match) throw new AppError('not_authenticated', 'The Authorization header must be "Bearer <token>" or "Session <token>".');
+    if (!match)
+      throw new AppError(
+        'not_authenticated',
+        'The Authorization header must be "Bearer <token>" or "Session <token>".',
+      );
     if (!match[2]) throw new AppError('not_authenticated', 'Invalid Authorization header: no token provided.');
     return { token: match[2], via: 'header' };
   }

@@ -18,7 +18,13 @@ import {
 import type { FilesContext } from '../../core/files/services.js';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { adminUserCreate, adminUserList, adminUserSetActive, adminUserSetPassword, type AdminUser } from '../../users/admin.js';
+import {
+  adminUserCreate,
+  adminUserList,
+  adminUserSetActive,
+  adminUserSetPassword,
+  type AdminUser,
+} from '../../users/admin.js';
 import { withFormFile } from '../form-file.js';
 import { actorOf, requireStaff } from '../plugins/auth.js';
 import {
@@ -74,12 +80,17 @@ export const serializeAdminUser = (user: AdminUser): AdminUserOutput => ({
 function uploadedByOf(field: string | undefined, callerId: number): number {
   const raw = field?.trim();
   if (raw !== undefined && raw !== '' && !/^[0-9]{1,15}$/.test(raw)) {
-    throw new AppError('validation_failed', 'uploaded_by must be a user id.', { fields: { uploaded_by: ['Must be a number.'] } });
+    throw new AppError('validation_failed', 'uploaded_by must be a user id.', {
+      fields: { uploaded_by: ['Must be a number.'] },
+    });
   }
   return raw ? Number(raw) : callerId;
 }
 
-const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { files, userDb, adminMaxSize, requireUser }) => {
+const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
+  app,
+  { files, userDb, adminMaxSize, requireUser },
+) => {
   // first who (401), then staff (403): before any body is read, on every route of this plugin
   app.addHook('onRequest', requireUser);
   app.addHook('onRequest', async (request) => requireStaff(request));
@@ -90,178 +101,277 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
   const File = AdminFileOut;
   const User = AdminUserOut;
 
-  app.get('/api/admin/settings/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'What the admin page needs to know: storage kind and size limits',
-      response: { 200: AdminSettingsResponse, ...errorResponses(401, 403) },
+  app.get(
+    '/api/admin/settings/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary: 'What the admin page needs to know: storage kind and size limits',
+        response: { 200: AdminSettingsResponse, ...errorResponses(401, 403) },
+      },
     },
-  }, async () => ({
-    storage: files.storage.kind,
-    admin_max_size: adminMaxSize,
-    direct_max_size: files.policy.maxSize,
-    allowed_types: [...(files.policy.allowedTypes ?? [])],
-  }));
+    async () => ({
+      storage: files.storage.kind,
+      admin_max_size: adminMaxSize,
+      direct_max_size: files.policy.maxSize,
+      allowed_types: [...(files.policy.allowedTypes ?? [])],
+    }),
+  );
 
   // ---------- files ----------
 
-  app.get('/api/admin/files/', {
-    schema: {
-      tags: fileTags, security,
-      summary: "Everyone's files: search by name, filter by state and uploader, sort by any column, page by offset",
-      querystring: AdminFileListQuery,
-      response: { 200: AdminFileListResponse, ...errorResponses(400, 401, 403) },
+  app.get(
+    '/api/admin/files/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary: "Everyone's files: search by name, filter by state and uploader, sort by any column, page by offset",
+        querystring: AdminFileListQuery,
+        response: { 200: AdminFileListResponse, ...errorResponses(400, 401, 403) },
+      },
     },
-  }, async (request) => {
-    const { search, status, uploaded_by, sort, order } = request.query;
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 200);
-    const offset = Number(request.query.offset ?? 0);
-    const { count, files: rows } = await adminFileList(files, {
-      search, status, sort, order, limit, offset,
-      uploadedBy: uploaded_by === undefined ? undefined : Number(uploaded_by),
-    });
-    return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeAdminFile(files, file))) };
-  });
+    async (request) => {
+      const { search, status, uploaded_by, sort, order } = request.query;
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 200);
+      const offset = Number(request.query.offset ?? 0);
+      const { count, files: rows } = await adminFileList(files, {
+        search,
+        status,
+        sort,
+        order,
+        limit,
+        offset,
+        uploadedBy: uploaded_by === undefined ? undefined : Number(uploaded_by),
+      });
+      return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeAdminFile(files, file))) };
+    },
+  );
 
-  app.post('/api/admin/files/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'Add a file through the server (streamed): multipart field `uploaded_by` (a user id, default yourself) first, then `file`; name and type inferred, valid at once',
-      consumes: ['multipart/form-data'],
-      response: { 201: File, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
+  app.post(
+    '/api/admin/files/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary:
+          'Add a file through the server (streamed): multipart field `uploaded_by` (a user id, default yourself) first, then `file`; name and type inferred, valid at once',
+        consumes: ['multipart/form-data'],
+        response: { 201: File, ...errorResponses(400, 401, 403, 409, 413, 415, 503) },
+      },
     },
-  }, async (request, reply) => {
-    const file = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType, field }) =>
-      adminFileCreate(files, { uploadedBy: uploadedByOf(field('uploaded_by'), actorOf(request).id), body, fileName, clientType, maxSize: adminMaxSize }),
-    );
-    return reply.status(201).send(await serializeAdminFile(files, file));
-  });
+    async (request, reply) => {
+      const file = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType, field }) =>
+        adminFileCreate(files, {
+          uploadedBy: uploadedByOf(field('uploaded_by'), actorOf(request).id),
+          body,
+          fileName,
+          clientType,
+          maxSize: adminMaxSize,
+        }),
+      );
+      return reply.status(201).send(await serializeAdminFile(files, file));
+    },
+  );
 
-  app.post('/api/admin/files/bulk-delete/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'Delete the given files (object, then record, one by one); stops with 503 if the storage fails',
-      body: BulkDeleteBody,
-      response: { 200: BulkDeleteResponse, ...errorResponses(400, 401, 403, 409, 503) },
+  app.post(
+    '/api/admin/files/bulk-delete/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary: 'Delete the given files (object, then record, one by one); stops with 503 if the storage fails',
+        body: BulkDeleteBody,
+        response: { 200: BulkDeleteResponse, ...errorResponses(400, 401, 403, 409, 503) },
+      },
     },
-  }, async (request) => {
-    const { deleted, notFound } = await adminFilesDelete(files, { actor: actorOf(request), fileIds: request.body.ids.map(Number) });
-    return { deleted, not_found: notFound };
-  });
+    async (request) => {
+      const { deleted, notFound } = await adminFilesDelete(files, {
+        actor: actorOf(request),
+        fileIds: request.body.ids.map(Number),
+      });
+      return { deleted, not_found: notFound };
+    },
+  );
 
-  app.post('/api/admin/files/delete-pending/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'Delete every pending (unfinished) file started more than `older_than_hours` ago, with what its upload stored',
-      body: DeletePendingBody,
-      response: { 200: DeletePendingResponse, ...errorResponses(400, 401, 403, 503) },
+  app.post(
+    '/api/admin/files/delete-pending/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary:
+          'Delete every pending (unfinished) file started more than `older_than_hours` ago, with what its upload stored',
+        body: DeletePendingBody,
+        response: { 200: DeletePendingResponse, ...errorResponses(400, 401, 403, 503) },
+      },
     },
-  }, async (request) => {
-    const report = await adminFilesDeletePendingOrStop(files, {
-      olderThanHours: request.body.older_than_hours,
-      onFailed: (failed) => request.log.warn({ failed }, 'admin delete-pending: stored data left behind'),
-    });
-    return { deleted: report.removed.length, ids: report.removed, cutoff: report.cutoff.toISOString(), failed: [] };
-  });
+    async (request) => {
+      const report = await adminFilesDeletePendingOrStop(files, {
+        olderThanHours: request.body.older_than_hours,
+        onFailed: (failed) => request.log.warn({ failed }, 'admin delete-pending: stored data left behind'),
+      });
+      return { deleted: report.removed.length, ids: report.removed, cutoff: report.cutoff.toISOString(), failed: [] };
+    },
+  );
 
-  app.get('/api/admin/files/:id/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'One file, whoever uploaded it',
-      params: IdParams,
-      response: { 200: File, ...errorResponses(400, 401, 403, 404) },
+  app.get(
+    '/api/admin/files/:id/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary: 'One file, whoever uploaded it',
+        params: IdParams,
+        response: { 200: File, ...errorResponses(400, 401, 403, 404) },
+      },
     },
-  }, async (request) => serializeAdminFile(files, await adminFileGet(files, { fileId: Number(request.params.id) })));
+    async (request) => serializeAdminFile(files, await adminFileGet(files, { fileId: Number(request.params.id) })),
+  );
 
-  app.post('/api/admin/files/:id/replace/', {
-    schema: {
-      tags: fileTags, security,
-      summary: "Replace a file's bytes through the server (multipart field `file`): new generated name, type inferred again, the old object deleted once the new one is stored",
-      consumes: ['multipart/form-data'],
-      params: IdParams,
-      response: { 200: AdminReplaceResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+  app.post(
+    '/api/admin/files/:id/replace/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary:
+          "Replace a file's bytes through the server (multipart field `file`): new generated name, type inferred again, the old object deleted once the new one is stored",
+        consumes: ['multipart/form-data'],
+        params: IdParams,
+        response: { 200: AdminReplaceResponse, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 503) },
+      },
     },
-  }, async (request) => {
-    const { file, previousRemoved } = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType }) =>
-      adminFileReplace(files, { fileId: Number(request.params.id), body, fileName, clientType, maxSize: adminMaxSize }),
-    );
-    if (!previousRemoved) request.log.warn({ fileId: file.id }, 'admin replace: the old object could not be deleted');
-    return { file: await serializeAdminFile(files, file), previous_removed: previousRemoved };
-  });
+    async (request) => {
+      const { file, previousRemoved } = await withFormFile(request, adminMaxSize, ({ body, fileName, clientType }) =>
+        adminFileReplace(files, {
+          fileId: Number(request.params.id),
+          body,
+          fileName,
+          clientType,
+          maxSize: adminMaxSize,
+        }),
+      );
+      if (!previousRemoved) request.log.warn({ fileId: file.id }, 'admin replace: the old object could not be deleted');
+      return { file: await serializeAdminFile(files, file), previous_removed: previousRemoved };
+    },
+  );
 
-  app.delete('/api/admin/files/:id/', {
-    schema: {
-      tags: fileTags, security,
-      summary: 'Delete a file: an open multipart upload is aborted, then the stored object, then the record',
-      params: IdParams,
-      response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 409, 503) },
+  app.delete(
+    '/api/admin/files/:id/',
+    {
+      schema: {
+        tags: fileTags,
+        security,
+        summary: 'Delete a file: an open multipart upload is aborted, then the stored object, then the record',
+        params: IdParams,
+        response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
     },
-  }, async (request, reply) => {
-    await adminFileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
-    return reply.status(204).send({});
-  });
+    async (request, reply) => {
+      await adminFileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
+      return reply.status(204).send({});
+    },
+  );
 
   // ---------- users ----------
 
-  app.get('/api/admin/users/', {
-    schema: {
-      tags: userTags, security,
-      summary: 'Users by email, with how many files each has',
-      querystring: AdminUserListQuery,
-      response: { 200: AdminUserListResponse, ...errorResponses(400, 401, 403) },
+  app.get(
+    '/api/admin/users/',
+    {
+      schema: {
+        tags: userTags,
+        security,
+        summary: 'Users by email, with how many files each has',
+        querystring: AdminUserListQuery,
+        response: { 200: AdminUserListResponse, ...errorResponses(400, 401, 403) },
+      },
     },
-  }, async (request) => {
-    const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 500);
-    const offset = Number(request.query.offset ?? 0);
-    const { count, users } = await adminUserList(userDb, { search: request.query.search, limit, offset });
-    return { count, limit, offset, results: users.map(serializeAdminUser) };
-  });
-
-  app.post('/api/admin/users/', {
-    schema: {
-      tags: userTags, security,
-      summary: 'Create a user (email, password, staff flag)',
-      body: AdminUserCreateBody,
-      response: { 201: User, ...errorResponses(400, 401, 403, 409) },
+    async (request) => {
+      const limit = Math.min(Math.max(Number(request.query.limit ?? 50), 1), 500);
+      const offset = Number(request.query.offset ?? 0);
+      const { count, users } = await adminUserList(userDb, { search: request.query.search, limit, offset });
+      return { count, limit, offset, results: users.map(serializeAdminUser) };
     },
-  }, async (request, reply) => {
-    const { email, password, is_staff } = request.body;
-    const user = await adminUserCreate(userDb, { email, password, isStaff: is_staff ?? false });
-    return reply.status(201).send(serializeAdminUser(user));
-  });
-
-  app.post('/api/admin/users/:id/deactivate/', {
-    schema: {
-      tags: userTags, security,
-      summary: 'Deactivate a user: they cannot sign in and every session of theirs ends now',
-      params: IdParams,
-      response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
-    },
-  }, async (request) =>
-    serializeAdminUser(await adminUserSetActive(userDb, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: false })),
   );
 
-  app.post('/api/admin/users/:id/activate/', {
-    schema: {
-      tags: userTags, security,
-      summary: 'Reactivate a deactivated user',
-      params: IdParams,
-      response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+  app.post(
+    '/api/admin/users/',
+    {
+      schema: {
+        tags: userTags,
+        security,
+        summary: 'Create a user (email, password, staff flag)',
+        body: AdminUserCreateBody,
+        response: { 201: User, ...errorResponses(400, 401, 403, 409) },
+      },
     },
-  }, async (request) =>
-    serializeAdminUser(await adminUserSetActive(userDb, { actorId: actorOf(request).id, userId: Number(request.params.id), isActive: true })),
+    async (request, reply) => {
+      const { email, password, is_staff } = request.body;
+      const user = await adminUserCreate(userDb, { email, password, isStaff: is_staff ?? false });
+      return reply.status(201).send(serializeAdminUser(user));
+    },
   );
 
-  app.post('/api/admin/users/:id/password/', {
-    schema: {
-      tags: userTags, security,
-      summary: "Set a new password for a user; their sessions end",
-      params: IdParams,
-      body: AdminPasswordBody,
-      response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+  app.post(
+    '/api/admin/users/:id/deactivate/',
+    {
+      schema: {
+        tags: userTags,
+        security,
+        summary: 'Deactivate a user: they cannot sign in and every session of theirs ends now',
+        params: IdParams,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
+      },
     },
-  }, async (request) =>
-    serializeAdminUser(await adminUserSetPassword(userDb, { userId: Number(request.params.id), password: request.body.password })),
+    async (request) =>
+      serializeAdminUser(
+        await adminUserSetActive(userDb, {
+          actorId: actorOf(request).id,
+          userId: Number(request.params.id),
+          isActive: false,
+        }),
+      ),
+  );
+
+  app.post(
+    '/api/admin/users/:id/activate/',
+    {
+      schema: {
+        tags: userTags,
+        security,
+        summary: 'Reactivate a deactivated user',
+        params: IdParams,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      serializeAdminUser(
+        await adminUserSetActive(userDb, {
+          actorId: actorOf(request).id,
+          userId: Number(request.params.id),
+          isActive: true,
+        }),
+      ),
+  );
+
+  app.post(
+    '/api/admin/users/:id/password/',
+    {
+      schema: {
+        tags: userTags,
+        security,
+        summary: 'Set a new password for a user; their sessions end',
+        params: IdParams,
+        body: AdminPasswordBody,
+        response: { 200: User, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) =>
+      serializeAdminUser(
+        await adminUserSetPassword(userDb, { userId: Number(request.params.id), password: request.body.password }),
+      ),
   );
 };
 

@@ -25,7 +25,10 @@ export interface AuthRoutesOptions {
 
 const rateLimited = rateLimitedError('Too many login attempts.');
 
-const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { db, loginRateLimit, sessionTtlSeconds, secureCookie, requireUser }) => {
+const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
+  app,
+  { db, loginRateLimit, sessionTtlSeconds, secureCookie, requireUser },
+) => {
   const tags = ['auth'];
   const { perIp, perEmail, windowMs } = loginRateLimit;
   // A second budget per email: one attacker spread over many IPs still gets few tries per account.
@@ -33,48 +36,74 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { d
   const emailLimiter = app.createRateLimit({
     max: perEmail,
     timeWindow: windowMs,
-    keyGenerator: (request) => `login:email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
+    keyGenerator: (request) =>
+      `login:email:${normaliseEmail(String((request.body as { email?: unknown })?.email ?? ''))}`,
   });
 
-  app.post('/api/auth/login/', {
-    schema: {
-      tags,
-      summary: 'Log in with email and password; returns a session token and sets the session cookie',
-      body: LoginBody,
-      response: { 200: LoginResponse, ...errorResponses(400, 429) },
+  app.post(
+    '/api/auth/login/',
+    {
+      schema: {
+        tags,
+        summary: 'Log in with email and password; returns a session token and sets the session cookie',
+        body: LoginBody,
+        response: { 200: LoginResponse, ...errorResponses(400, 429) },
+      },
+      config: {
+        rateLimit: {
+          max: perIp,
+          timeWindow: windowMs,
+          keyGenerator: (request) => `login:ip:${clientAddress(request)}`,
+          errorResponseBuilder: rateLimited,
+        },
+      },
     },
-    config: { rateLimit: { max: perIp, timeWindow: windowMs, keyGenerator: (request) => `login:ip:${clientAddress(request)}`, errorResponseBuilder: rateLimited } },
-  }, async (request, reply) => {
-    const perEmailBudget = await emailLimiter(request);
-    if (!perEmailBudget.isAllowed && perEmailBudget.isExceeded) {
-      reply.header('retry-after', perEmailBudget.ttlInSeconds);
-      throw rateLimited(request, { after: `${perEmailBudget.ttlInSeconds} seconds` });
-    }
-    const { token, user, expiresAt } = await sessionLogin(db, {
-      email: request.body.email,
-      password: request.body.password,
-      ttlSeconds: sessionTtlSeconds,
-    });
-    reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'lax', secure: secureCookie, path: '/', expires: expiresAt });
-    return { session: token, user: serializeUser(user) };
-  });
+    async (request, reply) => {
+      const perEmailBudget = await emailLimiter(request);
+      if (!perEmailBudget.isAllowed && perEmailBudget.isExceeded) {
+        reply.header('retry-after', perEmailBudget.ttlInSeconds);
+        throw rateLimited(request, { after: `${perEmailBudget.ttlInSeconds} seconds` });
+      }
+      const { token, user, expiresAt } = await sessionLogin(db, {
+        email: request.body.email,
+        password: request.body.password,
+        ttlSeconds: sessionTtlSeconds,
+      });
+      reply.setCookie(SESSION_COOKIE, token, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: secureCookie,
+        path: '/',
+        expires: expiresAt,
+      });
+      return { session: token, user: serializeUser(user) };
+    },
+  );
 
-  app.post('/api/auth/logout/', {
-    schema: { tags, summary: 'End the current session', response: { 200: Empty, ...errorResponses(401) } },
-    onRequest: requireUser,
-  }, async (request, reply) => {
-    const credentials = sessionTokenOf(request);
-    if (credentials) await sessionLogout(db, credentials.token);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return {};
-  });
+  app.post(
+    '/api/auth/logout/',
+    {
+      schema: { tags, summary: 'End the current session', response: { 200: Empty, ...errorResponses(401) } },
+      onRequest: requireUser,
+    },
+    async (request, reply) => {
+      const credentials = sessionTokenOf(request);
+      if (credentials) await sessionLogout(db, credentials.token);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return {};
+    },
+  );
 
-  app.get('/api/auth/me/', {
-    schema: { tags, summary: 'The logged-in user', response: { 200: Type.Ref('User'), ...errorResponses(401) } },
-    onRequest: requireUser,
-  }, async (request) => {
-    return serializeUser(await sessionMe(db, actorOf(request).id));
-  });
+  app.get(
+    '/api/auth/me/',
+    {
+      schema: { tags, summary: 'The logged-in user', response: { 200: Type.Ref('User'), ...errorResponses(401) } },
+      onRequest: requireUser,
+    },
+    async (request) => {
+      return serializeUser(await sessionMe(db, actorOf(request).id));
+    },
+  );
 };
 
 export default authRoutes;

@@ -42,10 +42,21 @@ const Digits = (description: string, max = 9) => Type.String({ pattern: `^[0-9]{
 
 export const AdminFileListQuery = Type.Object(
   {
-    search: Type.Optional(Type.String({ maxLength: 255, description: 'part of the original or generated name, case-insensitive' })),
-    status: Type.Optional(Type.Union([Type.Literal('valid'), Type.Literal('pending')], { description: 'valid (finished) or pending files only' })),
+    search: Type.Optional(
+      Type.String({ maxLength: 255, description: 'part of the original or generated name, case-insensitive' }),
+    ),
+    status: Type.Optional(
+      Type.Union([Type.Literal('valid'), Type.Literal('pending')], {
+        description: 'valid (finished) or pending files only',
+      }),
+    ),
     uploaded_by: Type.Optional(Digits('only the files of this user id', 15)),
-    sort: Type.Optional(Type.Union(ADMIN_FILE_SORTS.map((sort) => Type.Literal(sort)), { description: 'column to sort by; default id' })),
+    sort: Type.Optional(
+      Type.Union(
+        ADMIN_FILE_SORTS.map((sort) => Type.Literal(sort)),
+        { description: 'column to sort by; default id' },
+      ),
+    ),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'default desc' })),
     limit: Type.Optional(Digits('1 to 200, default 50', 4)),
     offset: Type.Optional(Digits('rows to skip, default 0')),
@@ -62,7 +73,9 @@ export const AdminFileListResponse = Type.Object({
 
 export const AdminReplaceResponse = Type.Object({
   file: AdminFileOut,
-  previous_removed: Type.Boolean({ description: 'false when the old object could not be deleted (it is then an orphan in the storage)' }),
+  previous_removed: Type.Boolean({
+    description: 'false when the old object could not be deleted (it is then an orphan in the storage)',
+  }),
 });
 
 export const BulkDeleteBody = Type.Object(
@@ -76,7 +89,13 @@ export const BulkDeleteResponse = Type.Object({
 });
 
 export const DeletePendingBody = Type.Object(
-  { older_than_hours: Type.Number({ minimum: 0, maximum: 24 * 365 * 10, description: 'pending files started longer ago than this are deleted' }) },
+  {
+    older_than_hours: Type.Number({
+      minimum: 0,
+      maximum: 24 * 365 * 10,
+      description: 'pending files started longer ago than this are deleted',
+    }),
+  },
   { additionalProperties: false },
 );
 
@@ -85,13 +104,16 @@ export const DeletePendingResponse = Type.Object({
   ids: Type.Array(Type.Integer()),
   cutoff: DateTime,
   failed: Type.Array(Type.Object({ id: Type.Integer(), key: Type.String(), reason: Type.String() }), {
-    description: 'records removed whose stored data could not be deleted (storage unreachable); the run stops at the first',
+    description:
+      'records removed whose stored data could not be deleted (storage unreachable); the run stops at the first',
   }),
 });
 
 export const AdminSettingsResponse = Type.Object({
   storage: Type.Union([Type.Literal('local'), Type.Literal('s3')]),
-  admin_max_size: Type.Integer({ description: 'largest file added or replaced through the server (FILE_ADMIN_MAX_SIZE)' }),
+  admin_max_size: Type.Integer({
+    description: 'largest file added or replaced through the server (FILE_ADMIN_MAX_SIZE)',
+  }),
   direct_max_size: Type.Integer({ description: 'largest direct upload (FILE_MAX_SIZE_DIRECT)' }),
   allowed_types: Type.Array(Type.String()),
 });

@@ -8,7 +8,10 @@ export const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const UserOut = Type.Object({ id: Type.Integer(), email: Type.String(), is_staff: Type.Boolean() }, { $id: 'User' });
+export const UserOut = Type.Object(
+  { id: Type.Integer(), email: Type.String(), is_staff: Type.Boolean() },
+  { $id: 'User' },
+);
 
 export const LoginResponse = Type.Object({
   session: Type.String({ description: 'send as Authorization: Bearer <session>' }),

@@ -15,8 +15,11 @@ export const errorResponses = (...statuses: number[]) =>
 /** Ids arrive as path segments: digits only, so "abc" and "1e3" are a clear 400, never a 500. */
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'numeric id' }) });
 
-export const Id = Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.String({ pattern: '^[0-9]{1,15}$' })], {
-  description: 'a numeric id, as a number or a string of digits',
-});
+export const Id = Type.Union(
+  [Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.String({ pattern: '^[0-9]{1,15}$' })],
+  {
+    description: 'a numeric id, as a number or a string of digits',
+  },
+);
 
 export const Empty = Type.Object({});

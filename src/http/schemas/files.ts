@@ -8,7 +8,9 @@ export const FileOut = Type.Object(
     file_name: Type.String(),
     file_type: Type.String(),
     file_size: Type.Union([Type.Integer(), Type.Null()]),
-    url: Type.Union([Type.String(), Type.Null()], { description: 'download URL (signed, expiring when private); null until valid' }),
+    url: Type.Union([Type.String(), Type.Null()], {
+      description: 'download URL (signed, expiring when private); null until valid',
+    }),
     is_valid: Type.Boolean(),
     uploaded_by: Type.Union([Type.Integer(), Type.Null()]),
     upload_finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -22,7 +24,9 @@ export const DirectStartBody = Type.Object(
   {
     file_name: Type.String({ minLength: 1, maxLength: 255 }),
     file_type: Type.String({ minLength: 1, maxLength: 255 }),
-    file_size: Type.Optional(Type.Integer({ minimum: 0, description: 'bytes; when given, the storage accepts exactly this size' })),
+    file_size: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'bytes; when given, the storage accepts exactly this size' }),
+    ),
   },
   { additionalProperties: false },
 );

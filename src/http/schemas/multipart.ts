@@ -2,7 +2,10 @@ import { Type } from 'typebox';
 import { MULTIPART } from '../../core/storage/types.js';
 
 const PartNumber = Type.Integer({ minimum: 1, maximum: MULTIPART.maxParts });
-const Md5Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]{22}==$', description: 'base64 MD5 of the part (Content-MD5)' });
+const Md5Base64 = Type.String({
+  pattern: '^[A-Za-z0-9+/]{22}==$',
+  description: 'base64 MD5 of the part (Content-MD5)',
+});
 
 export const MultipartCreateBody = Type.Object(
   {
@@ -21,7 +24,12 @@ export const MultipartCreated = Type.Object({
 });
 
 export const MultipartSignBody = Type.Object(
-  { parts: Type.Array(Type.Object({ part_number: PartNumber, content_md5: Type.Optional(Md5Base64) }, { additionalProperties: false }), { minItems: 1, maxItems: 100 }) },
+  {
+    parts: Type.Array(
+      Type.Object({ part_number: PartNumber, content_md5: Type.Optional(Md5Base64) }, { additionalProperties: false }),
+      { minItems: 1, maxItems: 100 },
+    ),
+  },
   { additionalProperties: false },
 );
 
@@ -42,8 +50,19 @@ export const PartList = Type.Object({
 
 export const MultipartCompleteBody = Type.Object(
   {
-    parts: Type.Array(Type.Object({ part_number: PartNumber, etag: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }), { minItems: 1, maxItems: MULTIPART.maxParts }),
-    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: "hex SHA-256 of the whole file; stored, and verified with local storage" })),
+    parts: Type.Array(
+      Type.Object(
+        { part_number: PartNumber, etag: Type.String({ minLength: 1, maxLength: 200 }) },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MULTIPART.maxParts },
+    ),
+    sha256: Type.Optional(
+      Type.String({
+        pattern: '^[0-9a-f]{64}$',
+        description: 'hex SHA-256 of the whole file; stored, and verified with local storage',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
