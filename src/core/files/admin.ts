@@ -11,13 +11,7 @@ import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
-import {
-  assertAllowedFileType,
-  generateFileName,
-  guessFileType,
-  storageKeyOf,
-  validateOriginalFileName,
-} from './naming.js';
+import { serverUploadNames } from './new-record.js';
 import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
 import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
 
@@ -382,11 +376,7 @@ export async function adminFileReplace(
 ): Promise<{ file: AdminFileRecord; previousRemoved: boolean }> {
   const current = await findFileById(ctx.db, fileId);
   if (!current) throw notFound();
-  const originalFileName = validateOriginalFileName(fileName);
-  const type = guessFileType(originalFileName, clientType);
-  assertAllowedFileType(type, ctx.policy.allowedTypes);
-  const generatedName = generateFileName(originalFileName);
-  const key = storageKeyOf(generatedName);
+  const { originalFileName, type, generatedName, key } = serverUploadNames(ctx.policy, { fileName, clientType });
 
   // put() leaves nothing at `key` when it fails (too large, empty, storage down)
   const { size } = await ctx.storage.put({ key, body: verifiedBody(ctx, body, type), contentType: type, maxSize });

@@ -2,6 +2,7 @@ import { AppError, fileTooLarge } from '../../errors.js';
 import {
   assertAllowedFileType,
   generateFileName,
+  guessFileType,
   storageKeyOf,
   validateFileType,
   validateOriginalFileName,
@@ -30,4 +31,19 @@ export function newFileFields(
     file_name: generatedName,
     file_type: type,
   };
+}
+
+/**
+ * The names and type of a file sent through the server (standard upload, admin add and replace):
+ * the type is guessed from the name when the client's is missing or generic.
+ */
+export function serverUploadNames(
+  policy: UploadPolicy,
+  { fileName, clientType }: { fileName: string; clientType?: string | null | undefined },
+): { originalFileName: string; type: string; generatedName: string; key: string } {
+  const originalFileName = validateOriginalFileName(fileName);
+  const type = guessFileType(originalFileName, clientType);
+  assertAllowedFileType(type, policy.allowedTypes);
+  const generatedName = generateFileName(originalFileName);
+  return { originalFileName, type, generatedName, key: storageKeyOf(generatedName) };
 }

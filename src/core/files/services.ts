@@ -7,13 +7,7 @@ import { canAccess, type Actor } from '../actor.js';
 import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
 import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
-import {
-  assertAllowedFileType,
-  generateFileName,
-  guessFileType,
-  storageKeyOf,
-  validateOriginalFileName,
-} from './naming.js';
+import { serverUploadNames } from './new-record.js';
 import type { Locker } from '../../db/locks.js';
 import { fileLock, moveState } from './lifecycle.js';
 import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
@@ -305,11 +299,7 @@ export async function fileStandardUpload(
     maxSize?: number;
   },
 ): Promise<FileRecord> {
-  const originalFileName = validateOriginalFileName(fileName);
-  const type = guessFileType(originalFileName, clientType);
-  assertAllowedFileType(type, ctx.policy.allowedTypes);
-  const generatedName = generateFileName(originalFileName);
-  const key = storageKeyOf(generatedName);
+  const { originalFileName, type, generatedName, key } = serverUploadNames(ctx.policy, { fileName, clientType });
   const { size } = await ctx.storage.put({
     key,
     body: verifiedBody(ctx, body, type),

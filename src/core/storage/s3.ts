@@ -25,18 +25,7 @@ const noSuchUpload = () => notFound('multipartUpload');
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
-import type {
-  DirectUploadRequest,
-  DirectUploadTarget,
-  DownloadUrlRequest,
-  PutRequest,
-  SignedRequest,
-  SignPartRequest,
-  SignPutRequest,
-  StorageBackend,
-  StoredObject,
-  UploadedPart,
-} from './types.js';
+import type * as T from './types.js';
 
 /** Connections to the storage one process keeps open at most. */
 const S3_MAX_SOCKETS = 1024;
@@ -78,7 +67,7 @@ function unavailable(error: unknown): AppError {
   });
 }
 
-export class S3Storage implements StorageBackend {
+export class S3Storage implements T.StorageBackend {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   private readonly postSigner: PresignedPostSigner;
@@ -117,7 +106,7 @@ export class S3Storage implements StorageBackend {
     minSize,
     maxSize,
     expiresIn,
-  }: DirectUploadRequest): Promise<DirectUploadTarget> {
+  }: T.DirectUploadRequest): Promise<T.DirectUploadTarget> {
     // the policy pins the stored disposition too: a form without it (or with another) is refused
     const disposition = storedDisposition(contentType);
     const pinned = {
@@ -137,7 +126,7 @@ export class S3Storage implements StorageBackend {
     });
   }
 
-  async put({ key, body, contentType, maxSize }: PutRequest): Promise<{ size: number }> {
+  async put({ key, body, contentType, maxSize }: T.PutRequest): Promise<{ size: number }> {
     // A body that failed before it got here (a multipart part cut short) never emits again: piping
     // it would wait forever for bytes that never come, and the request would hang.
     if (body.errored || body.destroyed)
@@ -174,7 +163,7 @@ export class S3Storage implements StorageBackend {
     return { size: limiter.bytes };
   }
 
-  async head(key: string, { firstBytes = 0 }: { firstBytes?: number } = {}): Promise<StoredObject | null> {
+  async head(key: string, { firstBytes = 0 }: { firstBytes?: number } = {}): Promise<T.StoredObject | null> {
     try {
       if (firstBytes > 0) return await this.headWithFirstBytes(key, firstBytes);
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
@@ -188,7 +177,7 @@ export class S3Storage implements StorageBackend {
   }
 
   /** One ranged GET answers what a HEAD does (the total size is in Content-Range) and the bytes. */
-  private async headWithFirstBytes(key: string, length: number): Promise<StoredObject> {
+  private async headWithFirstBytes(key: string, length: number): Promise<T.StoredObject> {
     const object = await this.client.send(
       new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }),
     );
@@ -219,7 +208,7 @@ export class S3Storage implements StorageBackend {
     }
   }
 
-  async downloadUrl({ key, fileName, contentType, expiresIn }: DownloadUrlRequest): Promise<string> {
+  async downloadUrl({ key, fileName, contentType, expiresIn }: T.DownloadUrlRequest): Promise<string> {
     const path = key.split('/').map(encodeURIComponent).join('/');
     if (this.isPublic(contentType)) {
       if (this.config.customDomain) return `https://${this.config.customDomain}/${path}`;
@@ -262,7 +251,7 @@ export class S3Storage implements StorageBackend {
     contentMd5,
     contentLength,
     expiresIn,
-  }: SignPartRequest): Promise<SignedRequest> {
+  }: T.SignPartRequest): Promise<T.SignedRequest> {
     const command = new UploadPartCommand({
       Bucket: this.config.bucket,
       Key: key,
@@ -281,8 +270,8 @@ export class S3Storage implements StorageBackend {
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
 
-  async listParts({ key, uploadId }: { key: string; uploadId: string }): Promise<UploadedPart[]> {
-    const parts: UploadedPart[] = [];
+  async listParts({ key, uploadId }: { key: string; uploadId: string }): Promise<T.UploadedPart[]> {
+    const parts: T.UploadedPart[] = [];
     let marker: string | undefined;
     do {
       const page = await this.call(
@@ -338,7 +327,7 @@ export class S3Storage implements StorageBackend {
     );
   }
 
-  async signPut({ key, contentType, contentLength, expiresIn }: SignPutRequest): Promise<SignedRequest> {
+  async signPut({ key, contentType, contentLength, expiresIn }: T.SignPutRequest): Promise<T.SignedRequest> {
     const disposition = storedDisposition(contentType);
     const command = new PutObjectCommand({
       Bucket: this.config.bucket,
