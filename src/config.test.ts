@@ -50,24 +50,27 @@ describe('config', () => {
   });
 
   test('bad values stop the start with a message naming the variable', () => {
-    failsOn({ FILE_UPLOAD_STORAGE: 'ftp' }, 'FILE_UPLOAD_STORAGE');
-    failsOn({ PORT: 'eighty' }, 'PORT');
-    failsOn({ PORT: '70000' }, 'PORT');
-    failsOn({ FILE_MAX_SIZE: 'lots' }, 'FILE_MAX_SIZE');
-    failsOn({ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL');
-    failsOn({ LOG_FORMAT: 'xml' }, 'LOG_FORMAT');
-    failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'world' }, 'AWS_DEFAULT_ACL');
-    failsOn({ FILE_MAX_SIZE: '6TiB' }, 'FILE_MAX_SIZE');
-    failsOn({ FILE_VERIFY_CONTENT: 'maybe' }, 'FILE_VERIFY_CONTENT');
-    failsOn({ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL');
-    failsOn({ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN');
-    failsOn({ AWS_PRESIGNED_EXPIRY: '0' }, 'AWS_PRESIGNED_EXPIRY');
-    failsOn({ CORS_ALLOWED_ORIGINS: 'https://ok.example.com,not an origin' }, 'CORS_ALLOWED_ORIGINS');
-    failsOn({ ...s3Env, AWS_DEFAULT_ACL: 'everyone' }, 'AWS_DEFAULT_ACL');
-    failsOn({ ...s3Env, AWS_S3_ENDPOINT_URL: 'ftp://x' }, 'AWS_S3_ENDPOINT_URL');
-    failsOn({ ...s3Env, AWS_STORAGE_BUCKET_NAME: 'Bad_Bucket' }, 'AWS_STORAGE_BUCKET_NAME');
-    failsOn({ HTTP_IDLE_TIMEOUT: '0' }, 'HTTP_IDLE_TIMEOUT');
-    failsOn({ HTTP_HEADERS_TIMEOUT: 'soon' }, 'HTTP_HEADERS_TIMEOUT');
+    const cases: Array<[env: Record<string, string>, variable: string]> = [
+      [{ FILE_UPLOAD_STORAGE: 'ftp' }, 'FILE_UPLOAD_STORAGE'],
+      [{ PORT: 'eighty' }, 'PORT'],
+      [{ PORT: '70000' }, 'PORT'],
+      [{ FILE_MAX_SIZE: 'lots' }, 'FILE_MAX_SIZE'],
+      [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+      [{ LOG_FORMAT: 'xml' }, 'LOG_FORMAT'],
+      [{ ...s3Env, AWS_DEFAULT_ACL: 'world' }, 'AWS_DEFAULT_ACL'],
+      [{ FILE_MAX_SIZE: '6TiB' }, 'FILE_MAX_SIZE'],
+      [{ FILE_VERIFY_CONTENT: 'maybe' }, 'FILE_VERIFY_CONTENT'],
+      [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+      [{ APP_DOMAIN: 'localhost:8000' }, 'APP_DOMAIN'],
+      [{ AWS_PRESIGNED_EXPIRY: '0' }, 'AWS_PRESIGNED_EXPIRY'],
+      [{ CORS_ALLOWED_ORIGINS: 'https://ok.example.com,not an origin' }, 'CORS_ALLOWED_ORIGINS'],
+      [{ ...s3Env, AWS_DEFAULT_ACL: 'everyone' }, 'AWS_DEFAULT_ACL'],
+      [{ ...s3Env, AWS_S3_ENDPOINT_URL: 'ftp://x' }, 'AWS_S3_ENDPOINT_URL'],
+      [{ ...s3Env, AWS_STORAGE_BUCKET_NAME: 'Bad_Bucket' }, 'AWS_STORAGE_BUCKET_NAME'],
+      [{ HTTP_IDLE_TIMEOUT: '0' }, 'HTTP_IDLE_TIMEOUT'],
+      [{ HTTP_HEADERS_TIMEOUT: 'soon' }, 'HTTP_HEADERS_TIMEOUT'],
+    ];
+    for (const [env, variable] of cases) failsOn(env, variable);
   });
 
   test('sizes and durations take units', () => {

@@ -18,6 +18,10 @@ import {
   validateOriginalFileName,
 } from './naming.js';
 
+/** Local storage at a fixed root: the properties are about paths, no byte is written. */
+const mediaRoot = () =>
+  new LocalStorage({ root: '/srv/chute-media', appDomain: 'http://chute.test', signer: createUrlSigner('x') });
+
 const RUNS = { numRuns: 3000 };
 
 // Characters that matter here, mixed with any code point and plain letters.
@@ -144,11 +148,7 @@ describe('file names', () => {
   });
 
   test("an accepted name's generated name and key stay in files/ under the media root", () => {
-    const storage = new LocalStorage({
-      root: '/srv/chute-media',
-      appDomain: 'http://chute.test',
-      signer: createUrlSigner('x'),
-    });
+    const storage = mediaRoot();
     fc.assert(
       fc.property(names, (raw) => {
         const name = attempt('invalid_file_name', () => validateOriginalFileName(raw));
@@ -162,11 +162,7 @@ describe('file names', () => {
   });
 
   test('LocalStorage.pathOf: any key is refused with not_found, or a path inside the root reaching no dot-folder', () => {
-    const storage = new LocalStorage({
-      root: '/srv/chute-media',
-      appDomain: 'http://chute.test',
-      signer: createUrlSigner('x'),
-    });
+    const storage = mediaRoot();
     const keys = fc.oneof(
       text(40),
       fc

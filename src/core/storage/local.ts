@@ -10,6 +10,7 @@ import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
 import { keepTouched, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
 import type {
+  CompleteMultipartRequest,
   DirectUploadRequest,
   DirectUploadTarget,
   DownloadUrlRequest,
@@ -198,15 +199,7 @@ export class LocalStorage implements StorageBackend {
     return this.parts.list(uploadId);
   }
 
-  async completeMultipart({
-    key,
-    uploadId,
-    parts,
-  }: {
-    key: string;
-    uploadId: string;
-    parts: Array<{ partNumber: number; etag: string }>;
-  }): Promise<{ sha256: string | null }> {
+  async completeMultipart({ key, uploadId, parts }: CompleteMultipartRequest): Promise<{ sha256: string | null }> {
     return this.parts.complete({ uploadId, parts, target: this.pathOf(key) });
   }
 

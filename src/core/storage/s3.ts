@@ -294,15 +294,7 @@ export class S3Storage implements T.StorageBackend {
     return parts;
   }
 
-  async completeMultipart({
-    key,
-    uploadId,
-    parts,
-  }: {
-    key: string;
-    uploadId: string;
-    parts: Array<{ partNumber: number; etag: string }>;
-  }): Promise<{ sha256: string | null }> {
+  async completeMultipart({ key, uploadId, parts }: T.CompleteMultipartRequest): Promise<{ sha256: string | null }> {
     await this.call(
       () =>
         this.client.send(

@@ -95,14 +95,16 @@ export interface MultipartStorage {
   signPart(request: SignPartRequest): Promise<SignedRequest>;
   listParts(request: { key: string; uploadId: string }): Promise<UploadedPart[]>;
   /** joins the parts into the object; sha256 is returned where the backend computes it */
-  completeMultipart(request: {
-    key: string;
-    uploadId: string;
-    parts: Array<{ partNumber: number; etag: string }>;
-  }): Promise<{ sha256: string | null }>;
+  completeMultipart(request: CompleteMultipartRequest): Promise<{ sha256: string | null }>;
   abortMultipart(request: { key: string; uploadId: string }): Promise<void>;
   /** a signed single PUT of a whole object (what Uppy uses for small files) */
   signPut(request: SignPutRequest): Promise<SignedRequest>;
+}
+
+export interface CompleteMultipartRequest {
+  key: string;
+  uploadId: string;
+  parts: Array<{ partNumber: number; etag: string }>;
 }
 
 export interface SignPartRequest {

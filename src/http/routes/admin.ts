@@ -314,47 +314,43 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
     },
   );
 
-  app.post(
-    '/api/admin/users/:id/deactivate/',
+  // deactivate and activate differ only in the flag they set
+  const setActive = [
     {
-      schema: {
-        tags: userTags,
-        security,
-        summary: 'Deactivate a user: they cannot sign in and every session of theirs ends now',
-        params: IdParams,
-        response: { 200: User, ...errorResponses(400, 401, 403, 404, 409) },
-      },
+      action: 'deactivate',
+      isActive: false,
+      errors: [400, 401, 403, 404, 409] as const,
+      summary: 'Deactivate a user: they cannot sign in and every session of theirs ends now',
     },
-    async (request) =>
-      serializeAdminUser(
-        await adminUserSetActive(userDb, {
-          actorId: actorOf(request).id,
-          userId: Number(request.params.id),
-          isActive: false,
-        }),
-      ),
-  );
-
-  app.post(
-    '/api/admin/users/:id/activate/',
     {
-      schema: {
-        tags: userTags,
-        security,
-        summary: 'Reactivate a deactivated user',
-        params: IdParams,
-        response: { 200: User, ...errorResponses(400, 401, 403, 404) },
-      },
+      action: 'activate',
+      isActive: true,
+      errors: [400, 401, 403, 404] as const,
+      summary: 'Reactivate a deactivated user',
     },
-    async (request) =>
-      serializeAdminUser(
-        await adminUserSetActive(userDb, {
-          actorId: actorOf(request).id,
-          userId: Number(request.params.id),
-          isActive: true,
-        }),
-      ),
-  );
+  ];
+  for (const { action, isActive, errors, summary } of setActive) {
+    app.post(
+      `/api/admin/users/:id/${action}/`,
+      {
+        schema: {
+          tags: userTags,
+          security,
+          summary,
+          params: IdParams,
+          response: { 200: User, ...errorResponses(...errors) },
+        },
+      },
+      async (request) =>
+        serializeAdminUser(
+          await adminUserSetActive(userDb, {
+            actorId: actorOf(request).id,
+            userId: Number(request.params.id),
+            isActive,
+          }),
+        ),
+    );
+  }
 
   app.post(
     '/api/admin/users/:id/password/',
