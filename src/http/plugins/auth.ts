@@ -80,3 +80,14 @@ export function actorOf(request: FastifyRequest): Actor {
 export function requireStaff(request: FastifyRequest): void {
   if (!actorOf(request).isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
 }
+
+/**
+ * The handler of a route that acts on the file named in its path as the caller and answers 204
+ * (delete, abort): the one service call, made with who asks and which file.
+ */
+export const onFileNoContent =
+  <Context>(ctx: Context, service: (ctx: Context, args: { actor: Actor; fileId: number }) => Promise<unknown>) =>
+  async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    await service(ctx, { actor: actorOf(request), fileId: Number(request.params.id) });
+    return reply.status(204).send({});
+  };

@@ -26,7 +26,7 @@ import {
   type AdminUser,
 } from '../../users/admin.js';
 import { withFormFile } from '../form-file.js';
-import { actorOf, requireStaff } from '../plugins/auth.js';
+import { actorOf, requireStaff, onFileNoContent } from '../plugins/auth.js';
 import {
   AdminFileListQuery,
   AdminFileListResponse,
@@ -269,10 +269,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
         response: { 204: Empty, ...errorResponses(400, 401, 403, 404, 409, 503) },
       },
     },
-    async (request, reply) => {
-      await adminFileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
-      return reply.status(204).send({});
-    },
+    onFileNoContent(files, adminFileDelete),
   );
 
   // ---------- users ----------

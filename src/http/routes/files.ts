@@ -10,7 +10,7 @@ import {
   type FilesContext,
 } from '../../core/files/services.js';
 import { withFormFile } from '../form-file.js';
-import { actorOf } from '../plugins/auth.js';
+import { actorOf, onFileNoContent } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import {
@@ -179,10 +179,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
         response: { 204: Empty, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (request, reply) => {
-      await fileDelete(files, { actor: actorOf(request), fileId: Number(request.params.id) });
-      return reply.status(204).send({});
-    },
+    onFileNoContent(files, fileDelete),
   );
 };
 

@@ -11,7 +11,7 @@ import {
   multipartSignParts,
 } from '../../core/multipart/services.js';
 import type { FilesContext } from '../../core/files/services.js';
-import { actorOf } from '../plugins/auth.js';
+import { actorOf, onFileNoContent } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import {
@@ -137,10 +137,7 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
         response: { 204: Empty, ...errorResponses(400, 401, 404, 409, 503) },
       },
     },
-    async (request, reply) => {
-      await multipartAbort(files, { actor: actorOf(request), fileId: Number(request.params.id) });
-      return reply.status(204).send({});
-    },
+    onFileNoContent(files, multipartAbort),
   );
 };
 
