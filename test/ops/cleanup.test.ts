@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../src/config.js';
-import { filesCleanupPending } from '../../src/core/files/cleanup.js';
+import { CLEANUP_BATCH, filesCleanupPending } from '../../src/core/files/cleanup.js';
+import { fileLockName } from '../../src/core/files/lifecycle.js';
 import { findFileById } from '../../src/core/files/repository.js';
 import type { FilesContext } from '../../src/core/files/services.js';
 import { createDatabase } from '../../src/db/index.js';
@@ -123,6 +124,37 @@ describe('cleanup of abandoned uploads', () => {
       );
     });
   }
+
+  test('stale records behind more than a batch of uploads in progress are still removed', async (t) => {
+    const app = await build(t);
+    const alice = await createUser(app);
+    const first = await start(app, alice);
+    const template = await app.chute.db
+      .selectFrom('files')
+      .select(['file', 'file_name', 'original_file_name', 'file_type', 'uploaded_by', 'upload_method', 'state'])
+      .where('id', '=', first.id)
+      .executeTakeFirstOrThrow();
+    const copies = Array.from({ length: CLEANUP_BATCH + 60 }, (_, i) => ({
+      ...template,
+      file: `${template.file}-${i}`,
+      file_name: `${template.file_name}-${i}`,
+      created_at: hoursAgo(30),
+      updated_at: hoursAgo(30),
+    }));
+    await app.chute.db.insertInto('files').values(copies).execute();
+    await backdate(app, first.id, { created_at: hoursAgo(30) });
+    const ids = (await app.chute.db.selectFrom('files').select('id').orderBy('id').execute()).map((row) => row.id);
+    // the oldest ones are being received right now: their locks are held, cleanup passes them by
+    const busy = ids.slice(0, CLEANUP_BATCH + 10);
+    for (const id of busy) {
+      assert.ok(await lockAcquire(app.chute.db, { name: fileLockName(id), owner: 'receiving', ttlSeconds: 600 }));
+    }
+
+    const report = await filesCleanupPending(app.chute.files, { olderThanSeconds: 24 * HOUR });
+    assert.deepEqual(report.removed, ids.slice(busy.length));
+    const left = (await app.chute.db.selectFrom('files').select('id').orderBy('id').execute()).map((row) => row.id);
+    assert.deepEqual(left, busy);
+  });
 
   test('two concurrent runs (two processes on one database): one holds the lock, the other skips', async (t) => {
     const app = await build(t);

@@ -23,7 +23,7 @@ export interface CleanupReport {
   orphans: number;
 }
 
-const BATCH = 200;
+export const CLEANUP_BATCH = 200;
 
 /** What a pending upload may have left in the storage: an open multipart upload, an object. */
 async function discardPendingUpload(ctx: FilesContext, file: FileRecord): Promise<void> {
@@ -65,9 +65,8 @@ async function cleanupPendingRecords(ctx: FilesContext, report: CleanupReport): 
   const { cutoff } = report;
   let afterId = 0;
   for (;;) {
-    const batch = (await listStalePendingFiles(ctx.db, { before: cutoff, limit: BATCH })).filter(
-      (file) => file.id > afterId,
-    );
+    // paged by id: records passed by (locked, kept) never hide the ones after them
+    const batch = await listStalePendingFiles(ctx.db, { before: cutoff, afterId, limit: CLEANUP_BATCH });
     if (batch.length === 0) return;
     for (const file of batch) {
       afterId = file.id;

@@ -115,12 +115,13 @@ export async function deleteFileRow(db: Executor, id: number): Promise<void> {
 /** Never-finished records created before `before` that have not received bytes since then either. */
 export async function listStalePendingFiles(
   db: Executor,
-  { before, limit }: { before: Date; limit: number },
+  { before, afterId, limit }: { before: Date; afterId: number; limit: number },
 ): Promise<FileRecord[]> {
   const cutoff = nowIso(before);
   const rows = await db
     .selectFrom('files')
     .selectAll()
+    .where('id', '>', afterId)
     .where('upload_finished_at', 'is', null)
     .where('created_at', '<', cutoff)
     .where((eb) => eb.or([eb('upload_received_at', 'is', null), eb('upload_received_at', '<', cutoff)]))
