@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, loadConfig, parseDuration, parseSize } from './config.js';
+import { ConfigError, loadConfig, parseDuration, parseSize } from '../../src/config.js';
 
 const s3Env = {
   FILE_UPLOAD_STORAGE: 's3',

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AppError } from '../../errors.js';
+import { AppError } from '../../src/errors.js';
 import {
   generateFileName,
   guessFileType,
   safeExtension,
   validateFileType,
   validateOriginalFileName,
-} from './naming.js';
+} from '../../src/core/files/naming.js';
 
 const refused = (fn: () => unknown, code: string) =>
   assert.throws(fn, (error: unknown) => error instanceof AppError && error.code === code);

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { relative, sep } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { isAppError, type ErrorCode } from '../../errors.js';
-import { createUrlSigner } from '../signing.js';
-import { LocalStorage } from '../storage/local.js';
+import { isAppError, type ErrorCode } from '../../src/errors.js';
+import { createUrlSigner } from '../../src/core/signing.js';
+import { LocalStorage } from '../../src/core/storage/local.js';
 import {
   generateFileName,
   guessFileType,
@@ -16,7 +16,7 @@ import {
   storageKeyOf,
   validateFileType,
   validateOriginalFileName,
-} from './naming.js';
+} from '../../src/core/files/naming.js';
 
 /** Local storage at a fixed root: the properties are about paths, no byte is written. */
 const mediaRoot = () =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { PresignedPostSigner, type PostCondition } from './s3-post.js';
+import { PresignedPostSigner, type PostCondition } from '../../src/core/storage/s3-post.js';
 
 const clients = {
   'path-style endpoint': new S3Client({
