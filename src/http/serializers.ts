@@ -1,3 +1,4 @@
+import { isValid } from '../core/files/lifecycle.js';
 import type { FileRecord } from '../core/files/repository.js';
 import { fileUrl } from '../core/files/selectors.js';
 import type { FilesContext } from '../core/files/services.js';
@@ -12,7 +13,7 @@ export async function serializeFile(ctx: FilesContext, file: FileRecord): Promis
     file_type: file.file_type,
     file_size: file.file_size,
     url: await fileUrl(ctx, file),
-    is_valid: file.upload_finished_at !== null,
+    is_valid: isValid(file),
     uploaded_by: file.uploaded_by,
     upload_finished_at: file.upload_finished_at?.toISOString() ?? null,
     created_at: file.created_at.toISOString(),

@@ -384,6 +384,7 @@ describe('admin files when the storage is down', () => {
         file_size: 4,
         uploaded_by: staff.id,
         upload_method: 'standard',
+        state: 'valid',
         upload_received_at: now,
         upload_finished_at: now,
         created_at: now,

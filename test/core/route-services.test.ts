@@ -52,11 +52,15 @@ describe('mediaDownload', () => {
     await assert.rejects(mediaDownload(media, { ...signed, signature: `${signed.signature.slice(0, -2)}xx` }), {
       code: 'permission_denied',
     });
-    await app.chute.db.updateTable('files').set({ upload_finished_at: null }).where('id', '=', file.id).execute();
+    await app.chute.db
+      .updateTable('files')
+      .set({ upload_finished_at: null, state: 'pending' })
+      .where('id', '=', file.id)
+      .execute();
     await assert.rejects(mediaDownload(media, signed), { code: 'not_found' });
     await app.chute.db
       .updateTable('files')
-      .set({ upload_finished_at: new Date().toISOString() })
+      .set({ upload_finished_at: new Date().toISOString(), state: 'valid' })
       .where('id', '=', file.id)
       .execute();
     await storage.delete(file.file);

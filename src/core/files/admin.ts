@@ -2,6 +2,7 @@
 // column and pages, and the writes the article's Django admin does through FileStandardUploadService
 // (create and update through the server), plus deletes in bulk. Reads and writes reuse the public
 // services' building blocks; nothing here knows about HTTP.
+import { isValid } from './lifecycle.js';
 import type { Readable } from 'node:stream';
 import { sql, type AliasedExpression, type Expression, type SqlBool } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
@@ -403,7 +404,7 @@ export async function adminFileReplace(
 
   let previousRemoved = true;
   try {
-    if (current.upload_id !== null && !current.upload_finished_at) {
+    if (current.upload_id !== null && !isValid(current)) {
       await ctx.storage.abortMultipart({ key: current.file, uploadId: current.upload_id });
     }
     await ctx.storage.delete(current.file);

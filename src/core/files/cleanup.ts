@@ -2,7 +2,7 @@
 // storage. A record younger than the limit is never touched, so the cleanup is safe while uploads
 // are in flight; what it removed is gone, so running it twice removes nothing more.
 import { AppError, isAppError } from '../../errors.js';
-import { fileLock } from './lifecycle.js';
+import { fileLock, isValid } from './lifecycle.js';
 import { deletePendingFileRow, listStalePendingFiles, type FileRecord } from './repository.js';
 import { findFileByUploadId } from '../multipart/repository.js';
 import { settlePendingPut } from '../multipart/services.js';
@@ -87,7 +87,7 @@ async function cleanupRecord(ctx: FilesContext, file: FileRecord, report: Cleanu
   // a single-PUT upload (Uppy) that arrived but was never read yet is settled, not removed
   if (file.upload_method === 'put') {
     const settled = await settlePendingPut(ctx, file);
-    if (settled?.upload_finished_at) return true;
+    if (settled && isValid(settled)) return true;
     if (!settled) {
       // refused by finish's checks and discarded already
       report.removed.push(file.id);

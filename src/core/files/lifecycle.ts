@@ -15,7 +15,7 @@
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
 import { DbLocker, type Lock, type Locker } from '../../db/locks.js';
-import type { Database, FileState, FileUpdate } from '../../db/schema.js';
+import type { Database, FileState, FileUpdate, UploadMethod } from '../../db/schema.js';
 import type { Executor } from './repository.js';
 
 export type { FileState };
@@ -29,6 +29,13 @@ export const TRANSITIONS: Readonly<Record<FileState, readonly FileState[]>> = {
   completing: ['completing', 'valid', 'pending'],
   valid: [],
 };
+
+/** Whether a record is valid: read from its state, here only (upload_finished_at says when, not whether). */
+export const isValid = (file: { state: FileState }): boolean => file.state === 'valid';
+
+/** A single PUT (Uppy's small files) not valid yet: the next read settles it (src/core/files/settle.ts). */
+export const awaitsSettling = (file: { state: FileState; upload_method: UploadMethod }): boolean =>
+  file.upload_method === 'put' && !isValid(file);
 
 export const canMove = (from: FileState, to: FileState): boolean => TRANSITIONS[from].includes(to);
 

@@ -1,5 +1,6 @@
 // Local downloads: the local twin of a presigned GET. Decides whether a signed link is served and
 // with which headers; the HTTP layer only sends the bytes.
+import { isValid } from './lifecycle.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
@@ -47,6 +48,6 @@ export async function mediaDownload(
   ctx.storage.pathOf(key); // refuses keys that name nothing storable (NUL, dot folders) before the database sees them
   const file = await findFileByKey(ctx.db, key);
   // a record whose object is gone from disk (a partial restore) is as missing as no record
-  if (!file?.upload_finished_at || !(await ctx.storage.head(key))) throw notFound();
+  if (!file || !isValid(file) || !(await ctx.storage.head(key))) throw notFound();
   return { root: ctx.storage.root, key, headers: mediaHeaders(file.original_file_name, file.file_type) };
 }

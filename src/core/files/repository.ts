@@ -97,15 +97,22 @@ export async function findFileByKey(db: Executor, key: string): Promise<FileReco
   return row && toFileRecord(row);
 }
 
-/** Marks a pending (or received) record valid: one UPDATE; only the first of concurrent finishes changes the row. */
-export async function markUploadFinished(db: Executor, { id, size }: { id: number; size: number }): Promise<boolean> {
-  const now = nowIso();
-  return moveState(db, {
+/** A record and the size of its stored object. */
+type StoredSize = { id: number; size: number };
+
+/**
+ * Marks a pending (or received) record valid: one UPDATE; only the first of concurrent finishes
+ * changes the row. Returns when it did, or null when the record was in another state (or gone).
+ */
+export async function markUploadFinished(db: Executor, { id, size }: StoredSize): Promise<Date | null> {
+  const now = new Date();
+  const moved = await moveState(db, {
     id,
     from: ['pending', 'received'],
     to: 'valid',
-    set: { upload_finished_at: now, file_size: size, updated_at: now },
+    set: { upload_finished_at: nowIso(now), file_size: size, updated_at: nowIso(now) },
   });
+  return moved ? now : null;
 }
 
 export async function deleteFileRow(db: Executor, id: number): Promise<void> {

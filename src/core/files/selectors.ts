@@ -1,3 +1,4 @@
+import { isValid } from './lifecycle.js';
 import type { Actor } from '../actor.js';
 import { listFiles, type FileRecord } from './repository.js';
 import { getAccessibleFile, type FilesContext } from './services.js';
@@ -19,7 +20,7 @@ export async function fileList(
 
 /** A URL that serves the bytes, or null while the file is not valid. No storage round trip. */
 export async function fileUrl(ctx: FilesContext, file: FileRecord): Promise<string | null> {
-  if (!file.upload_finished_at) return null;
+  if (!isValid(file)) return null;
   return ctx.storage.downloadUrl({
     key: file.file,
     fileName: file.original_file_name,

@@ -9,7 +9,7 @@ import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { serverUploadNames } from './new-record.js';
 import type { Locker } from '../../db/locks.js';
-import { fileLock, moveState } from './lifecycle.js';
+import { fileLock, isValid, moveState } from './lifecycle.js';
 import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
 
 export interface UploadPolicy {
@@ -124,7 +124,7 @@ export async function fileDirectUploadLocal(
   const file = await getAccessibleFile(ctx, { actor, fileId });
   assertUploadMethod(file, 'post');
   // the local url lives as long as S3's presigned POST would: a leaked or forgotten one goes stale
-  if (!file.upload_finished_at && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
+  if (!isValid(file) && Date.now() > file.created_at.getTime() + ctx.policy.presignedExpiry * 1000) {
     throw new AppError(
       'upload_expired',
       `This upload url expired ${ctx.policy.presignedExpiry} s after start; start a new upload.`,
@@ -219,7 +219,7 @@ export async function fileDirectUploadFinish(
 ): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   assertUploadMethod(file, method);
-  if (file.upload_finished_at) return file;
+  if (isValid(file)) return file;
 
   const stored = await headForFinish(ctx, file.file);
   if (!stored)
@@ -253,14 +253,15 @@ export async function fileDirectUploadFinish(
     await ctx.storage.delete(file.file);
     throw typeMismatch(detected, file.file_type, ' The upload was discarded.');
   }
-  await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
-  const finished = await findFileById(ctx.db, file.id);
-  if (!finished) throw notFound(); // deleted while finishing
-  // a local upload still streaming (state receiving) is not finished under it
-  if (!finished.upload_finished_at) {
-    throw new AppError('conflict', 'This upload is still being received; finish it once the upload has been answered.');
+  const finishedAt = await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
+  if (finishedAt) {
+    return { ...file, state: 'valid', file_size: stored.size, upload_finished_at: finishedAt, updated_at: finishedAt };
   }
-  return finished;
+  // not moved: a concurrent finish won, the record is gone, or a local upload is still streaming
+  const current = await findFileById(ctx.db, file.id);
+  if (!current) throw notFound();
+  if (isValid(current)) return current;
+  throw new AppError('conflict', 'This upload is still being received; finish it once the upload has been answered.');
 }
 
 /** The stored object as finish and complete check it: with its first bytes when FILE_VERIFY_CONTENT is on (one request). */
@@ -355,13 +356,13 @@ export async function discardOpenUpload(
   ctx: FilesContext,
   file: FileRecord,
 ): Promise<'discarded' | 'busy' | 'completed' | 'none'> {
-  if (file.upload_finished_at) return 'completed';
+  if (isValid(file)) return 'completed';
   if (file.upload_id === null) return 'none';
   const lock = await fileLock(ctx, file.id);
   if (!lock) return 'busy';
   try {
     const current = await findFileById(ctx.db, file.id);
-    if (current?.upload_finished_at) return 'completed';
+    if (current && isValid(current)) return 'completed';
     if (!current || current.upload_id === null) return 'none';
     await ctx.storage.abortMultipart({ key: current.file, uploadId: current.upload_id }).catch((error: unknown) => {
       // an upload the storage no longer knows is as good as aborted

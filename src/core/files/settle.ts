@@ -3,11 +3,10 @@
 // selectors themselves only read. The cleanup settles what no one read (src/core/files/cleanup.ts).
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
+import { awaitsSettling, isValid } from './lifecycle.js';
 import type { FileRecord } from './repository.js';
 import { fileGet, fileList } from './selectors.js';
 import { notFound, type FilesContext } from './services.js';
-
-const pendingPut = (file: FileRecord): boolean => file.upload_method === 'put' && !file.upload_finished_at;
 
 /** One file, a pending single PUT settled first: valid if its bytes pass finish's checks, gone if they fail them. */
 export async function fileGetSettled(
@@ -15,7 +14,7 @@ export async function fileGetSettled(
   request: { actor: Actor; fileId: number },
 ): Promise<FileRecord> {
   const file = await fileGet(ctx, request);
-  if (!pendingPut(file)) return file;
+  if (!awaitsSettling(file)) return file;
   const settled = await settlePendingPut(ctx, file);
   if (!settled) throw notFound(); // refused by finish's checks, discarded
   return settled;
@@ -27,9 +26,9 @@ export async function fileListSettled(
   request: { actor: Actor; limit: number; offset: number },
 ): Promise<{ count: number; files: FileRecord[] }> {
   const page = await fileList(ctx, request);
-  const pending = page.files.filter(pendingPut);
+  const pending = page.files.filter(awaitsSettling);
   if (pending.length === 0) return page;
   const settled = await Promise.all(pending.map((file) => settlePendingPut(ctx, file)));
-  if (settled.every((file) => file && !file.upload_finished_at)) return page;
+  if (settled.every((file) => file && !isValid(file))) return page;
   return fileList(ctx, request);
 }

@@ -4,7 +4,7 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
-import { fileLock, moveState } from '../files/lifecycle.js';
+import { awaitsSettling, fileLock, isValid, moveState } from '../files/lifecycle.js';
 import { newFileFields } from '../files/new-record.js';
 import { typeMismatch } from '../files/content.js';
 import {
@@ -78,7 +78,7 @@ async function openUpload(
   { actor, fileId }: { actor: Actor; fileId: number },
 ): Promise<FileRecord & { upload_id: string }> {
   const file = await multipartRecord(ctx, { actor, fileId });
-  if (file.upload_finished_at || file.upload_id === null) {
+  if (isValid(file) || file.upload_id === null) {
     throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
   }
   return file as FileRecord & { upload_id: string };
@@ -178,7 +178,7 @@ export async function multipartComplete(
   }: { actor: Actor; fileId: number; parts: Array<{ partNumber: number; etag: string }>; sha256?: string | undefined },
 ): Promise<FileRecord> {
   const current = await multipartRecord(ctx, { actor, fileId });
-  if (current.upload_finished_at) return current;
+  if (isValid(current)) return current;
   const file = await openUpload(ctx, { actor, fileId });
   if (sha256 !== undefined && !SHA256.test(sha256))
     throw new AppError('validation_failed', 'sha256 must be 64 lower-case hex digits.');
@@ -192,7 +192,7 @@ export async function multipartComplete(
     const now = await findFileById(ctx.db, file.id);
     if (!now)
       throw new AppError('upload_closed', 'The upload was aborted or refused (and discarded) by another request.');
-    if (now.upload_finished_at) return now;
+    if (isValid(now)) return now;
     // completing: a complete whose holder died (its lease ran out) is taken over
     if (!(await moveState(ctx.db, { id: file.id, from: ['pending', 'completing'], to: 'completing' }))) {
       throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
@@ -220,7 +220,7 @@ async function completeClaimed(
   } catch (error) {
     // a complete whose lease ran out (its process died mid-way) may have won: then this is a repeat
     const again = await findFileById(ctx.db, file.id);
-    if (again?.upload_finished_at) return again;
+    if (again && isValid(again)) return again;
     throw error;
   }
 
@@ -271,7 +271,8 @@ export async function multipartAbort(
   if (outcome === 'discarded') return;
   if (outcome === 'completed') throw complete();
   if (outcome === 'busy') {
-    if ((await findFileById(ctx.db, file.id))?.upload_finished_at) throw complete();
+    const current = await findFileById(ctx.db, file.id);
+    if (current && isValid(current)) throw complete();
     throw new AppError('conflict', 'This upload is being completed; it cannot be aborted now.');
   }
   // never opened: the record alone
@@ -323,7 +324,7 @@ async function finishPut(ctx: FilesContext, file: FileRecord): Promise<FileRecor
  * them, object and record are gone (null). Not arrived yet: still pending.
  */
 export async function settlePendingPut(ctx: FilesContext, file: FileRecord): Promise<FileRecord | null> {
-  if (file.upload_finished_at || file.upload_method !== 'put') return file;
+  if (!awaitsSettling(file)) return file;
   try {
     return await finishPut(ctx, file);
   } catch (error) {
@@ -372,7 +373,7 @@ export async function localPartReceive(
   }
   assertSignedLength(size, declaredLength);
   const file = await findFileByUploadId(ctx.db, uploadId);
-  if (!file || file.upload_finished_at) throw notFound('multipartUpload');
+  if (!file || isValid(file)) throw notFound('multipartUpload');
   const maxSize = Math.min(MULTIPART.maxPartSize, file.file_size ?? ctx.policy.maxSize);
   return storage.parts.receive({ uploadId, partNumber, body, contentMd5, maxSize, exactSize: size });
 }

@@ -15,6 +15,7 @@ import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import {
   DirectFinishBody,
+  FileMadeValid,
   DirectStartBody,
   DirectStartResponse,
   FileListQuery,
@@ -96,7 +97,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
         security,
         summary: 'Finish a direct upload: verify the stored object, then mark the file valid',
         body: DirectFinishBody,
-        response: { 200: Type.Ref('File'), ...errorResponses(400, 401, 404, 409, 503) },
+        response: FileMadeValid,
       },
     },
     async (request) => {

@@ -14,6 +14,7 @@ import type { FilesContext } from '../../core/files/services.js';
 import { actorOf, onFileNoContent } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
+import { FileMadeValid } from '../schemas/files.js';
 import {
   MultipartCompleteBody,
   MultipartCreateBody,
@@ -113,7 +114,7 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
         summary: 'Join the parts, verify size, type and checksum, and make the file valid',
         params: IdParams,
         body: MultipartCompleteBody,
-        response: { 200: Type.Ref('File'), ...errorResponses(400, 401, 404, 409, 503) },
+        response: FileMadeValid,
       },
     },
     async (request) => {

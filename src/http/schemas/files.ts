@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id } from './common.js';
+import { errorResponses, Id } from './common.js';
 
 export const FileOut = Type.Object(
   {
@@ -38,6 +38,9 @@ export const DirectStartResponse = Type.Object({
 });
 
 export const DirectFinishBody = Type.Object({ file_id: Id }, { additionalProperties: false });
+
+/** What a call that makes a file valid answers (finish, multipart complete): the file, or why not. */
+export const FileMadeValid = { 200: Type.Ref('File'), ...errorResponses(400, 401, 404, 409, 503) };
 
 export const IdResponse = Type.Object({ id: Type.Integer() });
 
