@@ -27,6 +27,8 @@ export type {
   Checksums,
   ChecksumsFactory,
   ChuteOptions,
+  ApiAnswer,
+  ApiPaths,
   DirectUploadTarget,
   FilePage,
   FileRecord,

@@ -26,7 +26,7 @@ import {
   type AdminUser,
   type FileQuery,
   type Order,
-  type Page,
+  type AdminFilePage,
   type Sort,
   type Status,
 } from './api';
@@ -97,7 +97,7 @@ export function FileList({ context, search }: { context: AdminContext; search: s
     },
     [query],
   );
-  const { page, rows: files, count, loading, error, reload } = useListPage<Page<AdminFile>>(load, fail);
+  const { page, rows: files, count, loading, error, reload } = useListPage<AdminFilePage>(load, fail);
   const users = useUsers();
   const deletion = useDeletion(fail, reload, setMessage, title);
   const filtered = Boolean(query.search || query.status || query.uploadedBy);

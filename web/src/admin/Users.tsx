@@ -13,7 +13,7 @@ import {
   setUserActive,
   setUserPassword,
   type AdminUser,
-  type Page,
+  type AdminUserPage,
 } from './api';
 import { adminPath, useLinkHandler } from './router';
 import { Notice, useTitle } from './ui';
@@ -37,7 +37,7 @@ export function Users({ context }: { context: AdminContext }) {
     (signal: AbortSignal) => listUsers({ search, offset, limit: PAGE_SIZE }, signal),
     [search, offset],
   );
-  const { page, rows: users, count, loading, error, setError, reload } = useListPage<Page<AdminUser>>(load, fail);
+  const { page, rows: users, count, loading, error, setError, reload } = useListPage<AdminUserPage>(load, fail);
 
   const done = (text: string) => {
     setMessage(text);

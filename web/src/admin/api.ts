@@ -1,43 +1,22 @@
 // The admin API (/api/admin/...), called with the page's own session like the rest of the app.
 import {
   AbortError,
+  type ApiAnswer,
   apiRequest,
   ChuteApiError,
   NetworkError,
-  type FileRecord,
   type RequestOptions,
 } from '@chute/client';
 import { chute } from '../chute';
 
+// The admin API's shapes come from the server's OpenAPI document, as the client's do.
+export type AdminFilePage = ApiAnswer<'/api/admin/files/', 'get'>;
+export type AdminUserPage = ApiAnswer<'/api/admin/users/', 'get'>;
+
 /** A file as the admin API returns it: the public record and what only staff see. */
-export interface AdminFile extends FileRecord {
-  uploaded_by_email: string | null;
-  upload_method: string;
-  updated_at: string;
-}
-
-export interface AdminUser {
-  id: number;
-  email: string;
-  is_staff: boolean;
-  is_active: boolean;
-  created_at: string;
-  file_count: number;
-}
-
-export interface Page<T> {
-  count: number;
-  limit: number;
-  offset: number;
-  results: T[];
-}
-
-export interface AdminSettings {
-  storage: 'local' | 's3';
-  admin_max_size: number;
-  direct_max_size: number;
-  allowed_types: string[];
-}
+export type AdminFile = AdminFilePage['results'][number];
+export type AdminUser = AdminUserPage['results'][number];
+export type AdminSettings = ApiAnswer<'/api/admin/settings/', 'get'>;
 
 export const SORTS = [
   'id',
@@ -83,21 +62,21 @@ export function fileQueryString(query: FileQuery): string {
 export const getSettings = (signal?: AbortSignal) =>
   json<AdminSettings>('GET', '/api/admin/settings/', undefined, signal);
 export const listFiles = (query: FileQuery, signal?: AbortSignal) =>
-  json<Page<AdminFile>>('GET', `/api/admin/files/?${fileQueryString(query)}`, undefined, signal);
+  json<AdminFilePage>('GET', `/api/admin/files/?${fileQueryString(query)}`, undefined, signal);
 export const getFile = (id: number, signal?: AbortSignal) =>
   json<AdminFile>('GET', `/api/admin/files/${id}/`, undefined, signal);
 export const deleteFile = (id: number) => json<void>('DELETE', `/api/admin/files/${id}/`);
 export const deleteFiles = (ids: number[]) =>
-  json<{ deleted: number[]; not_found: number[] }>('POST', '/api/admin/files/bulk-delete/', { ids });
+  json<ApiAnswer<'/api/admin/files/bulk-delete/', 'post'>>('POST', '/api/admin/files/bulk-delete/', { ids });
 export const deletePending = (olderThanHours: number) =>
-  json<{ deleted: number; ids: number[]; cutoff: string }>('POST', '/api/admin/files/delete-pending/', {
+  json<ApiAnswer<'/api/admin/files/delete-pending/', 'post'>>('POST', '/api/admin/files/delete-pending/', {
     older_than_hours: olderThanHours,
   });
 
 export const listUsers = (query: { search?: string; limit?: number; offset?: number }, signal?: AbortSignal) => {
   const params = new URLSearchParams({ limit: String(query.limit ?? 50), offset: String(query.offset ?? 0) });
   if (query.search?.trim()) params.set('search', query.search.trim());
-  return json<Page<AdminUser>>('GET', `/api/admin/users/?${params}`, undefined, signal);
+  return json<AdminUserPage>('GET', `/api/admin/users/?${params}`, undefined, signal);
 };
 export const createUser = (user: { email: string; password: string; is_staff: boolean }) =>
   json<AdminUser>('POST', '/api/admin/users/', user);
@@ -172,4 +151,4 @@ export const addFile = (file: File, uploadedBy: string, options?: SendOptions) =
   sendFile<AdminFile>('/api/admin/files/', file, uploadedBy ? { uploaded_by: uploadedBy } : {}, options);
 
 export const replaceFile = (id: number, file: File, options?: SendOptions) =>
-  sendFile<{ file: AdminFile; previous_removed: boolean }>(`/api/admin/files/${id}/replace/`, file, {}, options);
+  sendFile<ApiAnswer<'/api/admin/files/{id}/replace/', 'post'>>(`/api/admin/files/${id}/replace/`, file, {}, options);
