@@ -180,3 +180,62 @@ async function tampered(token: string): Promise<string> {
   const changed = Buffer.from(JSON.stringify({ ...claims, sub: '2' })).toString('base64url');
   return `${header}.${changed}.${signature}`;
 }
+
+describe('JWT auth (RS256/ES256, AUTH_JWKS_URL)', () => {
+  test('RS256 and ES256 tokens are verified by the keys a JWKS server publishes, fetched once and cached', async (t) => {
+    const rsa = await keyPair('RS256', 'rsa-1');
+    const ec = await keyPair('ES256', 'ec-1');
+    const jwks = await jwksServer(t, [rsa.jwk, ec.jwk]);
+    const app = await build(t, { env: { AUTH_JWKS_URL: jwks.url } });
+
+    const file = await uploadAs(app, await sign(rsa.signing, { sub: await uploaderSub(app) }), 'rsa.txt');
+    assert.equal(file.is_valid, true);
+    const ecUser = await sign(ec.signing, { sub: await uploaderSub(app) });
+    assert.equal((await uploadAs(app, ecUser, 'ec.txt')).is_valid, true);
+    assert.deepEqual(
+      (await listFiles(app, ecUser)).json().results.map((f: { original_file_name: string }) => f.original_file_name),
+      ['ec.txt'],
+    );
+    assert.equal(jwks.fetches(), 1, 'the key set is cached');
+  });
+
+  test('a key not in the set, a forged signature, and an HS256 token (alg confusion) are 401', async (t) => {
+    const rsa = await keyPair('RS256', 'rsa-1');
+    const jwks = await jwksServer(t, [rsa.jwk]);
+    const app = await build(t, { env: { AUTH_JWKS_URL: jwks.url } });
+    const stranger = await keyPair('RS256', 'rsa-1');
+    const unknownKid = await keyPair('ES256', 'ec-unknown');
+    // the classic confusion: the server's public key used as an HMAC secret
+    const confused: Signing = { alg: 'HS256', key: new TextEncoder().encode(rsa.pem), kid: 'rsa-1' };
+    await assertRefused(app, await sign(stranger.signing, { sub: '1' }), /signature/, 'same kid, other key');
+    await assertRefused(app, await sign(unknownKid.signing, { sub: '1' }), /kid/, 'unknown kid');
+    await assertRefused(app, await sign(confused, { sub: '1' }), /algorithm/, 'HS256 with the public key');
+    await assertRefused(app, await sign(hs256(), { sub: '1' }), /algorithm/, 'HS256 with no secret configured');
+    assert.equal((await listFiles(app, await sign(rsa.signing, { sub: '1' }))).statusCode, 200);
+  });
+
+  test('key rotation: a new kid is fetched once the cooldown has passed; a retired key stops once the cache refreshes', async (t) => {
+    // jose refetches on an unknown kid at most every 30 s and refreshes the set every 10 min: the clock is moved
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const first = await keyPair('RS256', 'key-1');
+    const second = await keyPair('ES256', 'key-2');
+    const keys = [first.jwk];
+    const jwks = await jwksServer(t, keys);
+    const app = await build(t, { env: { AUTH_JWKS_URL: jwks.url } });
+    assert.equal((await listFiles(app, await sign(first.signing, { sub: '1' }))).statusCode, 200);
+
+    keys.push(second.jwk);
+    await assertRefused(app, await sign(second.signing, { sub: '1' }), /kid/, 'within the cooldown');
+    assert.equal(jwks.fetches(), 1);
+    t.mock.timers.tick(31_000);
+    const rotated = await listFiles(app, await sign(second.signing, { sub: '1' }));
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    assert.equal(jwks.fetches(), 2);
+
+    keys.shift();
+    assert.equal((await listFiles(app, await sign(first.signing, { sub: '1' }))).statusCode, 200, 'still cached');
+    t.mock.timers.tick(10 * 60_000);
+    await assertRefused(app, await sign(first.signing, { sub: '1' }), /kid/, 'retired key');
+    assert.equal((await listFiles(app, await sign(second.signing, { sub: '1' }))).statusCode, 200);
+  });
+});
