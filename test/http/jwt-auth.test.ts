@@ -6,8 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
 import { userCreate } from '../../src/users/services.js';
-import { build, createUser, multipart } from '../helpers.js';
+import { build, createUser, freePort, multipart, testEnv } from '../helpers.js';
 
 const SECRET = 'a-shared-secret-of-32-bytes-or-more!';
 const json = { 'content-type': 'application/json' };
@@ -237,5 +240,88 @@ describe('JWT auth (RS256/ES256, AUTH_JWKS_URL)', () => {
     t.mock.timers.tick(10 * 60_000);
     await assertRefused(app, await sign(first.signing, { sub: '1' }), /kid/, 'retired key');
     assert.equal((await listFiles(app, await sign(second.signing, { sub: '1' }))).statusCode, 200);
+  });
+});
+
+describe('what a JWT user is in the standalone server', () => {
+  test('AUTH_JWT_STAFF_CLAIM: the claim equal to the value, or an array holding it, opens the admin; else 403', async (t) => {
+    const app = await build(t, { env: { AUTH_JWT_SECRET: SECRET, AUTH_JWT_STAFF_CLAIM: 'role=admin' } });
+    const chuteUser = await createUser(app);
+    const adminFiles = async (claims: JWTPayload) =>
+      app.inject({
+        method: 'GET',
+        url: '/api/admin/files/',
+        headers: bearer(await sign(hs256(), { sub: '9', ...claims })),
+      });
+    for (const role of ['admin', ['editor', 'admin']]) {
+      const allowed = await adminFiles({ role });
+      assert.equal(allowed.statusCode, 200, `${JSON.stringify(role)}: ${allowed.body}`);
+    }
+    for (const claims of [{ role: 'editor' }, { role: 'Admin' }, { role: ['editor'] }, {}, { admin: 'role' }]) {
+      const refused = await adminFiles(claims);
+      assert.equal(refused.statusCode, 403, JSON.stringify(claims));
+      assert.equal(refused.json().code, 'permission_denied');
+    }
+    // the admin's user pages list Chute's own users, whoever staff is
+    const staff = bearer(await sign(hs256(), { sub: '9', role: 'admin' }));
+    const users = await app.inject({ method: 'GET', url: '/api/admin/users/', headers: staff });
+    assert.equal(users.statusCode, 200, users.body);
+    assert.deepEqual(
+      users.json().results.map((user: { email: string }) => user.email),
+      [chuteUser.email],
+    );
+  });
+
+  test('/api/auth/me is 404 for a JWT user (no Chute account), even when its sub is a Chute user id; logout is a harmless 200', async (t) => {
+    const app = await build(t, { env: { AUTH_JWT_SECRET: SECRET } });
+    const chuteUser = await createUser(app, { email: 'own-user@example.com' });
+    for (const sub of ['424242', String(chuteUser.id)]) {
+      const token = await sign(hs256(), { sub });
+      const me = await app.inject({ method: 'GET', url: '/api/auth/me/', headers: bearer(token) });
+      assert.equal(me.statusCode, 404, me.body);
+      assert.equal(me.json().code, 'not_found');
+      assert.match(me.json().message, /no Chute account/);
+      assert.doesNotMatch(me.body, /own-user@example\.com/);
+    }
+    // the identity system owns its tokens: there is no session here to end
+    const token = await sign(hs256(), { sub: '424242' });
+    const logout = await app.inject({ method: 'POST', url: '/api/auth/logout/', headers: bearer(token) });
+    assert.equal(logout.statusCode, 200, logout.body);
+    assert.equal((await listFiles(app, token)).statusCode, 200);
+  });
+
+  test('keys that cannot be fetched are 503 auth_unavailable, logged without the token; no log line holds a token', async (t) => {
+    const raw: string[] = [];
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        raw.push(String(chunk));
+        callback();
+      },
+    });
+    const rsa = await keyPair('RS256', 'rsa-1');
+    const unreachable = `http://127.0.0.1:${await freePort()}/jwks.json`;
+    const config = loadConfig(await testEnv(t, { env: { AUTH_JWKS_URL: unreachable, AUTH_JWT_SECRET: SECRET } }));
+    const app = await buildApp({ config, logger: { level: 'debug', stream } });
+    t.after(() => app.close());
+
+    const tokens = [
+      await sign(rsa.signing, { sub: '3' }),
+      await sign(hs256(), { sub: '3', exp: Math.floor(Date.now() / 1000) - 60 }),
+      await sign(hs256('another-secret-that-is-32-bytes-long'), { sub: '3' }),
+      await sign(hs256(), { sub: 'not-a-number' }),
+    ];
+    const down = await listFiles(app, tokens[0]!);
+    assert.equal(down.statusCode, 503, down.body);
+    assert.equal(down.json().code, 'auth_unavailable');
+    for (const token of tokens.slice(1)) assert.equal((await listFiles(app, token)).statusCode, 401);
+    // HS256 tokens do not need the JWKS: the secret still verifies them
+    assert.equal((await listFiles(app, await sign(hs256(), { sub: '3' }))).statusCode, 200);
+
+    const log = raw.join('');
+    assert.match(log, /JWKS could not be fetched/);
+    for (const token of tokens) {
+      for (const part of token.split('.')) assert.ok(!log.includes(part), 'a token segment in the log');
+    }
+    assert.ok(!log.includes('not-a-number'), 'a claim in the log');
   });
 });
