@@ -16,6 +16,22 @@ export interface S3Config {
   customDomain: string | null;
 }
 
+/**
+ * Tokens from an identity system the deployment already has (AUTH_JWT_*, AUTH_JWKS_URL). At least
+ * one of `secret` and `jwksUrl` is set, else the whole setting is null.
+ */
+export interface JwtConfig {
+  /** AUTH_JWT_SECRET: verifies HS256 tokens */
+  secret: string | null;
+  /** AUTH_JWKS_URL: the public keys that verify RS256 and ES256 tokens */
+  jwksUrl: string | null;
+  /** AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE: when set, a token's `iss` / `aud` must match */
+  issuer: string | null;
+  audience: string | null;
+  /** AUTH_JWT_STAFF_CLAIM `role=admin`: the claim equal to the value (or an array holding it) makes staff */
+  staffClaim: { claim: string; value: string } | null;
+}
+
 export interface Config {
   appDomain: string;
   host: string;
@@ -46,6 +62,8 @@ export interface Config {
   presignedExpiry: number;
   corsAllowedOrigins: string[];
   sessionTtlSeconds: number;
+  /** bearer JWTs from an existing identity system, beside Chute's own sessions; null when off */
+  jwt: JwtConfig | null;
   secretKey: string | null;
   loginRateLimit: { perIp: number; perEmail: number; windowMs: number };
   logLevel: LogLevel;
@@ -262,6 +280,57 @@ function corsOrigins(r: Reader): string[] {
     });
 }
 
+// HS256 keys shorter than the hash (32 bytes) are refused by the JWA spec (RFC 7518 3.2)
+export const JWT_SECRET_MIN_BYTES = 32;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** The JWKS URL: https, since whoever can change the keys can sign in as anyone (http on loopback only). */
+function jwksUrlOf(r: Reader): string | null {
+  const raw = r.get('AUTH_JWKS_URL');
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('AUTH_JWKS_URL', `must be an absolute https URL, got "${raw}"`);
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  if (url.protocol !== 'https:' && !loopbackHttp) {
+    throw new ConfigError('AUTH_JWKS_URL', `must be an https URL (http only on localhost), got "${raw}"`);
+  }
+  return url.href;
+}
+
+function staffClaimOf(r: Reader): JwtConfig['staffClaim'] {
+  const raw = r.get('AUTH_JWT_STAFF_CLAIM');
+  if (raw === undefined) return null;
+  const match = /^([^=\s]+)=(.+)$/.exec(raw);
+  if (!match) throw new ConfigError('AUTH_JWT_STAFF_CLAIM', `must be claim=value like role=admin, got "${raw}"`);
+  return { claim: match[1]!, value: match[2]! };
+}
+
+function jwtConfig(r: Reader): JwtConfig | null {
+  const secret = r.get('AUTH_JWT_SECRET') ?? null;
+  if (secret !== null && Buffer.byteLength(secret) < JWT_SECRET_MIN_BYTES) {
+    throw new ConfigError('AUTH_JWT_SECRET', `must be at least ${JWT_SECRET_MIN_BYTES} bytes long (HS256)`);
+  }
+  const jwksUrl = jwksUrlOf(r);
+  const rest = {
+    issuer: r.get('AUTH_JWT_ISSUER') ?? null,
+    audience: r.get('AUTH_JWT_AUDIENCE') ?? null,
+    staffClaim: staffClaimOf(r),
+  };
+  if (secret === null && jwksUrl === null) {
+    // a claim check with no key to verify tokens by is a typo or a forgotten variable, not a wish
+    const orphan = (['AUTH_JWT_ISSUER', 'AUTH_JWT_AUDIENCE', 'AUTH_JWT_STAFF_CLAIM'] as const).find((name) =>
+      r.get(name),
+    );
+    if (orphan) throw new ConfigError(orphan, 'needs AUTH_JWT_SECRET or AUTH_JWKS_URL to be set');
+    return null;
+  }
+  return { secret, jwksUrl, ...rest };
+}
+
 /** Reads and checks every variable, in this order (the first bad one is the one reported). */
 export function loadConfig(env: Env = process.env): Config {
   const r = reader(env);
@@ -299,6 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
     presignedExpiry,
     corsAllowedOrigins,
     sessionTtlSeconds: r.duration('SESSION_TTL', 14 * 86400, 60),
+    jwt: jwtConfig(r),
     secretKey: r.get('SECRET_KEY') ?? null,
     loginRateLimit: {
       perIp: r.integer('LOGIN_RATE_LIMIT_PER_IP', 30, 1, 1_000_000),

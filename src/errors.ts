@@ -37,6 +37,7 @@ export const errorCatalogue = {
   internal_error: 500,
   storage_unavailable: 503,
   database_unavailable: 503,
+  auth_unavailable: 503,
   not_ready: 503,
 } as const;
 
@@ -72,6 +73,7 @@ export function formatBytes(bytes: number): string {
 export const NOT_FOUND = {
   file: 'No such file.',
   user: 'No such user.',
+  account: 'This user signs in through the identity system that issued the token and has no Chute account.',
   upload: 'No such upload.',
   multipartUpload: 'No such multipart upload: it was completed or aborted.',
 } as const;

@@ -25,6 +25,7 @@ import { databaseRateLimitStore } from './plugins/rate-limit.js';
 import refusedBodies from './plugins/refused-bodies.js';
 import requestLog from './plugins/request-log.js';
 import securityHeaders from './plugins/security-headers.js';
+import { jwtAuthenticator } from './plugins/jwt-auth.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
 import adminRoutes from './routes/admin.js';
 import authRoutes from './routes/auth.js';
@@ -99,6 +100,7 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('chute', { config, db, storage, files });
   app.decorateRequest('actor', null);
+  app.decorateRequest('actorIsExternal', false);
   const rateLimits = databaseRateLimitStore(db);
   app.addHook('onClose', async () => {
     await rateLimits.settled();
@@ -135,7 +137,11 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     },
   });
 
-  const requireUserHook = requireUser({ authenticator: authenticator ?? sessionAuthenticator(db), trustedOrigins });
+  const sessions = sessionAuthenticator(db);
+  const requireUserHook = requireUser({
+    authenticator: authenticator ?? (config.jwt ? jwtAuthenticator(config.jwt, sessions) : sessions),
+    trustedOrigins,
+  });
   await app.register(authRoutes, {
     db,
     loginRateLimit: config.loginRateLimit,

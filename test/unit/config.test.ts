@@ -73,6 +73,57 @@ describe('config', () => {
     for (const [env, variable] of cases) failsOn(env, variable);
   });
 
+  test('JWT auth: off by default; a secret and/or a JWKS URL turn it on, with the optional checks', () => {
+    assert.equal(loadConfig({}).jwt, null);
+    const secret = 'x'.repeat(32);
+    assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret }).jwt, {
+      secret,
+      jwksUrl: null,
+      issuer: null,
+      audience: null,
+      staffClaim: null,
+    });
+    const both = loadConfig({
+      AUTH_JWT_SECRET: secret,
+      AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json',
+      AUTH_JWT_ISSUER: 'https://id.example.com/',
+      AUTH_JWT_AUDIENCE: 'chute',
+      AUTH_JWT_STAFF_CLAIM: 'https://example.com/roles=Site Admin',
+    }).jwt;
+    assert.equal(both?.jwksUrl, 'https://id.example.com/.well-known/jwks.json');
+    assert.equal(both?.issuer, 'https://id.example.com/');
+    assert.equal(both?.audience, 'chute');
+    assert.deepEqual(both?.staffClaim, { claim: 'https://example.com/roles', value: 'Site Admin' });
+    assert.equal(
+      loadConfig({ AUTH_JWKS_URL: 'http://127.0.0.1:9000/jwks' }).jwt?.jwksUrl,
+      'http://127.0.0.1:9000/jwks',
+    );
+  });
+
+  test('bad JWT settings stop the start, naming the variable', () => {
+    const secret = { AUTH_JWT_SECRET: 'x'.repeat(32) };
+    const cases: Array<[env: Record<string, string>, variable: string]> = [
+      [{ AUTH_JWT_SECRET: 'x'.repeat(31) }, 'AUTH_JWT_SECRET'],
+      [{ AUTH_JWKS_URL: 'not a url' }, 'AUTH_JWKS_URL'],
+      [{ AUTH_JWKS_URL: 'ftp://id.example.com/jwks' }, 'AUTH_JWKS_URL'],
+      // keys fetched over plain http could be swapped on the way: https, or http on loopback only
+      [{ AUTH_JWKS_URL: 'http://id.example.com/jwks' }, 'AUTH_JWKS_URL'],
+      [{ ...secret, AUTH_JWT_STAFF_CLAIM: 'admin' }, 'AUTH_JWT_STAFF_CLAIM'],
+      [{ ...secret, AUTH_JWT_STAFF_CLAIM: 'role=' }, 'AUTH_JWT_STAFF_CLAIM'],
+      [{ ...secret, AUTH_JWT_STAFF_CLAIM: '=admin' }, 'AUTH_JWT_STAFF_CLAIM'],
+      // a check with no key to verify tokens by is a forgotten variable
+      [{ AUTH_JWT_ISSUER: 'https://id.example.com/' }, 'AUTH_JWT_ISSUER'],
+      [{ AUTH_JWT_AUDIENCE: 'chute' }, 'AUTH_JWT_AUDIENCE'],
+      [{ AUTH_JWT_STAFF_CLAIM: 'role=admin' }, 'AUTH_JWT_STAFF_CLAIM'],
+    ];
+    for (const [env, variable] of cases) failsOn(env, variable);
+    // the secret is never echoed into the message
+    assert.throws(
+      () => loadConfig({ AUTH_JWT_SECRET: 'short-but-secret' }),
+      (error: unknown) => error instanceof ConfigError && !error.message.includes('short-but-secret'),
+    );
+  });
+
   test('sizes and durations take units', () => {
     assert.equal(parseSize('10485760'), 10485760);
     assert.equal(parseSize('10MiB'), 10 * 2 ** 20);

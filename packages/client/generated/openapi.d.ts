@@ -155,7 +155,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The logged-in user */
+        /** The logged-in user; 404 for a JWT user of another identity system (no Chute account) */
         get: {
             parameters: {
                 query?: never;
@@ -176,6 +176,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -31,7 +31,12 @@ async function apiDocs(app: FastifyInstance, { config }: { config: Config }) {
       servers: [{ url: config.appDomain }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'the `session` from /api/auth/login/' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'the `session` from /api/auth/login/, or a JWT of the identity system set by AUTH_JWT_SECRET / AUTH_JWKS_URL',
+          },
           cookie: { type: 'apiKey', in: 'cookie', name: 'sessionid' },
         },
       },

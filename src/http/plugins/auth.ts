@@ -1,11 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../core/actor.js';
-import { AppError } from '../../errors.js';
+import { AppError, notFound } from '../../errors.js';
 
 export interface Authentication {
   actor: Actor;
   /** cookie credentials ride along on cross-site requests by themselves: they need the CSRF check */
   via: 'header' | 'cookie';
+  /** an outside identity (a JWT): no row in Chute's users table stands behind the actor */
+  external?: boolean;
 }
 
 /**
@@ -19,6 +21,8 @@ export interface Authenticator {
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+    /** set with `actor`: true when it is an outside identity, not one of Chute's own users */
+    actorIsExternal: boolean;
   }
   interface FastifyContextConfig {
     /** a GET that creates something (Uppy's params): cookie callers get the CSRF check as a POST would */
@@ -68,6 +72,7 @@ export function requireUser({
       );
     }
     request.actor = auth.actor;
+    request.actorIsExternal = auth.external === true;
   };
 }
 
@@ -75,6 +80,13 @@ export function requireUser({
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw new AppError('not_authenticated', 'Authentication credentials were not provided.');
   return request.actor;
+}
+
+/** The caller as one of Chute's own users: 404 for an outside identity, which has no account here. */
+export function chuteUserIdOf(request: FastifyRequest): number {
+  const actor = actorOf(request);
+  if (request.actorIsExternal) throw notFound('account');
+  return actor.id;
 }
 
 export function requireStaff(request: FastifyRequest): void {

@@ -6,7 +6,7 @@ import type { Config } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import { normaliseEmail } from '../../users/repository.js';
 import { sessionLogin, sessionLogout, sessionMe } from '../../users/services.js';
-import { actorOf } from '../plugins/auth.js';
+import { chuteUserIdOf } from '../plugins/auth.js';
 import { clientAddress, rateLimited as rateLimitedError } from '../plugins/rate-limit.js';
 import { SESSION_COOKIE, sessionTokenOf } from '../plugins/session-auth.js';
 import { Empty, errorResponses } from '../schemas/common.js';
@@ -97,11 +97,15 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (
   app.get(
     '/api/auth/me/',
     {
-      schema: { tags, summary: 'The logged-in user', response: { 200: Type.Ref('User'), ...errorResponses(401) } },
+      schema: {
+        tags,
+        summary: 'The logged-in user; 404 for a JWT user of another identity system (no Chute account)',
+        response: { 200: Type.Ref('User'), ...errorResponses(401, 404) },
+      },
       onRequest: requireUser,
     },
     async (request) => {
-      return serializeUser(await sessionMe(db, actorOf(request).id));
+      return serializeUser(await sessionMe(db, chuteUserIdOf(request)));
     },
   );
 };
