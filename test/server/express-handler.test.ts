@@ -22,7 +22,11 @@ async function expressHost(port: number, { options, userOf }: Omit<HostSetup, 'p
   app.use((_req, res) => void res.status(404).send('the host 404'));
   const server = app.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  return { close: async () => (await new Promise((resolve) => server.close(resolve)), await chute.close()) };
+  const close = async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await chute.close();
+  };
+  return { close };
 }
 
 runChuteSuite('Express handler', async (t, { port, ...setup }) => {

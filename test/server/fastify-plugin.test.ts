@@ -27,7 +27,11 @@ runChuteSuite('Fastify plugin', async (t, { port, options, userOf }) => {
 
 test('the host keeps its own routes and its own validation settings beside the plugin', async (t) => {
   const app = Fastify();
-  app.post('/loose', { schema: { body: { type: 'object', properties: { n: { type: 'integer' } } } } }, async (request) => request.body);
+  app.post(
+    '/loose',
+    { schema: { body: { type: 'object', properties: { n: { type: 'integer' } } } } },
+    async (request) => request.body,
+  );
   await app.register(chutePlugin, {
     prefix: '/uploads',
     database: 'sqlite::memory:',

@@ -24,7 +24,7 @@ runChuteSuite('fetch handler', async (t, { port, options, userOf }) => {
   });
 });
 
-test('a request outside publicUrl\'s path is a 404 from the fetch handler, not a route of its own', async (t) => {
+test("a request outside publicUrl's path is a 404 from the fetch handler, not a route of its own", async (t) => {
   const chute = createChuteFetchHandler({
     database: 'sqlite::memory:',
     storage: { type: 'local', root: '/tmp/chute-unused' },

@@ -37,7 +37,10 @@ interface Mounted {
   bob: Record<string, string>;
 }
 
-const sha256 = (data: ArrayBuffer | Buffer) => createHash('sha256').update(Buffer.from(data as ArrayBuffer)).digest('hex');
+const sha256 = (data: ArrayBuffer | Buffer) =>
+  createHash('sha256')
+    .update(Buffer.from(data as ArrayBuffer))
+    .digest('hex');
 
 async function mounted(
   t: TestContext,
@@ -50,7 +53,8 @@ async function mounted(
   // TODO(merge): files.uploaded_by references Chute's users until H-db's opaque ids; the host's
   // users 1 and 2 get a row each here. Drop this once the foreign key is gone.
   const db = createDatabase(database);
-  for (const n of [1, 2]) await userCreate(db, { email: `host${n}@example.com`, password: `pw-${randomBytes(8).toString('hex')}` });
+  for (const n of [1, 2])
+    await userCreate(db, { email: `host${n}@example.com`, password: `pw-${randomBytes(8).toString('hex')}` });
   await db.destroy();
   const tokens = new Map<string, ChuteUser>([
     ['alice-token', { id: 1 }],
@@ -111,7 +115,9 @@ async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer
     const sent = await postForm(start.body.url, start.body.fields, { name, content, type: 'text/plain' });
     assert.ok(sent.ok, `RGW answered ${sent.status}`);
   }
-  const finish = await call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/finish/', { file_id: start.body.id });
+  const finish = await call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/finish/', {
+    file_id: start.body.id,
+  });
   assert.equal(finish.status, 200, JSON.stringify(finish.body));
   assert.equal(finish.body.is_valid, true);
   return finish.body;
@@ -120,7 +126,7 @@ async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer
 export function runChuteSuite(name: string, host: Host): void {
   for (const storage of ['local', 's3'] as const) {
     describe(`${name}: the file API (${storage})`, () => {
-      test('direct upload: start, send, finish; the record is the host user\'s and its url gives the bytes back', async (t) => {
+      test("direct upload: start, send, finish; the record is the host user's and its url gives the bytes back", async (t) => {
         const m = await mounted(t, host, storage);
         const content = randomBytes(3000);
         const file = await directUpload(m, storage, content);
@@ -166,7 +172,11 @@ export function runChuteSuite(name: string, host: Host): void {
       test('limits: a file over maxSize is 413 file_too_large, a type not allowed 415 unsupported_media_type', async (t) => {
         const m = await mounted(t, host, storage, { maxSize: 1000, allowedTypes: ['text/plain', 'image/*'] });
         const start = (file_type: string, file_size: number) =>
-          call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/start/', { file_name: 'f', file_type, file_size });
+          call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/start/', {
+            file_name: 'f',
+            file_type,
+            file_size,
+          });
         const big = await start('text/plain', 1001);
         assert.deepEqual([big.status, big.body.code], [413, 'file_too_large']);
         const pdf = await start('application/pdf', 10);
@@ -217,7 +227,12 @@ export function runChuteSuite(name: string, host: Host): void {
       test("Uppy's routes: a single signed PUT and a multipart upload become the host user's valid files", async (t) => {
         const m = await mounted(t, host, storage);
         const small = randomBytes(2000);
-        const params = await call(m.publicUrl, m.alice, 'GET', '/api/uppy/s3/params?filename=photo.jpg&type=image%2Fjpeg');
+        const params = await call(
+          m.publicUrl,
+          m.alice,
+          'GET',
+          '/api/uppy/s3/params?filename=photo.jpg&type=image%2Fjpeg',
+        );
         assert.equal(params.status, 200, JSON.stringify(params.body));
         const put = await fetch(params.body.url, { method: 'PUT', headers: params.body.headers, body: small });
         assert.equal(put.status, 200, await put.text());
@@ -249,15 +264,27 @@ export function runChuteSuite(name: string, host: Host): void {
         test("cookie-authenticated writes need the host's or publicUrl's Origin; header ones do not", async (t) => {
           const m = await mounted(t, host, storage);
           const start = (headers: Record<string, string>) =>
-            call(m.publicUrl, headers, 'POST', '/api/files/upload/direct/start/', { file_name: 'a.txt', file_type: 'text/plain' });
+            call(m.publicUrl, headers, 'POST', '/api/files/upload/direct/start/', {
+              file_name: 'a.txt',
+              file_type: 'text/plain',
+            });
           const cookie = { cookie: `${HOST_COOKIE}=alice-token` };
           const foreign = await start({ ...cookie, origin: 'https://evil.example' });
           assert.deepEqual([foreign.status, foreign.body.code], [403, 'csrf_failed']);
           assert.equal((await start(cookie)).body.code, 'csrf_failed', 'no Origin at all');
           assert.equal((await start({ ...cookie, origin: new URL(m.publicUrl).origin })).status, 200);
           assert.equal((await call(m.publicUrl, cookie, 'GET', '/api/files/')).status, 200, 'reads need no Origin');
-          const bearer = await start({ ...cookie, authorization: 'Bearer x', ...m.alice, origin: 'https://evil.example' });
-          assert.equal(bearer.status, 200, 'a request with an Authorization header is not taken as cookie-authenticated');
+          const bearer = await start({
+            ...cookie,
+            authorization: 'Bearer x',
+            ...m.alice,
+            origin: 'https://evil.example',
+          });
+          assert.equal(
+            bearer.status,
+            200,
+            'a request with an Authorization header is not taken as cookie-authenticated',
+          );
         });
       }
     });
