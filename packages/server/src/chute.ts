@@ -64,6 +64,12 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
 
   const plugin: FastifyPluginAsync = async (app) => {
     const { files } = await coreReady();
+    const config = app.initialConfig as { routerOptions?: { maxParamLength?: number }; maxParamLength?: number };
+    const paramLength = config.routerOptions?.maxParamLength ?? config.maxParamLength ?? 100;
+    if (paramLength < MAX_PARAM_LENGTH) {
+      // the host's router decides; S3's multipart upload ids in Uppy's paths can be longer than that
+      app.log.warn(`@chute/server: routerOptions.maxParamLength is ${paramLength}; Uppy's multipart routes need ${MAX_PARAM_LENGTH}`);
+    }
     // Chute's validation settings inside the host's Fastify, whatever the host's own are
     app.setValidatorCompiler(AjvCompiler()({}, { customOptions: STRICT_AJV }));
     await mountFileApi(app, files, resolved, (request) => request as Req);
