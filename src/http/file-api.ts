@@ -46,7 +46,9 @@ export async function registerFileApi(
   if (!app.hasPlugin('@fastify/multipart')) {
     const { maxSize, standardMaxSize = maxSize } = files.policy;
     // each route passes its own limit (form-file.ts); this one only bounds what busboy reads
-    await app.register(multipart, { limits: { fileSize: Math.max(maxSize, standardMaxSize) + 1, files: 1, fields: 20, parts: 30 } });
+    await app.register(multipart, {
+      limits: { fileSize: Math.max(maxSize, standardMaxSize) + 1, files: 1, fields: 20, parts: 30 },
+    });
   }
   await app.register(fileRoutes, { files, requireUser, startRateLimit });
   await app.register(multipartRoutes, { files, requireUser, startRateLimit });
@@ -54,7 +56,8 @@ export async function registerFileApi(
   if (files.storage instanceof LocalStorage) {
     await app.register(localPutRoutes, { files });
     // the media route answers with reply.sendFile; the storage root is passed on each call
-    if (!app.hasPlugin('@fastify/static')) await app.register(fastifyStatic, { root: files.storage.root, serve: false });
+    if (!app.hasPlugin('@fastify/static'))
+      await app.register(fastifyStatic, { root: files.storage.root, serve: false });
     await app.register(mediaRoutes, { db: files.db, storage: files.storage });
   }
 }
