@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import { createChuteHandler } from '@chute/server';
 import express from 'express';
 import { freePort } from '../helpers.js';
-import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, type HostSetup } from './suite.js';
+import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, type HostSetup, scratchRoot } from './suite.js';
+
+const unusedRoot = await scratchRoot();
 
 type HostRequest = express.Request & { user?: { id: number | string } | null };
 
@@ -39,7 +41,7 @@ test("paths under the mount that are not Chute's go on to the host's next handle
   const host = await expressHost(port, {
     options: {
       database: 'sqlite::memory:',
-      storage: { type: 'local', root: '/tmp/chute-unused' },
+      storage: { type: 'local', root: unusedRoot },
       publicUrl: `http://127.0.0.1:${port}/uploads`,
     },
     userOf: () => ({ id: 1 }),

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chutePlugin } from '@chute/server';
 import Fastify, { type FastifyRequest } from 'fastify';
-import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite } from './suite.js';
+import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, scratchRoot } from './suite.js';
+
+const unusedRoot = await scratchRoot();
 
 const tokenOf = (request: FastifyRequest) =>
   (request.headers[HOST_TOKEN_HEADER] as string | undefined) ?? cookieToken(request.headers.cookie);
@@ -35,7 +37,7 @@ test('the host keeps its own routes and its own validation settings beside the p
   await app.register(chutePlugin, {
     prefix: '/uploads',
     database: 'sqlite::memory:',
-    storage: { type: 'local', root: '/tmp/chute-unused' },
+    storage: { type: 'local', root: unusedRoot },
     publicUrl: 'http://localhost/uploads',
     authenticate: async () => ({ id: 1 }),
   });

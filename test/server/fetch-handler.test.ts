@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { serve } from '@hono/node-server';
 import { createChuteFetchHandler } from '@chute/server';
 import { Hono } from 'hono';
-import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite } from './suite.js';
+import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, scratchRoot } from './suite.js';
+
+const unusedRoot = await scratchRoot();
 
 runChuteSuite('fetch handler', async (t, { port, options, userOf }) => {
   const chute = createChuteFetchHandler({
@@ -27,7 +29,7 @@ runChuteSuite('fetch handler', async (t, { port, options, userOf }) => {
 test("a request outside publicUrl's path is a 404 from the fetch handler, not a route of its own", async (t) => {
   const chute = createChuteFetchHandler({
     database: 'sqlite::memory:',
-    storage: { type: 'local', root: '/tmp/chute-unused' },
+    storage: { type: 'local', root: unusedRoot },
     publicUrl: 'http://app.test/uploads',
     authenticate: async () => ({ id: 1 }),
   });

@@ -1,14 +1,19 @@
 // createChute's options: a bad one stops createChute with a message naming it; a host's own Kysely
 // is used as given (migrated at first use, left open by close).
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChuteOptionsError, createChute, createChuteHandler, migrate, type ChuteOptions } from '@chute/server';
 import { createDatabase } from '../../src/db/index.js';
 import { freshDatabase } from '../helpers.js';
+import { scratchRoot } from './suite.js';
+
+const unusedRoot = await scratchRoot();
 
 const valid: ChuteOptions = {
   database: 'sqlite::memory:',
-  storage: { type: 'local', root: '/tmp/chute-unused' },
+  storage: { type: 'local', root: unusedRoot },
   publicUrl: 'https://app.example.com/uploads/',
   authenticate: async () => null,
 };
@@ -70,10 +75,16 @@ test('valid options create a Chute without opening anything until first use', as
   await chute.close();
 });
 
-test("the host's own Kysely: migrated at first use, used, and left open by close()", async (t) => {
+test("the host's own Kysely: migrated at first use, used, and left open by close(); the media folder made", async (t) => {
   const db = createDatabase(await freshDatabase(t));
   t.after(() => db.destroy());
-  const handler = createChuteHandler({ ...valid, database: db, authenticate: async () => null });
+  const root = join(unusedRoot, 'made-at-first-use');
+  const handler = createChuteHandler({
+    ...valid,
+    database: db,
+    storage: { type: 'local', root },
+    authenticate: async () => null,
+  });
   const { createServer } = await import('node:http');
   const server = createServer((req, res) => handler(req, res)).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -82,6 +93,7 @@ test("the host's own Kysely: migrated at first use, used, and left open by close
   assert.deepEqual([answer.status, ((await answer.json()) as { code: string }).code], [401, 'not_authenticated']);
   await new Promise((resolve) => server.close(resolve));
   await handler.close();
+  assert.ok((await stat(root)).isDirectory(), 'the local storage folder is made at first use');
   // still open, and migrated: nothing is left to apply
   assert.deepEqual(await migrate(db), []);
 });

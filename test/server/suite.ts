@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import { migrate, type ChuteOptions, type ChuteUser } from '@chute/server';
 import { createDatabase } from '../../src/db/index.js';
 import { userCreate } from '../../src/users/services.js';
@@ -30,6 +30,13 @@ export type Host = (t: TestContext, setup: HostSetup) => Promise<void>;
 /** The token in a Cookie header, for hosts that read cookies by hand. */
 export const cookieToken = (cookie: string | undefined | null): string | undefined =>
   /(?:^|;\s*)host_session=([^;]+)/.exec(cookie ?? '')?.[1];
+
+/** A media folder for a test file's Chutes that store nothing, removed after the file's tests. */
+export async function scratchRoot(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'chute-pkg-scratch-'));
+  after(() => rm(root, { recursive: true, force: true }));
+  return root;
+}
 
 interface Mounted {
   publicUrl: string;

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import AjvCompiler from '@fastify/ajv-compiler';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { inject } from 'light-my-request';
 import { MAX_PARAM_LENGTH, registerFileApi, STRICT_AJV } from '../../../src/http/file-api.js';
 import { requireUser } from '../../../src/http/plugins/auth.js';
@@ -119,14 +119,33 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
   return { plugin, handler, fetchHandler, close };
 }
 
+const quiet = () => undefined;
+/**
+ * What the inner Fastify logs: Chute's failures (500s, storage or database down) on the console,
+ * where a host without a Fastify logger of its own still sees them. TODO: a `logger` option.
+ */
+const consoleLogger = {
+  level: 'warn',
+  fatal: console.error,
+  error: console.error,
+  warn: console.warn,
+  info: quiet,
+  debug: quiet,
+  trace: quiet,
+  silent: quiet,
+  child() {
+    return consoleLogger;
+  },
+};
+
 /** The Fastify instance the node and fetch handlers route through: Chute's own settings, never listening. */
 async function innerApp<Req>(
   core: Core,
   options: ResolvedOptions<Req>,
   hostRequestOf: (request: FastifyRequest) => Req,
 ): Promise<FastifyInstance> {
-  const app = Fastify({
-    logger: false,
+  const app: FastifyInstance = Fastify({
+    loggerInstance: consoleLogger as unknown as FastifyBaseLogger,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: STRICT_AJV },
     bodyLimit: 1024 * 1024,

@@ -1,5 +1,6 @@
 // The upload core a mounted Chute runs on: its database (migrated at first use), storage and
 // policy, built from the options; and the host's `authenticate` as the file API's Authenticator.
+import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../../../src/core/actor.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
@@ -10,6 +11,7 @@ import { createDatabase, type Db } from '../../../src/db/index.js';
 import { migrateToLatest } from '../../../src/db/migrate.js';
 import type { Authentication, Authenticator } from '../../../src/http/plugins/auth.js';
 import { UPLOAD_DEFAULTS } from '../../../src/config.js';
+import { PRIVATE_DIR_MODE } from '../../../src/fs-modes.js';
 import type { ChuteOptions, ChuteUser, ResolvedOptions } from './options.js';
 
 export interface Core {
@@ -54,7 +56,10 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
   try {
     await migrateToLatest(db);
     const storage = storageOf(options, options.signingSecret ?? (await getOrCreateSigningSecret(db)));
-    if (storage instanceof LocalStorage) await storage.removeStaleTempFiles();
+    if (storage instanceof LocalStorage) {
+      await mkdir(storage.root, { recursive: true, mode: PRIVATE_DIR_MODE }); // the host names it; it may not exist yet
+      await storage.removeStaleTempFiles();
+    }
     const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
     // TODO(merge): hooks: options.hooks as H-core's FilesContext.hooks
     const files: FilesContext = { db, storage, policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry } };
