@@ -190,7 +190,7 @@ function reader(env: Env) {
   return { get, required, integer, size, duration, boolean, url, choice };
 }
 
-const ACLS = [
+export const ACLS = [
   'private',
   'public-read',
   'public-read-write',
@@ -198,7 +198,19 @@ const ACLS = [
   'bucket-owner-read',
   'bucket-owner-full-control',
 ] as const;
-const MAX_FILE_SIZE = MULTIPART.maxObjectSize; // S3's largest object (multipart); one POST stops at 5 GiB
+export const MAX_FILE_SIZE = MULTIPART.maxObjectSize; // S3's largest object (multipart); one POST stops at 5 GiB
+
+/** The upload settings' defaults, for the environment here and @chute/server's options alike. */
+export const UPLOAD_DEFAULTS = {
+  maxSize: 10 * 2 ** 20,
+  presignedExpiry: 60,
+  presignedExpiryMax: 7 * 24 * 3600,
+  urlExpiry: 3600,
+  acl: 'private',
+} as const;
+
+/** A media type or pattern a file's type is matched against: image/*, application/pdf. */
+export const MEDIA_TYPE_PATTERN = /^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/;
 
 type Reader = ReturnType<typeof reader>;
 
@@ -231,7 +243,7 @@ function allowedTypes(r: Reader): string[] {
     .map((type) => type.trim().toLowerCase())
     .filter(Boolean);
   for (const type of types) {
-    if (!/^([a-z0-9][a-z0-9!#$&^_.+-]*)\/(\*|[a-z0-9][a-z0-9!#$&^_.+-]*)$/.test(type)) {
+    if (!MEDIA_TYPE_PATTERN.test(type)) {
       throw new ConfigError(
         'FILE_ALLOWED_TYPES',
         `"${type}" is not a media type or pattern like image/* or application/pdf`,
@@ -243,7 +255,7 @@ function allowedTypes(r: Reader): string[] {
 
 function s3Config(r: Reader, presignedExpiry: number): S3Config {
   const why = 'when FILE_UPLOAD_STORAGE=s3';
-  const defaultAcl = r.choice('AWS_DEFAULT_ACL', ACLS, 'private');
+  const defaultAcl = r.choice('AWS_DEFAULT_ACL', ACLS, UPLOAD_DEFAULTS.acl);
   const customDomain = r.get('AWS_S3_CUSTOM_DOMAIN') ?? null;
   if (customDomain !== null && !/^[a-z0-9.-]+(:\d+)?(\/[^\s]*)?$/i.test(customDomain)) {
     throw new ConfigError('AWS_S3_CUSTOM_DOMAIN', `must be a host name like cdn.example.com, got "${customDomain}"`);
@@ -336,9 +348,14 @@ export function loadConfig(env: Env = process.env): Config {
   const r = reader(env);
   const storage = storageKind(r);
   const databaseUrl = databaseUrlOf(r);
-  const fileMaxSize = maxSize(r, 'FILE_MAX_SIZE', 10 * 2 ** 20);
+  const fileMaxSize = maxSize(r, 'FILE_MAX_SIZE', UPLOAD_DEFAULTS.maxSize);
   const fileAllowedTypes = allowedTypes(r);
-  const presignedExpiry = r.integer('AWS_PRESIGNED_EXPIRY', 60, 1, 7 * 24 * 3600);
+  const presignedExpiry = r.integer(
+    'AWS_PRESIGNED_EXPIRY',
+    UPLOAD_DEFAULTS.presignedExpiry,
+    1,
+    UPLOAD_DEFAULTS.presignedExpiryMax,
+  );
   const s3 = storage === 's3' ? s3Config(r, presignedExpiry) : null;
   const corsAllowedOrigins = corsOrigins(r);
 
@@ -363,7 +380,7 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: r.get('FILE_CLEANUP_INTERVAL') === undefined ? null : r.duration('FILE_CLEANUP_INTERVAL', 0, 1),
       olderThanSeconds: r.duration('FILE_CLEANUP_OLDER_THAN', 24 * 3600, 1),
     },
-    urlExpiry: r.duration('AWS_QUERYSTRING_EXPIRE', 3600, 1),
+    urlExpiry: r.duration('AWS_QUERYSTRING_EXPIRE', UPLOAD_DEFAULTS.urlExpiry, 1),
     s3,
     presignedExpiry,
     corsAllowedOrigins,

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -17,6 +16,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { startCleanupSchedule } from '../ops/cleanup.js';
 import { uploadPolicyOf } from '../ops/context.js';
 import { userUploaders } from '../users/uploaders.js';
+import { MAX_PARAM_LENGTH, registerFileApi, STRICT_AJV } from './file-api.js';
 import apiDocs from './plugins/api-docs.js';
 import { requireUser, type Authenticator } from './plugins/auth.js';
 import errors, { clientErrorHandler } from './plugins/errors.js';
@@ -29,14 +29,8 @@ import { jwtAuthenticator } from './plugins/jwt-auth.js';
 import { sessionAuthenticator } from './plugins/session-auth.js';
 import adminRoutes from './routes/admin.js';
 import authRoutes from './routes/auth.js';
-import fileRoutes from './routes/files.js';
 import healthRoutes from './routes/health.js';
-import mediaRoutes from './routes/media.js';
-import { localPutRoutes, multipartRoutes } from './routes/multipart.js';
-import uppyRoutes from './routes/uppy.js';
 import { UserOut } from './schemas/auth.js';
-import { ErrorResponse } from './schemas/common.js';
-import { FileOut } from './schemas/files.js';
 
 const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
@@ -78,9 +72,8 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     logger,
     // one line per request instead, from the request-log plugin: route pattern, user, status, time
     logController: new LogController({ disableRequestLogging: true }),
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
-    // strict input: unknown keys and wrong types are errors, never silently dropped or coerced
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    ajv: { customOptions: STRICT_AJV },
     bodyLimit: 1024 * 1024,
     forceCloseConnections: 'idle',
     // no request-wide limit (a 1 GiB upload on a slow link takes what it takes): a connection is
@@ -99,18 +92,13 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('chute', { config, db, storage, files });
-  app.decorateRequest('actor', null);
-  app.decorateRequest('actorIsExternal', false);
   const rateLimits = databaseRateLimitStore(db);
   app.addHook('onClose', async () => {
     await rateLimits.settled();
     await db.destroy();
   });
 
-  app.addSchema(ErrorResponse);
-  app.addSchema(FileOut);
-  app.addSchema(UserOut);
-  await app.register(errors);
+  await app.register(errors); // first: the routes of every plugin below are built with its handler
   await app.register(requestLog);
   await app.register(securityHeaders);
   await app.register(refusedBodies);
@@ -128,20 +116,17 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   });
   // counters in the database: every process on it shares the same budgets
   await app.register(rateLimit, { global: false, store: rateLimits.Store });
-  await app.register(multipart, {
-    limits: {
-      fileSize: Math.max(config.fileMaxSizeDirect, config.fileMaxSizeStandard) + 1,
-      files: 1,
-      fields: 20,
-      parts: 30,
-    },
-  });
+  // before the file API, which adds sendFile only when missing
+  await registerWebApp(app, config);
 
   const sessions = sessionAuthenticator(db);
   const requireUserHook = requireUser({
     authenticator: authenticator ?? (config.jwt ? jwtAuthenticator(config.jwt, sessions) : sessions),
     trustedOrigins,
   });
+  const startRateLimit = { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs };
+  await registerFileApi(app, { files, requireUser: requireUserHook, publicUrl: config.appDomain, startRateLimit });
+  app.addSchema(UserOut);
   await app.register(authRoutes, {
     db,
     loginRateLimit: config.loginRateLimit,
@@ -149,20 +134,13 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     secureCookie: config.appDomain.startsWith('https:'),
     requireUser: requireUserHook,
   });
-  const startRateLimit = { max: config.startRateLimit.perUser, timeWindow: config.startRateLimit.windowMs };
-  await app.register(fileRoutes, { files, requireUser: requireUserHook, startRateLimit });
   await app.register(healthRoutes, { db, storage });
-  await app.register(multipartRoutes, { files, requireUser: requireUserHook, startRateLimit });
-  await app.register(uppyRoutes, { files, appDomain: config.appDomain, requireUser: requireUserHook, startRateLimit });
   await app.register(adminRoutes, {
     files: { ...files, uploaders: userUploaders(db) },
     userDb: db,
     adminMaxSize: config.fileAdminMaxSize,
     requireUser: requireUserHook,
   });
-  if (storage instanceof LocalStorage) await app.register(localPutRoutes, { files });
-  await registerWebApp(app, config);
-  if (storage instanceof LocalStorage) await app.register(mediaRoutes, { db, storage });
 
   const { intervalSeconds, olderThanSeconds } = config.cleanup;
   if (intervalSeconds !== null) {

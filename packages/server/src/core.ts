@@ -1,0 +1,106 @@
+// The upload core a mounted Chute runs on: its database (migrated at first use), storage and
+// policy, built from the options; and the host's `authenticate` as the file API's Authenticator.
+import { mkdir } from 'node:fs/promises';
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../../../src/core/actor.js';
+import type { FilesContext } from '../../../src/core/files/services.js';
+import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
+import { createUrlSigner } from '../../../src/core/signing.js';
+import { LocalStorage, S3Storage, type StorageBackend } from '../../../src/core/storage/index.js';
+import { createDatabase, type Db } from '../../../src/db/index.js';
+import { migrateToLatest } from '../../../src/db/migrate.js';
+import type { Authentication, Authenticator } from '../../../src/http/plugins/auth.js';
+import { UPLOAD_DEFAULTS } from '../../../src/config.js';
+import { PRIVATE_DIR_MODE } from '../../../src/fs-modes.js';
+import type { ChuteOptions, ChuteUser, ResolvedOptions } from './options.js';
+
+export interface Core {
+  files: FilesContext;
+  /** closes what Chute opened (a database it was given as a string), never the host's Kysely */
+  close(): Promise<void>;
+}
+
+/** A database from the option: opened here for a string (and owned), the host's own otherwise. */
+function databaseOf(database: ChuteOptions['database']): { db: Db; owned: boolean } {
+  return typeof database === 'string' ? { db: createDatabase(database), owned: true } : { db: database as Db, owned: false };
+}
+
+/** Runs Chute's migrations on a database ('sqlite:...', 'postgres://...' or a Kysely); returns the names applied. */
+export async function migrate(database: ChuteOptions['database']): Promise<string[]> {
+  const { db, owned } = databaseOf(database);
+  try {
+    return await migrateToLatest(db);
+  } finally {
+    if (owned) await db.destroy();
+  }
+}
+
+function storageOf({ storage, publicUrl, limits }: ResolvedOptions<unknown>, secret: string): StorageBackend {
+  if (storage.type === 'local') return new LocalStorage({ root: storage.root, appDomain: publicUrl, signer: createUrlSigner(secret) });
+  return new S3Storage({
+    ...storage.credentials,
+    bucket: storage.bucket,
+    region: storage.region,
+    endpoint: storage.endpoint ?? null,
+    defaultAcl: storage.acl ?? UPLOAD_DEFAULTS.acl,
+    presignedExpiry: limits.presignedExpiry,
+    customDomain: storage.customDomain ?? null,
+  });
+}
+
+export async function openCore(options: ResolvedOptions<unknown>): Promise<Core> {
+  const { db, owned } = databaseOf(options.database);
+  const close = async () => {
+    if (owned) await db.destroy();
+  };
+  try {
+    await migrateToLatest(db);
+    const storage = storageOf(options, options.signingSecret ?? (await getOrCreateSigningSecret(db)));
+    if (storage instanceof LocalStorage) {
+      await mkdir(storage.root, { recursive: true, mode: PRIVATE_DIR_MODE }); // the host names it; it may not exist yet
+      await storage.removeStaleTempFiles();
+    }
+    const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
+    // TODO(merge): hooks: options.hooks as H-core's FilesContext.hooks
+    const files: FilesContext = { db, storage, policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry } };
+    return { files, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/**
+ * The host's user as the core's Actor: the one place a host id is turned into Chute's.
+ * TODO(merge): Actor.id becomes an opaque string (H-db): then this is `String(user.id)`.
+ */
+export function actorOf(user: ChuteUser): Actor {
+  const id = typeof user.id === 'string' && /^\d{1,15}$/.test(user.id) ? Number(user.id) : user.id;
+  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
+    throw new Error(`@chute/server: authenticate() returned the user id ${JSON.stringify(user.id)}; this version takes whole numbers above 0`);
+  }
+  return { id, isStaff: user.isStaff === true };
+}
+
+/**
+ * Chute cannot know how the host authenticated a request. One carrying a Cookie header and no
+ * Authorization header is taken as cookie-authenticated, so its writes get the Origin check
+ * (a cross-site page can make the browser send cookies, never an Authorization header).
+ */
+const viaOf = (request: FastifyRequest): Authentication['via'] =>
+  request.headers.cookie !== undefined && request.headers.authorization === undefined ? 'cookie' : 'header';
+
+/** The host's `authenticate`, asked with the framework's own request (`hostRequestOf`). */
+export function hostAuthenticator<Req>(
+  authenticate: ChuteOptions<Req>['authenticate'],
+  hostRequestOf: (request: FastifyRequest) => Req,
+): Authenticator {
+  return {
+    async authenticate(request) {
+      const user = await authenticate(hostRequestOf(request));
+      if (user === null || user === undefined) return null;
+      if (typeof user !== 'object') throw new Error('@chute/server: authenticate() must return { id, isStaff? } or null');
+      return { actor: actorOf(user), via: viaOf(request) };
+    },
+  };
+}

@@ -1,0 +1,105 @@
+// createChute's options: a bad one stops createChute with a message naming it; a host's own Kysely
+// is used as given (migrated at first use, left open by close).
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ChuteOptionsError, createChute, createChuteHandler, migrate, type ChuteOptions } from '@chute/server';
+import { createDatabase } from '../../src/db/index.js';
+import { freshDatabase } from '../helpers.js';
+import { scratchRoot } from './suite.js';
+
+const unusedRoot = await scratchRoot();
+
+const valid: ChuteOptions = {
+  database: 'sqlite::memory:',
+  storage: { type: 'local', root: unusedRoot },
+  publicUrl: 'https://app.example.com/uploads/',
+  authenticate: async () => null,
+};
+
+const s3 = {
+  type: 's3',
+  bucket: 'uploads',
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
+} as const;
+
+const cases: Array<[string, Record<string, unknown>, string]> = [
+  ['no database', { database: undefined }, 'options.database'],
+  ['a database URL of another kind', { database: 'mysql://db' }, 'options.database must be "sqlite:<path>"'],
+  ['a database object that is no Kysely', { database: {} }, 'options.database'],
+  ['no storage', { storage: undefined }, 'options.storage'],
+  ['an unknown storage type', { storage: { type: 'ftp' } }, 'options.storage.type must be "local" or "s3"'],
+  ['local storage without root', { storage: { type: 'local' } }, 'options.storage.root'],
+  ['s3 without credentials', { storage: { ...s3, credentials: undefined } }, 'options.storage.credentials'],
+  ['s3 with a bad bucket name', { storage: { ...s3, bucket: 'Not A Bucket' } }, 'options.storage.bucket'],
+  ['s3 with an endpoint that is no URL', { storage: { ...s3, endpoint: 'rgw:7480' } }, 'options.storage.endpoint'],
+  ['s3 with an unknown ACL', { storage: { ...s3, acl: 'everyone' } }, 'options.storage.acl'],
+  [
+    'a misspelt s3 key',
+    { storage: { ...s3, endpointUrl: 'http://x' } },
+    'options.storage.endpointUrl is not an option',
+  ],
+  ['a relative publicUrl', { publicUrl: '/uploads' }, 'options.publicUrl must be the absolute http(s) URL'],
+  ['a publicUrl with a query', { publicUrl: 'https://a.example/uploads?x=1' }, 'options.publicUrl'],
+  ['no authenticate', { authenticate: undefined }, 'options.authenticate must be a function'],
+  ['a size that is not a whole number', { limits: { maxSize: 1.5 } }, 'options.limits.maxSize must be a whole number'],
+  ['a size of 0', { limits: { maxSize: 0 } }, 'options.limits.maxSize'],
+  ['a type that is no media type', { limits: { allowedTypes: ['pdf'] } }, 'options.limits.allowedTypes'],
+  ['a presigned expiry past 7 days', { limits: { presignedExpiry: 8 * 24 * 3600 } }, 'options.limits.presignedExpiry'],
+  ['a hook that is no function', { hooks: { onUploadStart: 'yes' } }, 'options.hooks.onUploadStart must be a function'],
+  ['an unknown hook', { hooks: { onUpload: () => {} } }, 'options.hooks.onUpload is not an option'],
+  ['a short signing secret', { signingSecret: 'short' }, 'options.signingSecret'],
+  ['a misspelt option', { limit: { maxSize: 1 } }, 'options.limit is not an option'],
+];
+
+for (const [name, change, message] of cases) {
+  test(`createChute refuses ${name}, naming the option`, () => {
+    const options = { ...valid, ...change } as unknown as ChuteOptions;
+    assert.throws(
+      () => createChute(options),
+      (error: unknown) => error instanceof ChuteOptionsError && error.message.includes(message),
+      message,
+    );
+  });
+}
+
+test('createChute refuses options that are no object', () => {
+  assert.throws(() => createChute(undefined as never), /@chute\/server: the options must be an object/);
+});
+
+test('valid options create a Chute without opening anything until first use', async () => {
+  const chute = createChute({ ...valid, database: 'sqlite:/nonexistent-dir/never-opened.sqlite' });
+  assert.deepEqual(Object.keys(chute).sort(), ['close', 'fetchHandler', 'handler', 'plugin']);
+  await chute.close();
+});
+
+test("the host's own Kysely: migrated at first use, used, and left open by close(); the media folder made", async (t) => {
+  const db = createDatabase(await freshDatabase(t));
+  t.after(() => db.destroy());
+  const root = join(unusedRoot, 'made-at-first-use');
+  const handler = createChuteHandler({
+    ...valid,
+    database: db,
+    storage: { type: 'local', root },
+    authenticate: async () => null,
+  });
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => handler(req, res)).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  const answer = await fetch(`http://127.0.0.1:${port}/api/files/`);
+  assert.deepEqual([answer.status, ((await answer.json()) as { code: string }).code], [401, 'not_authenticated']);
+  await new Promise((resolve) => server.close(resolve));
+  await handler.close();
+  assert.ok((await stat(root)).isDirectory(), 'the local storage folder is made at first use');
+  // still open, and migrated: nothing is left to apply
+  assert.deepEqual(await migrate(db), []);
+});
+
+test('migrate(database) applies the migrations once', async (t) => {
+  const database = await freshDatabase(t);
+  assert.ok((await migrate(database)).length > 0);
+  assert.deepEqual(await migrate(database), []);
+});
