@@ -56,6 +56,7 @@ async function seed(app: FastifyInstance, uploaders: Array<number | null>): Prom
       file_size: pending ? null : ((i * 104729) % 5000) + 1,
       uploaded_by: uploaders[i % uploaders.length]!,
       upload_method: pending ? ('post' as const) : ('standard' as const),
+      state: pending ? ('pending' as const) : ('valid' as const),
       upload_received_at: pending ? null : created,
       upload_finished_at: pending ? null : new Date(Date.parse(created) + ((i * 31) % 60) * 60_000).toISOString(),
       created_at: created,
