@@ -48,7 +48,7 @@ const app = await buildApp({ config }); // runs the migrations, indexes included
 await app.ready();
 const staff = reuse
   ? await app.chute.db
-      .selectFrom('users')
+      .selectFrom('chute_users')
       .select('id')
       .where('email', '=', 'bench-staff@example.com')
       .executeTakeFirstOrThrow()

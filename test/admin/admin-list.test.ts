@@ -54,7 +54,7 @@ async function seed(app: FastifyInstance, uploaders: Array<number | null>): Prom
       file_name: `${String(i).padStart(32, '0')}.${ext}`,
       file_type: TYPES[ext]!,
       file_size: pending ? null : ((i * 104729) % 5000) + 1,
-      uploaded_by: uploaders[i % uploaders.length]!,
+      uploaded_by: uploaders[i % uploaders.length]?.toString() ?? null,
       upload_method: pending ? ('post' as const) : ('standard' as const),
       upload_received_at: pending ? null : created,
       upload_finished_at: pending ? null : new Date(Date.parse(created) + ((i * 31) % 60) * 60_000).toISOString(),
@@ -62,7 +62,7 @@ async function seed(app: FastifyInstance, uploaders: Array<number | null>): Prom
       updated_at: created,
     };
   });
-  await app.chute.db.insertInto('files').values(rows).execute();
+  await app.chute.db.insertInto('chute_files').values(rows).execute();
 }
 
 async function list(app: FastifyInstance, staff: TestUser, query: Record<string, string | number>) {

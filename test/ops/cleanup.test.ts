@@ -51,7 +51,7 @@ const backdate = (
   app: FastifyInstance,
   id: number,
   values: { created_at: string; upload_received_at?: string | null },
-) => app.chute.db.updateTable('files').set(values).where('id', '=', id).execute();
+) => app.chute.db.updateTable('chute_files').set(values).where('id', '=', id).execute();
 
 const keyOf = async (app: FastifyInstance, id: number) => (await findFileById(app.chute.db, id))!.file;
 const stored = async (app: FastifyInstance, key: string) => (await app.chute.storage.head(key)) !== null;
