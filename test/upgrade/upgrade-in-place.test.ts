@@ -219,3 +219,24 @@ test('the upgrade is made once: a second start finds nothing to move and nothing
   t.after(() => db.destroy());
   assert.equal((await db.selectFrom('chute_migration').select('name').execute()).length, CHUTE_MIGRATIONS.length);
 });
+
+test("a kysely_migration that also holds a host's migrations is left as it was; Chute's history is copied out of it", async (t) => {
+  const env = await testEnv(t);
+  await releaseDatabase(env.DATABASE_URL!, env.MEDIA_ROOT!);
+  const db = createDatabase(env.DATABASE_URL!) as unknown as AnyDb;
+  t.after(() => db.destroy());
+  await db
+    .insertInto('kysely_migration')
+    .values({ name: '2026_host_orders', timestamp: new Date().toISOString() })
+    .execute();
+  const history = await db.selectFrom('kysely_migration').selectAll().orderBy('name').execute();
+
+  const app = await buildApp({ config: loadConfig(env) });
+  await app.close();
+  assert.deepEqual(await db.selectFrom('kysely_migration').selectAll().orderBy('name').execute(), history);
+  assert.ok((await tableNames(db)).includes('kysely_migration_lock'));
+  assert.deepEqual(
+    (await db.selectFrom('chute_migration').select('name').orderBy('name').execute()).map((r) => r.name),
+    CHUTE_MIGRATIONS,
+  );
+});
