@@ -215,7 +215,7 @@ describe('admin file list', () => {
     const staff = await createUser(app, { staff: true });
     for (const query of [
       'sort=password_hash',
-      'sort=id;drop table files',
+      'sort=id;drop table chute_files',
       'order=up',
       'status=done',
       'limit=-1',

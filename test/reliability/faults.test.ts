@@ -204,7 +204,7 @@ describe('database faults', () => {
 
     injected += 1;
     await holder.query('BEGIN');
-    await holder.query('SELECT id FROM files WHERE id = $1 FOR UPDATE', [id]);
+    await holder.query('SELECT id FROM chute_files WHERE id = $1 FOR UPDATE', [id]);
     const started = performance.now();
     assertError(await inject(app, alice, 'POST', FINISH, { file_id: id }), 503, 'database_unavailable');
     const waited = performance.now() - started;
