@@ -48,7 +48,7 @@ const app = await buildApp({ config }); // runs the migrations, indexes included
 await app.ready();
 const staff = reuse
   ? await app.chute.db
-      .selectFrom('users')
+      .selectFrom('chute_users')
       .select('id')
       .where('email', '=', 'bench-staff@example.com')
       .executeTakeFirstOrThrow()
@@ -109,10 +109,10 @@ function fill(userIds) {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = OFF');
   const insertUser = sqlite.prepare(
-    'INSERT INTO users (email, password_hash, is_staff, is_active, created_at) VALUES (?, ?, 0, 1, ?)',
+    'INSERT INTO chute_users (email, password_hash, is_staff, is_active, created_at) VALUES (?, ?, 0, 1, ?)',
   );
   const insertFile =
-    sqlite.prepare(`INSERT INTO files (file, original_file_name, file_name, file_type, file_size, uploaded_by,
+    sqlite.prepare(`INSERT INTO chute_files (file, original_file_name, file_name, file_type, file_size, uploaded_by,
     upload_finished_at, upload_received_at, upload_method, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   sqlite.transaction(() => {
     for (let i = 0; i < USERS - 1; i++) {
@@ -140,7 +140,7 @@ function fill(userIds) {
         generated,
         type,
         size,
-        uploader,
+        uploader === null ? null : String(uploader), // uploaders are recorded as text
         finished,
         finished,
         pending ? 'post' : 'standard',
@@ -157,7 +157,7 @@ const userIds = [staff.id];
 if (reuse) {
   const sqlite = new SQLite(dbPath, { readonly: true });
   userIds.push(
-    ...sqlite.prepare("SELECT id FROM users WHERE email <> 'bench-staff@example.com' ORDER BY id").pluck().all(),
+    ...sqlite.prepare("SELECT id FROM chute_users WHERE email <> 'bench-staff@example.com' ORDER BY id").pluck().all(),
   );
   sqlite.close();
 } else {
@@ -172,7 +172,7 @@ const someUser = userIds[17];
 const fragment = (() => {
   const sqlite = new SQLite(dbPath, { readonly: true });
   const name = sqlite
-    .prepare('SELECT file_name FROM files ORDER BY id LIMIT 1 OFFSET ?')
+    .prepare('SELECT file_name FROM chute_files ORDER BY id LIMIT 1 OFFSET ?')
     .pluck()
     .get(Math.floor(ROWS / 3));
   sqlite.close();

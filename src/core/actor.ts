@@ -1,11 +1,21 @@
 // "Who is asking?": all the core knows of users. The standalone server fills it from its own
 // sessions; a host app mounting the core fills it from its own auth.
 export interface Actor {
-  id: number;
+  /** the user's id in the app's user system, as text: a host's string or number id, a user of Chute's own */
+  id: string;
   isStaff: boolean;
 }
 
-export const canAccess = (actor: Actor, ownerId: number | null): boolean => actor.isStaff || ownerId === actor.id;
+/** Longest user id a host may hand Chute (the column is varchar(255)). */
+export const MAX_ACTOR_ID_LENGTH = 255;
+
+/**
+ * A recorded uploader as the API shows it: a whole number when the id is one (Chute's own users,
+ * a host's numeric ids), else the host's string as given.
+ */
+export const actorIdJson = (id: string): number | string => (/^(0|[1-9][0-9]{0,14})$/.test(id) ? Number(id) : id);
+
+export const canAccess = (actor: Actor, ownerId: string | null): boolean => actor.isStaff || ownerId === actor.id;
 
 /** The server itself, acting for a request that carries a signed URL instead of a user. */
-export const SYSTEM_ACTOR: Actor = { id: 0, isStaff: true };
+export const SYSTEM_ACTOR: Actor = { id: 'chute:system', isStaff: true };

@@ -9,10 +9,10 @@ import type { Database } from '../db/schema.js';
 export async function getOrCreateSigningSecret(db: Kysely<Database>): Promise<string> {
   const key = 'url_signing_secret';
   await db
-    .insertInto('settings')
+    .insertInto('chute_settings')
     .values({ key, value: randomBytes(32).toString('base64url') })
     .onConflict((oc) => oc.column('key').doNothing())
     .execute();
-  const row = await db.selectFrom('settings').select('value').where('key', '=', key).executeTakeFirstOrThrow();
+  const row = await db.selectFrom('chute_settings').select('value').where('key', '=', key).executeTakeFirstOrThrow();
   return row.value;
 }

@@ -15,8 +15,9 @@ export interface LocksTable {
   expires_at: ColumnType<Date | string, string, string>;
 }
 
-// The table is Chute's own (migration 0003), typed here rather than in the shared schema.
-const locks = (db: AnyDb) => db.withTables<{ locks: LocksTable }>() as unknown as Kysely<{ locks: LocksTable }>;
+// The table is Chute's own (chute_locks, migration 0003), typed here rather than in the shared schema.
+const locks = (db: AnyDb) =>
+  db.withTables<{ chute_locks: LocksTable }>() as unknown as Kysely<{ chute_locks: LocksTable }>;
 
 /** A holder name unique to this process and call: host:pid:random. */
 export const lockOwner = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -28,13 +29,13 @@ export async function lockAcquire(
 ): Promise<boolean> {
   const expiresAt = nowIso(new Date(now.getTime() + ttlSeconds * 1000));
   const inserted = await locks(db)
-    .insertInto('locks')
+    .insertInto('chute_locks')
     .values({ name, owner, expires_at: expiresAt })
     .onConflict((oc) => oc.column('name').doNothing())
     .executeTakeFirst();
   if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return true;
   const taken = await locks(db)
-    .updateTable('locks')
+    .updateTable('chute_locks')
     .set({ owner, expires_at: expiresAt })
     .where('name', '=', name)
     .where((eb) => eb.or([eb('expires_at', '<=', nowIso(now)), eb('owner', '=', owner)]))
@@ -44,11 +45,11 @@ export async function lockAcquire(
 
 /** Gives the lease up, if `owner` still holds it. */
 export async function lockRelease(db: AnyDb, { name, owner }: { name: string; owner: string }): Promise<void> {
-  await locks(db).deleteFrom('locks').where('name', '=', name).where('owner', '=', owner).execute();
+  await locks(db).deleteFrom('chute_locks').where('name', '=', name).where('owner', '=', owner).execute();
 }
 
 export async function lockHolder(db: AnyDb, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
-  const row = await locks(db).selectFrom('locks').selectAll().where('name', '=', name).executeTakeFirst();
+  const row = await locks(db).selectFrom('chute_locks').selectAll().where('name', '=', name).executeTakeFirst();
   return row ? { owner: row.owner, expiresAt: toDate(row.expires_at) } : null;
 }
 
@@ -79,7 +80,7 @@ export interface DbLockerOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The Locker on the `locks` table: leases with owner and expiry, renewed at a third of their life. */
+/** The Locker on the `chute_locks` table: leases with owner and expiry, renewed at a third of their life. */
 export class DbLocker implements Locker {
   readonly ttlMs: number;
   private readonly pollMs: number;

@@ -6,6 +6,8 @@ import * as m0003 from './migrations/0003_locks.js';
 import * as m0004 from './migrations/0004_admin_indexes.js';
 import * as m0005 from './migrations/0005_rate_limits.js';
 import * as m0006 from './migrations/0006_file_state.js';
+import * as m0007 from './migrations/0007_uploader_id.js';
+import { adoptLegacyDatabase, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from './legacy.js';
 
 // Imported statically: a file-system provider cannot import .ts under every runner, and a
 // static list also ships inside a bundle.
@@ -16,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004_admin_indexes': m0004,
   '0005_rate_limits': m0005,
   '0006_file_state': m0006,
+  '0007_uploader_id': m0007,
 };
 
 export async function migrateToLatest(db: AnyDb): Promise<string[]> {
@@ -32,7 +35,14 @@ export async function migrateToLatest(db: AnyDb): Promise<string[]> {
 }
 
 async function migrate(db: AnyDb): Promise<string[]> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  await adoptLegacyDatabase(db);
+  // Chute's history under its own names: a host app's Kysely migrations keep kysely_migration
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+  });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');

@@ -29,7 +29,8 @@ export interface FilesTable {
   file_name: string;
   file_type: string;
   file_size: ColumnType<number | string | null, number | null | undefined, number | null>;
-  uploaded_by: number | null;
+  /** the uploader's id in whichever user system the app has, as text; no foreign key */
+  uploaded_by: string | null;
   upload_finished_at: NullableTimestamp;
   /** when the bytes were received (local uploads, multipart complete, standard uploads) */
   upload_received_at: NullableTimestamp;
@@ -55,11 +56,13 @@ export interface SettingsTable {
   value: string;
 }
 
+// Every table of Chute's is named chute_*, so that it sits beside a host app's own tables (its
+// `users`, its `files`) in the same database.
 export interface Database {
-  users: UsersTable;
-  sessions: SessionsTable;
-  files: FilesTable;
-  settings: SettingsTable;
+  chute_users: UsersTable;
+  chute_sessions: SessionsTable;
+  chute_files: FilesTable;
+  chute_settings: SettingsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

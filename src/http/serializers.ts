@@ -1,3 +1,4 @@
+import { actorIdJson } from '../core/actor.js';
 import { isValid } from '../core/files/lifecycle.js';
 import type { FileRecord } from '../core/files/repository.js';
 import { fileUrl } from '../core/files/selectors.js';
@@ -14,7 +15,8 @@ export async function serializeFile(ctx: FilesContext, file: FileRecord): Promis
     file_size: file.file_size,
     url: await fileUrl(ctx, file),
     is_valid: isValid(file),
-    uploaded_by: file.uploaded_by,
+    // Chute's own (numbered) users stay numbers, as before uploaders were text
+    uploaded_by: file.uploaded_by === null ? null : actorIdJson(file.uploaded_by),
     upload_finished_at: file.upload_finished_at?.toISOString() ?? null,
     created_at: file.created_at.toISOString(),
   };

@@ -14,29 +14,29 @@ export interface RateLimitsTable {
 
 // The table is Chute's own (migration 0005), typed here rather than in the shared schema.
 const counters = (db: AnyDb) =>
-  db.withTables<{ rate_limits: RateLimitsTable }>() as unknown as Kysely<{ rate_limits: RateLimitsTable }>;
+  db.withTables<{ chute_rate_limits: RateLimitsTable }>() as unknown as Kysely<{ chute_rate_limits: RateLimitsTable }>;
 
 // Runs on every counted request (each upload start, each login): compiled once (see preparedQuery).
 const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
   counters(db)
-    .insertInto('rate_limits')
+    .insertInto('chute_rate_limits')
     .values({ key: param.key, hits: sql.lit(1), resets_at: param.resetsAt })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => {
         // both SET expressions read the row as it was before this statement
-        const ended = eb('rate_limits.resets_at', '<=', param.now);
+        const ended = eb('chute_rate_limits.resets_at', '<=', param.now);
         return {
           hits: eb
             .case()
             .when(ended)
             .then(sql.lit(1))
-            .else(eb('rate_limits.hits', '+', sql.lit(1)))
+            .else(eb('chute_rate_limits.hits', '+', sql.lit(1)))
             .end(),
           resets_at: eb
             .case()
             .when(ended)
             .then(eb.ref('excluded.resets_at'))
-            .else(eb.ref('rate_limits.resets_at'))
+            .else(eb.ref('chute_rate_limits.resets_at'))
             .end(),
         };
       }),
@@ -59,7 +59,7 @@ export async function rateLimitRead(
   { key, now = Date.now() }: { key: string; now?: number },
 ): Promise<{ hits: number; resetsAt: number }> {
   const row = await counters(db)
-    .selectFrom('rate_limits')
+    .selectFrom('chute_rate_limits')
     .select(['hits', 'resets_at'])
     .where('key', '=', key)
     .executeTakeFirst();
@@ -69,6 +69,6 @@ export async function rateLimitRead(
 
 /** Drops the rows of ended windows; returns how many. */
 export async function rateLimitsPrune(db: AnyDb, now = Date.now()): Promise<number> {
-  const deleted = await counters(db).deleteFrom('rate_limits').where('resets_at', '<=', now).executeTakeFirst();
+  const deleted = await counters(db).deleteFrom('chute_rate_limits').where('resets_at', '<=', now).executeTakeFirst();
   return Number(deleted.numDeletedRows);
 }

@@ -2,6 +2,7 @@
 // Writes go through the user services, which end a user's sessions where they must.
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import { toNumber } from '../db/normalise.js';
+import { actorIdOf, userIdOf } from './ids.js';
 import type { Database } from '../db/schema.js';
 import { AppError, notFound } from '../errors.js';
 import { findUserById, normaliseEmail, toUser, type User } from './repository.js';
@@ -22,12 +23,12 @@ const escapeLike = (term: string): string => term.replace(/[\\%_]/g, (c) => `\\$
 async function fileCounts(db: Kysely<Database>, userIds: number[]): Promise<Map<number, number>> {
   if (userIds.length === 0) return new Map();
   const rows = await db
-    .selectFrom('files')
+    .selectFrom('chute_files')
     .select(['uploaded_by', (eb) => eb.fn.countAll().as('count')])
-    .where('uploaded_by', 'in', userIds)
+    .where('uploaded_by', 'in', userIds.map(actorIdOf))
     .groupBy('uploaded_by')
     .execute();
-  return new Map(rows.map((row) => [toNumber(row.uploaded_by!), toNumber(row.count as number | string)]));
+  return new Map(rows.map((row) => [userIdOf(row.uploaded_by!)!, toNumber(row.count as number | string)]));
 }
 
 async function withFileCounts(db: Kysely<Database>, users: User[]): Promise<AdminUser[]> {
@@ -43,7 +44,7 @@ export async function adminUserList(
   db: Kysely<Database>,
   { search, limit, offset }: { search?: string | undefined; limit: number; offset: number },
 ): Promise<{ count: number; users: AdminUser[] }> {
-  let base = db.selectFrom('users');
+  let base = db.selectFrom('chute_users');
   const term = search?.trim();
   // emails are stored lower-cased: a lower-cased term matches without a case-insensitive operator
   if (term) base = base.where(sql<SqlBool>`email like ${`%${escapeLike(normaliseEmail(term))}%`} escape '\\'`);
@@ -72,10 +73,11 @@ export async function adminUserCreate(
 /** Deactivating ends every session of the user at once; staff cannot lock themselves out. */
 export async function adminUserSetActive(
   db: Kysely<Database>,
-  { actorId, userId, isActive }: { actorId: number; userId: number; isActive: boolean },
+  { actorId, userId, isActive }: { actorId: string; userId: number; isActive: boolean },
 ): Promise<AdminUser> {
   await adminUserGet(db, { userId });
-  if (!isActive && userId === actorId) throw new AppError('conflict', 'You cannot deactivate your own account.');
+  if (!isActive && actorIdOf(userId) === actorId)
+    throw new AppError('conflict', 'You cannot deactivate your own account.');
   await userSetActive(db, { userId, isActive });
   return adminUserGet(db, { userId });
 }

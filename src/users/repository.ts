@@ -30,7 +30,7 @@ export async function insertUser(
   values: { email: string; passwordHash: string; isStaff: boolean },
 ): Promise<User> {
   const row = await db
-    .insertInto('users')
+    .insertInto('chute_users')
     .values({
       email: normaliseEmail(values.email),
       password_hash: values.passwordHash,
@@ -45,12 +45,16 @@ export async function insertUser(
 }
 
 export async function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('email', '=', normaliseEmail(email)).executeTakeFirst();
+  const row = await db
+    .selectFrom('chute_users')
+    .selectAll()
+    .where('email', '=', normaliseEmail(email))
+    .executeTakeFirst();
   return row && toUser(row);
 }
 
 export async function findUserById(db: Executor, id: number): Promise<User | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  const row = await db.selectFrom('chute_users').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toUser(row);
 }
 
@@ -60,7 +64,7 @@ export async function updateUser(
   values: { passwordHash?: string; isStaff?: boolean; isActive?: boolean },
 ): Promise<void> {
   await db
-    .updateTable('users')
+    .updateTable('chute_users')
     .set({
       ...(values.passwordHash !== undefined && { password_hash: values.passwordHash }),
       ...(values.isStaff !== undefined && { is_staff: Number(values.isStaff) as unknown as boolean }),
@@ -75,7 +79,7 @@ export async function insertSession(
   values: { tokenHash: string; userId: number; expiresAt: Date },
 ): Promise<void> {
   await db
-    .insertInto('sessions')
+    .insertInto('chute_sessions')
     .values({
       token_hash: values.tokenHash,
       user_id: values.userId,
@@ -88,11 +92,11 @@ export async function insertSession(
 // Runs on every authenticated request: compiled once (see preparedQuery).
 const findSessionUserQuery = preparedQuery(['tokenHash', 'now'], (db: Kysely<Database>, param) =>
   db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .selectAll('users')
-    .where('sessions.token_hash', '=', param.tokenHash)
-    .where('sessions.expires_at', '>', param.now),
+    .selectFrom('chute_sessions')
+    .innerJoin('chute_users', 'chute_users.id', 'chute_sessions.user_id')
+    .selectAll('chute_users')
+    .where('chute_sessions.token_hash', '=', param.tokenHash)
+    .where('chute_sessions.expires_at', '>', param.now),
 );
 
 /** The active user behind a live session. */
@@ -102,14 +106,14 @@ export async function findSessionUser(db: Executor, tokenHash: string): Promise<
 }
 
 export async function deleteSession(db: Executor, tokenHash: string): Promise<void> {
-  await db.deleteFrom('sessions').where('token_hash', '=', tokenHash).execute();
+  await db.deleteFrom('chute_sessions').where('token_hash', '=', tokenHash).execute();
 }
 
 export async function deleteUserSessions(db: Executor, userId: number): Promise<void> {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+  await db.deleteFrom('chute_sessions').where('user_id', '=', userId).execute();
 }
 
 /** One user's ended sessions: by the user's index, so it costs a login next to nothing. */
 export async function deleteExpiredUserSessions(db: Executor, userId: number): Promise<void> {
-  await db.deleteFrom('sessions').where('user_id', '=', userId).where('expires_at', '<=', nowIso()).execute();
+  await db.deleteFrom('chute_sessions').where('user_id', '=', userId).where('expires_at', '<=', nowIso()).execute();
 }

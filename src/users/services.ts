@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors.js';
+import { userIdOf } from './ids.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './passwords.js';
 import {
   deleteExpiredUserSessions,
@@ -104,8 +105,10 @@ export async function sessionLogout(db: Kysely<Database>, token: string): Promis
 }
 
 /** The signed-in user behind an actor; one gone since the session was checked has no session. */
-export async function sessionMe(db: Kysely<Database>, userId: number): Promise<User> {
-  const user = await findUserById(db, userId);
+/** The signed-in user of an actor (its id as the core knows it). */
+export async function sessionMe(db: Kysely<Database>, actorId: string): Promise<User> {
+  const userId = userIdOf(actorId);
+  const user = userId === null ? undefined : await findUserById(db, userId);
   if (!user) throw new AppError('not_authenticated', 'Invalid or expired session.');
   return user;
 }

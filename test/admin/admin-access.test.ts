@@ -40,8 +40,8 @@ describe('admin access', () => {
     assert.equal(upload.statusCode, 201, upload.body);
     const ids = { file: upload.json().id as number, user: staff.id };
     const snapshot = async () => ({
-      files: await app.chute.db.selectFrom('files').selectAll().orderBy('id').execute(),
-      users: await app.chute.db.selectFrom('users').selectAll().orderBy('id').execute(),
+      files: await app.chute.db.selectFrom('chute_files').selectAll().orderBy('id').execute(),
+      users: await app.chute.db.selectFrom('chute_users').selectAll().orderBy('id').execute(),
     });
     const before = await snapshot();
 

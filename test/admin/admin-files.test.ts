@@ -45,7 +45,7 @@ async function readObject(app: FastifyInstance, key: string): Promise<Buffer> {
 }
 
 async function fileRows(app: FastifyInstance) {
-  return app.chute.db.selectFrom('files').selectAll().orderBy('id').execute();
+  return app.chute.db.selectFrom('chute_files').selectAll().orderBy('id').execute();
 }
 
 function addFile(
@@ -309,7 +309,7 @@ for (const storage of ['local', 's3'] as const) {
       const valid = (await addFile(app, staff, { name: 'valid.txt', content: 'done' })).json().id as number;
       const threeHoursAgo = nowIso(new Date(Date.now() - 3 * 3600 * 1000));
       await app.chute.db
-        .updateTable('files')
+        .updateTable('chute_files')
         .set({ created_at: threeHoursAgo })
         .where('id', 'in', [old, valid])
         .execute();
@@ -375,14 +375,14 @@ describe('admin files when the storage is down', () => {
     const staff = await createUser(app, { staff: true });
     const now = nowIso();
     await app.chute.db
-      .insertInto('files')
+      .insertInto('chute_files')
       .values({
         file: 'files/0123456789abcdef0123456789abcdef.txt',
         original_file_name: 'kept.txt',
         file_name: '0123456789abcdef0123456789abcdef.txt',
         file_type: 'text/plain',
         file_size: 4,
-        uploaded_by: staff.id,
+        uploaded_by: String(staff.id),
         upload_method: 'standard',
         state: 'valid',
         upload_received_at: now,

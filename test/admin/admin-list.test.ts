@@ -54,7 +54,7 @@ async function seed(app: FastifyInstance, uploaders: Array<number | null>): Prom
       file_name: `${String(i).padStart(32, '0')}.${ext}`,
       file_type: TYPES[ext]!,
       file_size: pending ? null : ((i * 104729) % 5000) + 1,
-      uploaded_by: uploaders[i % uploaders.length]!,
+      uploaded_by: uploaders[i % uploaders.length]?.toString() ?? null,
       upload_method: pending ? ('post' as const) : ('standard' as const),
       state: pending ? ('pending' as const) : ('valid' as const),
       upload_received_at: pending ? null : created,
@@ -63,7 +63,7 @@ async function seed(app: FastifyInstance, uploaders: Array<number | null>): Prom
       updated_at: created,
     };
   });
-  await app.chute.db.insertInto('files').values(rows).execute();
+  await app.chute.db.insertInto('chute_files').values(rows).execute();
 }
 
 async function list(app: FastifyInstance, staff: TestUser, query: Record<string, string | number>) {
@@ -216,7 +216,7 @@ describe('admin file list', () => {
     const staff = await createUser(app, { staff: true });
     for (const query of [
       'sort=password_hash',
-      'sort=id;drop table files',
+      'sort=id;drop table chute_files',
       'order=up',
       'status=done',
       'limit=-1',

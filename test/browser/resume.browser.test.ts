@@ -256,7 +256,7 @@ for (const storage of ['local', 's3'] as const) {
         'the stored bytes are the file',
       );
       const row2 = await server.app.chute.db
-        .selectFrom('files')
+        .selectFrom('chute_files')
         .select('sha256')
         .where('id', '=', entry.id)
         .executeTakeFirstOrThrow();

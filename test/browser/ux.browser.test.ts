@@ -124,7 +124,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     lastYear.setFullYear(lastYear.getFullYear() - 1, 8, 30);
     lastYear.setHours(12, 59);
     await server.app.chute.db
-      .updateTable('files')
+      .updateTable('chute_files')
       .set({ created_at: lastYear.toISOString(), upload_finished_at: lastYear.toISOString() })
       .where('id', '=', old.id)
       .execute();

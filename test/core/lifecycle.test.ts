@@ -2,18 +2,14 @@
 // two concurrent moves from the same state exactly one wins, whichever connection it comes from.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Migrator, type Migration } from 'kysely';
+import { Migrator } from 'kysely';
 import { moveState, TRANSITIONS } from '../../src/core/files/lifecycle.js';
 import { findFileById, insertFile } from '../../src/core/files/repository.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { nowIso } from '../../src/db/normalise.js';
-import * as m0001 from '../../src/db/migrations/0001_initial.js';
-import * as m0002 from '../../src/db/migrations/0002_multipart.js';
-import * as m0003 from '../../src/db/migrations/0003_locks.js';
-import * as m0004 from '../../src/db/migrations/0004_admin_indexes.js';
-import * as m0005 from '../../src/db/migrations/0005_rate_limits.js';
 import { freshDatabase } from '../helpers.js';
+import { releaseMigrations } from '../upgrade/release-migrations/index.js';
 import { twoConnections } from './two-connections.js';
 
 const pendingRecord = async (db: ReturnType<typeof createDatabase>) => {
@@ -68,13 +64,8 @@ describe('file lifecycle', () => {
 test('migration 0006 gives existing records their state: finished is valid, bytes received is received, a multipart complete cut off is pending', async (t) => {
   const db = createDatabase(await freshDatabase(t));
   t.after(() => db.destroy());
-  const before: Record<string, Migration> = {
-    '0001_initial': m0001,
-    '0002_multipart': m0002,
-    '0003_locks': m0003,
-    '0004_admin_indexes': m0004,
-    '0005_rate_limits': m0005,
-  };
+  // a database of the release with migrations up to 0005 (unprefixed tables, kysely_migration)
+  const { '0006_file_state': _0006, ...before } = releaseMigrations;
   const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
   assert.equal(result.error, undefined);
   const now = nowIso();

@@ -23,7 +23,7 @@ describe('mediaDownload', () => {
     const storage = app.chute.storage as LocalStorage;
     const media = { db: app.chute.db, storage };
     const file = await fileStandardUpload(app.chute.files, {
-      uploadedBy: alice.id,
+      uploadedBy: String(alice.id),
       body: body('<script>alert(1)</script>'),
       fileName: 'page.html',
     });
@@ -53,13 +53,13 @@ describe('mediaDownload', () => {
       code: 'permission_denied',
     });
     await app.chute.db
-      .updateTable('files')
+      .updateTable('chute_files')
       .set({ upload_finished_at: null, state: 'pending' })
       .where('id', '=', file.id)
       .execute();
     await assert.rejects(mediaDownload(media, signed), { code: 'not_found' });
     await app.chute.db
-      .updateTable('files')
+      .updateTable('chute_files')
       .set({ upload_finished_at: new Date().toISOString(), state: 'valid' })
       .where('id', '=', file.id)
       .execute();
@@ -72,7 +72,7 @@ describe('mediaDownload', () => {
     const alice = await createUser(app);
     const storage = app.chute.storage as LocalStorage;
     const file = await fileStandardUpload(app.chute.files, {
-      uploadedBy: alice.id,
+      uploadedBy: String(alice.id),
       body: body('just text'),
       fileName: 'notes.txt',
     });
@@ -102,21 +102,25 @@ describe('Uppy uploads by (uploadId, key)', () => {
     const app = await build(t);
     const alice = await createUser(app);
     const bob = await createUser(app);
-    const actor = { id: alice.id, isStaff: false };
+    const actor = { id: String(alice.id), isStaff: false };
     const { key, uploadId } = await uppyMultipartCreate(app.chute.files, {
       actor,
       fileName: 'movie.mp4',
       type: 'video/mp4',
       size: '6000000',
     });
-    const file = await app.chute.db.selectFrom('files').selectAll().where('file', '=', key).executeTakeFirstOrThrow();
+    const file = await app.chute.db
+      .selectFrom('chute_files')
+      .selectAll()
+      .where('file', '=', key)
+      .executeTakeFirstOrThrow();
     assert.equal(Number(file.file_size), 6_000_000);
 
     await assert.rejects(uppyAbort(app.chute.files, { actor, uploadId, key: `${key}x` }), {
       code: 'not_found',
       message: 'No such upload.',
     });
-    await assert.rejects(uppyAbort(app.chute.files, { actor: { id: bob.id, isStaff: false }, uploadId, key }), {
+    await assert.rejects(uppyAbort(app.chute.files, { actor: { id: String(bob.id), isStaff: false }, uploadId, key }), {
       code: 'not_found',
     });
     assert.ok(await findFileById(app.chute.db, Number(file.id)));
@@ -129,7 +133,7 @@ describe('fileStandardUploadChecked', () => {
   test('a request found wrong after its bytes were stored leaves neither record nor object', async (t) => {
     const app = await build(t);
     const alice = await createUser(app);
-    const actor = { id: alice.id, isStaff: false };
+    const actor = { id: String(alice.id), isStaff: false };
     let stored: string | undefined;
     const refused = new AppError('payload_too_large', 'Send one file per request.');
     await assert.rejects(
@@ -139,9 +143,9 @@ describe('fileStandardUploadChecked', () => {
         fileName: 'a.txt',
         afterStored: async () => {
           const row = await app.chute.db
-            .selectFrom('files')
+            .selectFrom('chute_files')
             .select('file')
-            .where('uploaded_by', '=', alice.id)
+            .where('uploaded_by', '=', String(alice.id))
             .executeTakeFirstOrThrow();
           stored = row.file;
           throw refused;
@@ -152,7 +156,11 @@ describe('fileStandardUploadChecked', () => {
     assert.ok(stored);
     assert.equal(await app.chute.storage.head(stored), null);
     assert.equal(
-      await app.chute.db.selectFrom('files').select('id').where('uploaded_by', '=', alice.id).executeTakeFirst(),
+      await app.chute.db
+        .selectFrom('chute_files')
+        .select('id')
+        .where('uploaded_by', '=', String(alice.id))
+        .executeTakeFirst(),
       undefined,
     );
   });
@@ -166,20 +174,23 @@ describe('the admin list and its uploaders', () => {
     const db = app.chute.db;
     const uploaders: Uploaders = {
       emailsOf: async (ids) => new Map(ids.map((id) => [id, `member-${id}@host.test`])),
-      exists: async (id) => id !== 999_999,
+      exists: async (id) => id !== '999999',
       // the host orders its users its own way: here the newest first
       sortKeys: () =>
         db
-          .selectFrom('users')
-          .select(['id', sql<string>`cast(1000000 - id as text)`.as('sort_key')])
+          .selectFrom('chute_users')
+          .select([
+            sql<string>`cast(id as varchar(255))`.as('id'),
+            sql<string>`cast(1000000 - id as text)`.as('sort_key'),
+          ])
           .as('uploaders'),
     };
     const admin: AdminFilesContext = { ...app.chute.files, uploaders };
     const common = { body: body('x'), fileName: 'x.txt', maxSize: 1000 };
-    const a = await adminFileCreate(admin, { ...common, uploadedBy: first.id });
+    const a = await adminFileCreate(admin, { ...common, uploadedBy: String(first.id) });
     assert.equal(a.uploaded_by_email, `member-${first.id}@host.test`);
-    const b = await adminFileCreate(admin, { ...common, body: body('y'), uploadedBy: second.id });
-    await assert.rejects(adminFileCreate(admin, { ...common, body: body('z'), uploadedBy: 999_999 }), {
+    const b = await adminFileCreate(admin, { ...common, body: body('y'), uploadedBy: String(second.id) });
+    await assert.rejects(adminFileCreate(admin, { ...common, body: body('z'), uploadedBy: '999999' }), {
       code: 'validation_failed',
     });
 

@@ -63,7 +63,7 @@ async function standardUpload(server: TestServer, user: TestUser, sample: Sample
 }
 
 const allKeys = async (server: TestServer) =>
-  (await server.app.chute.db.selectFrom('files').select('file').execute()).map((row) => row.file);
+  (await server.app.chute.db.selectFrom('chute_files').select('file').execute()).map((row) => row.file);
 
 for (const storage of ['local', 's3'] as const) {
   describe(`content check (${storage})`, () => {

@@ -64,16 +64,8 @@ async function jwksServer(t: TestContext, keys: JWK[]): Promise<{ url: string; f
   return { url: `http://127.0.0.1:${port}/.well-known/jwks.json`, fetches: () => fetches };
 }
 
-/**
- * The `sub` of a JWT user who uploads. TODO(merge): files.uploaded_by references users.id until
- * H-db's migration 0007 drops that key, so the uploader needs a users row on this branch; after
- * it any sub works with no row at all (and Actor.id is the string itself).
- */
-async function uploaderSub(app: FastifyInstance): Promise<string> {
-  const email = `jwt-${crypto.randomUUID()}@example.com`;
-  const user = await userCreate(app.chute.db, { email, password: crypto.randomUUID(), isStaff: false });
-  return String(user.id);
-}
+/** The `sub` of a JWT user who uploads: any string of the identity system's, with no row in Chute. */
+const uploaderSub = async (_app: FastifyInstance): Promise<string> => `idp|${crypto.randomUUID()}`;
 
 const listFiles = (app: FastifyInstance, token: string) =>
   app.inject({ method: 'GET', url: '/api/files/', headers: bearer(token) });
@@ -116,12 +108,14 @@ async function uploadAs(app: FastifyInstance, token: string, name: string) {
 describe('JWT auth (HS256, AUTH_JWT_SECRET)', () => {
   test('a JWT user uploads, lists, gets and deletes its own files; another JWT user sees none of them', async (t) => {
     const app = await build(t, { env: { AUTH_JWT_SECRET: SECRET } });
-    const alice = await sign(hs256(), { sub: await uploaderSub(app) });
+    const aliceSub = await uploaderSub(app);
+    const alice = await sign(hs256(), { sub: aliceSub });
     const bob = await sign(hs256(), { sub: await uploaderSub(app) });
 
     const file = await uploadAs(app, alice, 'notes.txt');
     assert.equal(file.is_valid, true);
     assert.equal(file.original_file_name, 'notes.txt');
+    assert.equal(file.uploaded_by, `jwt:${aliceSub}`, "kept apart from the ids of Chute's own users");
 
     const list = await listFiles(app, alice);
     assert.equal(list.statusCode, 200, list.body);
@@ -164,9 +158,7 @@ describe('JWT auth (HS256, AUTH_JWT_SECRET)', () => {
       ['alg none', none, /algorithm/],
       ['no sub', await sign(hs256(), {}), /"sub"/],
       ['three segments, no JSON', 'bm90IGpzb24.bm90IGpzb24.c2ln', /not a valid JWT/],
-      // TODO(merge): with opaque string ids any non-empty sub is accepted
-      ['sub not a user id', await sign(hs256(), { sub: 'alice' }), /positive whole number/],
-      ['sub 0', await sign(hs256(), { sub: '0' }), /positive whole number/],
+      ['sub longer than an id may be', await sign(hs256(), { sub: 'x'.repeat(300) }), /longer than/],
     ];
     for (const [label, token, message] of cases) await assertRefused(app, token, message, label);
   });
@@ -281,6 +273,24 @@ describe('what a JWT user is in the standalone server', () => {
     );
   });
 
+  test("a JWT whose sub equals a Chute user's id does not own that user's files", async (t) => {
+    const app = await build(t, { env: { AUTH_JWT_SECRET: SECRET } });
+    const chuteUser = await createUser(app);
+    const form = multipart({ name: 'private.txt', content: 'only mine', type: 'text/plain' });
+    const stored = await app.inject({
+      method: 'POST',
+      url: '/api/files/upload/standard/',
+      headers: { ...chuteUser.headers, ...form.headers },
+      payload: form.payload,
+    });
+    assert.equal(stored.statusCode, 201, stored.body);
+    assert.equal(stored.json().uploaded_by, chuteUser.id);
+    const lookalike = await sign(hs256(), { sub: String(chuteUser.id) });
+    assert.equal((await listFiles(app, lookalike)).json().count, 0);
+    const get = await app.inject({ method: 'GET', url: `/api/files/${stored.json().id}/`, headers: bearer(lookalike) });
+    assert.equal(get.statusCode, 404, get.body);
+  });
+
   test('/api/auth/me is 404 for a JWT user (no Chute account), even when its sub is a Chute user id; logout is a harmless 200', async (t) => {
     const app = await build(t, { env: { AUTH_JWT_SECRET: SECRET } });
     const chuteUser = await createUser(app, { email: 'own-user@example.com' });
@@ -317,7 +327,7 @@ describe('what a JWT user is in the standalone server', () => {
       await sign(rsa.signing, { sub: '3' }),
       await sign(hs256(), { sub: '3', exp: Math.floor(Date.now() / 1000) - 60 }),
       await sign(hs256('another-secret-that-is-32-bytes-long'), { sub: '3' }),
-      await sign(hs256(), { sub: 'not-a-number' }),
+      await sign(hs256(), { sub: 'not-a-number'.repeat(30) }), // refused: longer than an id may be
     ];
     const down = await listFiles(app, tokens[0]!);
     assert.equal(down.statusCode, 503, down.body);

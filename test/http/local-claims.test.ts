@@ -39,8 +39,8 @@ function send(app: FastifyInstance, user: TestUser, id: number, content: string)
 async function expireLease(app: FastifyInstance, id: number): Promise<void> {
   const old = new Date(Date.now() - 1000).toISOString();
   await app.chute.db
-    .withTables<{ locks: { name: string; expires_at: string } }>()
-    .updateTable('locks')
+    .withTables<{ chute_locks: { name: string; expires_at: string } }>()
+    .updateTable('chute_locks')
     .set({ expires_at: old })
     .where('name', '=', fileLockName(id))
     .execute();
@@ -48,7 +48,7 @@ async function expireLease(app: FastifyInstance, id: number): Promise<void> {
 
 const leaseOf = (app: FastifyInstance, id: number) => lockHolder(app.chute.db, fileLockName(id));
 const stateOf = async (app: FastifyInstance, id: number) =>
-  (await app.chute.db.selectFrom('files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
+  (await app.chute.db.selectFrom('chute_files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
 
 describe('local upload claims', () => {
   test('bytes received but never finished keep their record: a late second upload is 409 and the first bytes stay', async (t) => {
@@ -108,7 +108,7 @@ describe('local upload claims', () => {
     const alice = await createUser(app);
     const id = await start(app, alice);
     // what a receive leaves when its process dies mid-stream: state receiving, its lease
-    await app.chute.db.updateTable('files').set({ state: 'receiving' }).where('id', '=', id).execute();
+    await app.chute.db.updateTable('chute_files').set({ state: 'receiving' }).where('id', '=', id).execute();
     assert.ok(
       await lockAcquire(app.chute.db, { name: fileLockName(id), owner: 'crashed', ttlSeconds: FILE_LEASE_MS / 1000 }),
     );
@@ -129,11 +129,11 @@ describe('local upload claims', () => {
     const id = await start(app, alice);
     assert.equal((await send(app, alice, id, 'hello')).statusCode, 200);
     // the object is in place but its receive has not moved the record on yet (it streams the last bytes)
-    await app.chute.db.updateTable('files').set({ state: 'receiving' }).where('id', '=', id).execute();
+    await app.chute.db.updateTable('chute_files').set({ state: 'receiving' }).where('id', '=', id).execute();
     const early = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: id } });
     assert.equal(early.statusCode, 409, early.body);
     assert.equal(early.json().code, 'conflict');
-    await app.chute.db.updateTable('files').set({ state: 'received' }).where('id', '=', id).execute();
+    await app.chute.db.updateTable('chute_files').set({ state: 'received' }).where('id', '=', id).execute();
     const finish = await app.inject({ method: 'POST', url: FINISH, headers: alice.headers, payload: { file_id: id } });
     assert.equal(finish.json().is_valid, true);
   });

@@ -129,7 +129,7 @@ test('a complete whose process died (record completing, its lease left behind) i
   const content = randomBytes(1000);
   const { id, complete } = await uploadedPart(server, alice, content);
   const db = server.app.chute.db;
-  await db.updateTable('files').set({ state: 'completing' }).where('id', '=', id).execute();
+  await db.updateTable('chute_files').set({ state: 'completing' }).where('id', '=', id).execute();
   const startedAt = Date.now();
   assert.ok(await lockAcquire(db, { name: fileLockName(id), owner: 'crashed', ttlSeconds: 1 }));
   const again = await api(server, alice, 'POST', `/api/files/upload/multipart/${id}/complete/`, complete);
@@ -137,7 +137,7 @@ test('a complete whose process died (record completing, its lease left behind) i
   assert.ok(Date.now() - startedAt >= 1000, 'it waited for the lease to run out');
   assert.equal(again.body.is_valid, true);
   assert.equal(
-    (await db.selectFrom('files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state,
+    (await db.selectFrom('chute_files').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state,
     'valid',
   );
   assert.equal(await lockHolder(db, fileLockName(id)), null, 'the lock is given back');

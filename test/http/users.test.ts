@@ -49,7 +49,7 @@ describe('sessions', () => {
     const alice = await createUser(app);
     const db = app.chute.db;
     await db
-      .updateTable('sessions')
+      .updateTable('chute_sessions')
       .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
       .execute();
     const refused = await app.inject({ method: 'GET', url: '/api/auth/me/', headers: alice.headers });
@@ -61,7 +61,7 @@ describe('sessions', () => {
       payload: { email: alice.email, password: alice.password },
     });
     assert.equal(login.statusCode, 200, login.body);
-    const sessions = await db.selectFrom('sessions').select('user_id').execute();
+    const sessions = await db.selectFrom('chute_sessions').select('user_id').execute();
     assert.deepEqual(
       sessions.map((row) => Number(row.user_id)),
       [alice.id],

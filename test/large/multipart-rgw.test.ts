@@ -295,7 +295,7 @@ const clientOptions = (setup: Setup, extra: UploadOptions = {}): UploadOptions =
 
 async function storedSha256(setup: Setup, id: number): Promise<string | null> {
   const row = await setup.server.app.chute.db
-    .selectFrom('files')
+    .selectFrom('chute_files')
     .select('sha256')
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
@@ -449,7 +449,7 @@ for (const storage of ['s3', 'local'] as const) {
       assert.ok(sent <= bytes - resumed[0]!.uploadedBytes, `only the missing parts were sent (${sent} bytes)`);
       assert.ok(sent < bytes);
       await assertSame(setup, record, bytes);
-      const listed = await setup.server.app.chute.db.selectFrom('files').select('id').execute();
+      const listed = await setup.server.app.chute.db.selectFrom('chute_files').select('id').execute();
       assert.equal(listed.length, 1, 'one record: the resumed upload, not a second one');
     });
   });

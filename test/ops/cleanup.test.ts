@@ -52,7 +52,7 @@ const backdate = (
   app: FastifyInstance,
   id: number,
   values: { created_at: string; upload_received_at?: string | null },
-) => app.chute.db.updateTable('files').set(values).where('id', '=', id).execute();
+) => app.chute.db.updateTable('chute_files').set(values).where('id', '=', id).execute();
 
 const keyOf = async (app: FastifyInstance, id: number) => (await findFileById(app.chute.db, id))!.file;
 const stored = async (app: FastifyInstance, key: string) => (await app.chute.storage.head(key)) !== null;
@@ -130,7 +130,7 @@ describe('cleanup of abandoned uploads', () => {
     const alice = await createUser(app);
     const first = await start(app, alice);
     const template = await app.chute.db
-      .selectFrom('files')
+      .selectFrom('chute_files')
       .select(['file', 'file_name', 'original_file_name', 'file_type', 'uploaded_by', 'upload_method', 'state'])
       .where('id', '=', first.id)
       .executeTakeFirstOrThrow();
@@ -141,9 +141,11 @@ describe('cleanup of abandoned uploads', () => {
       created_at: hoursAgo(30),
       updated_at: hoursAgo(30),
     }));
-    await app.chute.db.insertInto('files').values(copies).execute();
+    await app.chute.db.insertInto('chute_files').values(copies).execute();
     await backdate(app, first.id, { created_at: hoursAgo(30) });
-    const ids = (await app.chute.db.selectFrom('files').select('id').orderBy('id').execute()).map((row) => row.id);
+    const ids = (await app.chute.db.selectFrom('chute_files').select('id').orderBy('id').execute()).map(
+      (row) => row.id,
+    );
     // the oldest ones are being received right now: their locks are held, cleanup passes them by
     const busy = ids.slice(0, CLEANUP_BATCH + 10);
     for (const id of busy) {
@@ -152,7 +154,9 @@ describe('cleanup of abandoned uploads', () => {
 
     const report = await filesCleanupPending(app.chute.files, { olderThanSeconds: 24 * HOUR });
     assert.deepEqual(report.removed, ids.slice(busy.length));
-    const left = (await app.chute.db.selectFrom('files').select('id').orderBy('id').execute()).map((row) => row.id);
+    const left = (await app.chute.db.selectFrom('chute_files').select('id').orderBy('id').execute()).map(
+      (row) => row.id,
+    );
     assert.deepEqual(left, busy);
   });
 

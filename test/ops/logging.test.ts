@@ -85,7 +85,8 @@ describe('request logs', () => {
       },
       {
         reqId: startLine!.reqId,
-        userId: user.id,
+        // the actor's id, as the core knows it: text, whichever user system the app has
+        userId: String(user.id),
         route: '/api/files/upload/direct/start/',
         method: 'POST',
         statusCode: 200,

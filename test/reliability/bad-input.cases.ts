@@ -768,7 +768,7 @@ media(
 );
 media('a signed link to a pending file', 404, 'not_found', async (c) => {
   const row = await c.app.chute.db
-    .selectFrom('files')
+    .selectFrom('chute_files')
     .select('file')
     .where('id', '=', c.alicePending)
     .executeTakeFirstOrThrow();

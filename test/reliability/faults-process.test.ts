@@ -120,8 +120,8 @@ describe('the server process', () => {
       // the killed upload's lease, as it will be once FILE_LEASE_MS (a minute) has passed
       const db = createDatabase(env.DATABASE_URL!);
       await db
-        .withTables<{ locks: { name: string; expires_at: string } }>()
-        .updateTable('locks')
+        .withTables<{ chute_locks: { name: string; expires_at: string } }>()
+        .updateTable('chute_locks')
         .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
         .where('name', '=', fileLockName(id))
         .execute();

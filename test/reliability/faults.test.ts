@@ -204,7 +204,7 @@ describe('database faults', () => {
 
     injected += 1;
     await holder.query('BEGIN');
-    await holder.query('SELECT id FROM files WHERE id = $1 FOR UPDATE', [id]);
+    await holder.query('SELECT id FROM chute_files WHERE id = $1 FOR UPDATE', [id]);
     const started = performance.now();
     assertError(await inject(app, alice, 'POST', FINISH, { file_id: id }), 503, 'database_unavailable');
     const waited = performance.now() - started;
@@ -261,7 +261,7 @@ describe('races', () => {
         const bodies = finishes.map((r) => r.json());
         assert.equal(new Set(bodies.map((b) => b.upload_finished_at)).size, 1, 'one upload_finished_at');
         assert.ok(bodies.every((b) => b.id === start.id && b.is_valid === true && b.file_size === content.length));
-        const rows = await app.chute.db.selectFrom('files').selectAll().where('id', '=', start.id).execute();
+        const rows = await app.chute.db.selectFrom('chute_files').selectAll().where('id', '=', start.id).execute();
         assert.equal(rows.length, 1);
         assert.equal(new Date(rows[0]!.upload_finished_at!).toISOString(), bodies[0].upload_finished_at);
       }
@@ -295,7 +295,11 @@ describe('races', () => {
       const finish = await inject(app, alice, 'POST', FINISH, { file_id: id });
       assert.equal(finish.statusCode, 200, finish.body);
       assert.equal(finish.json().file_size, winner.length);
-      const row = await app.chute.db.selectFrom('files').select('file').where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await app.chute.db
+        .selectFrom('chute_files')
+        .select('file')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       assert.ok((await readFile(join(mediaRoot, row.file))).equals(winner), "the stored bytes are the winner's, whole");
     }
     assert.equal((await filesUnder(join(mediaRoot, 'files'))).length, 5, 'one file per upload');

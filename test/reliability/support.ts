@@ -271,7 +271,7 @@ export async function runCases(ctx: Ctx, cases: readonly Case[]): Promise<string
 /** Every file row but updated_at (a released upload claim touches it and nothing else). */
 export async function fileRows(app: FastifyInstance): Promise<string[]> {
   const rows = await app.chute.db
-    .selectFrom('files')
+    .selectFrom('chute_files')
     .select([
       'id',
       'file',

@@ -57,15 +57,9 @@ async function mounted(
 ): Promise<Mounted> {
   const database = await freshDatabase(t);
   await migrate(database);
-  // TODO(merge): files.uploaded_by references Chute's users until H-db's opaque ids; the host's
-  // users 1 and 2 get a row each here. Drop this once the foreign key is gone.
-  const db = createDatabase(database);
-  for (const n of [1, 2])
-    await userCreate(db, { email: `host${n}@example.com`, password: `pw-${randomBytes(8).toString('hex')}` });
-  await db.destroy();
   const tokens = new Map<string, ChuteUser>([
     ['alice-token', { id: 1 }],
-    ['bob-token', { id: '2' }],
+    ['bob-token', { id: 'user_b0b' }],
   ]);
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}/uploads`;
@@ -105,8 +99,8 @@ async function call(base: string, headers: Record<string, string>, method: strin
 }
 
 /** Start, send the bytes where start says (Chute through the mount, or RGW), finish: the valid record. */
-async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer, name = 'notes.txt') {
-  const start = await call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/start/', {
+async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer, name = 'notes.txt', as = m.alice) {
+  const start = await call(m.publicUrl, as, 'POST', '/api/files/upload/direct/start/', {
     file_name: name,
     file_type: 'text/plain',
     file_size: content.length,
@@ -116,13 +110,13 @@ async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer
     assert.equal(start.body.url, `${m.publicUrl}/api/files/upload/direct/local/${start.body.id}/`);
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(content)], { type: 'text/plain' }), name);
-    const sent = await fetch(start.body.url, { method: 'POST', headers: m.alice, body: form });
+    const sent = await fetch(start.body.url, { method: 'POST', headers: as, body: form });
     assert.equal(sent.status, 200, await sent.text());
   } else {
     const sent = await postForm(start.body.url, start.body.fields, { name, content, type: 'text/plain' });
     assert.ok(sent.ok, `RGW answered ${sent.status}`);
   }
-  const finish = await call(m.publicUrl, m.alice, 'POST', '/api/files/upload/direct/finish/', {
+  const finish = await call(m.publicUrl, as, 'POST', '/api/files/upload/direct/finish/', {
     file_id: start.body.id,
   });
   assert.equal(finish.status, 200, JSON.stringify(finish.body));
@@ -159,6 +153,9 @@ export function runChuteSuite(name: string, host: Host): void {
           assert.deepEqual([other.status, other.body.code], [404, 'not_found'], `${method} as bob`);
         }
         assert.equal((await call(m.publicUrl, m.alice, 'DELETE', `/api/files/${file.id}/`)).status, 204);
+        // a host's string id is the uploader as the host gave it
+        const bobs = await directUpload(m, storage, Buffer.from('bob'), 'bob.txt', m.bob);
+        assert.equal(bobs.uploaded_by, 'user_b0b');
         const gone = await call(m.publicUrl, m.alice, 'GET', `/api/files/${file.id}/`);
         assert.deepEqual([gone.status, gone.body.code], [404, 'not_found']);
       });

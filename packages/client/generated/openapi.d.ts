@@ -2318,7 +2318,7 @@ export interface paths {
                                 /** @description download URL (signed, expiring when private); null until valid */
                                 url: string | null;
                                 is_valid: boolean;
-                                uploaded_by: number | null;
+                                uploaded_by: (number | string) | (never | null);
                                 uploaded_by_email: string | null;
                                 /** @description post, multipart, put or standard (through the server) */
                                 upload_method: string;
@@ -2388,7 +2388,7 @@ export interface paths {
                             /** @description download URL (signed, expiring when private); null until valid */
                             url: string | null;
                             is_valid: boolean;
-                            uploaded_by: number | null;
+                            uploaded_by: (number | string) | (never | null);
                             uploaded_by_email: string | null;
                             /** @description post, multipart, put or standard (through the server) */
                             upload_method: string;
@@ -2689,7 +2689,7 @@ export interface paths {
                             /** @description download URL (signed, expiring when private); null until valid */
                             url: string | null;
                             is_valid: boolean;
-                            uploaded_by: number | null;
+                            uploaded_by: (number | string) | (never | null);
                             uploaded_by_email: string | null;
                             /** @description post, multipart, put or standard (through the server) */
                             upload_method: string;
@@ -2865,7 +2865,7 @@ export interface paths {
                                 /** @description download URL (signed, expiring when private); null until valid */
                                 url: string | null;
                                 is_valid: boolean;
-                                uploaded_by: number | null;
+                                uploaded_by: (number | string) | (never | null);
                                 uploaded_by_email: string | null;
                                 /** @description post, multipart, put or standard (through the server) */
                                 upload_method: string;
@@ -3408,7 +3408,8 @@ export interface components {
             /** @description download URL (signed, expiring when private); null until valid */
             url: string | null;
             is_valid: boolean;
-            uploaded_by: number | null;
+            /** @description the uploader's id: a number for Chute's own users and numeric host ids, else the host's string */
+            uploaded_by: number | string | (never | null);
             /** Format: date-time */
             upload_finished_at: string | null;
             /** Format: date-time */

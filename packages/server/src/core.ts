@@ -2,7 +2,7 @@
 // policy, built from the options; and the host's `authenticate` as the file API's Authenticator.
 import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
-import type { Actor } from '../../../src/core/actor.js';
+import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../../src/core/actor.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
 import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
 import { createUrlSigner } from '../../../src/core/signing.js';
@@ -70,16 +70,18 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
   }
 }
 
-/**
- * The host's user as the core's Actor: the one place a host id is turned into Chute's.
- * TODO(merge): Actor.id becomes an opaque string (H-db): then this is `String(user.id)`.
- */
+/** The host's user as the core's Actor: the one place a host id is turned into Chute's (text). */
 export function actorOf(user: ChuteUser): Actor {
-  const id = typeof user.id === 'string' && /^\d{1,15}$/.test(user.id) ? Number(user.id) : user.id;
-  if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
-    throw new Error(`@chute/server: authenticate() returned the user id ${JSON.stringify(user.id)}; this version takes whole numbers above 0`);
+  const { id } = user;
+  const valid =
+    (typeof id === 'string' && id !== '' && id.length <= MAX_ACTOR_ID_LENGTH) ||
+    (typeof id === 'number' && Number.isSafeInteger(id));
+  if (!valid) {
+    throw new Error(
+      `@chute/server: authenticate() returned the user id ${JSON.stringify(id)}; ids are whole numbers or strings of 1 to ${MAX_ACTOR_ID_LENGTH} characters`,
+    );
   }
-  return { id, isStaff: user.isStaff === true };
+  return { id: String(id), isStaff: user.isStaff === true };
 }
 
 /**

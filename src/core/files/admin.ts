@@ -36,7 +36,8 @@ export interface AdminFileQuery {
   /** part of the original or the generated name, case-insensitive (ASCII on SQLite) */
   search?: string | undefined;
   status?: AdminFileStatus | undefined;
-  uploadedBy?: number | undefined;
+  /** an uploader's id (Actor.id) */
+  uploadedBy?: string | undefined;
   sort?: AdminFileSort | undefined;
   order?: SortOrder | undefined;
   limit: number;
@@ -53,11 +54,14 @@ export interface AdminFileRecord extends FileRecord {
  */
 export interface Uploaders {
   /** the emails of these users; an unknown id is absent */
-  emailsOf(userIds: number[]): Promise<Map<number, string>>;
+  emailsOf(userIds: string[]): Promise<Map<string, string>>;
   /** whether a file may be recorded as this user's */
-  exists(userId: number): Promise<boolean>;
-  /** the sort by uploader: (id, sort_key) rows the list joins, read best off an index on the key */
-  sortKeys(): AliasedExpression<{ id: number; sort_key: string }, 'uploaders'>;
+  exists(userId: string): Promise<boolean>;
+  /**
+   * the sort by uploader: (id, sort_key) rows the list joins to chute_files.uploaded_by, so `id`
+   * as the same text (Actor.id); read best off an index on the key
+   */
+  sortKeys(): AliasedExpression<{ id: string; sort_key: string }, 'uploaders'>;
 }
 
 /** The admin's context: the core's, and the uploaders' user system. */
@@ -72,7 +76,7 @@ const containsPattern = (term: string): string => `%${term.replace(/[\\%_]/g, (c
 
 function nameMatches(
   db: Executor,
-  column: 'files.original_file_name' | 'files.file_name',
+  column: 'chute_files.original_file_name' | 'chute_files.file_name',
   pattern: string,
 ): Expression<SqlBool> {
   const operator = dialectOf(db) === 'postgres' ? sql`ilike` : sql`like`;
@@ -80,30 +84,33 @@ function nameMatches(
 }
 
 /**
- * `byValidity`: the state filter written as the expression files_is_valid_id indexes, so that
+ * `byValidity`: the state filter written as the expression chute_files_is_valid_id indexes, so that
  * SQLite reads (state, id) off that index. Only for the id and valid sorts: with another sort
  * the planner would then pick that index and sort every valid file.
  */
 function filteredFiles(db: Executor, query: AdminFileQuery, { byValidity = false }: { byValidity?: boolean } = {}) {
-  let base = db.selectFrom('files');
+  let base = db.selectFrom('chute_files');
   if (query.status && byValidity && dialectOf(db) === 'sqlite') {
     base = base.where(
-      sql<SqlBool>`(files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`,
+      sql<SqlBool>`(chute_files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`,
     );
   } else if (query.status === 'valid') {
-    base = base.where('files.upload_finished_at', 'is not', null);
+    base = base.where('chute_files.upload_finished_at', 'is not', null);
   } else if (query.status === 'pending') {
-    base = base.where('files.upload_finished_at', 'is', null);
+    base = base.where('chute_files.upload_finished_at', 'is', null);
   }
-  if (query.uploadedBy !== undefined) base = base.where('files.uploaded_by', '=', query.uploadedBy);
+  if (query.uploadedBy !== undefined) base = base.where('chute_files.uploaded_by', '=', query.uploadedBy);
   const term = query.search?.trim();
   if (term) {
     const pattern = containsPattern(term);
     base = searchesGeneratedName(term)
       ? base.where((eb) =>
-          eb.or([nameMatches(db, 'files.original_file_name', pattern), nameMatches(db, 'files.file_name', pattern)]),
+          eb.or([
+            nameMatches(db, 'chute_files.original_file_name', pattern),
+            nameMatches(db, 'chute_files.file_name', pattern),
+          ]),
         )
-      : base.where(nameMatches(db, 'files.original_file_name', pattern));
+      : base.where(nameMatches(db, 'chute_files.original_file_name', pattern));
   }
   return base;
 }
@@ -129,15 +136,15 @@ export function searchesGeneratedName(term: string): boolean {
 function orderTerms(sort: Exclude<AdminFileSort, 'uploaded_by'>): Array<Expression<unknown>> {
   switch (sort) {
     case 'id':
-      return [sql.ref('files.id')];
+      return [sql.ref('chute_files.id')];
     case 'file_name':
-      return [sql.ref('files.file_name')];
+      return [sql.ref('chute_files.file_name')];
     case 'original_file_name':
-      return [sql.ref('files.original_file_name'), sql.ref('files.file_name')];
+      return [sql.ref('chute_files.original_file_name'), sql.ref('chute_files.file_name')];
     case 'is_valid':
-      return [sql`(files.upload_finished_at is not null)`, sql.ref('files.id')];
+      return [sql`(chute_files.upload_finished_at is not null)`, sql.ref('chute_files.id')];
     default:
-      return [sql.ref(`files.${sort}`), sql.ref('files.id')];
+      return [sql.ref(`chute_files.${sort}`), sql.ref('chute_files.id')];
   }
 }
 
@@ -151,12 +158,12 @@ async function listSortedIds(
     offset,
   }: { sort: Exclude<AdminFileSort, 'uploaded_by'>; order: SortOrder; limit: number; offset: number },
 ): Promise<number[]> {
-  let ids = filteredFiles(db, query, { byValidity: sort === 'id' || sort === 'is_valid' }).select('files.id');
+  let ids = filteredFiles(db, query, { byValidity: sort === 'id' || sort === 'is_valid' }).select('chute_files.id');
   // A name search by id: SQLite would walk the table in id order (rows too big to stay cached)
   // to spare a sort. `+id` is not the bare column, which leaves it the cheaper plan: scan the
   // names index (it holds the ids) and sort the matches.
   const searchOnly = Boolean(query.search?.trim()) && !query.status && query.uploadedBy === undefined;
-  const terms = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite' ? [sql`+files.id`] : orderTerms(sort);
+  const terms = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite' ? [sql`+chute_files.id`] : orderTerms(sort);
   for (const term of terms) ids = ids.orderBy(term, order);
   const rows = await ids.limit(limit).offset(offset).execute();
   return rows.map((row) => toNumber(row.id));
@@ -165,7 +172,7 @@ async function listSortedIds(
 /**
  * Ids of a page sorted by the uploader's email. A join sorted by email would sort every file;
  * instead the users are walked in email order (their unique index) and each one's files in id
- * order (files_uploaded_by_id), which needs no sort. Files without an uploader (NULL email) are
+ * order (chute_files_uploaded_by_id), which needs no sort. Files without an uploader (NULL email) are
  * their own group, placed where the database puts NULLs: first ascending on SQLite, last on
  * PostgreSQL. The page takes what it needs from each group.
  */
@@ -176,7 +183,7 @@ async function listUploaderIds(
   { order, limit, offset, total }: { order: SortOrder; limit: number; offset: number; total: number },
 ): Promise<number[]> {
   const orphans = await filteredFiles(db, query)
-    .where('files.uploaded_by', 'is', null)
+    .where('chute_files.uploaded_by', 'is', null)
     .select((eb) => eb.fn.countAll().as('count'))
     .executeTakeFirstOrThrow();
   const orphanCount = toNumber(orphans.count as number | string);
@@ -199,17 +206,17 @@ async function listUploaderIds(
     const take = Math.min(want, group.size - skip);
     const rows = group.orphans
       ? await filteredFiles(db, query)
-          .where('files.uploaded_by', 'is', null)
-          .select('files.id')
-          .orderBy('files.id', order)
+          .where('chute_files.uploaded_by', 'is', null)
+          .select('chute_files.id')
+          .orderBy('chute_files.id', order)
           .limit(take)
           .offset(skip)
           .execute()
       : await filteredFiles(db, query)
-          .innerJoin(uploaders.sortKeys(), 'uploaders.id', 'files.uploaded_by')
-          .select('files.id')
+          .innerJoin(uploaders.sortKeys(), 'uploaders.id', 'chute_files.uploaded_by')
+          .select('chute_files.id')
           .orderBy('uploaders.sort_key', order)
-          .orderBy('files.id', order)
+          .orderBy('chute_files.id', order)
           .limit(take)
           .offset(skip)
           .execute();
@@ -243,7 +250,7 @@ export async function listAdminFiles(
       ? await listUploaderIds(db, uploaders, query, { ...page, total: count })
       : await listSortedIds(db, query, { ...page, sort });
   if (ids.length === 0) return { count, files: [] };
-  const rows = await db.selectFrom('files').selectAll().where('files.id', 'in', ids).execute();
+  const rows = await db.selectFrom('chute_files').selectAll().where('chute_files.id', 'in', ids).execute();
   const position = new Map(ids.map((id, index) => [id, index]));
   const files = rows
     .map((row) => toFileRecord(row as FileRow))
@@ -254,7 +261,7 @@ export async function listAdminFiles(
 /** The files with their uploaders' emails, asked for once per page. */
 export async function withUploaderEmails(uploaders: Uploaders, files: FileRecord[]): Promise<AdminFileRecord[]> {
   const ids = [...new Set(files.flatMap((file) => (file.uploaded_by === null ? [] : [file.uploaded_by])))];
-  const emails = ids.length ? await uploaders.emailsOf(ids) : new Map<number, string>();
+  const emails = ids.length ? await uploaders.emailsOf(ids) : new Map<string, string>();
   return files.map((file) => ({
     ...file,
     uploaded_by_email: file.uploaded_by === null ? null : (emails.get(file.uploaded_by) ?? null),
@@ -287,7 +294,7 @@ async function replaceFileObject(
 ): Promise<boolean> {
   const now = nowIso();
   const result = await db
-    .updateTable('files')
+    .updateTable('chute_files')
     .set({
       file: key,
       original_file_name: originalFileName,
@@ -331,7 +338,7 @@ export async function adminFileGet(ctx: AdminFilesContext, { fileId }: { fileId:
 
 // ---------- services ----------
 
-async function assertUserExists(ctx: AdminFilesContext, userId: number): Promise<void> {
+async function assertUserExists(ctx: AdminFilesContext, userId: string): Promise<void> {
   if (!(await ctx.uploaders.exists(userId)))
     throw new AppError('validation_failed', `There is no user with id ${userId}.`, { field: 'uploaded_by' });
 }
@@ -349,7 +356,7 @@ export async function adminFileCreate(
     fileName,
     clientType,
     maxSize,
-  }: { uploadedBy: number; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
+  }: { uploadedBy: string; body: Readable; fileName: string; clientType?: string | null; maxSize: number },
 ): Promise<AdminFileRecord> {
   await assertUserExists(ctx, uploadedBy);
   const file = await fileStandardUpload(ctx, { uploadedBy, body, fileName, clientType, maxSize });

@@ -55,7 +55,7 @@ export async function moveState(
   const illegal = from.filter((state) => !canMove(state, to));
   if (illegal.length > 0) throw new Error(`A file record cannot move from ${illegal.join(', ')} to ${to}.`);
   const result = await db
-    .updateTable('files')
+    .updateTable('chute_files')
     .set({ updated_at: nowIso(), ...set, state: to })
     .where('id', '=', id)
     .where('state', 'in', from)

@@ -13,7 +13,8 @@ export interface FileRecord {
   file_name: string;
   file_type: string;
   file_size: number | null;
-  uploaded_by: number | null;
+  /** the uploader's id in the app's user system (Actor.id) */
+  uploaded_by: string | null;
   upload_finished_at: Date | null;
   upload_received_at: Date | null;
   upload_method: UploadMethod;
@@ -31,7 +32,7 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   file_name: row.file_name,
   file_type: row.file_type,
   file_size: toNullableNumber(row.file_size),
-  uploaded_by: toNullableNumber(row.uploaded_by),
+  uploaded_by: row.uploaded_by,
   upload_finished_at: toNullableDate(row.upload_finished_at),
   upload_received_at: toNullableDate(row.upload_received_at),
   upload_method: row.upload_method,
@@ -60,7 +61,7 @@ const INSERT_COLUMNS = [
   'updated_at',
 ] as const;
 const insertFileQuery = preparedQuery(INSERT_COLUMNS, (db: Kysely<Database>, param) =>
-  db.insertInto('files').values(param).returningAll(),
+  db.insertInto('chute_files').values(param).returningAll(),
 );
 
 export async function insertFile(db: Executor, values: NewFileRow): Promise<FileRecord> {
@@ -75,7 +76,7 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
     upload_id: values.upload_id ?? null,
     sha256: values.sha256 ?? null,
   });
-  if (!row) throw new Error('INSERT INTO files returned no row');
+  if (!row) throw new Error('INSERT INTO chute_files returned no row');
   return toFileRecord(row);
 }
 
@@ -83,7 +84,7 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
 export const MAX_ID = 2_147_483_647;
 
 const findFileByIdQuery = preparedQuery(['id'], (db: Kysely<Database>, param) =>
-  db.selectFrom('files').selectAll().where('id', '=', param.id),
+  db.selectFrom('chute_files').selectAll().where('id', '=', param.id),
 );
 
 export async function findFileById(db: Executor, id: number): Promise<FileRecord | undefined> {
@@ -93,7 +94,7 @@ export async function findFileById(db: Executor, id: number): Promise<FileRecord
 }
 
 export async function findFileByKey(db: Executor, key: string): Promise<FileRecord | undefined> {
-  const row = await db.selectFrom('files').selectAll().where('file', '=', key).executeTakeFirst();
+  const row = await db.selectFrom('chute_files').selectAll().where('file', '=', key).executeTakeFirst();
   return row && toFileRecord(row);
 }
 
@@ -116,7 +117,7 @@ export async function markUploadFinished(db: Executor, { id, size }: StoredSize)
 }
 
 export async function deleteFileRow(db: Executor, id: number): Promise<void> {
-  await db.deleteFrom('files').where('id', '=', id).execute();
+  await db.deleteFrom('chute_files').where('id', '=', id).execute();
 }
 
 /** Never-finished records created before `before` that have not received bytes since then either. */
@@ -126,7 +127,7 @@ export async function listStalePendingFiles(
 ): Promise<FileRecord[]> {
   const cutoff = nowIso(before);
   const rows = await db
-    .selectFrom('files')
+    .selectFrom('chute_files')
     .selectAll()
     .where('id', '>', afterId)
     .where('upload_finished_at', 'is', null)
@@ -141,7 +142,7 @@ export async function listStalePendingFiles(
 /** Deletes a record only while it is still pending; false when it was finished (or removed) meanwhile. */
 export async function deletePendingFileRow(db: Executor, id: number): Promise<boolean> {
   const result = await db
-    .deleteFrom('files')
+    .deleteFrom('chute_files')
     .where('id', '=', id)
     .where('upload_finished_at', 'is', null)
     .executeTakeFirst();
@@ -150,13 +151,13 @@ export async function deletePendingFileRow(db: Executor, id: number): Promise<bo
 
 export interface FileListQuery {
   /** null lists everyone's files (staff) */
-  uploadedBy: number | null;
+  uploadedBy: string | null;
   limit: number;
   offset: number;
 }
 
 export async function listFiles(db: Executor, query: FileListQuery): Promise<{ count: number; files: FileRecord[] }> {
-  let base = db.selectFrom('files');
+  let base = db.selectFrom('chute_files');
   if (query.uploadedBy !== null) base = base.where('uploaded_by', '=', query.uploadedBy);
   const [rows, total] = await Promise.all([
     base.selectAll().orderBy('id', 'desc').limit(query.limit).offset(query.offset).execute(),

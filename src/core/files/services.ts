@@ -293,7 +293,7 @@ export async function fileStandardUpload(
     clientType,
     maxSize,
   }: {
-    uploadedBy: number | null;
+    uploadedBy: string | null;
     body: Readable;
     fileName: string;
     clientType?: string | null | undefined;

@@ -3,11 +3,11 @@ import { toFileRecord, type Executor, type FileRecord } from '../files/repositor
 import { moveState } from '../files/lifecycle.js';
 
 export async function setUploadId(db: Executor, { id, uploadId }: { id: number; uploadId: string }): Promise<void> {
-  await db.updateTable('files').set({ upload_id: uploadId, updated_at: nowIso() }).where('id', '=', id).execute();
+  await db.updateTable('chute_files').set({ upload_id: uploadId, updated_at: nowIso() }).where('id', '=', id).execute();
 }
 
 export async function findFileByUploadId(db: Executor, uploadId: string): Promise<FileRecord | undefined> {
-  const row = await db.selectFrom('files').selectAll().where('upload_id', '=', uploadId).executeTakeFirst();
+  const row = await db.selectFrom('chute_files').selectAll().where('upload_id', '=', uploadId).executeTakeFirst();
   return row && toFileRecord(row);
 }
 

@@ -6,7 +6,7 @@ import { dialectOf } from '../dialect.js';
 export async function up(db: Kysely<any>): Promise<void> {
   const timestamp = dialectOf(db) === 'postgres' ? sql`timestamptz` : sql`text`;
   await db.schema
-    .createTable('locks')
+    .createTable('chute_locks')
     .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
     .addColumn('owner', 'varchar(255)', (c) => c.notNull())
     .addColumn('expires_at', timestamp, (c) => c.notNull())
@@ -14,5 +14,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('locks').execute();
+  await db.schema.dropTable('chute_locks').execute();
 }

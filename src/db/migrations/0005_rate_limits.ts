@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 // No index on resets_at: rows live about one window, and the periodic prune scans a small table.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
-    .createTable('rate_limits')
+    .createTable('chute_rate_limits')
     .addColumn('key', 'varchar(400)', (c) => c.primaryKey())
     .addColumn('hits', 'integer', (c) => c.notNull())
     .addColumn('resets_at', 'bigint', (c) => c.notNull())
@@ -14,5 +14,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.dropTable('rate_limits').execute();
+  await db.schema.dropTable('chute_rate_limits').execute();
 }

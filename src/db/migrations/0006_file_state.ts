@@ -7,11 +7,11 @@ import { sql, type Kysely } from 'kysely';
 // again, so a repeat may complete it.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
-    .alterTable('files')
+    .alterTable('chute_files')
     .addColumn('state', 'varchar(16)', (c) => c.notNull().defaultTo('pending'))
     .execute();
   await db
-    .updateTable('files')
+    .updateTable('chute_files')
     .set({
       state: sql`case when upload_finished_at is not null then 'valid' when upload_received_at is not null and upload_method <> 'multipart' then 'received' else 'pending' end`,
     })
@@ -19,5 +19,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('files').dropColumn('state').execute();
+  await db.schema.alterTable('chute_files').dropColumn('state').execute();
 }

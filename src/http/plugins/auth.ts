@@ -83,7 +83,7 @@ export function actorOf(request: FastifyRequest): Actor {
 }
 
 /** The caller as one of Chute's own users: 404 for an outside identity, which has no account here. */
-export function chuteUserIdOf(request: FastifyRequest): number {
+export function chuteUserIdOf(request: FastifyRequest): string {
   const actor = actorOf(request);
   if (request.actorIsExternal) throw notFound('account');
   return actor.id;

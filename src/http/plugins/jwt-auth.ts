@@ -3,7 +3,7 @@
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtConfig } from '../../config.js';
-import type { Actor } from '../../core/actor.js';
+import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../core/actor.js';
 import { AppError } from '../../errors.js';
 import type { Authentication, Authenticator } from './auth.js';
 import { sessionTokenOf } from './session-auth.js';
@@ -14,19 +14,22 @@ const HMAC_ALGORITHMS = ['HS256'];
 const PUBLIC_KEY_ALGORITHMS = ['RS256', 'ES256'];
 // a few seconds of clock skew between the identity system and Chute
 const CLOCK_TOLERANCE_SECONDS = 5;
-// TODO(merge): Actor.id becomes an opaque string; then any non-empty `sub` is the id
-const NUMERIC_SUB = /^[1-9][0-9]{0,14}$/;
 
 const refused = (message: string) => new AppError('not_authenticated', message);
 
+/** What sets an identity system's users apart from Chute's own (numbered) users in `uploaded_by`. */
+export const JWT_ID_PREFIX = 'jwt:';
+
 /**
- * The one place a token's subject becomes an actor id. TODO(merge): Actor.id is a number on this
- * branch, so only a canonical positive integer is accepted; with opaque string ids it is `sub` itself.
+ * The one place a token's subject becomes an actor id: `jwt:<sub>`, so that a subject that happens
+ * to be "7" never owns the files of Chute's own user 7.
  */
-export function actorIdOf(sub: unknown): number {
+export function actorIdOf(sub: unknown): string {
   if (typeof sub !== 'string' || sub === '') throw refused('The token has no "sub" (subject) claim.');
-  if (!NUMERIC_SUB.test(sub)) throw refused('The token\'s "sub" must be a positive whole number (a user id).');
-  return Number(sub);
+  const id = `${JWT_ID_PREFIX}${sub}`;
+  if (id.length > MAX_ACTOR_ID_LENGTH)
+    throw refused(`The token's "sub" is longer than ${MAX_ACTOR_ID_LENGTH - JWT_ID_PREFIX.length} characters.`);
+  return id;
 }
 
 /** Staff when the configured claim equals the value, or is an array holding it. */

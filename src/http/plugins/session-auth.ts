@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
+import { actorIdOf } from '../../users/ids.js';
 import { sessionUser } from '../../users/services.js';
 import type { Authentication, Authenticator } from './auth.js';
 
@@ -33,7 +34,7 @@ export function sessionAuthenticator(db: Kysely<Database>): Authenticator {
       if (!credentials) return null;
       const user = TOKEN.test(credentials.token) ? await sessionUser(db, credentials.token) : undefined;
       if (!user) throw new AppError('not_authenticated', 'Invalid or expired session.');
-      return { actor: { id: user.id, isStaff: user.is_staff }, via: credentials.via };
+      return { actor: { id: actorIdOf(user.id), isStaff: user.is_staff }, via: credentials.via };
     },
   };
 }

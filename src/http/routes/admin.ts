@@ -25,6 +25,7 @@ import {
   adminUserSetPassword,
   type AdminUser,
 } from '../../users/admin.js';
+import { actorIdOf } from '../../users/ids.js';
 import { withFormFile } from '../form-file.js';
 import { actorOf, requireStaff, onFileNoContent } from '../plugins/auth.js';
 import {
@@ -77,14 +78,14 @@ export const serializeAdminUser = (user: AdminUser): AdminUserOutput => ({
 });
 
 /** The uploader an admin upload is recorded under: the form's `uploaded_by`, else the caller. */
-function uploadedByOf(field: string | undefined, callerId: number): number {
+function uploadedByOf(field: string | undefined, callerId: string): string {
   const raw = field?.trim();
   if (raw !== undefined && raw !== '' && !/^[0-9]{1,15}$/.test(raw)) {
     throw new AppError('validation_failed', 'uploaded_by must be a user id.', {
       fields: { uploaded_by: ['Must be a number.'] },
     });
   }
-  return raw ? Number(raw) : callerId;
+  return raw ? actorIdOf(Number(raw)) : callerId;
 }
 
 const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
@@ -143,7 +144,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
         order,
         limit,
         offset,
-        uploadedBy: uploaded_by === undefined ? undefined : Number(uploaded_by),
+        uploadedBy: uploaded_by === undefined ? undefined : actorIdOf(Number(uploaded_by)),
       });
       return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeAdminFile(files, file))) };
     },

@@ -14,7 +14,7 @@ export const AdminFileOut = Type.Object(
     file_size: Nullable(Type.Integer()),
     url: Nullable(Type.String({ description: 'download URL (signed, expiring when private); null until valid' })),
     is_valid: Type.Boolean(),
-    uploaded_by: Nullable(Type.Integer()),
+    uploaded_by: Nullable(Type.Union([Type.Integer(), Type.String()])),
     uploaded_by_email: Nullable(Type.String()),
     upload_method: Type.String({ description: 'post, multipart, put or standard (through the server)' }),
     upload_finished_at: Nullable(DateTime),

@@ -12,7 +12,9 @@ export const FileOut = Type.Object(
       description: 'download URL (signed, expiring when private); null until valid',
     }),
     is_valid: Type.Boolean(),
-    uploaded_by: Type.Union([Type.Integer(), Type.Null()]),
+    uploaded_by: Type.Union([Type.Integer(), Type.String(), Type.Null()], {
+      description: "the uploader's id: a number for Chute's own users and numeric host ids, else the host's string",
+    }),
     upload_finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
     created_at: Type.String({ format: 'date-time' }),
   },
