@@ -113,7 +113,7 @@ function fill(userIds) {
   );
   const insertFile =
     sqlite.prepare(`INSERT INTO chute_files (file, original_file_name, file_name, file_type, file_size, uploaded_by,
-    upload_finished_at, upload_received_at, upload_method, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    upload_finished_at, upload_received_at, upload_method, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   sqlite.transaction(() => {
     for (let i = 0; i < USERS - 1; i++) {
       const created = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
@@ -144,6 +144,7 @@ function fill(userIds) {
         finished,
         finished,
         pending ? 'post' : 'standard',
+        pending ? 'pending' : 'valid',
         created.toISOString(),
         created.toISOString(),
       );
