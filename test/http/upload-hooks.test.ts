@@ -11,7 +11,7 @@ import type { UploadHooks, UploadStartEvent } from '../../src/core/files/hooks.j
 import type { FileJson } from '../../src/core/files/json.js';
 import { UploadRefusedError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
-import { build, createUser, filePathsUnder, multipart, testEnv, type TestUser } from '../helpers.js';
+import { build, createUser, filePathsUnder, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
 
 /** Hooks that record what they hear; onUploadStart throws `refusal` while one is set. */
 function recorder() {
@@ -258,6 +258,39 @@ describe('onUploadFinished and onFileDeleted', () => {
     });
     assert.equal((await json(app, alice, 'DELETE', `/api/files/${pending.json().id}/`)).statusCode, 204);
     assert.equal(heard.deleted.length, 2, 'a file that never became valid was never announced, nor is its delete');
+  });
+});
+
+describe('hooks with S3 storage (RGW)', () => {
+  test('a direct upload to the bucket is announced once by its finish; its delete once', async (t) => {
+    const { hooks, heard } = recorder();
+    const app = await build(t, { storage: 's3', hooks });
+    const alice = await createUser(app);
+    const content = randomBytes(5000);
+    const start = await json(app, alice, 'POST', '/api/files/upload/direct/start/', {
+      file_name: 'data.bin',
+      file_type: 'application/octet-stream',
+      file_size: content.length,
+    });
+    assert.equal(start.statusCode, 200, start.body);
+    assert.equal(heard.started.length, 1);
+    const { id, url, fields } = start.json();
+    const posted = await postForm(url, fields, { name: 'data.bin', content, type: 'application/octet-stream' });
+    assert.equal(posted.status, 204, await posted.text());
+
+    const finish = () => json(app, alice, 'POST', '/api/files/upload/direct/finish/', { file_id: id });
+    const answers = await Promise.all([finish(), finish()]);
+    for (const answer of answers) assert.equal(answer.statusCode, 200, answer.body);
+    assert.equal(heard.finished.length, 1);
+    assert.deepEqual(withoutUrl(heard.finished[0]!), withoutUrl(answers[0]!.json()));
+    const downloaded = await fetch(heard.finished[0]!.url!);
+    assert.deepEqual(Buffer.from(await downloaded.arrayBuffer()), content, "the hook's url downloads the file");
+
+    assert.equal((await json(app, alice, 'DELETE', `/api/files/${id}/`)).statusCode, 204);
+    assert.deepEqual(
+      heard.deleted.map((file) => [file.id, file.url]),
+      [[id, null]],
+    );
   });
 });
 
