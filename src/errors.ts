@@ -84,3 +84,36 @@ export const fileTooLarge = (maxSize: number) =>
   new AppError('file_too_large', `File is too large. It should not exceed ${formatBytes(maxSize)}.`, {
     max_size: maxSize,
   });
+
+/** The codes a refusal may carry: Chute's own style, which Fastify's (FST_…) and Node's (E…) codes are not. */
+export const REFUSAL_CODE = /^[a-z][a-z0-9_]*$/;
+
+const isClientStatus = (status: unknown): status is number =>
+  typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 499;
+
+/**
+ * A host's refusal of an upload, thrown from its onUploadStart hook (e.g. 403 `quota_exceeded`).
+ * Fastify's convention: the HTTP layer answers `statusCode` with `{code, message}`, as it does
+ * any error that carries a 4xx statusCode and a snake_case code.
+ */
+export class UploadRefusedError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UploadRefusedError';
+    if (!isClientStatus(statusCode)) throw new RangeError(`A refusal's statusCode is a 4xx status, not ${statusCode}.`);
+    if (!REFUSAL_CODE.test(code)) throw new RangeError(`A refusal's code is snake_case (quota_exceeded), not ${code}.`);
+  }
+}
+
+/** An error in Fastify's convention that the client should hear as it is: a 4xx statusCode and a snake_case code. */
+export function refusalOf(error: unknown): { status: number; code: string; message: string } | null {
+  if (!(error instanceof Error)) return null;
+  const { statusCode, code } = error as { statusCode?: unknown; code?: unknown };
+  if (!isClientStatus(statusCode)) return null;
+  if (typeof code !== 'string' || !REFUSAL_CODE.test(code)) return null;
+  return { status: statusCode, code, message: error.message };
+}

@@ -17,6 +17,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config.js';
+import type { UploadHooks } from '../src/core/files/hooks.js';
 import { buildApp } from '../src/http/app.js';
 import { userCreate } from '../src/users/services.js';
 
@@ -127,6 +128,8 @@ async function emptyBucket(client: S3Client, bucket: string): Promise<void> {
 
 export interface TestAppOptions {
   storage?: 'local' | 's3';
+  /** the upload hooks the app calls */
+  hooks?: UploadHooks;
   env?: Env;
   /** origins the test bucket's CORS allows (S3 only) */
   corsOrigins?: string[];
@@ -163,7 +166,7 @@ export async function testEnv(
 /** fastify/demo's build(t): an app for app.inject, closed when the test ends. */
 export async function build(t: After, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const config: Config = loadConfig(await testEnv(t, options));
-  const app = await buildApp({ config });
+  const app = await buildApp({ config, ...(options.hooks && { hooks: options.hooks }) });
   t.after(() => app.close());
   await app.ready();
   return app;
@@ -258,7 +261,7 @@ export async function startTestServer(t: After, options: TestAppOptions = {}): P
     corsOrigins: options.corsOrigins ?? [baseUrl],
     env: { APP_DOMAIN: baseUrl, ...options.env },
   });
-  const app = await buildApp({ config: loadConfig(env) });
+  const app = await buildApp({ config: loadConfig(env), ...(options.hooks && { hooks: options.hooks }) });
   await app.listen({ host: '127.0.0.1', port });
   let closed = false;
   const close = async () => {

@@ -1,5 +1,7 @@
 // "Who is asking?": all the core knows of users. The standalone server fills it from its own
 // sessions; a host app mounting the core fills it from its own auth.
+import { AppError } from '../errors.js';
+
 export interface Actor {
   /** the user's id in the app's user system, as text: a host's string or number id, a user of Chute's own */
   id: string;
@@ -19,3 +21,21 @@ export const canAccess = (actor: Actor, ownerId: string | null): boolean => acto
 
 /** The server itself, acting for a request that carries a signed URL instead of a user. */
 export const SYSTEM_ACTOR: Actor = { id: 'chute:system', isStaff: true };
+
+/** A user id from outside (a host's user, a token's subject): a string or a number. */
+export type OutsideUserId = string | number;
+
+/** The one conversion of an outside user id into an Actor's id (text, as `uploaded_by` keeps it). */
+export function actorIdOf(user: OutsideUserId): string {
+  const valid =
+    (typeof user === 'string' && user !== '' && user.length <= MAX_ACTOR_ID_LENGTH) ||
+    (typeof user === 'number' && Number.isSafeInteger(user));
+  if (!valid) {
+    const shown = JSON.stringify(user)?.slice(0, 80);
+    throw new AppError(
+      'validation_failed',
+      `A user id is a whole number or a string of 1 to ${MAX_ACTOR_ID_LENGTH} characters, not ${shown}.`,
+    );
+  }
+  return String(user);
+}

@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
+import type { UploadHooks } from '../core/files/hooks.js';
 import type { FilesContext } from '../core/files/services.js';
 import { getOrCreateSigningSecret } from '../core/secrets.js';
 import { createUrlSigner } from '../core/signing.js';
@@ -52,10 +53,17 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
   /** replaces Chute's own session users, e.g. with a host app's auth */
   authenticator?: Authenticator;
+  /** the upload hooks (src/core/files/hooks.ts); a failing one is logged by the app's logger */
+  hooks?: UploadHooks;
 }
 
 /** The standalone server: the upload core, Chute's users and sessions, the API and the web app. */
-export async function buildApp({ config, logger = false, authenticator }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  logger = false,
+  authenticator,
+  hooks,
+}: BuildAppOptions): Promise<FastifyInstance> {
   const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
   try {
     await migrateToLatest(db);
@@ -66,8 +74,6 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
   const secret = config.secretKey ?? (await getOrCreateSigningSecret(db));
   const storage = createStorage(config, createUrlSigner(secret));
   if (storage instanceof LocalStorage) await storage.removeStaleTempFiles();
-  const files: FilesContext = { db, storage, policy: uploadPolicyOf(config) };
-
   const app = Fastify({
     logger,
     // one line per request instead, from the request-log plugin: route pattern, user, status, time
@@ -91,6 +97,7 @@ export async function buildApp({ config, logger = false, authenticator }: BuildA
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  const files: FilesContext = { db, storage, policy: uploadPolicyOf(config), log: app.log, ...(hooks && { hooks }) };
   app.decorate('chute', { config, db, storage, files });
   const rateLimits = databaseRateLimitStore(db);
   app.addHook('onClose', async () => {

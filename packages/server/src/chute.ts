@@ -7,6 +7,7 @@ import AjvCompiler from '@fastify/ajv-compiler';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { inject } from 'light-my-request';
 import { MAX_PARAM_LENGTH, registerFileApi, STRICT_AJV } from '../../../src/http/file-api.js';
+import { hostFiles, type HostFiles } from '../../../src/core/files/host-api.js';
 import { requireUser } from '../../../src/http/plugins/auth.js';
 import { hostAuthenticator, openCore, type Core } from './core.js';
 import { resolveOptions, type ChuteOptions, type HostRequest, type ResolvedOptions } from './options.js';
@@ -26,7 +27,8 @@ export interface Chute<Req = HostRequest> {
   handler: NodeHandler<Req & IncomingMessage>;
   /** `(request) => Response`, mounted at publicUrl's path */
   fetchHandler: FetchHandler;
-  // TODO(merge): files: the server-side files API over the same core (H-core's hostFiles(ctx))
+  /** the host's own code: put/get/list/url/delete, no HTTP and no authenticate (the host is trusted) */
+  files: HostFiles;
   /** closes the database Chute opened (not a Kysely the host passed) and the inner server */
   close(): Promise<void>;
 }
@@ -116,7 +118,15 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
     if (inner) await (await inner.catch(() => undefined))?.close();
     if (core) await (await core.catch(() => undefined))?.close();
   };
-  return { plugin, handler, fetchHandler, close };
+  const api = () => coreReady().then((c) => hostFiles(c.files));
+  const files: HostFiles = {
+    put: async (upload) => (await api()).put(upload),
+    get: async (id) => (await api()).get(id),
+    list: async (query) => (await api()).list(query),
+    url: async (id, options) => (await api()).url(id, options),
+    delete: async (id) => (await api()).delete(id),
+  };
+  return { plugin, handler, fetchHandler, files, close };
 }
 
 const quiet = () => undefined;

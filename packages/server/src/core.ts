@@ -61,8 +61,12 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
       await storage.removeStaleTempFiles();
     }
     const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
-    // TODO(merge): hooks: options.hooks as H-core's FilesContext.hooks
-    const files: FilesContext = { db, storage, policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry } };
+    const files: FilesContext = {
+      db,
+      storage,
+      policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry },
+      ...(options.hooks && { hooks: options.hooks }),
+    };
     return { files, close };
   } catch (error) {
     await close();

@@ -6,6 +6,8 @@ import type { ChuteOptions } from './options.js';
 
 export { createChute, type Chute, type FetchHandler, type NodeHandler } from './chute.js';
 export { migrate } from './core.js';
+export { UploadRefusedError } from '../../../src/errors.js';
+export type { HostFiles as ChuteFiles } from '../../../src/core/files/host-api.js';
 export {
   ChuteOptionsError,
   type ChuteFileJson,

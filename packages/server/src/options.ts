@@ -1,6 +1,8 @@
 // The options of createChute and its shortcuts, and their validation: a bad option stops
 // createChute with a message naming it, as a bad variable stops the standalone server.
 import type { IncomingMessage } from 'node:http';
+import type { UploadHooks } from '../../../src/core/files/hooks.js';
+import type { FileJson } from '../../../src/core/files/json.js';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ACLS, MAX_FILE_SIZE, MEDIA_TYPE_PATTERN, UPLOAD_DEFAULTS } from '../../../src/config.js';
@@ -35,15 +37,13 @@ export interface ChuteLimits {
 }
 
 /** A file record as the API answers it (`id`, `original_file_name`, `file_type`, `file_size`, `url`, ...). */
-export type ChuteFileJson = Record<string, unknown> & { id: number };
+export type ChuteFileJson = FileJson;
 
-/** Declared here; called by the core once the upload hooks land there (TODO(merge): H-core's UploadHooks). */
-export interface ChuteHooks {
-  /** throw to refuse, ideally a ChuteError-like error with `statusCode` and `code` */
-  onUploadStart?(event: { user: ChuteUser; fileName: string; fileType: string; fileSize?: number }): void | Promise<void>;
-  onUploadFinished?(file: ChuteFileJson): void | Promise<void>;
-  onFileDeleted?(file: ChuteFileJson): void | Promise<void>;
-}
+/**
+ * onUploadStart (throw to refuse: an UploadRefusedError, or any error with `statusCode` and `code`,
+ * is answered as that status and code), onUploadFinished, onFileDeleted: the core's hooks.
+ */
+export type ChuteHooks = UploadHooks;
 
 /** The request types the three entry points hand to `authenticate`. */
 export type HostRequest = FastifyRequest | IncomingMessage | Request;

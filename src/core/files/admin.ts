@@ -12,6 +12,7 @@ import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
+import { announceFinished } from './hooks.js';
 import { serverUploadNames } from './new-record.js';
 import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
 import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
@@ -419,6 +420,7 @@ export async function adminFileReplace(
     previousRemoved = false;
   }
   const file = await adminFileGet(ctx, { fileId: current.id });
+  await announceFinished(ctx, file);
   return { file, previousRemoved };
 }
 

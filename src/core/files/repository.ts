@@ -116,8 +116,10 @@ export async function markUploadFinished(db: Executor, { id, size }: StoredSize)
   return moved ? now : null;
 }
 
-export async function deleteFileRow(db: Executor, id: number): Promise<void> {
-  await db.deleteFrom('chute_files').where('id', '=', id).execute();
+/** The row as it was when this DELETE removed it; undefined when it was gone already (another delete won). */
+export async function deleteFileRow(db: Executor, id: number): Promise<FileRecord | undefined> {
+  const row = await db.deleteFrom('chute_files').where('id', '=', id).returningAll().executeTakeFirst();
+  return row && toFileRecord(row);
 }
 
 /** Never-finished records created before `before` that have not received bytes since then either. */

@@ -11,20 +11,25 @@ export async function fileGet(
   return getAccessibleFile(ctx, { actor, fileId });
 }
 
+/** A page of files as the list asks for it: limit 1 to 100 (20 unless given), offset from 0. */
+export function filePage({
+  limit,
+  offset,
+}: {
+  limit?: number | string | undefined;
+  offset?: number | string | undefined;
+}): { limit: number; offset: number } {
+  const asked = Math.trunc(Number(limit ?? 20));
+  const skip = Math.trunc(Number(offset ?? 0));
+  return {
+    limit: Number.isFinite(asked) ? Math.min(Math.max(asked, 1), 100) : 20,
+    offset: Number.isFinite(skip) ? Math.max(skip, 0) : 0,
+  };
+}
+
 export async function fileList(
   ctx: FilesContext,
   { actor, limit, offset }: { actor: Actor; limit: number; offset: number },
 ): Promise<{ count: number; files: FileRecord[] }> {
   return listFiles(ctx.db, { uploadedBy: actor.id, limit, offset });
-}
-
-/** A URL that serves the bytes, or null while the file is not valid. No storage round trip. */
-export async function fileUrl(ctx: FilesContext, file: FileRecord): Promise<string | null> {
-  if (!isValid(file)) return null;
-  return ctx.storage.downloadUrl({
-    key: file.file,
-    fileName: file.original_file_name,
-    contentType: file.file_type,
-    expiresIn: ctx.policy.urlExpiry,
-  });
 }

@@ -9,6 +9,7 @@ import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { serverUploadNames } from './new-record.js';
 import type { Locker } from '../../db/locks.js';
+import { announceDeleted, announceFinished, askUploadStart, type HookLogger, type UploadHooks } from './hooks.js';
 import { fileLock, isValid, moveState } from './lifecycle.js';
 import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
 
@@ -34,6 +35,10 @@ export interface FilesContext {
   policy: UploadPolicy;
   /** the record locks (src/core/files/lifecycle.ts); leases in `db` unless the host brings its own */
   locker?: Locker;
+  /** the host's upload hooks (src/core/files/hooks.ts) */
+  hooks?: UploadHooks;
+  /** where a hook that failed is reported; console.error when unset */
+  log?: HookLogger;
 }
 
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
@@ -85,6 +90,7 @@ export async function fileDirectUploadStart(
       max_size: SINGLE_UPLOAD_MAX,
     });
   }
+  await askUploadStart(ctx, { user: actor, fileName: fields.original_file_name, fileType: fields.file_type, fileSize });
   const now = nowIso();
   const file = await insertFile(ctx.db, {
     ...fields,
@@ -255,7 +261,16 @@ export async function fileDirectUploadFinish(
   }
   const finishedAt = await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
   if (finishedAt) {
-    return { ...file, state: 'valid', file_size: stored.size, upload_finished_at: finishedAt, updated_at: finishedAt };
+    // of concurrent finishes, the one whose UPDATE changed the row tells the host
+    const finished: FileRecord = {
+      ...file,
+      state: 'valid',
+      file_size: stored.size,
+      upload_finished_at: finishedAt,
+      updated_at: finishedAt,
+    };
+    await announceFinished(ctx, finished);
+    return finished;
   }
   // not moved: a concurrent finish won, the record is gone, or a local upload is still streaming
   const current = await findFileById(ctx.db, file.id);
@@ -283,24 +298,30 @@ export const contentMismatch = async (
 export const verifiedBody = (ctx: FilesContext, body: Readable, type: string): Readable =>
   ctx.policy.verifyContent === false ? body : checkedBody(body, type);
 
-/** Upload through the server: the record is valid at once. */
-export async function fileStandardUpload(
+export interface StandardUpload {
+  uploadedBy: string | null;
+  body: Readable;
+  fileName: string;
+  clientType?: string | null | undefined;
+  maxSize?: number;
+  /** the user whose request this is, asked about in onUploadStart; unset for trusted callers (the admin, the host's own code) */
+  asker?: Actor;
+}
+
+/** Upload through the server: the record is valid at once (and onUploadFinished told). */
+export async function fileStandardUpload(ctx: FilesContext, upload: StandardUpload): Promise<FileRecord> {
+  const file = await storeStandardUpload(ctx, upload);
+  await announceFinished(ctx, file);
+  return file;
+}
+
+/** The bytes stored and the valid record written; the host not told yet. */
+async function storeStandardUpload(
   ctx: FilesContext,
-  {
-    uploadedBy,
-    body,
-    fileName,
-    clientType,
-    maxSize,
-  }: {
-    uploadedBy: string | null;
-    body: Readable;
-    fileName: string;
-    clientType?: string | null | undefined;
-    maxSize?: number;
-  },
+  { uploadedBy, body, fileName, clientType, maxSize, asker }: StandardUpload,
 ): Promise<FileRecord> {
   const { originalFileName, type, generatedName, key } = serverUploadNames(ctx.policy, { fileName, clientType });
+  if (asker) await askUploadStart(ctx, { user: asker, fileName: originalFileName, fileType: type });
   const { size } = await ctx.storage.put({
     key,
     body: verifiedBody(ctx, body, type),
@@ -342,9 +363,10 @@ export async function fileDelete(
   if (outcome === 'discarded') return;
   if (outcome === 'busy')
     throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
-  // no open upload (or completed meanwhile): a plain delete
+  // no open upload (or completed meanwhile): a plain delete; of concurrent ones, the one whose DELETE took the row tells the host
   await ctx.storage.delete(file.file);
-  await deleteFileRow(ctx.db, file.id);
+  const gone = await deleteFileRow(ctx.db, file.id);
+  if (gone?.upload_finished_at) await announceDeleted(ctx, gone);
 }
 
 /**
@@ -408,10 +430,13 @@ export async function fileStandardUploadChecked(
     maxSize?: number;
   },
 ): Promise<FileRecord> {
-  const file = await fileStandardUpload(ctx, { ...upload, uploadedBy: actor.id });
+  const file = await storeStandardUpload(ctx, { ...upload, uploadedBy: actor.id, asker: actor });
+  // taken back before the host heard of it: no hook either way
   await afterStored().catch(async (error: unknown) => {
-    await fileDelete(ctx, { actor, fileId: file.id }).catch(() => undefined);
+    await ctx.storage.delete(file.file).catch(() => undefined);
+    await deleteFileRow(ctx.db, file.id).catch(() => undefined);
     throw error;
   });
+  await announceFinished(ctx, file);
   return file;
 }

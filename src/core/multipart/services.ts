@@ -4,6 +4,7 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor } from '../actor.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
+import { announceFinished, askUploadStart } from '../files/hooks.js';
 import { awaitsSettling, fileLock, isValid, moveState } from '../files/lifecycle.js';
 import { newFileFields } from '../files/new-record.js';
 import { typeMismatch } from '../files/content.js';
@@ -52,6 +53,7 @@ async function createPendingRecord(
   }: { actor: Actor; fileName: string; fileType: string; fileSize: number | null; method: UploadMethod },
 ): Promise<FileRecord> {
   const fields = newFileFields(ctx.policy, { fileName, fileType, fileSize });
+  await askUploadStart(ctx, { user: actor, fileName: fields.original_file_name, fileType: fields.file_type, fileSize });
   const now = nowIso();
   return insertFile(ctx.db, {
     ...fields,
@@ -253,8 +255,14 @@ async function completeClaimed(
     const refused = typeMismatch(detected, file.file_type);
     await reject('upload_type_mismatch', refused.message, refused.extra);
   }
-  await markMultipartFinished(ctx.db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
-  return (await findFileById(ctx.db, file.id))!;
+  const won = await markMultipartFinished(ctx.db, {
+    id: file.id,
+    size: stored.size,
+    sha256: computed ?? sha256 ?? null,
+  });
+  const finished = (await findFileById(ctx.db, file.id))!;
+  if (won) await announceFinished(ctx, finished);
+  return finished;
 }
 
 /**

@@ -85,6 +85,9 @@ export const MULTIPART = {
   maxObjectSize: 5 * 2 ** 40,
 } as const;
 
+/** The longest an S3 (SigV4) signed URL lives: a week. */
+export const MAX_SIGNED_SECONDS = 7 * 24 * 3600;
+
 /**
  * Large files in parts, each sent by the client straight to a signed URL, in parallel, resumable
  * (listParts tells what arrived). Both backends implement it.

@@ -1,7 +1,7 @@
 import { STATUS_CODES as HTTP_STATUS_TEXT } from 'node:http';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { AppError, errorCatalogue, isAppError, type ErrorCode } from '../../errors.js';
+import { AppError, errorCatalogue, isAppError, refusalOf, type ErrorCode } from '../../errors.js';
 
 interface AjvIssue {
   keyword: string;
@@ -197,6 +197,12 @@ async function errorsPlugin(app: FastifyInstance) {
   // Fastify's own formatter writes every Ajv error into one message; the handler below words them
   app.setSchemaErrorFormatter((_errors, dataVar) => new Error(`The request ${dataVar} is not valid.`));
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // a host's refusal (an onUploadStart hook's UploadRefusedError): its own status and code
+    const refusal = refusalOf(error);
+    if (refusal) {
+      request.log.info({ code: refusal.code }, refusal.message);
+      return reply.status(refusal.status).send({ code: refusal.code, message: refusal.message });
+    }
     const appError = toAppError(error);
     if (!appError) {
       request.log.error({ err: error }, 'unhandled error');

@@ -47,7 +47,7 @@ import {
   type AdminUserOutput,
 } from '../schemas/admin.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
-import { serializeFile } from '../serializers.js';
+import { fileJson } from '../../core/files/json.js';
 
 export interface AdminRoutesOptions {
   files: AdminFilesContext;
@@ -61,7 +61,7 @@ export interface AdminRoutesOptions {
 /** The public file shape plus what staff see besides. */
 export async function serializeAdminFile(ctx: FilesContext, file: AdminFileRecord): Promise<AdminFileOutput> {
   return {
-    ...(await serializeFile(ctx, file)),
+    ...(await fileJson(ctx, file)),
     uploaded_by_email: file.uploaded_by_email,
     upload_method: file.upload_method,
     updated_at: file.updated_at.toISOString(),

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { onRequestHookHandler } from 'fastify';
+import { filePage } from '../../core/files/selectors.js';
 import { fileGetSettled, fileListSettled } from '../../core/files/settle.js';
 import {
   fileDelete,
@@ -22,7 +23,7 @@ import {
   FileListResponse,
   IdResponse,
 } from '../schemas/files.js';
-import { serializeFile } from '../serializers.js';
+import { fileJson } from '../../core/files/json.js';
 import { Type } from 'typebox';
 
 export interface FileRoutesOptions {
@@ -105,7 +106,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
         actor: actorOf(request),
         fileId: Number(request.body.file_id),
       });
-      return serializeFile(files, file);
+      return fileJson(files, file);
     },
   );
 
@@ -131,7 +132,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
           afterStored: rest,
         }),
       );
-      return reply.status(201).send(await serializeFile(files, file));
+      return reply.status(201).send(await fileJson(files, file));
     },
   );
 
@@ -147,10 +148,9 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
       },
     },
     async (request) => {
-      const limit = Math.min(Math.max(Number(request.query.limit ?? 20), 1), 100);
-      const offset = Number(request.query.offset ?? 0);
+      const { limit, offset } = filePage(request.query);
       const { count, files: rows } = await fileListSettled(files, { actor: actorOf(request), limit, offset });
-      return { count, limit, offset, results: await Promise.all(rows.map((file) => serializeFile(files, file))) };
+      return { count, limit, offset, results: await Promise.all(rows.map((file) => fileJson(files, file))) };
     },
   );
 
@@ -166,7 +166,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
       },
     },
     async (request) =>
-      serializeFile(files, await fileGetSettled(files, { actor: actorOf(request), fileId: Number(request.params.id) })),
+      fileJson(files, await fileGetSettled(files, { actor: actorOf(request), fileId: Number(request.params.id) })),
   );
 
   app.delete(

@@ -24,7 +24,7 @@ import {
   SignedParts,
   SignedQuery,
 } from '../schemas/multipart.js';
-import { serializeFile } from '../serializers.js';
+import { fileJson } from '../../core/files/json.js';
 
 export interface MultipartRoutesOptions {
   files: FilesContext;
@@ -124,7 +124,7 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
         parts: request.body.parts.map((part) => ({ partNumber: part.part_number, etag: part.etag })),
         sha256: request.body.sha256,
       });
-      return serializeFile(files, file);
+      return fileJson(files, file);
     },
   );
 
