@@ -17,6 +17,12 @@ export const MAX_ACTOR_ID_LENGTH = 255;
  */
 export const actorIdJson = (id: string): number | string => (/^(0|[1-9][0-9]{0,14})$/.test(id) ? Number(id) : id);
 
+/** Who asks for which file: what every service on one file takes. */
+export interface FileRequest {
+  actor: Actor;
+  fileId: number;
+}
+
 export const canAccess = (actor: Actor, ownerId: string | null): boolean => actor.isStaff || ownerId === actor.id;
 
 /** The server itself, acting for a request that carries a signed URL instead of a user. */

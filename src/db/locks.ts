@@ -2,7 +2,7 @@
 // of them at a time, and one request at a time works on a file record. Taking one is a single
 // atomic statement on SQLite and PostgreSQL alike: insert the row, or take over a row whose lease
 // has expired; nothing lives in process memory, and a crashed holder's lease simply runs out.
-import type { AnyDb } from './any-db.js';
+import { type AnyDb, withOwnTables } from './any-db.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ColumnType, Kysely } from 'kysely';
@@ -16,8 +16,7 @@ export interface LocksTable {
 }
 
 // The table is Chute's own (chute_locks, migration 0003), typed here rather than in the shared schema.
-const locks = (db: AnyDb) =>
-  db.withTables<{ chute_locks: LocksTable }>() as unknown as Kysely<{ chute_locks: LocksTable }>;
+const locks = (db: AnyDb) => withOwnTables<{ chute_locks: LocksTable }>(db);
 
 /** A holder name unique to this process and call: host:pid:random. */
 export const lockOwner = (): string => `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;

@@ -1,7 +1,7 @@
 // Rate-limit counters in the database, so that every process behind a load balancer counts
 // against the same budget. A hit is one atomic statement on SQLite and PostgreSQL alike: insert
 // the key's row, or bump it, starting a new window when the old one has ended.
-import type { AnyDb } from '../db/any-db.js';
+import { type AnyDb, withOwnTables } from '../db/any-db.js';
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import { preparedQuery } from '../db/prepared.js';
 
@@ -13,8 +13,7 @@ export interface RateLimitsTable {
 }
 
 // The table is Chute's own (migration 0005), typed here rather than in the shared schema.
-const counters = (db: AnyDb) =>
-  db.withTables<{ chute_rate_limits: RateLimitsTable }>() as unknown as Kysely<{ chute_rate_limits: RateLimitsTable }>;
+const counters = (db: AnyDb) => withOwnTables<{ chute_rate_limits: RateLimitsTable }>(db);
 
 // Runs on every counted request (each upload start, each login): compiled once (see preparedQuery).
 const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>

@@ -1,13 +1,10 @@
 import { isValid } from './lifecycle.js';
-import type { Actor } from '../actor.js';
+import type { Actor, FileRequest } from '../actor.js';
 import { listFiles, type FileRecord } from './repository.js';
 import { getAccessibleFile, type FilesContext } from './services.js';
 
 /** One file the actor may see, as it is: reads only (see fileGetSettled for a single PUT's settling). */
-export async function fileGet(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<FileRecord> {
+export async function fileGet(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<FileRecord> {
   return getAccessibleFile(ctx, { actor, fileId });
 }
 

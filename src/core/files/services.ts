@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
 import type { Database, UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
-import { canAccess, type Actor } from '../actor.js';
+import { canAccess, type Actor, type FileRequest } from '../actor.js';
 import { MULTIPART, type DirectUploadTarget, type StorageBackend, type StoredObject } from '../storage/types.js';
 import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
@@ -66,10 +66,7 @@ export function assertUploadMethod(file: FileRecord, method: UploadMethod): void
 }
 
 /** The file if the actor may touch it; another user's file is indistinguishable from none. */
-export async function getAccessibleFile(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<FileRecord> {
+export async function getAccessibleFile(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<FileRecord> {
   const file = await findFileById(ctx.db, fileId);
   if (!file || !canAccess(actor, file.uploaded_by)) throw notFound();
   return file;
@@ -354,10 +351,7 @@ async function storeStandardUpload(
  * Removes the stored bytes first: a row is never left pointing at nothing it claims to have.
  * An open multipart upload is aborted too: once the row is gone, no cleanup could find its parts.
  */
-export async function fileDelete(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<void> {
+export async function fileDelete(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<void> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   const outcome = await discardOpenUpload(ctx, file);
   if (outcome === 'discarded') return;

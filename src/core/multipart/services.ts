@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/normalise.js';
 import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
-import { SYSTEM_ACTOR, type Actor } from '../actor.js';
+import { SYSTEM_ACTOR, type Actor, type FileRequest } from '../actor.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
 import { announceFinished, askUploadStart } from '../files/hooks.js';
 import { awaitsSettling, fileLock, isValid, moveState } from '../files/lifecycle.js';
@@ -66,10 +66,7 @@ async function createPendingRecord(
 }
 
 /** The actor's multipart record; any other is 409 upload_method_mismatch. */
-async function multipartRecord(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<FileRecord> {
+async function multipartRecord(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<FileRecord> {
   const file = await getAccessibleFile(ctx, { actor, fileId });
   assertUploadMethod(file, 'multipart');
   return file;
@@ -77,7 +74,7 @@ async function multipartRecord(
 
 async function openUpload(
   ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
+  { actor, fileId }: FileRequest,
 ): Promise<FileRecord & { upload_id: string }> {
   const file = await multipartRecord(ctx, { actor, fileId });
   if (isValid(file) || file.upload_id === null) {
@@ -153,10 +150,7 @@ export async function multipartSignParts(
   );
 }
 
-export async function multipartListParts(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<UploadedPart[]> {
+export async function multipartListParts(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<UploadedPart[]> {
   const file = await openUpload(ctx, { actor, fileId });
   return ctx.storage.listParts({ key: file.file, uploadId: file.upload_id });
 }
@@ -269,10 +263,7 @@ async function completeClaimed(
  * Drops the upload and its record: nothing of it stays pending. The teardown is fileDelete's, under
  * the record's lock, so a complete at work is never pulled from under (409 conflict: it goes on).
  */
-export async function multipartAbort(
-  ctx: FilesContext,
-  { actor, fileId }: { actor: Actor; fileId: number },
-): Promise<void> {
+export async function multipartAbort(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<void> {
   const file = await multipartRecord(ctx, { actor, fileId });
   const complete = () => new AppError('upload_closed', 'This upload is complete; delete the file instead.');
   const outcome = await discardOpenUpload(ctx, file);
