@@ -4,7 +4,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import AjvCompiler from '@fastify/ajv-compiler';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyRequest,
+} from 'fastify';
 import { inject } from 'light-my-request';
 import { MAX_PARAM_LENGTH, registerFileApi, STRICT_AJV } from '../../../src/http/file-api.js';
 import { hostFiles, type HostFiles } from '../../../src/core/files/host-api.js';
@@ -36,7 +41,10 @@ export interface Chute<Req = HostRequest> {
 /** The paths of the file API; anything else under a mount point is the host's (next()). */
 const CHUTE_PATH = /^\/(api\/(files|uppy)|media)(\/|\?|$)/;
 
-const notFoundBody = (method: string, path: string) => ({ code: 'not_found', message: `No route for ${method} ${path}.` });
+const notFoundBody = (method: string, path: string) => ({
+  code: 'not_found',
+  message: `No route for ${method} ${path}.`,
+});
 
 /** Registers the file API into `app` for a request whose host-side request is `hostRequestOf(request)`. */
 async function mountFileApi<Req>(
@@ -48,7 +56,11 @@ async function mountFileApi<Req>(
   const authenticator = hostAuthenticator(options.authenticate, hostRequestOf);
   // the page the host serves is same-origin (checked by Host); publicUrl's origin is trusted too
   const trustedOrigins = new Set([new URL(options.publicUrl).origin]);
-  await registerFileApi(app, { files, requireUser: requireUser({ authenticator, trustedOrigins }), publicUrl: options.publicUrl });
+  await registerFileApi(app, {
+    files,
+    requireUser: requireUser({ authenticator, trustedOrigins }),
+    publicUrl: options.publicUrl,
+  });
 }
 
 /** Creates a Chute over one database and storage; nothing opens until first use. */
@@ -70,7 +82,9 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
     const paramLength = config.routerOptions?.maxParamLength ?? config.maxParamLength ?? 100;
     if (paramLength < MAX_PARAM_LENGTH) {
       // the host's router decides; S3's multipart upload ids in Uppy's paths can be longer than that
-      app.log.warn(`@chute/server: routerOptions.maxParamLength is ${paramLength}; Uppy's multipart routes need ${MAX_PARAM_LENGTH}`);
+      app.log.warn(
+        `@chute/server: routerOptions.maxParamLength is ${paramLength}; Uppy's multipart routes need ${MAX_PARAM_LENGTH}`,
+      );
     }
     // Chute's validation settings inside the host's Fastify, whatever the host's own are
     app.setValidatorCompiler(AjvCompiler()({}, { customOptions: STRICT_AJV }));
@@ -87,7 +101,9 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
 
   const fetchHandler: FetchHandler = async (request) => {
     const url = new URL(request.url);
-    const path = url.pathname.startsWith(`${resolved.mountPath}/`) ? url.pathname.slice(resolved.mountPath.length) : null;
+    const path = url.pathname.startsWith(`${resolved.mountPath}/`)
+      ? url.pathname.slice(resolved.mountPath.length)
+      : null;
     if (path === null) return Response.json(notFoundBody(request.method, url.pathname), { status: 404 });
     const app = await innerReady();
     const response = await inject(

@@ -22,7 +22,9 @@ export interface Core {
 
 /** A database from the option: opened here for a string (and owned), the host's own otherwise. */
 function databaseOf(database: ChuteOptions['database']): { db: Db; owned: boolean } {
-  return typeof database === 'string' ? { db: createDatabase(database), owned: true } : { db: database as Db, owned: false };
+  return typeof database === 'string'
+    ? { db: createDatabase(database), owned: true }
+    : { db: database as Db, owned: false };
 }
 
 /** Runs Chute's migrations on a database ('sqlite:...', 'postgres://...' or a Kysely); returns the names applied. */
@@ -36,7 +38,8 @@ export async function migrate(database: ChuteOptions['database']): Promise<strin
 }
 
 function storageOf({ storage, publicUrl, limits }: ResolvedOptions<unknown>, secret: string): StorageBackend {
-  if (storage.type === 'local') return new LocalStorage({ root: storage.root, appDomain: publicUrl, signer: createUrlSigner(secret) });
+  if (storage.type === 'local')
+    return new LocalStorage({ root: storage.root, appDomain: publicUrl, signer: createUrlSigner(secret) });
   return new S3Storage({
     ...storage.credentials,
     bucket: storage.bucket,
@@ -105,7 +108,8 @@ export function hostAuthenticator<Req>(
     async authenticate(request) {
       const user = await authenticate(hostRequestOf(request));
       if (user === null || user === undefined) return null;
-      if (typeof user !== 'object') throw new Error('@chute/server: authenticate() must return { id, isStaff? } or null');
+      if (typeof user !== 'object')
+        throw new Error('@chute/server: authenticate() must return { id, isStaff? } or null');
       return { actor: actorOf(user), via: viaOf(request) };
     },
   };

@@ -23,7 +23,9 @@ const REGISTER_OPTIONS = ['prefix', 'logLevel', 'logSerializers'];
 
 /** `app.register(chutePlugin, { prefix: '/uploads', ...options })`; closed with the host app. */
 export const chutePlugin: FastifyPluginAsync<ChuteOptions<FastifyRequest>> = async (app, registerOptions) => {
-  const options = Object.fromEntries(Object.entries(registerOptions).filter(([key]) => !REGISTER_OPTIONS.includes(key)));
+  const options = Object.fromEntries(
+    Object.entries(registerOptions).filter(([key]) => !REGISTER_OPTIONS.includes(key)),
+  );
   const chute = createChute(options as unknown as ChuteOptions<FastifyRequest>);
   app.addHook('onClose', () => chute.close());
   await app.register(chute.plugin);

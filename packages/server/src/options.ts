@@ -85,11 +85,13 @@ const KNOWN = ['database', 'storage', 'publicUrl', 'authenticate', 'limits', 'ho
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
-const shown = (value: unknown) => (typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value));
+const shown = (value: unknown) =>
+  typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value));
 
 function checkKeys(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
   for (const key of Object.keys(object)) {
-    if (!known.includes(key)) throw new ChuteOptionsError(`${prefix}${key}`, `is not an option (known: ${known.join(', ')})`);
+    if (!known.includes(key))
+      throw new ChuteOptionsError(`${prefix}${key}`, `is not an option (known: ${known.join(', ')})`);
   }
 }
 
@@ -98,18 +100,25 @@ function checkDatabase(database: unknown): void {
     if (/^sqlite:.+/.test(database) || /^postgres(ql)?:\/\/.+/.test(database)) return;
     throw new ChuteOptionsError('database', 'must be "sqlite:<path>", "postgres://..." or a Kysely instance');
   }
-  const looksLikeKysely = isObject(database) && typeof database.selectFrom === 'function' && typeof database.destroy === 'function';
-  if (!looksLikeKysely) throw new ChuteOptionsError('database', `must be a connection string or a Kysely instance, got ${shown(database)}`);
+  const looksLikeKysely =
+    isObject(database) && typeof database.selectFrom === 'function' && typeof database.destroy === 'function';
+  if (!looksLikeKysely)
+    throw new ChuteOptionsError('database', `must be a connection string or a Kysely instance, got ${shown(database)}`);
 }
 
 function checkStorage(storage: unknown): void {
-  if (!isObject(storage)) throw new ChuteOptionsError('storage', "must be { type: 'local', root } or { type: 's3', bucket, region, credentials }");
+  if (!isObject(storage))
+    throw new ChuteOptionsError(
+      'storage',
+      "must be { type: 'local', root } or { type: 's3', bucket, region, credentials }",
+    );
   if (storage.type === 'local') {
     checkKeys(storage, ['type', 'root'], 'storage.');
     if (!isText(storage.root)) throw new ChuteOptionsError('storage.root', 'must be the folder files are kept in');
     return;
   }
-  if (storage.type !== 's3') throw new ChuteOptionsError('storage.type', `must be "local" or "s3", got ${shown(storage.type)}`);
+  if (storage.type !== 's3')
+    throw new ChuteOptionsError('storage.type', `must be "local" or "s3", got ${shown(storage.type)}`);
   checkKeys(storage, ['type', 'bucket', 'region', 'endpoint', 'credentials', 'acl', 'customDomain'], 'storage.');
   if (!isText(storage.bucket) || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(storage.bucket))
     throw new ChuteOptionsError('storage.bucket', `must be a bucket name, got ${shown(storage.bucket)}`);
@@ -121,8 +130,14 @@ function checkStorage(storage: unknown): void {
     throw new ChuteOptionsError('storage.credentials', 'must be { accessKeyId, secretAccessKey }');
   if (storage.acl !== undefined && !(ACLS as readonly unknown[]).includes(storage.acl))
     throw new ChuteOptionsError('storage.acl', `must be one of ${ACLS.join(', ')}`);
-  if (storage.customDomain !== undefined && !(isText(storage.customDomain) && /^[a-z0-9.-]+(:\d+)?(\/\S*)?$/i.test(storage.customDomain)))
-    throw new ChuteOptionsError('storage.customDomain', `must be a host name like cdn.example.com, got ${shown(storage.customDomain)}`);
+  if (
+    storage.customDomain !== undefined &&
+    !(isText(storage.customDomain) && /^[a-z0-9.-]+(:\d+)?(\/\S*)?$/i.test(storage.customDomain))
+  )
+    throw new ChuteOptionsError(
+      'storage.customDomain',
+      `must be a host name like cdn.example.com, got ${shown(storage.customDomain)}`,
+    );
 }
 
 function isHttpUrl(value: unknown): value is string {
@@ -150,14 +165,18 @@ function resolveLimits(limits: unknown): ResolvedOptions['limits'] {
   const allowedTypes = types.map((type) => {
     const normal = typeof type === 'string' ? type.trim().toLowerCase() : '';
     if (!MEDIA_TYPE_PATTERN.test(normal))
-      throw new ChuteOptionsError('limits.allowedTypes', `${shown(type)} is not a media type or pattern like image/* or application/pdf`);
+      throw new ChuteOptionsError(
+        'limits.allowedTypes',
+        `${shown(type)} is not a media type or pattern like image/* or application/pdf`,
+      );
     return normal;
   });
   return {
     maxSize: wholeNumber('maxSize', limits.maxSize, 1, MAX_FILE_SIZE) ?? UPLOAD_DEFAULTS.maxSize,
     allowedTypes,
     presignedExpiry:
-      wholeNumber('presignedExpiry', limits.presignedExpiry, 1, UPLOAD_DEFAULTS.presignedExpiryMax) ?? UPLOAD_DEFAULTS.presignedExpiry,
+      wholeNumber('presignedExpiry', limits.presignedExpiry, 1, UPLOAD_DEFAULTS.presignedExpiryMax) ??
+      UPLOAD_DEFAULTS.presignedExpiry,
     urlExpiry: wholeNumber('urlExpiry', limits.urlExpiry, 1, Number.MAX_SAFE_INTEGER) ?? UPLOAD_DEFAULTS.urlExpiry,
   };
 }
@@ -167,23 +186,31 @@ function checkHooks(hooks: unknown): void {
   if (!isObject(hooks)) throw new ChuteOptionsError('hooks', 'must be an object of functions');
   checkKeys(hooks, ['onUploadStart', 'onUploadFinished', 'onFileDeleted'], 'hooks.');
   for (const [name, hook] of Object.entries(hooks)) {
-    if (hook !== undefined && typeof hook !== 'function') throw new ChuteOptionsError(`hooks.${name}`, 'must be a function');
+    if (hook !== undefined && typeof hook !== 'function')
+      throw new ChuteOptionsError(`hooks.${name}`, 'must be a function');
   }
 }
 
 /** Checks every option (the first bad one is the one reported) and fills in the defaults. */
 export function resolveOptions<Req>(options: ChuteOptions<Req>): ResolvedOptions<Req> {
-  if (!isObject(options)) throw new ChuteOptionsError('', 'must be an object: { database, storage, publicUrl, authenticate }');
+  if (!isObject(options))
+    throw new ChuteOptionsError('', 'must be an object: { database, storage, publicUrl, authenticate }');
   checkKeys(options, KNOWN, '');
   checkDatabase(options.database);
   checkStorage(options.storage);
   if (!isHttpUrl(options.publicUrl) || /[?#]/.test(options.publicUrl))
-    throw new ChuteOptionsError('publicUrl', `must be the absolute http(s) URL of the mount point, like https://app.example.com/uploads, got ${shown(options.publicUrl)}`);
+    throw new ChuteOptionsError(
+      'publicUrl',
+      `must be the absolute http(s) URL of the mount point, like https://app.example.com/uploads, got ${shown(options.publicUrl)}`,
+    );
   if (typeof options.authenticate !== 'function')
     throw new ChuteOptionsError('authenticate', 'must be a function (request) => { id, isStaff? } | null');
   const limits = resolveLimits(options.limits);
   checkHooks(options.hooks);
-  if (options.signingSecret !== undefined && !(typeof options.signingSecret === 'string' && options.signingSecret.length >= 32))
+  if (
+    options.signingSecret !== undefined &&
+    !(typeof options.signingSecret === 'string' && options.signingSecret.length >= 32)
+  )
     throw new ChuteOptionsError('signingSecret', 'must be a string of at least 32 characters');
   const publicUrl = options.publicUrl.replace(/\/+$/, '');
   return { ...options, publicUrl, mountPath: new URL(publicUrl).pathname.replace(/\/+$/, ''), limits };
