@@ -71,7 +71,7 @@ test('createChute refuses options that are no object', () => {
 
 test('valid options create a Chute without opening anything until first use', async () => {
   const chute = createChute({ ...valid, database: 'sqlite:/nonexistent-dir/never-opened.sqlite' });
-  assert.deepEqual(Object.keys(chute).sort(), ['close', 'fetchHandler', 'handler', 'plugin']);
+  assert.deepEqual(Object.keys(chute).sort(), ['close', 'fetchHandler', 'files', 'handler', 'plugin']);
   await chute.close();
 });
 

@@ -177,7 +177,8 @@ test('a part whose connection stops moving is cut after stallTimeout and sent ag
     multipartThreshold: 1,
     resumeStore: false,
     retryDelay: 1,
-    stallTimeout: 1000,
+    // wide enough that a part which moves is never taken for stalled on a busy machine
+    stallTimeout: 3000,
     onRetry: (info) => retries.push(info),
   });
   assert.ok(server.stored.get(record.id)!.equals(data), 'the storage has the file, byte for byte');
@@ -245,8 +246,8 @@ test('Node: a single-request upload reports its bytes as they go; the form arriv
 test('requests waiting for a free slot of their host are not counted as stalled: at most hostConcurrency in flight, none retried', {
   timeout: 60_000,
 }, async () => {
-  // every storage answer takes 400 ms: with 2 in flight, the last of 9 parts waits well over the 1 s stall timeout
-  const server = await startServer(() => 'normal', 400);
+  // every storage answer takes 800 ms: with 2 in flight, the last of 9 parts waits well over the 2 s stall timeout
+  const server = await startServer(() => 'normal', 800);
   const files = [bytes(15 * MiB), bytes(12 * MiB), bytes(11 * MiB)];
   const retries: RetryInfo[] = [];
   const results = await uploadFiles(
@@ -256,7 +257,7 @@ test('requests waiting for a free slot of their host are not counted as stalled:
       multipartThreshold: 1,
       resumeStore: false,
       hostConcurrency: 2,
-      stallTimeout: 1000,
+      stallTimeout: 2000,
       onRetry: (info) => retries.push(info),
     },
   );
