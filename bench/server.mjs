@@ -119,6 +119,98 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
     );
   }
 
+  let server;
+  try {
+    server = await spawnServer({
+      label,
+      script: 'src/server.ts',
+      env,
+      cpuProfDir,
+      baseUrl,
+      readyPath: '/api/auth/me/',
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const stop = async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const login = await fetch(`${baseUrl}/api/auth/login/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
+    const { session } = await login.json();
+    return {
+      ...server,
+      port,
+      storage,
+      mediaRoot: env.MEDIA_ROOT,
+      auth: { authorization: `Bearer ${session}` },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * A host app with Chute mounted by `createChuteHandler` at /uploads (bench/express-host.ts, Express 5),
+ * on local storage and SQLite; its own auth is a bearer token.
+ */
+export async function startExpressHost({ cpuProfDir, label }) {
+  const dir = await mkdtemp(join(tmpdir(), 'chute-bench-host-'));
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const env = {
+    ...baseEnv(),
+    PORT: String(port),
+    HOST_DATABASE: `sqlite:${join(dir, 'host.sqlite')}`,
+    HOST_MEDIA_ROOT: join(dir, 'media'),
+    HOST_TOKEN: token,
+    // the package in the measured checkout, by path: a checkout without it has no such section
+    CHUTE_SERVER_ENTRY: join(APP_DIR, 'packages/server/src/index.ts'),
+  };
+  const origin = `http://127.0.0.1:${port}`;
+  let server;
+  try {
+    server = await spawnServer({
+      label,
+      script: join(ROOT, 'bench/express-host.ts'),
+      env,
+      cpuProfDir,
+      baseUrl: origin,
+      readyPath: '/ready',
+    });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    ...server,
+    /** the mount point: paths of the file API go after it */
+    prefix: '/uploads',
+    port,
+    storage: 'local',
+    mediaRoot: env.HOST_MEDIA_ROOT,
+    auth: { authorization: `Bearer ${token}` },
+    async stop() {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * `node --import tsx <script>` in the measured checkout, ready once `readyPath` answers anything
+ * (bounded: 60 s); stop() ends it (SIGTERM, then SIGKILL after 30 s).
+ */
+async function spawnServer({ label, script, env, cpuProfDir, baseUrl, readyPath }) {
   const nodeArgs = ['--import', 'tsx'];
   if (cpuProfDir) {
     // one folder per server: node writes a profile per thread (the tsx loader has its own)
@@ -126,7 +218,7 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, label));
   }
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, 'src/server.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: APP_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -147,57 +239,41 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
   exited.then(() => (gone = true));
 
   const stop = async () => {
-    if (!gone) {
-      child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(30_000).then(() => null)]);
-      if (!result) {
-        log(`${label}: server did not stop within 30 s; killing it`);
-        child.kill('SIGKILL');
-        await exited;
-      }
+    if (gone) return;
+    child.kill('SIGTERM');
+    const result = await Promise.race([exited, sleep(30_000).then(() => null)]);
+    if (!result) {
+      log(`${label}: server did not stop within 30 s; killing it`);
+      child.kill('SIGKILL');
+      await exited;
     }
-    await rm(dir, { recursive: true, force: true });
   };
 
-  try {
-    // ready when it answers anything at all (bounded: 60 s)
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (gone) throw new Error(`the server exited during start:\n${output}`);
-      if (Date.now() > deadline) throw new Error(`the server did not answer within 60 s:\n${output}`);
-      const answered = await fetch(`${baseUrl}/api/auth/me/`).then(
-        (r) => r.arrayBuffer(),
-        () => null,
-      );
-      if (answered) break;
-      await sleep(100);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (gone) throw new Error(`the server exited during start:\n${output}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the server did not answer within 60 s:\n${output}`);
     }
-    const login = await fetch(`${baseUrl}/api/auth/login/`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password }),
-    });
-    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-    const { session } = await login.json();
-    return {
-      /** ms from spawn to the first answer: what a CPU profile spends loading modules */
-      readyAfterMs: Math.round(performance.now() - spawnedAt),
-      label,
-      baseUrl,
-      port,
-      pid: child.pid,
-      storage,
-      mediaRoot: env.MEDIA_ROOT,
-      auth: { authorization: `Bearer ${session}` },
-      /** warn/error lines the server logged so far */
-      warnings: () => warnings,
-      output: () => output,
-      stop,
-    };
-  } catch (error) {
-    await stop();
-    throw error;
+    const answered = await fetch(`${baseUrl}${readyPath}`).then(
+      (r) => r.arrayBuffer(),
+      () => null,
+    );
+    if (answered) break;
+    await sleep(100);
   }
+  return {
+    /** ms from spawn to the first answer: what a CPU profile spends loading modules */
+    readyAfterMs: Math.round(performance.now() - spawnedAt),
+    label,
+    baseUrl,
+    pid: child.pid,
+    /** warn/error lines the server logged so far */
+    warnings: () => warnings,
+    output: () => output,
+    stop,
+  };
 }
 
 /** JSON POST with the session; throws on an unexpected status. */

@@ -3,7 +3,8 @@
 // The sections live in bench/sections/; results go to bench/results/ (JSON and Markdown).
 //
 //   BENCH_QUICK=1              short smoke run (small sizes and durations; figures not comparable)
-//   BENCH_ONLY=start,finish    sections: start, finish, trickle, stream, zerobytes, multipart (default: all)
+//   BENCH_ONLY=start,finish    sections: start, finish, embedded, trickle, stream, zerobytes, multipart
+//                              (default: all)
 //   BENCH_DATABASE_URL=postgres://user:pass@host/db
 //                              also run start and finish on PostgreSQL (a fresh database is made
 //                              next to the one named, and dropped after)
@@ -27,15 +28,16 @@ import { summarizeFile } from '../bench/profile.mjs';
 import { int, makeRow, ms, writeReport } from '../bench/report.mjs';
 import { startS3 } from '../bench/s3.mjs';
 import { benchStartFinish, measureCeilings } from '../bench/sections/api.mjs';
+import { benchEmbedded } from '../bench/sections/embedded.mjs';
 import { benchMultipart } from '../bench/sections/multipart.mjs';
 import { benchStream } from '../bench/sections/stream.mjs';
 import { benchTrickle } from '../bench/sections/trickle.mjs';
 import { benchZeroBytes } from '../bench/sections/zero-bytes.mjs';
-import { APP_DIR, appVersion, createPgDatabase, killServers, startChute } from '../bench/server.mjs';
+import { APP_DIR, appVersion, createPgDatabase, killServers, startChute, startExpressHost } from '../bench/server.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const SECTIONS = ['start', 'finish', 'trickle', 'stream', 'zerobytes', 'multipart'];
+const SECTIONS = ['start', 'finish', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
@@ -157,8 +159,8 @@ const report = {
 const rows = report.rows;
 
 /** One server for the duration of `work`; always stopped, its profile summarised when asked. */
-async function withServer(options, work) {
-  const server = await startChute({ ...options, cpuProfDir });
+async function withServer(options, work, start = startChute) {
+  const server = await start({ ...options, cpuProfDir });
   try {
     await work(server);
   } finally {
@@ -237,6 +239,19 @@ try {
         api(server, 'local', 'SQLite', finishOnly),
       ),
     );
+  }
+  if (wants('embedded')) {
+    await section('embedded: start inside Express vs standalone, local, SQLite', async () => {
+      if (!existsSync(join(APP_DIR, 'packages/server/src/index.ts')))
+        throw new Error(`${APP_DIR} has no packages/server (@chute/server): nothing to embed`);
+      await withServer({ storage: 'local', label: 'embedded-standalone' }, (standalone) =>
+        withServer(
+          { label: 'embedded-express' },
+          (host) => benchEmbedded({ standalone, host, cfg, rows }),
+          startExpressHost,
+        ),
+      );
+    });
   }
   if (wants('trickle')) {
     await section('trickle', () =>
