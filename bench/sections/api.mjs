@@ -10,10 +10,10 @@ import { multipartBody } from '../http.mjs';
 import { headRate, putObjects } from '../s3.mjs';
 import { int, loadNotes, loadValue, makeRow, ms } from '../report.mjs';
 
-const START = '/api/files/upload/direct/start/';
+export const START = '/api/files/upload/direct/start/';
 const FINISH = '/api/files/upload/direct/finish/';
 const FILE_TYPE = 'image/jpeg';
-const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
+export const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
 /** 1 KiB that starts as a JPEG does, so finish's content check detects a type, as with a real photo. */
 const PHOTO = Buffer.concat([
   Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]),
@@ -22,7 +22,7 @@ const PHOTO = Buffer.concat([
 
 export const START_TARGET = { rps: 4000, p99: 10 };
 
-const jsonHeaders = (server) => ({ 'content-type': 'application/json', ...server.auth });
+export const jsonHeaders = (server) => ({ 'content-type': 'application/json', ...server.auth });
 
 /** `n` pending records made through start; returns [{id, key}]. */
 async function collectStarts(server, n) {

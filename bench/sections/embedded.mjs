@@ -5,9 +5,7 @@
 import { log } from '../lib.mjs';
 import { describeLoad, runLoad, warmUp } from '../load.mjs';
 import { int, loadNotes, loadValue, makeRow } from '../report.mjs';
-
-const START = '/api/files/upload/direct/start/';
-const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: 'image/jpeg' });
+import { jsonHeaders, START, START_BODY } from './api.mjs';
 /** issue 13: the handler inside Express within 15% of the standalone server */
 export const EMBEDDED_MIN_RATIO = 0.85;
 const ROUNDS = 2;
@@ -17,7 +15,7 @@ const startLoad = (server, connections) => ({
   pid: server.pid,
   connections,
   path: `${server.prefix ?? ''}${START}`,
-  headers: { 'content-type': 'application/json', ...server.auth },
+  headers: jsonHeaders(server),
   body: START_BODY,
 });
 
