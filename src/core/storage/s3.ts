@@ -5,8 +5,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   ListPartsCommand,
-  PutObjectCommand,
-  UploadPartCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
@@ -15,17 +13,18 @@ import {
   type ObjectCannedACL,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Config } from '../../config.js';
 import { AppError, isAppError, notFound } from '../../errors.js';
 
-/** An upload S3 no longer has (completed or aborted; RGW says NoSuchKey): not_found, as the local backend says. */
-const noSuchUpload = () => notFound('multipartUpload');
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
+import { PresignedUrlSigner } from './s3-presign.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
 import type * as T from './types.js';
+
+/** An upload S3 no longer has (completed or aborted; RGW says NoSuchKey): not_found, as the local backend says. */
+const noSuchUpload = () => notFound('multipartUpload');
 
 /** Connections to the storage one process keeps open at most. */
 const S3_MAX_SOCKETS = 1024;
@@ -71,6 +70,7 @@ export class S3Storage implements T.StorageBackend {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   private readonly postSigner: PresignedPostSigner;
+  private readonly urlSigner: PresignedUrlSigner;
 
   constructor(
     private readonly config: S3Config,
@@ -78,6 +78,7 @@ export class S3Storage implements T.StorageBackend {
   ) {
     this.client = client ?? createS3Client(config);
     this.postSigner = new PresignedPostSigner(this.client, config.bucket);
+    this.urlSigner = new PresignedUrlSigner(this.client, config.bucket);
   }
 
   get bucket(): string {
@@ -216,16 +217,12 @@ export class S3Storage implements T.StorageBackend {
       return `https://${this.config.bucket}.s3.${this.config.region}.amazonaws.com/${path}`;
     }
     const served = downloadHeaders(fileName, contentType);
-    return getSignedUrl(
-      this.client,
-      new GetObjectCommand({
-        Bucket: this.config.bucket,
-        Key: key,
-        ResponseContentDisposition: served.contentDisposition,
-        ResponseContentType: served.contentType,
-      }),
-      { expiresIn },
-    );
+    return this.urlSigner.sign({
+      operation: 'GetObject',
+      key,
+      query: { 'response-content-disposition': served.contentDisposition, 'response-content-type': served.contentType },
+      expiresIn,
+    });
   }
 
   async createMultipart({ key, contentType }: { key: string; contentType: string }): Promise<{ uploadId: string }> {
@@ -252,20 +249,17 @@ export class S3Storage implements T.StorageBackend {
     contentLength,
     expiresIn,
   }: T.SignPartRequest): Promise<T.SignedRequest> {
-    const command = new UploadPartCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      UploadId: uploadId,
-      PartNumber: partNumber,
-      ContentMD5: contentMd5,
-      ContentLength: contentLength,
-    });
     // Content-MD5 is signed, so the client must send it and the storage checks the bytes against it;
     // a signed Content-Length makes the storage refuse a body of any other size (the browser sets it).
-    const signed = [...(contentMd5 ? ['content-md5'] : []), ...(contentLength !== undefined ? ['content-length'] : [])];
-    const url = await getSignedUrl(this.client, command, {
+    const url = await this.urlSigner.sign({
+      operation: 'UploadPart',
+      key,
+      query: { partNumber: String(partNumber), uploadId },
+      headers: {
+        ...(contentMd5 && { 'content-md5': contentMd5 }),
+        ...(contentLength !== undefined && { 'content-length': String(contentLength) }),
+      },
       expiresIn,
-      ...(signed.length && { signableHeaders: new Set(signed) }),
     });
     return { method: 'PUT', url, headers: contentMd5 ? { 'Content-MD5': contentMd5 } : {} };
   }
@@ -321,20 +315,18 @@ export class S3Storage implements T.StorageBackend {
 
   async signPut({ key, contentType, contentLength, expiresIn }: T.SignPutRequest): Promise<T.SignedRequest> {
     const disposition = storedDisposition(contentType);
-    const command = new PutObjectCommand({
-      Bucket: this.config.bucket,
-      Key: key,
-      ContentType: contentType,
-      ContentDisposition: disposition,
-      ContentLength: contentLength,
-      ACL: this.aclFor(contentType),
+    // every header given is signed: the client must send them as they are
+    const url = await this.urlSigner.sign({
+      operation: 'PutObject',
+      key,
+      headers: {
+        'content-type': contentType,
+        ...(disposition && { 'content-disposition': disposition }),
+        ...(contentLength !== undefined && { 'content-length': String(contentLength) }),
+        'x-amz-acl': this.aclFor(contentType),
+      },
+      expiresIn,
     });
-    const signed = [
-      'content-type',
-      ...(disposition ? ['content-disposition'] : []),
-      ...(contentLength !== undefined ? ['content-length'] : []),
-    ];
-    const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders: new Set(signed) });
     return {
       method: 'PUT',
       url,

@@ -1,0 +1,84 @@
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+
+/** What one presigned URL is for: the headers given here are signed, so the client must send them as given. */
+export interface PresignRequest {
+  operation: keyof typeof METHODS;
+  key: string;
+  /** S3's query parameters of the operation (`uploadId`, `partNumber`, `response-content-type`, ...). */
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  expiresIn: number;
+  /** Fixed only by tests, to compare with the SDK's own URL. */
+  signingDate?: Date;
+}
+
+const METHODS = { GetObject: 'GET', PutObject: 'PUT', UploadPart: 'PUT' } as const;
+
+/** S3's URI escaping (RFC 3986: encodeURIComponent and its five exceptions too). */
+const escapeUri = (value: string) =>
+  encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
+
+/**
+ * The SDK's presigned URLs (the same query, headers and signature as its getSignedUrl, checked in
+ * s3-presign.test.ts) without its middleware stack: getSignedUrl builds a command, runs the
+ * endpoint rule engine and clones the client's stack on every call, which was about half of the CPU
+ * of a finish, a file page or a list of files in S3 mode. The bucket's URL is resolved once by the
+ * SDK itself; the signing is the SDK's own SigV4 presigner.
+ */
+export class PresignedUrlSigner {
+  private base: Promise<{ url: URL; region: string }> | null = null;
+  private readonly presigner: S3RequestPresigner;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {
+    this.presigner = new S3RequestPresigner({ ...client.config });
+  }
+
+  async sign({ operation, key, query = {}, headers = {}, expiresIn, signingDate }: PresignRequest): Promise<string> {
+    const { url, region } = await this.bucketBase();
+    const signed = await this.presigner.presign(
+      {
+        method: METHODS[operation],
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port && { port: Number(url.port) }),
+        path: `${url.pathname}${escapeKey(key)}`,
+        // the SDK names the operation in every URL it signs (x-id): kept, so the URLs stay the same
+        query: { ...query, 'x-id': operation },
+        headers: { ...headers, host: url.host },
+      },
+      {
+        expiresIn,
+        signingRegion: region,
+        signableHeaders: new Set(Object.keys(headers).map((name) => name.toLowerCase())),
+        ...(signingDate && { signingDate }),
+      },
+    );
+    const search = Object.entries(signed.query as Record<string, string>)
+      .map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`)
+      .join('&');
+    return `${url.origin}${signed.path}?${search}`;
+  }
+
+  /** The bucket's URL ending in '/' and the signing region, as the SDK resolves them for any of its keys. */
+  private bucketBase(): Promise<{ url: URL; region: string }> {
+    if (!this.base) {
+      const probe = 'k';
+      this.base = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: probe })).then(
+        (signed) => {
+          const url = new URL(signed);
+          const scope = url.searchParams.get('X-Amz-Credential')?.split('/') ?? [];
+          url.pathname = url.pathname.slice(0, -probe.length);
+          url.search = '';
+          return { url, region: scope[2] ?? '' };
+        },
+      );
+      this.base.catch(() => (this.base = null)); // a failed resolution is retried on the next call
+    }
+    return this.base;
+  }
+}

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Config } from '../../src/config.js';
+import { createS3Client } from '../../src/core/storage/s3.js';
+import { PresignedUrlSigner, type PresignRequest } from '../../src/core/storage/s3-presign.js';
+
+const s3Config = (region: string, endpoint: string | null): S3Config => ({
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  bucket: 'chute-bucket',
+  region,
+  endpoint,
+  defaultAcl: 'private',
+  presignedExpiry: 600,
+  customDomain: null,
+});
+
+// Chute's own clients (an S3-compatible server by path, AWS by bucket host name), and one with
+// temporary credentials as an AWS role gives them
+const clients = {
+  'path-style endpoint': createS3Client(s3Config('us-east-1', 'http://127.0.0.1:19000')),
+  AWS: createS3Client(s3Config('eu-west-3', null)),
+  'AWS, with a session token': new S3Client({
+    region: 'eu-central-1',
+    credentials: { accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret/with+chars', sessionToken: 'token=+/' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  }),
+};
+
+/** The URL with its query in a fixed order: the order of parameters is not part of the signature. */
+function normalised(url: string): string {
+  const parsed = new URL(url);
+  const query = [...parsed.searchParams].sort(([a], [b]) => (a < b ? -1 : 1));
+  return `${parsed.origin}${parsed.pathname}?${new URLSearchParams(query)}`;
+}
+
+const bucket = 'chute-bucket';
+const signingDate = new Date('2026-12-05T08:00:00Z');
+const keys = ['files/2026/12/report.pdf', "uploads/ab c/it's (1)*!é+%.png", 'a//b/'];
+
+/** The same operation as Chute signs it and as the SDK's getSignedUrl does. */
+function operations(key: string): Array<{ name: string; ours: PresignRequest; sdk: Parameters<typeof getSignedUrl> }> {
+  return [
+    {
+      name: 'GetObject with response headers',
+      ours: {
+        operation: 'GetObject',
+        key,
+        query: {
+          'response-content-disposition': 'attachment; filename="a b.pdf"',
+          'response-content-type': 'text/plain',
+        },
+        expiresIn: 3600,
+      },
+      sdk: [
+        undefined as never,
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ResponseContentDisposition: 'attachment; filename="a b.pdf"',
+          ResponseContentType: 'text/plain',
+        }),
+        { expiresIn: 3600 },
+      ],
+    },
+    {
+      name: 'PutObject with signed type, disposition, length and ACL',
+      ours: {
+        operation: 'PutObject',
+        key,
+        headers: {
+          'content-type': 'image/png',
+          'content-disposition': 'attachment',
+          'content-length': '1234',
+          'x-amz-acl': 'public-read',
+        },
+        expiresIn: 600,
+      },
+      sdk: [
+        undefined as never,
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ContentType: 'image/png',
+          ContentDisposition: 'attachment',
+          ContentLength: 1234,
+          ACL: 'public-read',
+        }),
+        { expiresIn: 600, signableHeaders: new Set(['content-type', 'content-disposition', 'content-length']) },
+      ],
+    },
+    {
+      name: 'UploadPart with signed Content-MD5 and length',
+      ours: {
+        operation: 'UploadPart',
+        key,
+        query: { partNumber: '7', uploadId: 'upload/id+with=chars' },
+        headers: { 'content-md5': 'XUFAKrxLKna5cZ2REBfFkg==', 'content-length': '5242880' },
+        expiresIn: 900,
+      },
+      sdk: [
+        undefined as never,
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: 'upload/id+with=chars',
+          PartNumber: 7,
+          ContentMD5: 'XUFAKrxLKna5cZ2REBfFkg==',
+          ContentLength: 5242880,
+        }),
+        { expiresIn: 900, signableHeaders: new Set(['content-md5', 'content-length']) },
+      ],
+    },
+    {
+      name: 'UploadPart with nothing signed but the host',
+      ours: { operation: 'UploadPart', key, query: { partNumber: '1', uploadId: 'u1' }, expiresIn: 900 },
+      sdk: [
+        undefined as never,
+        new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: 'u1', PartNumber: 1 }),
+        { expiresIn: 900 },
+      ],
+    },
+  ];
+}
+
+describe('PresignedUrlSigner', () => {
+  for (const [clientName, client] of Object.entries(clients)) {
+    test(`gives getSignedUrl's URL and signature (${clientName})`, async () => {
+      const signer = new PresignedUrlSigner(client, bucket);
+      for (const key of keys) {
+        for (const { name, ours, sdk } of operations(key)) {
+          const [, command, options] = sdk;
+          const expected = await getSignedUrl(client, command, { ...options, signingDate });
+          const actual = await signer.sign({ ...ours, signingDate });
+          assert.equal(normalised(actual), normalised(expected), `${name}, key ${JSON.stringify(key)}`);
+        }
+      }
+    });
+  }
+
+  test('a bucket URL that could not be resolved is tried again on the next call', async () => {
+    let calls = 0;
+    const flaky = new S3Client({
+      region: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error('no region yet');
+        return 'us-east-1';
+      },
+      endpoint: 'http://127.0.0.1:19000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    });
+    const signer = new PresignedUrlSigner(flaky, bucket);
+    const request: PresignRequest = { operation: 'GetObject', key: 'k1', expiresIn: 60 };
+    await assert.rejects(signer.sign(request), /no region yet/);
+    assert.match(await signer.sign(request), /^http:\/\/127\.0\.0\.1:19000\/chute-bucket\/k1\?/);
+  });
+});
