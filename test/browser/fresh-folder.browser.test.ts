@@ -20,12 +20,12 @@ import { launch, ROOT } from './support.js';
 const run = promisify(execFile);
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
-/** The fenced code between `<!-- snippet:NAME -->` and the next `<!-- /snippet -->` of the package's README. */
-function snippet(name: string): string {
-  const readme = readFileSync(join(ROOT, 'packages/server/README.md'), 'utf8');
+/** The fenced code between `<!-- snippet:NAME -->` and the next `<!-- /snippet -->` of a README. */
+function snippet(name: string, readmePath = 'packages/server/README.md'): string {
+  const readme = readFileSync(join(ROOT, readmePath), 'utf8');
   const block = readme.split(`<!-- snippet:${name} -->`)[1]?.split('<!-- /snippet -->')[0];
   const code = block?.match(/```\w*\n([\s\S]*?)```/)?.[1];
-  assert.ok(code, `packages/server/README.md has no snippet "${name}"`);
+  assert.ok(code, `${readmePath} has no snippet "${name}"`);
   return code;
 }
 
@@ -100,6 +100,10 @@ describe('the README Express snippet in a fresh folder', { timeout: INSTALL_TIME
       await exited;
     }
     rmSync(work, { recursive: true, force: true });
+  });
+
+  test("the root README shows the same server.js as the package's", () => {
+    assert.equal(snippet('express-server', 'README.md'), snippet('express-server'));
   });
 
   test('a file picked on the page is uploaded, valid and stored byte for byte', async () => {
