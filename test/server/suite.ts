@@ -38,7 +38,7 @@ export async function scratchRoot(): Promise<string> {
   return root;
 }
 
-interface Mounted {
+export interface Mounted {
   publicUrl: string;
   alice: Record<string, string>;
   bob: Record<string, string>;
@@ -71,7 +71,7 @@ async function mounted(
   return { publicUrl, alice: { [HOST_TOKEN_HEADER]: 'alice-token' }, bob: { [HOST_TOKEN_HEADER]: 'bob-token' } };
 }
 
-async function storageOption(t: TestContext, storage: 'local' | 's3'): Promise<ChuteOptions['storage']> {
+export async function storageOption(t: TestContext, storage: 'local' | 's3'): Promise<ChuteOptions['storage']> {
   if (storage === 'local') {
     const root = await mkdtemp(join(tmpdir(), 'chute-pkg-media-'));
     t.after(() => rm(root, { recursive: true, force: true }));
@@ -88,7 +88,13 @@ async function storageOption(t: TestContext, storage: 'local' | 's3'): Promise<C
 }
 
 /** A JSON call under the mount point; the body parsed, or null when there is none. */
-async function call(base: string, headers: Record<string, string>, method: string, path: string, body?: unknown) {
+export async function call(
+  base: string,
+  headers: Record<string, string>,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
@@ -99,7 +105,13 @@ async function call(base: string, headers: Record<string, string>, method: strin
 }
 
 /** Start, send the bytes where start says (Chute through the mount, or RGW), finish: the valid record. */
-async function directUpload(m: Mounted, storage: 'local' | 's3', content: Buffer, name = 'notes.txt', as = m.alice) {
+export async function directUpload(
+  m: Mounted,
+  storage: 'local' | 's3',
+  content: Buffer,
+  name = 'notes.txt',
+  as = m.alice,
+) {
   const start = await call(m.publicUrl, as, 'POST', '/api/files/upload/direct/start/', {
     file_name: name,
     file_type: 'text/plain',
