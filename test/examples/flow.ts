@@ -20,6 +20,22 @@ export interface ExampleUnderTest {
   mount: string;
 }
 
+/** Logs in by POSTing email and password as JSON to the app's `path`; its session cookie afterwards. */
+export function cookieLogin(path: string): ExampleUnderTest['login'] {
+  return async (origin, user) => {
+    const answer = await fetch(`${origin}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(user),
+    });
+    assert.equal(answer.status, 200, await answer.text());
+    const cookie = answer.headers.getSetCookie()[0]?.split(';')[0];
+    assert.ok(cookie, 'the login set no cookie');
+    // a cookie-authenticated write carries its page's Origin, as a browser's does
+    return { cookie, origin };
+  };
+}
+
 export const ADA = { email: 'ada@example.com', password: 'ada-password' };
 export const BOB = { email: 'bob@example.com', password: 'bob-password' };
 
