@@ -3,88 +3,90 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { type ChuteFileJson, createChute, UploadRefusedError } from '@chute/server';
-import { freePort } from '../helpers.js';
-import { HOST_TOKEN_HEADER, scratchRoot } from './suite.js';
+import { freePort, freshDatabase, s3Settings } from '../helpers.js';
+import { HOST_TOKEN_HEADER, storageOption } from './suite.js';
 
-test('files.put/get/list/url/delete on a mounted Chute; the hooks hear each change once; onUploadStart refuses', async (t) => {
-  const root = await scratchRoot();
-  const heard = { finished: [] as ChuteFileJson[], deleted: [] as ChuteFileJson[] };
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}/uploads`;
-  const chute = createChute({
-    database: `sqlite:${join(root, 'host.sqlite')}`,
-    storage: { type: 'local', root: join(root, 'media') },
-    publicUrl,
-    authenticate: (req) => {
-      const token = (req as { headers: Record<string, string | undefined> }).headers[HOST_TOKEN_HEADER];
-      return token ? { id: token } : null;
-    },
-    hooks: {
-      onUploadStart: ({ fileName }) => {
-        if (fileName === 'too-much.txt') throw new UploadRefusedError(403, 'quota_exceeded', 'Your quota is used up.');
+for (const storage of ['local', 's3'] as const) {
+  test(`files.put/get/list/url/delete on a mounted Chute (${storage}); the hooks hear each change once; onUploadStart refuses`, async (t) => {
+    const heard = { finished: [] as ChuteFileJson[], deleted: [] as ChuteFileJson[] };
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}/uploads`;
+    const chute = createChute({
+      database: await freshDatabase(t),
+      storage: await storageOption(t, storage),
+      publicUrl,
+      authenticate: (req) => {
+        const token = (req as { headers: Record<string, string | undefined> }).headers[HOST_TOKEN_HEADER];
+        return token ? { id: token } : null;
       },
-      onUploadFinished: (file) => void heard.finished.push(file),
-      onFileDeleted: (file) => void heard.deleted.push(file),
-    },
-  });
-  const server = createServer((req, res) => {
-    if (!req.url?.startsWith('/uploads/')) return void res.writeHead(404).end();
-    req.url = req.url.slice('/uploads'.length);
-    chute.handler(req, res);
-  });
-  server.listen(port, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await chute.close();
-  });
-  const asUser = { [HOST_TOKEN_HEADER]: 'user_8f2a', 'content-type': 'application/json' };
+      hooks: {
+        onUploadStart: ({ fileName }) => {
+          if (fileName === 'too-much.txt')
+            throw new UploadRefusedError(403, 'quota_exceeded', 'Your quota is used up.');
+        },
+        onUploadFinished: (file) => void heard.finished.push(file),
+        onFileDeleted: (file) => void heard.deleted.push(file),
+      },
+    });
+    const server = createServer((req, res) => {
+      if (!req.url?.startsWith('/uploads/')) return void res.writeHead(404).end();
+      req.url = req.url.slice('/uploads'.length);
+      chute.handler(req, res);
+    });
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await chute.close();
+    });
+    const asUser = { [HOST_TOKEN_HEADER]: 'user_8f2a', 'content-type': 'application/json' };
 
-  const put = await chute.files.put({
-    user: 'user_8f2a',
-    fileName: 'invoice.txt',
-    fileType: 'text/plain',
-    body: Buffer.from('made by the host'),
+    const put = await chute.files.put({
+      user: 'user_8f2a',
+      fileName: 'invoice.txt',
+      fileType: 'text/plain',
+      body: Buffer.from('made by the host'),
+    });
+    assert.equal(put.is_valid, true);
+    assert.equal(put.uploaded_by, 'user_8f2a');
+    assert.deepEqual(
+      heard.finished.map((file) => file.id),
+      [put.id],
+    );
+
+    const listed = (await (await fetch(`${publicUrl}/api/files/`, { headers: asUser })).json()) as {
+      results: ChuteFileJson[];
+    };
+    assert.deepEqual(
+      listed.results.map((file) => file.id),
+      [put.id],
+      "the host's file is its user's",
+    );
+    assert.equal((await chute.files.list({ user: 'user_8f2a' })).count, 1);
+    assert.equal((await chute.files.get(put.id))?.original_file_name, 'invoice.txt');
+    const url = await chute.files.url(put.id, { expiresIn: 60 });
+    const urlBase = storage === 'local' ? `${publicUrl}/media/` : `${s3Settings().endpoint}/`;
+    assert.ok(url?.startsWith(urlBase), url ?? 'no url');
+    assert.equal(await (await fetch(url!)).text(), 'made by the host');
+
+    const refused = await fetch(`${publicUrl}/api/files/upload/direct/start/`, {
+      method: 'POST',
+      headers: asUser,
+      body: JSON.stringify({ file_name: 'too-much.txt', file_type: 'text/plain' }),
+    });
+    assert.equal(refused.status, 403);
+    assert.deepEqual(await refused.json(), { code: 'quota_exceeded', message: 'Your quota is used up.' });
+    assert.equal((await chute.files.list({ user: 'user_8f2a' })).count, 1, 'no record for the refused upload');
+
+    assert.equal(await chute.files.delete(put.id), true);
+    assert.equal(await chute.files.delete(put.id), false);
+    assert.deepEqual(
+      heard.deleted.map((file) => file.id),
+      [put.id],
+    );
+    assert.equal(await chute.files.get(put.id), null);
+    assert.equal(await chute.files.url(put.id), null);
   });
-  assert.equal(put.is_valid, true);
-  assert.equal(put.uploaded_by, 'user_8f2a');
-  assert.deepEqual(
-    heard.finished.map((file) => file.id),
-    [put.id],
-  );
-
-  const listed = (await (await fetch(`${publicUrl}/api/files/`, { headers: asUser })).json()) as {
-    results: ChuteFileJson[];
-  };
-  assert.deepEqual(
-    listed.results.map((file) => file.id),
-    [put.id],
-    "the host's file is its user's",
-  );
-  assert.equal((await chute.files.list({ user: 'user_8f2a' })).count, 1);
-  assert.equal((await chute.files.get(put.id))?.original_file_name, 'invoice.txt');
-  const url = await chute.files.url(put.id, { expiresIn: 60 });
-  assert.ok(url?.startsWith(`${publicUrl}/media/`), url ?? 'no url');
-  assert.equal(await (await fetch(url!)).text(), 'made by the host');
-
-  const refused = await fetch(`${publicUrl}/api/files/upload/direct/start/`, {
-    method: 'POST',
-    headers: asUser,
-    body: JSON.stringify({ file_name: 'too-much.txt', file_type: 'text/plain' }),
-  });
-  assert.equal(refused.status, 403);
-  assert.deepEqual(await refused.json(), { code: 'quota_exceeded', message: 'Your quota is used up.' });
-  assert.equal((await chute.files.list({ user: 'user_8f2a' })).count, 1, 'no record for the refused upload');
-
-  assert.equal(await chute.files.delete(put.id), true);
-  assert.equal(await chute.files.delete(put.id), false);
-  assert.deepEqual(
-    heard.deleted.map((file) => file.id),
-    [put.id],
-  );
-  assert.equal(await chute.files.get(put.id), null);
-  assert.equal(await chute.files.url(put.id), null);
-});
+}
