@@ -15,6 +15,27 @@ const exempt = (route: RegisteredRoute) =>
 const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
 
 describe('OpenAPI document', () => {
+  test("the routes that create a record document a host's onUploadStart refusal (any 4xx); no other route does", async (t) => {
+    const app = await build(t, { env: { SERVE_WEB_APP: 'false' } });
+    const doc = app.inject({ method: 'GET', url: '/api/openapi.json' });
+    const paths = (await doc).json().paths as Record<string, Record<string, { responses?: Record<string, any> }>>;
+    const refusing = Object.entries(paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => operation.responses?.['4XX'])
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(refusing.sort(), [
+      'GET /api/uppy/s3/params',
+      'POST /api/files/upload/direct/start/',
+      'POST /api/files/upload/multipart/',
+      'POST /api/files/upload/standard/',
+      'POST /api/uppy/s3/multipart',
+    ]);
+    const refusal = paths['/api/files/upload/direct/start/']?.post?.responses?.['4XX'];
+    assert.match(refusal.description, /onUploadStart/);
+    assert.ok(JSON.stringify(refusal.content).includes('Error'), 'the refusal has the error shape');
+  });
+
   test('every registered route appears with its method, parameters and a success response schema', async (t) => {
     for (const storage of ['local', 's3'] as const) {
       const app = await build(t, { storage, env: { SERVE_WEB_APP: 'false' } });

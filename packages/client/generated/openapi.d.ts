@@ -128,6 +128,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Refused by the host app's onUploadStart (@chute/server), with its own status and code */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -403,6 +412,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Refused by the host app's onUploadStart (@chute/server), with its own status and code */
+                "4XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -705,6 +723,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Refused by the host app's onUploadStart (@chute/server), with its own status and code */
+                "4XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1178,6 +1205,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Refused by the host app's onUploadStart (@chute/server), with its own status and code */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1278,6 +1314,15 @@ export interface paths {
                 };
                 /** @description Every error has this shape */
                 503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Refused by the host app's onUploadStart (@chute/server), with its own status and code */
+                "4XX": {
                     headers: {
                         [name: string]: unknown;
                     };

@@ -13,7 +13,7 @@ import {
 import { withFormFile } from '../form-file.js';
 import { actorOf, onFileNoContent } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
-import { Empty, errorResponses, IdParams } from '../schemas/common.js';
+import { Empty, errorResponses, IdParams, startErrorResponses } from '../schemas/common.js';
 import {
   DirectFinishBody,
   FileMadeValid,
@@ -50,7 +50,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
         security,
         summary: 'Start a direct upload: create a pending file record and presign where the browser sends the bytes',
         body: DirectStartBody,
-        response: { 200: DirectStartResponse, ...errorResponses(400, 401, 413, 415, 429) },
+        response: { 200: DirectStartResponse, ...startErrorResponses(400, 401, 413, 415, 429) },
       },
       ...startRateLimitConfig(startRateLimit),
     },
@@ -118,7 +118,7 @@ const fileRoutes: FastifyPluginAsyncTypebox<FileRoutesOptions> = async (
         security,
         summary: 'Upload through the server (streamed); multipart field `file`; valid at once',
         consumes: ['multipart/form-data'],
-        response: { 201: Type.Ref('File'), ...errorResponses(400, 401, 409, 413, 415, 503) },
+        response: { 201: Type.Ref('File'), ...startErrorResponses(400, 401, 409, 413, 415, 503) },
       },
     },
     async (request, reply) => {

@@ -13,7 +13,7 @@ import {
 import type { FilesContext } from '../../core/files/services.js';
 import { actorOf, onFileNoContent } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
-import { Empty, errorResponses, IdParams } from '../schemas/common.js';
+import { Empty, errorResponses, IdParams, startErrorResponses } from '../schemas/common.js';
 import { FileMadeValid } from '../schemas/files.js';
 import {
   MultipartCompleteBody,
@@ -54,7 +54,7 @@ export const multipartRoutes: FastifyPluginAsyncTypebox<MultipartRoutesOptions> 
         tags,
         summary: 'Start a multipart upload for a large file: a pending record and an open storage upload',
         body: MultipartCreateBody,
-        response: { 200: MultipartCreated, ...errorResponses(400, 401, 413, 415, 429, 503) },
+        response: { 200: MultipartCreated, ...startErrorResponses(400, 401, 413, 415, 429, 503) },
       },
       ...startRateLimitConfig(startRateLimit),
     },

@@ -13,7 +13,7 @@ import {
 } from '../../core/multipart/uppy.js';
 import { actorOf } from '../plugins/auth.js';
 import { startRateLimitConfig } from '../plugins/rate-limit.js';
-import { errorResponses } from '../schemas/common.js';
+import { errorResponses, startErrorResponses } from '../schemas/common.js';
 
 export interface UppyRoutesOptions {
   files: FilesContext;
@@ -74,7 +74,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (
             headers: Type.Record(Type.String(), Type.String()),
             expires: Type.Integer(),
           }),
-          ...errorResponses(400, 401, 403, 413, 415, 429),
+          ...startErrorResponses(400, 401, 403, 413, 415, 429),
         },
       },
       // Uppy's protocol makes this a GET, yet it creates a record: a link on another site must not
@@ -100,7 +100,7 @@ const uppyRoutes: FastifyPluginAsyncTypebox<UppyRoutesOptions> = async (
         body: CreateBody,
         response: {
           200: Type.Object({ key: Type.String(), uploadId: Type.String() }),
-          ...errorResponses(400, 401, 413, 415, 429, 503),
+          ...startErrorResponses(400, 401, 413, 415, 429, 503),
         },
       },
       ...startRateLimitConfig(startRateLimit),

@@ -12,6 +12,18 @@ export const ErrorResponse = Type.Object(
 export const errorResponses = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((status) => [status, Type.Ref('Error')]));
 
+/**
+ * The error answers of a route that creates a record, and any other 4xx: inside a host app
+ * (@chute/server), its onUploadStart hook may refuse with a status and code of its own (403
+ * quota_exceeded).
+ */
+export const startErrorResponses = (...statuses: number[]) => ({
+  ...errorResponses(...statuses),
+  '4xx': Type.Ref('Error', {
+    description: "Refused by the host app's onUploadStart (@chute/server), with its own status and code",
+  }),
+});
+
 /** Ids arrive as path segments: digits only, so "abc" and "1e3" are a clear 400, never a 500. */
 export const IdParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$', description: 'numeric id' }) });
 
