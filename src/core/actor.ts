@@ -6,6 +6,8 @@ export interface Actor {
   /** the user's id in the app's user system, as text: a host's string or number id, a user of Chute's own */
   id: string;
   isStaff: boolean;
+  /** what an embedding host's authenticate returned, opaque here: handed back to its hooks as it was */
+  host?: unknown;
 }
 
 /** Longest user id a host may hand Chute (the column is varchar(255)). */

@@ -19,7 +19,6 @@ async function storageFor(t: TestContext, kind: 'local' | 's3', origin: string):
     t.after(() => rm(root, { recursive: true, force: true }));
     return { type: 'local', root };
   }
-  return { type: 'local', root: await import('node:fs/promises').then((fs) => fs.mkdtemp('/tmp/chute-example-')) };
   const s3 = s3Settings();
   return {
     type: 's3',

@@ -54,3 +54,45 @@ test('the host keeps its own routes and its own validation settings beside the p
   const unknown = await app.inject({ method: 'GET', url: '/nowhere' });
   assert.equal(unknown.statusCode, 404);
 });
+
+test("a failing hook is logged to the host's app.log when no logger is given", async (t) => {
+  const lines: string[] = [];
+  const app = Fastify({ logger: { level: 'error', stream: { write: (line: string) => void lines.push(line) } } });
+  await app.register(chutePlugin, {
+    prefix: '/uploads',
+    database: 'sqlite::memory:',
+    storage: { type: 'local', root: unusedRoot },
+    publicUrl: 'http://127.0.0.1/uploads',
+    authenticate: async () => ({ id: 1 }),
+    hooks: {
+      onUploadFinished: () => {
+        throw new Error('the shop is down');
+      },
+    },
+  });
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.after(() => app.close());
+  const json = { 'content-type': 'application/json' };
+  const start = await fetch(`${base}/uploads/api/files/upload/direct/start/`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain' }),
+  });
+  const { id } = (await start.json()) as { id: number };
+  const form = new FormData();
+  form.append('file', new Blob(['hello'], { type: 'text/plain' }), 'a.txt');
+  // publicUrl names no port: the local upload is sent to this server's own path
+  const sent = await fetch(`${base}/uploads/api/files/upload/direct/local/${id}/`, { method: 'POST', body: form });
+  assert.equal(sent.status, 200, await sent.text());
+  const finish = await fetch(`${base}/uploads/api/files/upload/direct/finish/`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ file_id: id }),
+  });
+  assert.equal(finish.status, 200);
+  const logged = lines.map((line) => JSON.parse(line) as { msg: string; hook?: string; err?: { message: string } });
+  assert.deepEqual(
+    logged.map((entry) => [entry.hook, entry.err?.message]),
+    [['onUploadFinished', 'the shop is down']],
+  );
+});

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { type ChuteFileJson, createChute, UploadRefusedError } from '@chute/server';
+import { type ChuteFileJson, createChute, createChuteHandler, UploadRefusedError } from '@chute/server';
 import { freePort, freshDatabase, s3Settings } from '../helpers.js';
 import { HOST_TOKEN_HEADER, storageOption } from './suite.js';
 
@@ -90,3 +90,73 @@ for (const storage of ['local', 's3'] as const) {
     assert.equal(await chute.files.url(put.id), null);
   });
 }
+
+test("onUploadStart gets the host's own user object; a failing onUploadFinished goes to the host's logger, the upload stays valid", async (t) => {
+  interface ShopUser {
+    id: number;
+    plan: 'free' | 'pro';
+  }
+  const users = new Map<string, ShopUser>([
+    ['free-token', { id: 7, plan: 'free' }],
+    ['pro-token', { id: 8, plan: 'pro' }],
+  ]);
+  const seen: ShopUser[] = [];
+  const logged: unknown[][] = [];
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const handler = createChuteHandler({
+    database: await freshDatabase(t),
+    storage: await storageOption(t, 'local'),
+    publicUrl,
+    authenticate: (req) => users.get(String(req.headers[HOST_TOKEN_HEADER])) ?? null,
+    hooks: {
+      // the user's type is what authenticate returns: its plan is there to decide on
+      onUploadStart: ({ user, fileSize }) => {
+        seen.push(user);
+        if (user.plan === 'free' && (fileSize ?? 0) > 100)
+          throw new UploadRefusedError(403, 'upgrade_required', 'Free accounts upload up to 100 bytes.');
+      },
+      onUploadFinished: () => {
+        throw new Error('the shop is down');
+      },
+    },
+    logger: { error: (...args: unknown[]) => void logged.push(args), warn: () => {} },
+  });
+  const server = createServer(handler);
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await handler.close();
+  });
+  const start = (token: string, size: number) =>
+    fetch(`${publicUrl}/api/files/upload/direct/start/`, {
+      method: 'POST',
+      headers: { [HOST_TOKEN_HEADER]: token, 'content-type': 'application/json' },
+      body: JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain', file_size: size }),
+    });
+
+  const refused = await start('free-token', 500);
+  assert.equal(refused.status, 403);
+  assert.equal(((await refused.json()) as { code: string }).code, 'upgrade_required');
+  assert.deepEqual(seen, [{ id: 7, plan: 'free' }], "the host's object, as authenticate returned it");
+
+  const started = await start('pro-token', 5);
+  assert.equal(started.status, 200);
+  const { id, url } = (await started.json()) as { id: number; url: string };
+  const form = new FormData();
+  form.append('file', new Blob(['hello'], { type: 'text/plain' }), 'a.txt');
+  const sent = await fetch(url, { method: 'POST', headers: { [HOST_TOKEN_HEADER]: 'pro-token' }, body: form });
+  assert.equal(sent.status, 200);
+  const finished = await fetch(`${publicUrl}/api/files/upload/direct/finish/`, {
+    method: 'POST',
+    headers: { [HOST_TOKEN_HEADER]: 'pro-token', 'content-type': 'application/json' },
+    body: JSON.stringify({ file_id: id }),
+  });
+  assert.equal(finished.status, 200, 'a failing onUploadFinished does not fail the finish');
+  assert.equal(((await finished.json()) as { is_valid: boolean }).is_valid, true);
+  assert.equal(logged.length, 1);
+  assert.match(JSON.stringify(logged[0]), /onUploadFinished/);
+  const [details] = logged[0] ?? [];
+  assert.match(String((details as { err?: Error } | undefined)?.err?.message), /the shop is down/);
+});

@@ -51,6 +51,7 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
   ['a hook that is no function', { hooks: { onUploadStart: 'yes' } }, 'options.hooks.onUploadStart must be a function'],
   ['an unknown hook', { hooks: { onUpload: () => {} } }, 'options.hooks.onUpload is not an option'],
   ['a short signing secret', { signingSecret: 'short' }, 'options.signingSecret'],
+  ['a logger without warn()', { logger: { error() {} } }, 'options.logger must have error() and warn() methods'],
   ['a misspelt option', { limit: { maxSize: 1 } }, 'options.limit is not an option'],
 ];
 

@@ -14,8 +14,15 @@ import { inject } from 'light-my-request';
 import { MAX_PARAM_LENGTH, registerFileApi, STRICT_AJV } from '../../../src/http/file-api.js';
 import { hostFiles, type HostFiles } from '../../../src/core/files/host-api.js';
 import { requireUser } from '../../../src/http/plugins/auth.js';
-import { hostAuthenticator, openCore, type Core } from './core.js';
-import { resolveOptions, type ChuteOptions, type HostRequest, type ResolvedOptions } from './options.js';
+import { hookLogger, hostAuthenticator, openCore, type Core } from './core.js';
+import {
+  resolveOptions,
+  type ChuteLogger,
+  type ChuteOptions,
+  type ChuteUser,
+  type HostRequest,
+  type ResolvedOptions,
+} from './options.js';
 
 export type NodeHandler<Req extends IncomingMessage = IncomingMessage> = (
   req: Req,
@@ -64,7 +71,9 @@ async function mountFileApi<Req>(
 }
 
 /** Creates a Chute over one database and storage; nothing opens until first use. */
-export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chute<Req> {
+export function createChute<Req = HostRequest, User extends ChuteUser = ChuteUser>(
+  options: ChuteOptions<Req, User>,
+): Chute<Req> {
   const resolved = resolveOptions(options);
   let core: Promise<Core> | undefined;
   const coreReady = () => (core ??= openCore(resolved as ResolvedOptions<unknown>));
@@ -88,14 +97,16 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
     }
     // Chute's validation settings inside the host's Fastify, whatever the host's own are
     app.setValidatorCompiler(AjvCompiler()({}, { customOptions: STRICT_AJV }));
-    await mountFileApi(app, files, resolved, (request) => request as Req);
+    // a failing hook is told to the host's own logger
+    const log = resolved.logger ? files.log : hookLogger(app.log);
+    await mountFileApi(app, { ...files, ...(log && { log }) }, resolved, (request) => request as Req);
   };
 
   const handler: NodeHandler<Req & IncomingMessage> = (req, res, next) => {
     if (next && !CHUTE_PATH.test(req.url ?? '')) return next();
     innerReady().then(
       (app) => app.routing(req, res),
-      (error) => (next ? next(error) : failed(res, error)),
+      (error) => (next ? next(error) : failed(res, error, resolved.logger)),
     );
   };
 
@@ -146,23 +157,26 @@ export function createChute<Req = HostRequest>(options: ChuteOptions<Req>): Chut
 }
 
 const quiet = () => undefined;
+
 /**
- * What the inner Fastify logs: Chute's failures (500s, storage or database down) on the console,
- * where a host without a Fastify logger of its own still sees them. TODO: a `logger` option.
+ * What the inner Fastify logs through: Chute's failures (500s, storage or database down) at warn
+ * and above, to the host's `logger`, else to the console, where a host without one still sees them.
  */
-const consoleLogger = {
-  level: 'warn',
-  fatal: console.error,
-  error: console.error,
-  warn: console.warn,
-  info: quiet,
-  debug: quiet,
-  trace: quiet,
-  silent: quiet,
-  child() {
-    return consoleLogger;
-  },
-};
+function innerLogger(logger: ChuteLogger = console): FastifyBaseLogger {
+  const error = logger.error.bind(logger);
+  const instance = {
+    level: 'warn',
+    fatal: error,
+    error,
+    warn: logger.warn.bind(logger),
+    info: quiet,
+    debug: quiet,
+    trace: quiet,
+    silent: quiet,
+    child: () => instance,
+  };
+  return instance as unknown as FastifyBaseLogger;
+}
 
 /** The Fastify instance the node and fetch handlers route through: Chute's own settings, never listening. */
 async function innerApp<Req>(
@@ -171,7 +185,7 @@ async function innerApp<Req>(
   hostRequestOf: (request: FastifyRequest) => Req,
 ): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
-    loggerInstance: consoleLogger as unknown as FastifyBaseLogger,
+    loggerInstance: innerLogger(options.logger),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: STRICT_AJV },
     bodyLimit: 1024 * 1024,
@@ -185,8 +199,8 @@ async function innerApp<Req>(
 }
 
 /** Chute could not start (database or storage) and the host gave no `next` to report it to. */
-function failed(res: ServerResponse, error: unknown): void {
-  console.error('@chute/server could not start:', error);
+function failed(res: ServerResponse, error: unknown, logger: ChuteLogger = console): void {
+  logger.error({ err: error }, '@chute/server could not start');
   if (res.headersSent) return void res.destroy();
   res.writeHead(503, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify({ code: 'service_unavailable', message: 'The upload service could not start.' }));

@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../../src/core/actor.js';
+import type { HookLogger, UploadHooks } from '../../../src/core/files/hooks.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
 import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
 import { createUrlSigner } from '../../../src/core/signing.js';
@@ -12,7 +13,7 @@ import { migrateToLatest } from '../../../src/db/migrate.js';
 import type { Authentication, Authenticator } from '../../../src/http/plugins/auth.js';
 import { UPLOAD_DEFAULTS } from '../../../src/config.js';
 import { PRIVATE_DIR_MODE } from '../../../src/fs-modes.js';
-import type { ChuteOptions, ChuteUser, ResolvedOptions } from './options.js';
+import type { ChuteHooks, ChuteLogger, ChuteOptions, ChuteUser, ResolvedOptions } from './options.js';
 
 export interface Core {
   files: FilesContext;
@@ -68,7 +69,8 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
       db,
       storage,
       policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry },
-      ...(options.hooks && { hooks: options.hooks }),
+      ...(options.hooks && { hooks: coreHooks(options.hooks) }),
+      ...(options.logger && { log: hookLogger(options.logger) }),
     };
     return { files, close };
   } catch (error) {
@@ -76,6 +78,23 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
     throw error;
   }
 }
+
+/** The host's hooks as the core calls them: onUploadStart gets the host's own user back. */
+function coreHooks(hooks: ChuteHooks<ChuteUser>): UploadHooks {
+  const { onUploadStart } = hooks;
+  return {
+    ...hooks,
+    ...(onUploadStart && {
+      onUploadStart: ({ user, ...event }) =>
+        onUploadStart.call(hooks, { ...event, user: (user.host as ChuteUser | undefined) ?? { id: user.id } }),
+    }),
+  };
+}
+
+/** A host's logger (pino: object first; console prints both) as the core reports a failing hook. */
+export const hookLogger = (logger: Pick<ChuteLogger, 'error'>): HookLogger => ({
+  error: (details, message) => logger.error(details, message),
+});
 
 /** The host's user as the core's Actor: the one place a host id is turned into Chute's (text). */
 export function actorOf(user: ChuteUser): Actor {
@@ -88,7 +107,7 @@ export function actorOf(user: ChuteUser): Actor {
       `@chute/server: authenticate() returned the user id ${JSON.stringify(id)}; ids are whole numbers or strings of 1 to ${MAX_ACTOR_ID_LENGTH} characters`,
     );
   }
-  return { id: String(id), isStaff: user.isStaff === true };
+  return { id: String(id), isStaff: user.isStaff === true, host: user };
 }
 
 /**

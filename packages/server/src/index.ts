@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createChute, type FetchHandler, type NodeHandler } from './chute.js';
-import type { ChuteOptions } from './options.js';
+import type { ChuteOptions, ChuteUser } from './options.js';
 
 export { createChute, type Chute, type FetchHandler, type NodeHandler } from './chute.js';
 export { migrate } from './core.js';
@@ -13,8 +13,10 @@ export {
   type ChuteFileJson,
   type ChuteHooks,
   type ChuteLimits,
+  type ChuteLogger,
   type ChuteOptions,
   type ChuteStorageOptions,
+  type ChuteUploadStartEvent,
   type ChuteUser,
 } from './options.js';
 
@@ -35,15 +37,17 @@ export const chutePlugin: FastifyPluginAsync<ChuteOptions<FastifyRequest>> = asy
 type Closable<Handler> = Handler & { close(): Promise<void> };
 
 /** `app.use('/uploads', createChuteHandler(options))` (Express 5, Connect) or `(req, res) => handler(req, res)` (node:http). */
-export function createChuteHandler<Req extends IncomingMessage = IncomingMessage>(
-  options: ChuteOptions<Req>,
+export function createChuteHandler<Req extends IncomingMessage = IncomingMessage, User extends ChuteUser = ChuteUser>(
+  options: ChuteOptions<Req, User>,
 ): Closable<NodeHandler<Req>> {
   const chute = createChute(options);
   return Object.assign(chute.handler, { close: chute.close });
 }
 
 /** `(request: Request) => Promise<Response>` for Next.js route handlers, Hono, Bun, Deno; mounted at publicUrl's path. */
-export function createChuteFetchHandler(options: ChuteOptions<Request>): Closable<FetchHandler> {
+export function createChuteFetchHandler<User extends ChuteUser = ChuteUser>(
+  options: ChuteOptions<Request, User>,
+): Closable<FetchHandler> {
   const chute = createChute(options);
   return Object.assign(chute.fetchHandler, { close: chute.close });
 }

@@ -1,7 +1,7 @@
 // The options of createChute and its shortcuts, and their validation: a bad option stops
 // createChute with a message naming it, as a bad variable stops the standalone server.
 import type { IncomingMessage } from 'node:http';
-import type { UploadHooks } from '../../../src/core/files/hooks.js';
+import type { UploadStartEvent } from '../../../src/core/files/hooks.js';
 import type { FileJson } from '../../../src/core/files/json.js';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -39,31 +39,55 @@ export interface ChuteLimits {
 /** A file record as the API answers it (`id`, `original_file_name`, `file_type`, `file_size`, `url`, ...). */
 export type ChuteFileJson = FileJson;
 
+/** onUploadStart's event: `user` is what the host's `authenticate` returned, as it was. */
+export interface ChuteUploadStartEvent<User extends ChuteUser = ChuteUser> extends Omit<UploadStartEvent, 'user'> {
+  user: User;
+}
+
 /**
  * onUploadStart (throw to refuse: an UploadRefusedError, or any error with `statusCode` and `code`,
- * is answered as that status and code), onUploadFinished, onFileDeleted: the core's hooks.
+ * is answered as that status and code), onUploadFinished and onFileDeleted (the file record).
  */
-export type ChuteHooks = UploadHooks;
+export interface ChuteHooks<User extends ChuteUser = ChuteUser> {
+  /** before a user's upload gets a record (direct start, standard upload, multipart and Uppy creates) */
+  onUploadStart?(event: ChuteUploadStartEvent<User>): void | Promise<void>;
+  /** once per file, when it becomes valid; awaited before the request is answered */
+  onUploadFinished?(file: FileJson): void | Promise<void>;
+  /** once per valid file, after its object and record are gone (`url` is null) */
+  onFileDeleted?(file: FileJson): void | Promise<void>;
+}
+
+/** Where Chute reports its failures (500s, storage or database down, a failing hook): pino and console both fit. */
+export interface ChuteLogger {
+  error(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  info?(...args: unknown[]): void;
+  debug?(...args: unknown[]): void;
+}
 
 /** The request types the three entry points hand to `authenticate`. */
 export type HostRequest = FastifyRequest | IncomingMessage | Request;
 
-export interface ChuteOptions<Req = HostRequest> {
+export interface ChuteOptions<Req = HostRequest, User extends ChuteUser = ChuteUser> {
   /** 'sqlite:<path>', 'postgres://...', or the host's own Kysely instance (left open by close()) */
   database: string | Kysely<any>;
   storage: ChuteStorageOptions;
   /** where browsers reach the mount point, e.g. https://app.example.com/uploads */
   publicUrl: string;
   /** the framework's own request -> the user, or null (401 not_authenticated) */
-  authenticate: (request: Req) => Promise<ChuteUser | null> | ChuteUser | null;
+  authenticate: (request: Req) => Promise<User | null> | User | null;
   limits?: ChuteLimits;
-  hooks?: ChuteHooks;
+  /** the hooks' `user` is the object `authenticate` returned */
+  hooks?: ChuteHooks<User>;
+  /** Chute's failures (console by default; the Fastify plugin uses the host's app.log) */
+  logger?: ChuteLogger;
   /** signs local download links; generated and kept in the database when absent */
   signingSecret?: string;
 }
 
 /** Options checked and completed with the defaults. */
-export interface ResolvedOptions<Req = HostRequest> extends ChuteOptions<Req> {
+export interface ResolvedOptions<Req = HostRequest, User extends ChuteUser = ChuteUser>
+  extends ChuteOptions<Req, User> {
   /** publicUrl without a trailing slash */
   publicUrl: string;
   /** publicUrl's path without a trailing slash ('' at the root): the fetch handler's mount path */
@@ -81,7 +105,7 @@ export class ChuteOptionsError extends TypeError {
   }
 }
 
-const KNOWN = ['database', 'storage', 'publicUrl', 'authenticate', 'limits', 'hooks', 'signingSecret'];
+const KNOWN = ['database', 'storage', 'publicUrl', 'authenticate', 'limits', 'hooks', 'logger', 'signingSecret'];
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
@@ -192,7 +216,15 @@ function checkHooks(hooks: unknown): void {
 }
 
 /** Checks every option (the first bad one is the one reported) and fills in the defaults. */
-export function resolveOptions<Req>(options: ChuteOptions<Req>): ResolvedOptions<Req> {
+function checkLogger(logger: unknown): void {
+  if (logger === undefined) return;
+  if (!isObject(logger) || typeof logger.error !== 'function' || typeof logger.warn !== 'function')
+    throw new ChuteOptionsError('logger', 'must have error() and warn() methods (pino, console)');
+}
+
+export function resolveOptions<Req, User extends ChuteUser>(
+  options: ChuteOptions<Req, User>,
+): ResolvedOptions<Req, User> {
   if (!isObject(options))
     throw new ChuteOptionsError('', 'must be an object: { database, storage, publicUrl, authenticate }');
   checkKeys(options, KNOWN, '');
@@ -207,6 +239,7 @@ export function resolveOptions<Req>(options: ChuteOptions<Req>): ResolvedOptions
     throw new ChuteOptionsError('authenticate', 'must be a function (request) => { id, isStaff? } | null');
   const limits = resolveLimits(options.limits);
   checkHooks(options.hooks);
+  checkLogger(options.logger);
   if (
     options.signingSecret !== undefined &&
     !(typeof options.signingSecret === 'string' && options.signingSecret.length >= 32)
