@@ -12,6 +12,7 @@ Commands:
   migrate        apply the database migrations (they also run at every start)
   users:create   create a user: --email E --password P [--staff] (staff may use /admin)
   s3:setup       set the bucket's CORS and multipart lifecycle: [--create-bucket] [--dry-run] [--abort-incomplete-days 7]
+  static:publish upload the web app's built assets to the bucket under STATIC_PREFIX, for STATIC_URL: [--dry-run]
   cleanup        delete uploads never finished, started before --older-than (default FILE_CLEANUP_OLDER_THAN, 24h)
   help           this list of commands (also --help, -h)
 
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   // loaded on demand: the AWS SDK is not needed to create a user
   if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
+  if (command === 'static:publish') return (await import('./ops/static-publish.js')).staticPublishCommand(config, rest);
   const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
   try {
     switch (command) {

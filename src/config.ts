@@ -71,6 +71,12 @@ export interface Config {
   logFormat: 'auto' | 'pretty' | 'json';
   serveWebApp: boolean;
   /**
+   * STATIC_URL: where the web app's built assets are served from (a CDN or the bucket, after
+   * `chute static:publish`), ending in '/'; null: from Chute itself. STATIC_PREFIX: the bucket
+   * folder static:publish writes them under (`<prefix>assets/<file>`).
+   */
+  staticFiles: { url: string | null; prefix: string };
+  /**
    * HTTP_IDLE_TIMEOUT: a connection with no bytes either way for this long is closed (a stalled
    * body; a slow one that keeps arriving goes on). HTTP_HEADERS_TIMEOUT: the request headers must
    * be in by then.
@@ -313,6 +319,17 @@ function jwksUrlOf(r: Reader): string | null {
   return url.href;
 }
 
+function staticFilesOf(r: Reader): Config['staticFiles'] {
+  const prefix = r.get('STATIC_PREFIX') ?? 'static/';
+  if (!/^([A-Za-z0-9._-]+\/)+$/.test(prefix) || prefix.split('/').some((part) => part === '.' || part === '..'))
+    throw new ConfigError('STATIC_PREFIX', `must be a bucket folder like static/ (ending in /), got "${prefix}"`);
+  const url = r.url('STATIC_URL', null);
+  const raw = r.get('STATIC_URL');
+  if (url !== null && (!raw?.endsWith('/') || /[?#]/.test(raw)))
+    throw new ConfigError('STATIC_URL', `must be the URL of the assets' folder, ending in /, got "${raw}"`);
+  return { url: url === null ? null : `${url}/`, prefix };
+}
+
 function staffClaimOf(r: Reader): JwtConfig['staffClaim'] {
   const raw = r.get('AUTH_JWT_STAFF_CLAIM');
   if (raw === undefined) return null;
@@ -395,6 +412,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: r.choice('LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: r.choice('LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     serveWebApp: r.boolean('SERVE_WEB_APP', true),
+    staticFiles: staticFilesOf(r),
     httpTimeouts: {
       idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1),
       headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1),

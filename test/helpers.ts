@@ -73,6 +73,20 @@ export function s3Settings(): S3TestSettings {
   };
 }
 
+/** The environment of a `chute` command (bin/chute.js) on the test RGW and `bucket`. */
+export function s3CommandEnv(bucket: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const s3 = s3Settings();
+  return {
+    ...process.env,
+    FILE_UPLOAD_STORAGE: 's3',
+    AWS_S3_ENDPOINT_URL: s3.endpoint,
+    AWS_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_STORAGE_BUCKET_NAME: bucket,
+    ...extra,
+  };
+}
+
 export function testS3Client(settings = s3Settings()): S3Client {
   return new S3Client({
     endpoint: settings.endpoint,

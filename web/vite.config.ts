@@ -9,6 +9,14 @@ const server = process.env.CHUTE_SERVER ?? 'http://127.0.0.1:8000';
 export default defineConfig({
   plugins: [react()],
   base: '/',
+  experimental: {
+    // What the app's code loads by itself (the admin's chunk and stylesheet) comes from beside the
+    // script that asks: from a CDN when index.html points there (STATIC_URL). The checksum worker
+    // keeps its absolute path: a worker starts from the page's own origin only.
+    renderBuiltUrl(filename, { hostType }) {
+      return hostType === 'js' && !filename.includes('.worker') ? { relative: true } : undefined;
+    },
+  },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
@@ -107,7 +107,7 @@ export async function buildApp({
 
   await app.register(errors); // first: the routes of every plugin below are built with its handler
   await app.register(requestLog);
-  await app.register(securityHeaders);
+  await app.register(securityHeaders, { staticUrl: config.staticFiles.url });
   await app.register(refusedBodies);
   await app.register(idleTimeout, { idleMs: config.httpTimeouts.idleSeconds * 1000 });
   await app.register(apiDocs, { config });
@@ -162,6 +162,15 @@ export async function buildApp({
 }
 
 /**
+ * The web app's index.html with its script and style tags pointing at STATIC_URL, read once at boot
+ * (the assets Chute serves too stay as a fallback); the app's own code then loads from beside them.
+ */
+function pageWithStaticUrl(staticUrl: string): string {
+  const html = readFileSync(`${WEB_ROOT}index.html`, 'utf8');
+  return html.replace(/(\s(?:src|href)=")\/assets\//g, `$1${staticUrl}assets/`);
+}
+
+/**
  * The React app from web/dist at `/`, with client-side routes answered by its index.html.
  * Registered in every case: it gives replies sendFile, which the media route uses too.
  */
@@ -178,6 +187,7 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
       if (path.includes('/assets/')) res.header('cache-control', 'public, max-age=31536000, immutable');
     },
   });
+  const page = built && config.staticFiles.url ? pageWithStaticUrl(config.staticFiles.url) : null;
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]!;
     const wantsPage =
@@ -186,7 +196,8 @@ async function registerWebApp(app: FastifyInstance, config: Config): Promise<voi
       (request.headers.accept ?? '').includes('text/html');
     if (built && wantsPage) {
       // the page policies come from the security-headers plugin, as for every HTML response
-      return reply.header('cache-control', 'no-cache').sendFile('index.html', WEB_ROOT);
+      reply.header('cache-control', 'no-cache');
+      return page ? reply.type('text/html; charset=utf-8').send(page) : reply.sendFile('index.html', WEB_ROOT);
     }
     return reply.status(404).send({ code: 'not_found', message: `No route for ${request.method} ${path}.` });
   });

@@ -16,7 +16,7 @@ import {
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { createS3Client } from '../core/storage/s3.js';
-import { S3SetupError } from './s3-setup-error.js';
+import { S3SetupError, s3SettingsFor } from './s3-setup-error.js';
 
 export const CORS_RULE_ID = 'chute-browser-upload';
 export const LIFECYCLE_RULE_ID = 'chute-abort-incomplete-multipart';
@@ -330,16 +330,16 @@ export async function s3SetupCommand(config: Config, args: string[]): Promise<nu
       'abort-incomplete-days': { type: 'string', default: String(DEFAULT_ABORT_INCOMPLETE_DAYS) },
     },
   });
-  if (!config.s3) throw new S3SetupError('s3:setup needs FILE_UPLOAD_STORAGE=s3 and the AWS_* settings of the bucket');
+  const s3 = s3SettingsFor(config, 's3:setup');
   const days = values['abort-incomplete-days'];
   if (!/^\d{1,4}$/.test(days))
     throw new S3SetupError(`--abort-incomplete-days must be a whole number of days, got "${days}"`);
-  const client = createS3Client(config.s3);
+  const client = createS3Client(s3);
   try {
     const report = await s3Setup({
       client,
-      bucket: config.s3.bucket,
-      region: config.s3.region,
+      bucket: s3.bucket,
+      region: s3.region,
       origins: s3SetupOrigins(config),
       createBucket: values['create-bucket'],
       dryRun: values['dry-run'],

@@ -81,6 +81,26 @@ describe('web app security headers', () => {
     assert.match(String(served.headers['cache-control']), /immutable/);
   });
 
+  test('with STATIC_URL the page loads its scripts and styles from there, and the CSP allows that origin for them', {
+    skip: !built && 'web/dist is not built',
+  }, async (t) => {
+    const plain = await build(t);
+    const own = await plain.inject({ method: 'GET', url: '/files', headers: { accept: 'text/html' } });
+    assert.doesNotMatch(String(own.headers['content-security-policy']), /cdn\.example\.com/);
+    const app = await build(t, { env: { STATIC_URL: 'https://cdn.example.com/static/' } });
+    for (const url of ['/', '/files', '/admin/files/1']) {
+      const page = await app.inject({ method: 'GET', url, headers: { accept: 'text/html' } });
+      assert.equal(page.statusCode, 200, url);
+      const assets = [...page.body.matchAll(/(?:src|href)="([^"]*assets\/[^"]+)"/g)].map((m) => m[1]);
+      assert.ok(assets.length >= 2, `${url} links its script and style`);
+      for (const asset of assets) assert.ok(asset?.startsWith('https://cdn.example.com/static/assets/'), asset);
+      const policy = String(page.headers['content-security-policy']);
+      assert.match(policy, /script-src 'self' https:\/\/cdn\.example\.com(;|$)/);
+      assert.match(policy, /style-src 'self' 'unsafe-inline' https:\/\/cdn\.example\.com(;|$)/);
+      assert.match(policy, /frame-ancestors 'none'/);
+    }
+  });
+
   test('every HTML page (index.html by name, client routes, admin, API docs) has the same CSP and frame protection', async (t) => {
     const app = await build(t);
     const policy = (await app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).headers[

@@ -12,7 +12,7 @@ import {
   PutBucketCorsCommand,
 } from '@aws-sdk/client-s3';
 import { CORS_RULE_ID, LIFECYCLE_RULE_ID, s3Setup, type S3SetupOptions } from '../../src/ops/s3-setup.js';
-import { freshBucket, s3Settings, testS3Client } from '../helpers.js';
+import { freshBucket, s3CommandEnv, s3Settings, testS3Client } from '../helpers.js';
 
 const APP = 'https://app.example.com';
 const OTHER = 'https://other.example.com';
@@ -119,17 +119,7 @@ describe('chute s3:setup', () => {
       await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
       client.destroy();
     });
-    const s3 = s3Settings();
-    const env = {
-      ...process.env,
-      FILE_UPLOAD_STORAGE: 's3',
-      AWS_S3_ENDPOINT_URL: s3.endpoint,
-      AWS_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_STORAGE_BUCKET_NAME: bucket,
-      APP_DOMAIN: `${APP}/`,
-      CORS_ALLOWED_ORIGINS: OTHER,
-    };
+    const env = s3CommandEnv(bucket, { APP_DOMAIN: `${APP}/`, CORS_ALLOWED_ORIGINS: OTHER });
     const run = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
       promisify(execFile)(process.execPath, ['bin/chute.js', 's3:setup', ...args], { env }).then(
         ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),

@@ -69,6 +69,12 @@ describe('config', () => {
       [{ ...s3Env, AWS_STORAGE_BUCKET_NAME: 'Bad_Bucket' }, 'AWS_STORAGE_BUCKET_NAME'],
       [{ HTTP_IDLE_TIMEOUT: '0' }, 'HTTP_IDLE_TIMEOUT'],
       [{ HTTP_HEADERS_TIMEOUT: 'soon' }, 'HTTP_HEADERS_TIMEOUT'],
+      [{ STATIC_URL: 'cdn.example.com/static/' }, 'STATIC_URL'],
+      [{ STATIC_URL: 'https://cdn.example.com/static' }, 'STATIC_URL'],
+      [{ STATIC_URL: 'https://cdn.example.com/static/?v=1' }, 'STATIC_URL'],
+      [{ STATIC_PREFIX: '/static/' }, 'STATIC_PREFIX'],
+      [{ STATIC_PREFIX: 'static' }, 'STATIC_PREFIX'],
+      [{ STATIC_PREFIX: '../up/' }, 'STATIC_PREFIX'],
     ];
     for (const [env, variable] of cases) failsOn(env, variable);
   });
@@ -121,6 +127,14 @@ describe('config', () => {
     assert.throws(
       () => loadConfig({ AUTH_JWT_SECRET: 'short-but-secret' }),
       (error: unknown) => error instanceof ConfigError && !error.message.includes('short-but-secret'),
+    );
+  });
+
+  test('static files: from Chute by default; STATIC_URL and STATIC_PREFIX as given', () => {
+    assert.deepEqual(loadConfig({}).staticFiles, { url: null, prefix: 'static/' });
+    assert.deepEqual(
+      loadConfig({ STATIC_URL: 'https://d111.cloudfront.net/app/', STATIC_PREFIX: 'web/v1/' }).staticFiles,
+      { url: 'https://d111.cloudfront.net/app/', prefix: 'web/v1/' },
     );
   });
 

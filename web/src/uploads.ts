@@ -14,16 +14,18 @@ import {
   type UploadPhase,
 } from '@chute/client';
 import { workerChecksums } from '@chute/client/checksums';
+import checksumsWorkerUrl from './checksums.worker.ts?worker&url';
 import { describeError, formatBytes, isSignedOut } from './format';
 
 /**
  * Content-MD5 of each part and the file's SHA-256, read and hashed in a Web Worker (hash-wasm) so
- * that the page stays responsive.
+ * that the page stays responsive. The worker comes from the page's own origin even when the app's
+ * scripts come from a CDN (STATIC_URL): browsers start workers from the page's origin only.
  */
 const checksums: ChecksumsFactory | undefined =
   typeof Worker === 'undefined'
     ? undefined
-    : workerChecksums(() => new Worker(new URL('./checksums.worker.ts', import.meta.url), { type: 'module' }));
+    : workerChecksums(() => new Worker(new URL(checksumsWorkerUrl, document.baseURI), { type: 'module' }));
 
 export type UploadState = 'queued' | UploadPhase | 'done' | 'error' | 'cancelled';
 
