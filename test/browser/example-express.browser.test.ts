@@ -3,31 +3,12 @@
 // sees none of it. On local storage and on RGW (the page POSTs straight to the bucket).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, test, type TestContext } from 'node:test';
-import type { ChuteOptions } from '@chute/server';
+import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startExample } from '../../examples/express/app.js';
-import { freePort, freshBucket, freshDatabase, s3Settings } from '../helpers.js';
+import { freePort, freshDatabase } from '../helpers.js';
+import { storageOption } from '../server/suite.js';
 import { launch, S3_SKIP } from './support.js';
-
-async function storageFor(t: TestContext, kind: 'local' | 's3', origin: string): Promise<ChuteOptions['storage']> {
-  if (kind === 'local') {
-    const root = await mkdtemp(join(tmpdir(), 'chute-example-'));
-    t.after(() => rm(root, { recursive: true, force: true }));
-    return { type: 'local', root };
-  }
-  const s3 = s3Settings();
-  return {
-    type: 's3',
-    bucket: await freshBucket(t, { corsOrigins: [origin] }),
-    region: s3.region,
-    endpoint: s3.endpoint,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-  };
-}
 
 async function logIn(page: Page, email: string, password: string) {
   await page.getByLabel('Email').fill(email);
@@ -48,7 +29,7 @@ for (const kind of ['local', 's3'] as const) {
       const app = await startExample({
         port,
         database: await freshDatabase(t),
-        storage: await storageFor(t, kind, origin),
+        storage: await storageOption(t, kind, { corsOrigins: [origin] }),
       });
       t.after(() => app.close());
       const browser = await launch();

@@ -71,7 +71,12 @@ async function mounted(
   return { publicUrl, alice: { [HOST_TOKEN_HEADER]: 'alice-token' }, bob: { [HOST_TOKEN_HEADER]: 'bob-token' } };
 }
 
-export async function storageOption(t: TestContext, storage: 'local' | 's3'): Promise<ChuteOptions['storage']> {
+/** Local storage in a temporary folder, or a fresh RGW bucket (whose CORS allows `corsOrigins`). */
+export async function storageOption(
+  t: TestContext,
+  storage: 'local' | 's3',
+  { corsOrigins = [] }: { corsOrigins?: string[] } = {},
+): Promise<ChuteOptions['storage']> {
   if (storage === 'local') {
     const root = await mkdtemp(join(tmpdir(), 'chute-pkg-media-'));
     t.after(() => rm(root, { recursive: true, force: true }));
@@ -80,7 +85,7 @@ export async function storageOption(t: TestContext, storage: 'local' | 's3'): Pr
   const s3 = s3Settings();
   return {
     type: 's3',
-    bucket: await freshBucket(t),
+    bucket: await freshBucket(t, { corsOrigins }),
     region: s3.region,
     endpoint: s3.endpoint,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },

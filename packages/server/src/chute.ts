@@ -97,9 +97,8 @@ export function createChute<Req = HostRequest, User extends ChuteUser = ChuteUse
     }
     // Chute's validation settings inside the host's Fastify, whatever the host's own are
     app.setValidatorCompiler(AjvCompiler()({}, { customOptions: STRICT_AJV }));
-    // a failing hook is told to the host's own logger
-    const log = resolved.logger ? files.log : hookLogger(app.log);
-    await mountFileApi(app, { ...files, ...(log && { log }) }, resolved, (request) => request as Req);
+    // a failing hook is told to the `logger` option, else to the host's own app.log
+    await mountFileApi(app, { ...files, log: files.log ?? hookLogger(app.log) }, resolved, (request) => request as Req);
   };
 
   const handler: NodeHandler<Req & IncomingMessage> = (req, res, next) => {
