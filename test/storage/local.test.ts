@@ -64,6 +64,25 @@ storageSuite('local', async (t) => {
   };
 });
 
+test('a part whose temp file is removed by an abort before the folder itself answers not_found, not a raw ENOENT (a 500)', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
+  const { uploadId } = await storage.createMultipart();
+  const dir = join(root, '.multipart', uploadId);
+  // what abort's recursive rm does in its first step: the folder's files go, the folder is still there
+  async function* body() {
+    yield Buffer.alloc(2048, 1);
+    await setTimeout(20);
+    for (const name of await readdir(dir)) await rm(join(dir, name), { force: true });
+    yield Buffer.alloc(2048, 2);
+  }
+  await assert.rejects(
+    storage.parts.receive({ uploadId, partNumber: 1, body: Readable.from(body()), maxSize: 8192 }),
+    (error: unknown) => error instanceof AppError && error.code === 'not_found',
+  );
+});
+
 test('parts sent while their upload is aborted: the abort succeeds and leaves nothing; each part is stored or not_found, never a raw ENOENT or ENOTEMPTY (a 500)', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
   t.after(() => rm(root, { recursive: true, force: true }));

@@ -94,10 +94,9 @@ export class LocalParts {
       return { partNumber, size: limiter.bytes, etag: `"${digest}"` };
     } catch (error) {
       await rm(temp, { force: true });
-      // the upload was aborted or completed while this part streamed in: its folder went with it
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !(await stat(dir).catch(() => null))) {
-        throw notFound('multipartUpload');
-      }
+      // The upload was aborted or completed while this part streamed in: its folder, or the temp
+      // file inside it (removed by the folder's recursive rm before the folder itself), is gone.
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw notFound('multipartUpload');
       throw error;
     } finally {
       stopTouching();
