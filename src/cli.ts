@@ -13,6 +13,7 @@ Commands:
   users:create   create a user: --email E --password P [--staff] (staff may use /admin)
   s3:setup       set the bucket's CORS and multipart lifecycle: [--create-bucket] [--dry-run] [--abort-incomplete-days 7]
   static:publish upload the web app's built assets to the bucket under STATIC_PREFIX, for STATIC_URL: [--dry-run]
+  webhooks:replay  send again the webhooks of events since --since (e.g. 1h, 2d), delivered ones too
   cleanup        delete uploads never finished, started before --older-than (default FILE_CLEANUP_OLDER_THAN, 24h)
   help           this list of commands (also --help, -h)
 
@@ -93,6 +94,22 @@ async function main(argv: string[]): Promise<number> {
         for (const failure of failed)
           console.error(`could not delete the stored data of ${failure.id} (${failure.key}): ${failure.reason}`);
         return failed.length ? 1 : 0;
+      }
+      case 'webhooks:replay': {
+        const { values } = parseArgs({ args: rest, options: { since: { type: 'string' } } });
+        const since = values.since === undefined ? null : parseDuration(values.since);
+        if (since === null || since < 1) {
+          console.error(`webhooks:replay needs --since, a duration like 30m, 1h or 2d, got "${values.since ?? ''}"`);
+          return 2;
+        }
+        await migrateToLatest(db);
+        const { replayDeliveriesSince } = await import('./core/events/outbox.js');
+        const from = new Date(Date.now() - since * 1000);
+        const count = await replayDeliveriesSince(db, { since: from.getTime() });
+        console.log(
+          `${count} deliver${count === 1 ? 'y' : 'ies'} of events since ${from.toISOString()} will be sent again by the running server${config.webhooks ? '' : ' (WEBHOOK_URLS is not set here; the server needs it to send them)'}`,
+        );
+        return 0;
       }
       default:
         console.error(`unknown command "${command}"\n\n${USAGE}`);

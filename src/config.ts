@@ -1,6 +1,7 @@
 // All configuration is read and validated here, once, at boot. A bad value stops the start
 // with a message naming the variable; nothing else in the code reads process.env.
 
+import { type WebhookSettings, webhookSecretProblem, webhookUrlProblem } from './core/events/settings.js';
 import { MULTIPART } from './core/storage/types.js';
 
 export type StorageKind = 'local' | 's3';
@@ -82,6 +83,8 @@ export interface Config {
    * be in by then.
    */
   httpTimeouts: { idleSeconds: number; headersSeconds: number };
+  /** WEBHOOK_URLS and WEBHOOK_SECRET: where file.finished and file.deleted are sent; null when off */
+  webhooks: WebhookSettings | null;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -319,6 +322,22 @@ function jwksUrlOf(r: Reader): string | null {
   return url.href;
 }
 
+function webhooksOf(r: Reader): WebhookSettings | null {
+  const urls = (r.get('WEBHOOK_URLS') ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
+  for (const url of urls) {
+    const problem = webhookUrlProblem(url);
+    if (problem) throw new ConfigError('WEBHOOK_URLS', problem);
+  }
+  if (urls.length === 0) return null;
+  const secret = r.required('WEBHOOK_SECRET', 'when WEBHOOK_URLS is set');
+  const problem = webhookSecretProblem(secret);
+  if (problem) throw new ConfigError('WEBHOOK_SECRET', problem);
+  return { urls: [...new Set(urls)], secret };
+}
+
 function staticFilesOf(r: Reader): Config['staticFiles'] {
   const prefix = r.get('STATIC_PREFIX') ?? 'static/';
   if (!/^([A-Za-z0-9._-]+\/)+$/.test(prefix) || prefix.split('/').some((part) => part === '.' || part === '..'))
@@ -413,6 +432,7 @@ export function loadConfig(env: Env = process.env): Config {
     logFormat: r.choice('LOG_FORMAT', ['auto', 'pretty', 'json'] as const, 'auto'),
     serveWebApp: r.boolean('SERVE_WEB_APP', true),
     staticFiles: staticFilesOf(r),
+    webhooks: webhooksOf(r),
     httpTimeouts: {
       idleSeconds: r.duration('HTTP_IDLE_TIMEOUT', 60, 1),
       headersSeconds: r.duration('HTTP_HEADERS_TIMEOUT', 30, 1),

@@ -76,6 +76,7 @@ export const NOT_FOUND = {
   account: 'This user signs in through the identity system that issued the token and has no Chute account.',
   upload: 'No such upload.',
   multipartUpload: 'No such multipart upload: it was completed or aborted.',
+  delivery: 'No such webhook delivery: it was never made, or delivered more than 7 days ago and pruned.',
 } as const;
 
 export const notFound = (what: keyof typeof NOT_FOUND = 'file') => new AppError('not_found', NOT_FOUND[what]);

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_admin_indexes.js';
 import * as m0005 from './migrations/0005_rate_limits.js';
 import * as m0006 from './migrations/0006_file_state.js';
 import * as m0007 from './migrations/0007_uploader_id.js';
+import * as m0008 from './migrations/0008_webhooks.js';
 import { adoptLegacyDatabase, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from './legacy.js';
 
 // Imported statically: a file-system provider cannot import .ts under every runner, and a
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005_rate_limits': m0005,
   '0006_file_state': m0006,
   '0007_uploader_id': m0007,
+  '0008_webhooks': m0008,
 };
 
 export async function migrateToLatest(db: AnyDb): Promise<string[]> {

@@ -9,6 +9,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { Config } from '../config.js';
 import type { UploadHooks } from '../core/files/hooks.js';
 import type { FilesContext } from '../core/files/services.js';
+import { startWebhookDelivery, type WebhookDelivery } from '../core/events/delivery.js';
+import type { EventOutbox } from '../core/events/outbox.js';
+import type { WebhookSettings } from '../core/events/settings.js';
 import { getOrCreateSigningSecret } from '../core/secrets.js';
 import { createUrlSigner } from '../core/signing.js';
 import { createStorage, LocalStorage, type StorageBackend } from '../core/storage/index.js';
@@ -97,7 +100,15 @@ export async function buildApp({
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const files: FilesContext = { db, storage, policy: uploadPolicyOf(config), log: app.log, ...(hooks && { hooks }) };
+  const webhooks = config.webhooks && webhookOutbox(app, db, config.webhooks);
+  const files: FilesContext = {
+    db,
+    storage,
+    policy: uploadPolicyOf(config),
+    log: app.log,
+    ...(hooks && { hooks }),
+    ...(webhooks && { events: webhooks }),
+  };
   app.decorate('chute', { config, db, storage, files });
   const rateLimits = databaseRateLimitStore(db);
   app.addHook('onClose', async () => {
@@ -159,6 +170,19 @@ export async function buildApp({
     app.addHook('preClose', async () => schedule?.stop());
   }
   return app;
+}
+
+/**
+ * The outbox events go to, and this process's delivery loop: started once the app is ready (or
+ * listening), stopped before the database closes; a send cut short is handed back to the outbox.
+ */
+export function webhookOutbox(app: FastifyInstance, db: Db, { urls, secret }: WebhookSettings): EventOutbox {
+  let delivery: WebhookDelivery | undefined;
+  app.addHook('onReady', async () => {
+    delivery = startWebhookDelivery({ db, secret, log: app.log });
+  });
+  app.addHook('preClose', async () => delivery?.stop());
+  return { urls, wake: () => delivery?.wake() };
 }
 
 /**

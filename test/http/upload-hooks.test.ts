@@ -1,6 +1,8 @@
 // The host's upload hooks, seen through the standalone app's HTTP API: onUploadStart refuses
 // before a record exists (its status and code reach the client as JSON), onUploadFinished and
 // onFileDeleted hear of each file exactly once, and a hook that throws never costs an upload.
+// The webhooks ride on the same changes: where a test's app sends them to a receiver, the
+// receiver gets exactly what the hooks heard, each event once and signed.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -11,6 +13,7 @@ import type { UploadHooks, UploadStartEvent } from '../../src/core/files/hooks.j
 import type { FileJson } from '../../src/core/files/json.js';
 import { UploadRefusedError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
+import { startReceiver } from '../events/receiver.js';
 import { build, createUser, filePathsUnder, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
 
 /** Hooks that record what they hear; onUploadStart throws `refusal` while one is set. */
@@ -30,6 +33,40 @@ function recorder() {
 
 /** A file's JSON without its url, which is signed anew each time. */
 const withoutUrl = ({ url: _url, ...file }: FileJson | Record<string, unknown>) => file;
+
+/**
+ * A webhook receiver for an app (its WEBHOOK_URLS and WEBHOOK_SECRET); `matches(heard)` waits for
+ * the events and checks they are the hooks' own: same types, files and JSON, each once and signed.
+ */
+async function webhooks(t: TestContext) {
+  const receiver = await startReceiver(t);
+  return {
+    env: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: receiver.secret },
+    async matches(heard: { finished: FileJson[]; deleted: FileJson[] }) {
+      const expected = [
+        ...heard.finished.map((file) => ['file.finished', withoutUrl(file)]),
+        ...heard.deleted.map((file) => ['file.deleted', withoutUrl(file)]),
+      ];
+      await receiver.waitFor(expected.length);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more comes
+      const arrived = receiver.requests;
+      assert.ok(
+        arrived.every((event) => event.verified),
+        'standardwebhooks accepts every signature',
+      );
+      assert.equal(new Set(arrived.map((event) => event.id)).size, arrived.length, 'one webhook-id per event');
+      const key = (entry: unknown) => JSON.stringify(entry);
+      assert.deepEqual(
+        arrived
+          .map((event) => [event.type, withoutUrl(event.data)])
+          .map(key)
+          .sort(),
+        expected.map(key).sort(),
+      );
+      for (const event of arrived.filter((event) => event.type === 'file.deleted')) assert.equal(event.data.url, null);
+    },
+  };
+}
 
 const pathOf = (url: string) => {
   const parsed = new URL(url);
@@ -149,7 +186,8 @@ describe('onUploadStart', () => {
 describe('onUploadFinished and onFileDeleted', () => {
   test('a direct upload is announced once, by the finish that made it valid, even when two finishes race', async (t) => {
     const { hooks, heard } = recorder();
-    const app = await build(t, { hooks });
+    const receiver = await webhooks(t);
+    const app = await build(t, { hooks, env: receiver.env });
     const alice = await createUser(app);
     const start = await json(app, alice, 'POST', '/api/files/upload/direct/start/', {
       file_name: 'photo.txt',
@@ -174,11 +212,13 @@ describe('onUploadFinished and onFileDeleted', () => {
     assert.deepEqual(withoutUrl(heard.finished[0]!), withoutUrl(answers[0]!.json()));
     assert.equal(heard.finished[0]!.is_valid, true);
     assert.ok(heard.finished[0]!.url);
+    await receiver.matches(heard);
   });
 
   test('a standard upload, a multipart complete and an Uppy single PUT are each announced once', async (t) => {
     const { hooks, heard } = recorder();
-    const app = await build(t, { hooks });
+    const receiver = await webhooks(t);
+    const app = await build(t, { hooks, env: receiver.env });
     const alice = await createUser(app);
 
     const standard = await standardUpload(app, alice);
@@ -217,11 +257,13 @@ describe('onUploadFinished and onFileDeleted', () => {
     assert.equal(heard.finished.length, 3, 'reading the list settles nothing twice');
     assert.equal(heard.finished[2]!.original_file_name, 'small.txt');
     assert.deepEqual(heard.deleted, []);
+    await receiver.matches(heard);
   });
 
   test('admin add and replace are announced; deletes by the owner and by staff are announced once with url null; a pending upload deleted is not', async (t) => {
     const { hooks, heard } = recorder();
-    const app = await build(t, { hooks });
+    const receiver = await webhooks(t);
+    const app = await build(t, { hooks, env: receiver.env });
     const staff = await createUser(app, { staff: true });
     const alice = await createUser(app);
 
@@ -258,13 +300,15 @@ describe('onUploadFinished and onFileDeleted', () => {
     });
     assert.equal((await json(app, alice, 'DELETE', `/api/files/${pending.json().id}/`)).statusCode, 204);
     assert.equal(heard.deleted.length, 2, 'a file that never became valid was never announced, nor is its delete');
+    await receiver.matches(heard);
   });
 });
 
 describe('hooks with S3 storage (RGW)', () => {
   test('a direct upload to the bucket is announced once by its finish; its delete once', async (t) => {
     const { hooks, heard } = recorder();
-    const app = await build(t, { storage: 's3', hooks });
+    const receiver = await webhooks(t);
+    const app = await build(t, { storage: 's3', hooks, env: receiver.env });
     const alice = await createUser(app);
     const content = randomBytes(5000);
     const start = await json(app, alice, 'POST', '/api/files/upload/direct/start/', {
@@ -291,6 +335,7 @@ describe('hooks with S3 storage (RGW)', () => {
       heard.deleted.map((file) => [file.id, file.url]),
       [[id, null]],
     );
+    await receiver.matches(heard);
   });
 });
 

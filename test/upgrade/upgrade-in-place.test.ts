@@ -103,6 +103,7 @@ const CHUTE_MIGRATIONS = [
   '0005_rate_limits',
   '0006_file_state',
   '0007_uploader_id',
+  '0008_webhooks',
 ];
 
 test('a database of the release before the chute_ prefix upgrades in place: sessions, files and uploads work as before', async (t) => {

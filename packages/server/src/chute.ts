@@ -77,6 +77,11 @@ export function createChute<Req = HostRequest, User extends ChuteUser = ChuteUse
   const resolved = resolveOptions(options);
   let core: Promise<Core> | undefined;
   const coreReady = () => (core ??= openCore(resolved as ResolvedOptions<unknown>));
+  // webhooks are sent from the outbox whether or not a request comes: the core opens now
+  if (resolved.webhooks)
+    coreReady().catch((error: unknown) =>
+      (resolved.logger ?? console).error({ err: error }, '@chute/server: could not open; no webhooks are sent'),
+    );
   let inner: Promise<FastifyInstance> | undefined;
   /** the fetch Request behind each request the fetch handler routes */
   const fetchRequests = new WeakMap<IncomingMessage, Request>();

@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../../src/core/actor.js';
+import { type DeliveryLog, startWebhookDelivery } from '../../../src/core/events/delivery.js';
 import type { HookLogger, UploadHooks } from '../../../src/core/files/hooks.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
 import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
@@ -65,14 +66,25 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
       await storage.removeStaleTempFiles();
     }
     const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
+    // this process's share of the webhook deliveries: runs while the core is open
+    const delivery =
+      options.webhooks &&
+      startWebhookDelivery({ db, secret: options.webhooks.secret, log: hookLogger(options.logger ?? console) });
     const files: FilesContext = {
       db,
       storage,
       policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry },
       ...(options.hooks && { hooks: coreHooks(options.hooks) }),
       ...(options.logger && { log: hookLogger(options.logger) }),
+      ...(delivery && { events: { urls: [...new Set(options.webhooks!.urls)], wake: delivery.wake } }),
     };
-    return { files, close };
+    return {
+      files,
+      async close() {
+        await delivery?.stop();
+        await close();
+      },
+    };
   } catch (error) {
     await close();
     throw error;
@@ -91,9 +103,10 @@ function coreHooks(hooks: ChuteHooks<ChuteUser>): UploadHooks {
   };
 }
 
-/** A host's logger (pino: object first; console prints both) as the core reports a failing hook. */
-export const hookLogger = (logger: Pick<ChuteLogger, 'error'>): HookLogger => ({
+/** A host's logger (pino: object first; console prints both) as the core reports a failing hook or delivery. */
+export const hookLogger = (logger: Pick<ChuteLogger, 'error' | 'warn'>): HookLogger & DeliveryLog => ({
   error: (details, message) => logger.error(details, message),
+  warn: (details, message) => logger.warn(details, message),
 });
 
 /** The host's user as the core's Actor: the one place a host id is turned into Chute's (text). */

@@ -8,6 +8,8 @@ export { createChute, type Chute, type FetchHandler, type NodeHandler } from './
 export { migrate } from './core.js';
 export { UploadRefusedError } from '../../../src/errors.js';
 export type { HostFiles as ChuteFiles } from '../../../src/core/files/host-api.js';
+export type { WebhookSettings as ChuteWebhooks } from '../../../src/core/events/settings.js';
+export type { WebhookEvent as ChuteWebhookEvent } from '../../../src/core/events/outbox.js';
 export {
   ChuteOptionsError,
   type ChuteFileJson,

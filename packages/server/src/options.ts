@@ -2,6 +2,7 @@
 // createChute with a message naming it, as a bad variable stops the standalone server.
 import type { IncomingMessage } from 'node:http';
 import type { UploadStartEvent } from '../../../src/core/files/hooks.js';
+import { type WebhookSettings, webhookSecretProblem, webhookUrlProblem } from '../../../src/core/events/settings.js';
 import type { FileJson } from '../../../src/core/files/json.js';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -83,6 +84,11 @@ export interface ChuteOptions<Req = HostRequest, User extends ChuteUser = ChuteU
   logger?: ChuteLogger;
   /** signs local download links; generated and kept in the database when absent */
   signingSecret?: string;
+  /**
+   * file.finished and file.deleted as Standard Webhooks, from a durable outbox in the database
+   * (another service hears of files; code in this process can use `hooks`)
+   */
+  webhooks?: WebhookSettings;
 }
 
 /** Options checked and completed with the defaults. */
@@ -105,7 +111,17 @@ export class ChuteOptionsError extends TypeError {
   }
 }
 
-const KNOWN = ['database', 'storage', 'publicUrl', 'authenticate', 'limits', 'hooks', 'logger', 'signingSecret'];
+const KNOWN = [
+  'database',
+  'storage',
+  'publicUrl',
+  'authenticate',
+  'limits',
+  'hooks',
+  'logger',
+  'signingSecret',
+  'webhooks',
+];
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 const isText = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
@@ -216,6 +232,21 @@ function checkHooks(hooks: unknown): void {
 }
 
 /** Checks every option (the first bad one is the one reported) and fills in the defaults. */
+function checkWebhooks(webhooks: unknown): void {
+  if (webhooks === undefined) return;
+  if (!isObject(webhooks)) throw new ChuteOptionsError('webhooks', 'must be an object: { urls, secret }');
+  checkKeys(webhooks, ['urls', 'secret'], 'webhooks.');
+  const { urls, secret } = webhooks;
+  if (!Array.isArray(urls) || urls.length === 0)
+    throw new ChuteOptionsError('webhooks.urls', `must be a list of one or more endpoint URLs, got ${shown(urls)}`);
+  for (const url of urls) {
+    const problem = typeof url === 'string' ? webhookUrlProblem(url) : `${shown(url)} is not a URL`;
+    if (problem) throw new ChuteOptionsError('webhooks.urls', problem);
+  }
+  const problem = typeof secret === 'string' ? webhookSecretProblem(secret) : 'must be a string';
+  if (problem) throw new ChuteOptionsError('webhooks.secret', problem);
+}
+
 function checkLogger(logger: unknown): void {
   if (logger === undefined) return;
   if (!isObject(logger) || typeof logger.error !== 'function' || typeof logger.warn !== 'function')
@@ -240,6 +271,7 @@ export function resolveOptions<Req, User extends ChuteUser>(
   const limits = resolveLimits(options.limits);
   checkHooks(options.hooks);
   checkLogger(options.logger);
+  checkWebhooks(options.webhooks);
   if (
     options.signingSecret !== undefined &&
     !(typeof options.signingSecret === 'string' && options.signingSecret.length >= 32)

@@ -12,7 +12,7 @@ import { AppError, isAppError, notFound } from '../../errors.js';
 import type { Actor, FileRequest } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
-import { announceFinished } from './hooks.js';
+import { changeAndAnnounce } from './hooks.js';
 import { serverUploadNames } from './new-record.js';
 import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
 import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
@@ -391,14 +391,19 @@ export async function adminFileReplace(
   const { size } = await ctx.storage.put({ key, body: verifiedBody(ctx, body, type), contentType: type, maxSize });
   let replaced: boolean;
   try {
-    replaced = await replaceFileObject(ctx.db, {
-      id: current.id,
-      previousKey: current.file,
-      key,
-      originalFileName,
-      fileName: generatedName,
-      fileType: type,
-      size,
+    // a new upload under the same id: the host hears of it as of any finished file
+    replaced = await changeAndAnnounce(ctx, async (db) => {
+      const moved = await replaceFileObject(db, {
+        id: current.id,
+        previousKey: current.file,
+        key,
+        originalFileName,
+        fileName: generatedName,
+        fileType: type,
+        size,
+      });
+      const file = moved ? await findFileById(db, current.id) : undefined;
+      return { result: moved, event: file ? { type: 'file.finished', file } : null };
     });
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);
@@ -419,9 +424,7 @@ export async function adminFileReplace(
   } catch {
     previousRemoved = false;
   }
-  const file = await adminFileGet(ctx, { fileId: current.id });
-  await announceFinished(ctx, file);
-  return { file, previousRemoved };
+  return { file: await adminFileGet(ctx, { fileId: current.id }), previousRemoved };
 }
 
 /** Deletes a file: an open multipart upload is aborted, then the object, then the record. */

@@ -4,8 +4,9 @@
 // throw is logged and the file stays as it is.
 import { UploadRefusedError } from '../../errors.js';
 import type { Actor } from '../actor.js';
+import { enqueueEvent, type EventType } from '../events/outbox.js';
 import { fileJson, type FileJson } from './json.js';
-import type { FileRecord } from './repository.js';
+import type { Executor, FileRecord } from './repository.js';
 import type { FilesContext } from './services.js';
 
 export { UploadRefusedError };
@@ -36,7 +37,7 @@ export interface HookLogger {
 
 const consoleLog: HookLogger = { error: (details, message) => console.error(message, details) };
 
-type HookContext = Pick<FilesContext, 'hooks' | 'log' | 'storage' | 'policy'>;
+type HookContext = Pick<FilesContext, 'hooks' | 'log' | 'storage' | 'policy' | 'db' | 'events'>;
 
 /** Asks the host whether this upload may start; its refusal is thrown as it is. */
 export async function askUploadStart(
@@ -46,13 +47,43 @@ export async function askUploadStart(
   await ctx.hooks?.onUploadStart?.(fileSize === null || fileSize === undefined ? event : { ...event, fileSize });
 }
 
-/** Tells the host a file became valid: call it only from the request whose state change won. */
-export const announceFinished = (ctx: HookContext, file: FileRecord): Promise<void> =>
-  announce(ctx, 'onUploadFinished', file);
+/** A file that became valid, or a valid file that is gone: what a change reports, if anything. */
+export type FileEvent = { type: EventType; file: FileRecord };
 
-/** Tells the host a valid file is gone: call it only from the request whose DELETE removed the row. */
-export const announceDeleted = (ctx: HookContext, file: FileRecord): Promise<void> =>
-  announce(ctx, 'onFileDeleted', file);
+const HOOK_OF: Record<EventType, 'onUploadFinished' | 'onFileDeleted'> = {
+  'file.finished': 'onUploadFinished',
+  'file.deleted': 'onFileDeleted',
+};
+
+/**
+ * Runs a change that may make a file valid or remove a valid one, and tells of it: with webhooks
+ * on, the event is written to the outbox in the change's own transaction (committed together or
+ * not at all); the host's hook hears of it once that is committed. `change` returns its event
+ * only when it won (its conditional UPDATE or DELETE took the row), so each is told once.
+ */
+export async function changeAndAnnounce<T>(
+  ctx: HookContext,
+  change: (db: Executor) => Promise<{ result: T; event: FileEvent | null }>,
+): Promise<T> {
+  const outbox = ctx.events;
+  const { result, event } =
+    outbox && outbox.urls.length > 0
+      ? await ctx.db.transaction().execute(async (trx) => {
+          const done = await change(trx);
+          if (done.event) {
+            const { type, file } = done.event;
+            const data = await fileJson(ctx, file, { deleted: type === 'file.deleted' });
+            await enqueueEvent(trx, { urls: outbox.urls, type, data });
+          }
+          return done;
+        })
+      : await change(ctx.db);
+  if (event) {
+    outbox?.wake();
+    await announce(ctx, HOOK_OF[event.type], event.file);
+  }
+  return result;
+}
 
 async function announce(ctx: HookContext, hook: 'onUploadFinished' | 'onFileDeleted', file: FileRecord): Promise<void> {
   const listener = ctx.hooks?.[hook];

@@ -9,7 +9,8 @@ import { newFileFields } from './new-record.js';
 import { checkedBody, CONTENT_HEAD_BYTES, contradictingType, typeMismatch } from './content.js';
 import { serverUploadNames } from './new-record.js';
 import type { Locker } from '../../db/locks.js';
-import { announceDeleted, announceFinished, askUploadStart, type HookLogger, type UploadHooks } from './hooks.js';
+import type { EventOutbox } from '../events/outbox.js';
+import { askUploadStart, changeAndAnnounce, type HookLogger, type UploadHooks } from './hooks.js';
 import { fileLock, isValid, moveState } from './lifecycle.js';
 import { deleteFileRow, findFileById, insertFile, markUploadFinished, type FileRecord } from './repository.js';
 
@@ -39,6 +40,8 @@ export interface FilesContext {
   hooks?: UploadHooks;
   /** where a hook that failed is reported; console.error when unset */
   log?: HookLogger;
+  /** webhooks: events go to this outbox with the change that causes them (src/core/events) */
+  events?: EventOutbox;
 }
 
 /** S3 takes at most 5 GiB in one request; larger files go multipart. */
@@ -256,19 +259,20 @@ export async function fileDirectUploadFinish(
     await ctx.storage.delete(file.file);
     throw typeMismatch(detected, file.file_type, ' The upload was discarded.');
   }
-  const finishedAt = await markUploadFinished(ctx.db, { id: file.id, size: stored.size });
-  if (finishedAt) {
-    // of concurrent finishes, the one whose UPDATE changed the row tells the host
-    const finished: FileRecord = {
+  // of concurrent finishes, the one whose UPDATE changed the row tells the host
+  const finished = await changeAndAnnounce(ctx, async (db) => {
+    const finishedAt = await markUploadFinished(db, { id: file.id, size: stored.size });
+    if (!finishedAt) return { result: null, event: null };
+    const record: FileRecord = {
       ...file,
       state: 'valid',
       file_size: stored.size,
       upload_finished_at: finishedAt,
       updated_at: finishedAt,
     };
-    await announceFinished(ctx, finished);
-    return finished;
-  }
+    return { result: record, event: { type: 'file.finished', file: record } };
+  });
+  if (finished) return finished;
   // not moved: a concurrent finish won, the record is gone, or a local upload is still streaming
   const current = await findFileById(ctx.db, file.id);
   if (!current) throw notFound();
@@ -305,17 +309,21 @@ export interface StandardUpload {
   asker?: Actor;
 }
 
-/** Upload through the server: the record is valid at once (and onUploadFinished told). */
-export async function fileStandardUpload(ctx: FilesContext, upload: StandardUpload): Promise<FileRecord> {
-  const file = await storeStandardUpload(ctx, upload);
-  await announceFinished(ctx, file);
-  return file;
-}
-
-/** The bytes stored and the valid record written; the host not told yet. */
-async function storeStandardUpload(
+/**
+ * Upload through the server: the bytes stored, then (once `afterStored` agrees) the valid record
+ * written and the host told. An upload refused on the way leaves no object and no record.
+ */
+export async function fileStandardUpload(
   ctx: FilesContext,
-  { uploadedBy, body, fileName, clientType, maxSize, asker }: StandardUpload,
+  {
+    uploadedBy,
+    body,
+    fileName,
+    clientType,
+    maxSize,
+    asker,
+    afterStored,
+  }: StandardUpload & { afterStored?: AfterStored },
 ): Promise<FileRecord> {
   const { originalFileName, type, generatedName, key } = serverUploadNames(ctx.policy, { fileName, clientType });
   if (asker) await askUploadStart(ctx, { user: asker, fileName: originalFileName, fileType: type });
@@ -327,19 +335,23 @@ async function storeStandardUpload(
   });
   const now = nowIso();
   try {
-    return await insertFile(ctx.db, {
-      file: key,
-      original_file_name: originalFileName,
-      file_name: generatedName,
-      file_type: type,
-      file_size: size,
-      upload_method: 'standard',
-      uploaded_by: uploadedBy,
-      upload_received_at: now,
-      upload_finished_at: now,
-      state: 'valid',
-      created_at: now,
-      updated_at: now,
+    await afterStored?.();
+    return await changeAndAnnounce(ctx, async (db) => {
+      const file = await insertFile(db, {
+        file: key,
+        original_file_name: originalFileName,
+        file_name: generatedName,
+        file_type: type,
+        file_size: size,
+        upload_method: 'standard',
+        uploaded_by: uploadedBy,
+        upload_received_at: now,
+        upload_finished_at: now,
+        state: 'valid',
+        created_at: now,
+        updated_at: now,
+      });
+      return { result: file, event: { type: 'file.finished', file } };
     });
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);
@@ -359,8 +371,10 @@ export async function fileDelete(ctx: FilesContext, { actor, fileId }: FileReque
     throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
   // no open upload (or completed meanwhile): a plain delete; of concurrent ones, the one whose DELETE took the row tells the host
   await ctx.storage.delete(file.file);
-  const gone = await deleteFileRow(ctx.db, file.id);
-  if (gone?.upload_finished_at) await announceDeleted(ctx, gone);
+  await changeAndAnnounce(ctx, async (db) => {
+    const gone = await deleteFileRow(db, file.id);
+    return { result: undefined, event: gone?.upload_finished_at ? { type: 'file.deleted', file: gone } : null };
+  });
 }
 
 /**
@@ -424,13 +438,6 @@ export async function fileStandardUploadChecked(
     maxSize?: number;
   },
 ): Promise<FileRecord> {
-  const file = await storeStandardUpload(ctx, { ...upload, uploadedBy: actor.id, asker: actor });
-  // taken back before the host heard of it: no hook either way
-  await afterStored().catch(async (error: unknown) => {
-    await ctx.storage.delete(file.file).catch(() => undefined);
-    await deleteFileRow(ctx.db, file.id).catch(() => undefined);
-    throw error;
-  });
-  await announceFinished(ctx, file);
-  return file;
+  // checked before the record is written: taken back, it leaves nothing and tells no one
+  return fileStandardUpload(ctx, { ...upload, uploadedBy: actor.id, asker: actor, afterStored });
 }

@@ -4,7 +4,7 @@ import type { UploadMethod } from '../../db/schema.js';
 import { AppError, fileTooLarge, isAppError, notFound } from '../../errors.js';
 import { SYSTEM_ACTOR, type Actor, type FileRequest } from '../actor.js';
 import { deleteFileRow, findFileById, findFileByKey, insertFile, type FileRecord } from '../files/repository.js';
-import { announceFinished, askUploadStart } from '../files/hooks.js';
+import { askUploadStart, changeAndAnnounce } from '../files/hooks.js';
 import { awaitsSettling, fileLock, isValid, moveState } from '../files/lifecycle.js';
 import { newFileFields } from '../files/new-record.js';
 import { typeMismatch } from '../files/content.js';
@@ -249,14 +249,11 @@ async function completeClaimed(
     const refused = typeMismatch(detected, file.file_type);
     await reject('upload_type_mismatch', refused.message, refused.extra);
   }
-  const won = await markMultipartFinished(ctx.db, {
-    id: file.id,
-    size: stored.size,
-    sha256: computed ?? sha256 ?? null,
+  return changeAndAnnounce(ctx, async (db) => {
+    const won = await markMultipartFinished(db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
+    const finished = (await findFileById(db, file.id))!;
+    return { result: finished, event: won ? { type: 'file.finished', file: finished } : null };
   });
-  const finished = (await findFileById(ctx.db, file.id))!;
-  if (won) await announceFinished(ctx, finished);
-  return finished;
 }
 
 /**

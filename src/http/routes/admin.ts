@@ -15,6 +15,9 @@ import {
   type AdminFileRecord,
   type AdminFilesContext,
 } from '../../core/files/admin.js';
+import { webhookDeliveriesList, webhookDeliveryResend } from '../../core/events/admin.js';
+import { endpointForLog } from '../../core/events/delivery.js';
+import type { Delivery } from '../../core/events/outbox.js';
 import type { FilesContext } from '../../core/files/services.js';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
@@ -43,8 +46,12 @@ import {
   BulkDeleteResponse,
   DeletePendingBody,
   DeletePendingResponse,
+  WebhookDeliveriesQuery,
+  WebhookDeliveriesResponse,
+  WebhookDeliveryOut,
   type AdminFileOutput,
   type AdminUserOutput,
+  type WebhookDeliveryOutput,
 } from '../schemas/admin.js';
 import { Empty, errorResponses, IdParams } from '../schemas/common.js';
 import { fileJson } from '../../core/files/json.js';
@@ -367,6 +374,67 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
         await adminUserSetPassword(userDb, { userId: Number(request.params.id), password: request.body.password }),
       ),
   );
+
+  // ---------- webhooks ----------
+
+  const webhookTags = ['admin: webhooks'];
+  app.get(
+    '/api/admin/webhooks/deliveries/',
+    {
+      schema: {
+        tags: webhookTags,
+        security,
+        summary: 'The webhook deliveries, newest first: event, endpoint, attempts, last status or error, next try',
+        querystring: WebhookDeliveriesQuery,
+        response: { 200: WebhookDeliveriesResponse, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const { state, before_id, limit } = request.query;
+      const page = await webhookDeliveriesList(files, {
+        actor: actorOf(request),
+        state,
+        beforeId: before_id === undefined ? undefined : Number(before_id),
+        limit: limit === undefined ? undefined : Number(limit),
+      });
+      return {
+        endpoints: (files.events?.urls ?? []).map(endpointForLog),
+        results: page.deliveries.map(serializeDelivery),
+        next_before_id: page.nextBeforeId,
+      };
+    },
+  );
+
+  app.post(
+    '/api/admin/webhooks/deliveries/:id/resend/',
+    {
+      schema: {
+        tags: webhookTags,
+        security,
+        summary: 'Send a delivery again now (failed, delivered or waiting), with a new day of retries',
+        params: IdParams,
+        response: { 200: WebhookDeliveryOut, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) =>
+      serializeDelivery(await webhookDeliveryResend(files, { actor: actorOf(request), id: Number(request.params.id) })),
+  );
 };
+
+const isoOrNull = (millis: number | null) => (millis === null ? null : new Date(millis).toISOString());
+
+export const serializeDelivery = (delivery: Delivery): WebhookDeliveryOutput => ({
+  id: delivery.id,
+  event_id: delivery.eventId,
+  event_type: delivery.eventType,
+  endpoint: endpointForLog(delivery.url),
+  state: delivery.state,
+  attempts: delivery.attempts,
+  last_status: delivery.lastStatus,
+  last_error: delivery.lastError,
+  next_attempt_at: delivery.state === 'pending' ? isoOrNull(delivery.nextAttemptAt) : null,
+  created_at: new Date(delivery.createdAt).toISOString(),
+  delivered_at: isoOrNull(delivery.deliveredAt),
+});
 
 export default adminRoutes;

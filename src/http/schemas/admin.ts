@@ -1,8 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { ADMIN_FILE_SORTS, BULK_DELETE_MAX } from '../../core/files/admin.js';
+import { DELIVERIES_PAGE_MAX, DELIVERY_STATES, EVENT_TYPES } from '../../core/events/outbox.js';
 import { Id } from './common.js';
 
 const DateTime = Type.String({ format: 'date-time' });
+/** One of a list of strings, typed as their union. */
+const OneOf = <T extends string>(values: readonly T[]) =>
+  Type.Unsafe<T>(Type.Union(values.map((value) => Type.Literal(value))));
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const AdminFileOut = Type.Object(
@@ -147,3 +151,35 @@ export const AdminPasswordBody = Type.Object(
   { password: Type.String({ minLength: 1, maxLength: 1024 }) },
   { additionalProperties: false },
 );
+
+export const WebhookDeliveryOut = Type.Object({
+  id: Type.Integer(),
+  event_id: Type.String({ description: 'the webhook-id header: the same on every attempt' }),
+  event_type: OneOf(EVENT_TYPES),
+  endpoint: Type.String({ description: 'the receiving URL without its query (which may hold a token)' }),
+  state: OneOf(DELIVERY_STATES),
+  attempts: Type.Integer(),
+  last_status: Nullable(Type.Integer({ description: 'the HTTP status of the last attempt' })),
+  last_error: Nullable(Type.String({ description: 'why the last attempt failed' })),
+  next_attempt_at: Nullable(DateTime),
+  created_at: DateTime,
+  delivered_at: Nullable(DateTime),
+});
+export type WebhookDeliveryOutput = Static<typeof WebhookDeliveryOut>;
+
+export const WebhookDeliveriesQuery = Type.Object(
+  {
+    state: Type.Optional(OneOf(DELIVERY_STATES)),
+    before_id: Type.Optional(Digits('the next_before_id of the page before', 15)),
+    limit: Type.Optional(Digits(`1 to ${DELIVERIES_PAGE_MAX}, default 50`, 4)),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookDeliveriesResponse = Type.Object({
+  endpoints: Type.Array(Type.String(), {
+    description: 'where events are sent (WEBHOOK_URLS); empty: webhooks are off',
+  }),
+  results: Type.Array(WebhookDeliveryOut),
+  next_before_id: Nullable(Type.Integer()),
+});

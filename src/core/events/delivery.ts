@@ -1,0 +1,178 @@
+// The delivery loop: every server process runs one. It leases the due deliveries (outbox.ts),
+// POSTs each as a Standard Webhooks request (webhook-id, webhook-timestamp, webhook-signature),
+// and records the outcome: a 2xx ends it; a network error, timeout, 429 or 5xx is retried on the
+// schedule below for a day; any other answer is a failure, not retried. At least once: a process
+// killed mid-send leaves a lease that runs out, and the event is sent again under the same id.
+import { Webhook } from 'standardwebhooks';
+import { lockOwner } from '../../db/locks.js';
+import type { AnyDb } from '../../db/any-db.js';
+import {
+  claimDueDeliveries,
+  type Delivery,
+  type DeliveryOutcome,
+  KEEP_DELIVERED_MS,
+  pruneDelivered,
+  settleDelivery,
+} from './outbox.js';
+
+/** The waits after the 1st, 2nd, ... failed attempt; hourly after the last. */
+export const RETRY_SCHEDULE_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000] as const;
+/** How long a receiver has to answer. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export const retryDelayMs = (attempts: number): number =>
+  RETRY_SCHEDULE_MS[Math.min(attempts, RETRY_SCHEDULE_MS.length) - 1] ?? RETRY_SCHEDULE_MS[0];
+
+/** Where a log line says a delivery went: the endpoint without credentials or query (it may carry a token). */
+export const endpointForLog = (url: string): string => {
+  const parsed = new URL(url);
+  return `${parsed.origin}${parsed.pathname}`;
+};
+
+export interface DeliveryLog {
+  warn(details: Record<string, unknown>, message: string): void;
+  error(details: Record<string, unknown>, message: string): void;
+}
+
+export interface WebhookDeliveryOptions {
+  db: AnyDb;
+  /** `whsec_...`: signs every request */
+  secret: string;
+  log: DeliveryLog;
+  /** how often the outbox is asked when nothing woke the loop */
+  pollMs?: number;
+  timeoutMs?: number;
+  /** the number of deliveries leased (and sent side by side) at a time */
+  batch?: number;
+}
+
+export interface WebhookDelivery {
+  /** a new event is committed: look now */
+  wake(): void;
+  /** stops asking; a send under way is cut and its delivery handed back for the next process */
+  stop(): Promise<void>;
+}
+
+const PRUNE_EVERY_MS = 3_600_000;
+
+export function startWebhookDelivery({
+  db,
+  secret,
+  log,
+  pollMs = 1_000,
+  timeoutMs = DELIVERY_TIMEOUT_MS,
+  batch = 32,
+}: WebhookDeliveryOptions): WebhookDelivery {
+  const signer = new Webhook(secret);
+  const owner = lockOwner();
+  // a lease outlives the longest send, so no other process takes a delivery that is still in flight
+  const leaseMs = timeoutMs + 20_000;
+  const stopping = new AbortController();
+  let running: Promise<void> | null = null;
+  let again = false;
+  let lastPrune = 0;
+
+  const sendOne = async (delivery: Delivery): Promise<void> => {
+    const outcome = await attempt(delivery, { signer, timeoutMs, stop: stopping.signal });
+    if (outcome.kind === 'retry' || outcome.kind === 'failed') {
+      const why = outcome.status !== null ? { status: outcome.status } : { error: outcome.error };
+      log.warn(
+        {
+          delivery: delivery.id,
+          event: delivery.eventId,
+          type: delivery.eventType,
+          endpoint: endpointForLog(delivery.url),
+          attempt: delivery.attempts + 1,
+          ...why,
+          ...(outcome.kind === 'retry' && { nextAttemptAt: new Date(outcome.nextAttemptAt).toISOString() }),
+        },
+        outcome.kind === 'retry' ? 'webhook delivery failed; it will be retried' : 'webhook delivery failed for good',
+      );
+    }
+    await settleDelivery(db, { id: delivery.id, owner, outcome });
+  };
+
+  const round = async (): Promise<void> => {
+    do {
+      again = false;
+      const now = Date.now();
+      if (now - lastPrune >= PRUNE_EVERY_MS) {
+        lastPrune = now;
+        await pruneDelivered(db, { before: now - KEEP_DELIVERED_MS });
+      }
+      const due = await claimDueDeliveries(db, { owner, now, leaseMs, limit: batch });
+      await Promise.all(due.map(sendOne));
+      if (due.length === batch) again = true;
+    } while (again && !stopping.signal.aborted);
+  };
+
+  const tick = () => {
+    if (stopping.signal.aborted) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = round()
+      .catch((error: unknown) => log.error({ err: error }, 'webhook delivery round failed; retrying at the next poll'))
+      .finally(() => {
+        running = null;
+      });
+  };
+
+  const timer = setInterval(tick, pollMs);
+  timer.unref();
+  tick();
+  return {
+    wake: tick,
+    async stop() {
+      clearInterval(timer);
+      stopping.abort();
+      await running;
+    },
+  };
+}
+
+/** One POST of one delivery, and what it means for the delivery. */
+async function attempt(
+  delivery: Delivery,
+  { signer, timeoutMs, stop }: { signer: Webhook; timeoutMs: number; stop: AbortSignal },
+): Promise<DeliveryOutcome> {
+  const sentAt = new Date();
+  const retry = (status: number | null, error: string | null): DeliveryOutcome => {
+    const nextAttemptAt = sentAt.getTime() + retryDelayMs(delivery.attempts + 1);
+    return nextAttemptAt > delivery.giveUpAt
+      ? { kind: 'failed', status, error: `${error ?? `HTTP ${status}`}; retried for a day` }
+      : { kind: 'retry', status, error, nextAttemptAt };
+  };
+  let response: Response;
+  try {
+    response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'Chute-Webhooks/1',
+        'webhook-id': delivery.eventId,
+        'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
+        'webhook-signature': signer.sign(delivery.eventId, sentAt, delivery.payload),
+      },
+      body: delivery.payload,
+      redirect: 'manual',
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
+    });
+    await response.body?.cancel();
+  } catch (error) {
+    if (stop.aborted) return { kind: 'released' };
+    return retry(null, networkError(error, timeoutMs));
+  }
+  const { status } = response;
+  if (status >= 200 && status < 300) return { kind: 'delivered', status };
+  if (status === 429 || status >= 500) return retry(status, `HTTP ${status}`);
+  return { kind: 'failed', status, error: `HTTP ${status}` };
+}
+
+/** A failed fetch as a line: the timeout, or the system's reason (ECONNREFUSED, ENOTFOUND, ...). */
+function networkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
