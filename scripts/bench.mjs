@@ -186,6 +186,29 @@ async function withServer(options, work, start = startChute) {
   }
 }
 
+const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+
+/** Finish with webhooks on against off (same run, same machine): the target is within 10%. */
+function webhookCostRows(all) {
+  const finishes = all.filter((row) => row.section === 'finish' && row.data.mode === 'local' && row.data.db === 'SQLite');
+  const off = finishes.filter((row) => !row.data.webhooks && !row.what.includes('FILE_VERIFY_CONTENT'));
+  return finishes
+    .filter((row) => row.data.webhooks && row.data.rps)
+    .map((on) => {
+      const base = off.find((row) => row.data.connections === on.data.connections && row.data.rps);
+      const ratio = base ? on.data.rps / base.data.rps : null;
+      return makeRow({
+        section: 'finish',
+        what: `finish with webhooks on / off, local, SQLite, c=${on.data.connections}`,
+        value: base ? `${int(on.data.rps)} / ${int(base.data.rps)} req/s` : 'no run without webhooks to compare',
+        target: '≥ 0.90',
+        pass: ratio === null ? null : ratio >= 0.9,
+        ratio,
+        notes: 'each finish writes its event in its transaction; this process also signs and sends them',
+      });
+    });
+}
+
 async function section(name, work) {
   const started = performance.now();
   log(`== ${name}`);
@@ -239,6 +262,17 @@ try {
         api(server, 'local', 'SQLite', finishOnly),
       ),
     );
+  }
+  if (wants('finish')) {
+    // every finish also writes an outbox row in its transaction, and the loop in the same process
+    // signs and POSTs it (to the sink) while finishes go on
+    const webhookEnv = { WEBHOOK_URLS: `${sink.url}/webhooks`, WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET };
+    await section('finish, local, SQLite, webhooks on', async () => {
+      await withServer({ storage: 'local', label: 'local-sqlite-webhooks', env: webhookEnv }, (server) =>
+        api(server, 'local', 'SQLite', { only: new Set(['finish']), webhooks: true }),
+      );
+      rows.push(...webhookCostRows(rows));
+    });
   }
   if (wants('embedded')) {
     await section('embedded: start inside Express vs standalone, local, SQLite', async () => {

@@ -87,9 +87,21 @@ function finishRequests(server, nextId) {
 /**
  * @param {{ server, mode: 'local'|'s3', dbName: string, s3?, cfg, ceilings: Record<number, number>, rows: object[], verifyContent?: boolean }} ctx
  * verifyContent: false when the server runs with FILE_VERIFY_CONTENT=false (finish reads no bytes)
+ * webhooks: true when the server sends a webhook per finished file (WEBHOOK_URLS)
  */
-export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings, rows, only, verifyContent = true }) {
-  const label = `${mode}, ${dbName}${verifyContent ? '' : ', FILE_VERIFY_CONTENT=false'}`;
+export async function benchStartFinish({
+  server,
+  mode,
+  dbName,
+  s3,
+  cfg,
+  ceilings,
+  rows,
+  only,
+  verifyContent = true,
+  webhooks = false,
+}) {
+  const label = `${mode}, ${dbName}${verifyContent ? '' : ', FILE_VERIFY_CONTENT=false'}${webhooks ? ', webhooks on' : ''}`;
   const base = { url: server.baseUrl, pid: server.pid };
   const ceilingText = (c) => (ceilings[c] ? `bare node http ${int(ceilings[c])} req/s` : '');
 
@@ -188,7 +200,7 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
         ceiling,
         ratio,
         notes: loadNotes(run, pool.repeats ? `${pool.repeats} ids reused` : prepNote),
-        data: { mode, db: dbName, ...run, headCeiling: head },
+        data: { mode, db: dbName, webhooks, connections, ...run, headCeiling: head },
       }),
     );
 

@@ -27,6 +27,11 @@ export interface FileRequest {
 
 export const canAccess = (actor: Actor, ownerId: string | null): boolean => actor.isStaff || ownerId === actor.id;
 
+/** Staff only: anyone else is refused with 403 permission_denied. */
+export function assertStaff(actor: Actor): void {
+  if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
+}
+
 /** The server itself, acting for a request that carries a signed URL instead of a user. */
 export const SYSTEM_ACTOR: Actor = { id: 'chute:system', isStaff: true };
 

@@ -3,6 +3,7 @@
 // and the admin list's uploaders coming from a user system it does not know).
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { adminFileCreate, adminFileList, type AdminFilesContext, type Uploaders } from '../../src/core/files/admin.js';
@@ -12,7 +13,7 @@ import { fileStandardUpload, fileStandardUploadChecked } from '../../src/core/fi
 import { uppyAbort, uppyMultipartCreate } from '../../src/core/multipart/uppy.js';
 import type { LocalStorage } from '../../src/core/storage/local.js';
 import { AppError } from '../../src/errors.js';
-import { build, createUser } from '../helpers.js';
+import { build, createUser, filePathsUnder } from '../helpers.js';
 
 const body = (text: string) => Readable.from([Buffer.from(text)]);
 
@@ -134,7 +135,9 @@ describe('fileStandardUploadChecked', () => {
     const app = await build(t);
     const alice = await createUser(app);
     const actor = { id: String(alice.id), isStaff: false };
-    let stored: string | undefined;
+    const media = app.chute.config.mediaRoot;
+    let storedThen: string[] = [];
+    let rowsThen = -1;
     const refused = new AppError('payload_too_large', 'Send one file per request.');
     await assert.rejects(
       fileStandardUploadChecked(app.chute.files, {
@@ -142,19 +145,17 @@ describe('fileStandardUploadChecked', () => {
         body: body('hello'),
         fileName: 'a.txt',
         afterStored: async () => {
-          const row = await app.chute.db
-            .selectFrom('chute_files')
-            .select('file')
-            .where('uploaded_by', '=', String(alice.id))
-            .executeTakeFirstOrThrow();
-          stored = row.file;
+          storedThen = await filePathsUnder(join(media, 'files'));
+          // the record is written only once the request is known to be right: none to take back
+          rowsThen = (await app.chute.db.selectFrom('chute_files').select('id').execute()).length;
           throw refused;
         },
       }),
       refused,
     );
-    assert.ok(stored);
-    assert.equal(await app.chute.storage.head(stored), null);
+    assert.equal(storedThen.length, 1, 'the bytes were stored when the request turned out wrong');
+    assert.equal(rowsThen, 0);
+    assert.deepEqual(await filePathsUnder(join(media, 'files')), [], 'and are gone');
     assert.equal(
       await app.chute.db
         .selectFrom('chute_files')

@@ -26,7 +26,7 @@ export interface Receiver {
   delivered: Arrival[];
   /** every request that arrived, whatever it was answered */
   requests: Arrival[];
-  /** the status answered from now on */
+  /** the status answered from now on (held requests stay unanswered) */
   answer(status: number): void;
   /** from now on, requests are read and never answered */
   hold(): void;
@@ -91,6 +91,7 @@ export async function startReceiver(t: { after(fn: () => unknown): void }, path 
     requests,
     answer: (next) => {
       status = next;
+      holding = false;
     },
     hold: () => {
       holding = true;

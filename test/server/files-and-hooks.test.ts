@@ -5,12 +5,14 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { type ChuteFileJson, createChute, createChuteHandler, UploadRefusedError } from '@chute/server';
+import { startReceiver } from '../events/receiver.js';
 import { freePort, freshDatabase, s3Settings } from '../helpers.js';
 import { HOST_TOKEN_HEADER, storageOption } from './suite.js';
 
 for (const storage of ['local', 's3'] as const) {
-  test(`files.put/get/list/url/delete on a mounted Chute (${storage}); the hooks hear each change once; onUploadStart refuses`, async (t) => {
+  test(`files.put/get/list/url/delete on a mounted Chute (${storage}); the hooks and the webhooks hear each change once; onUploadStart refuses`, async (t) => {
     const heard = { finished: [] as ChuteFileJson[], deleted: [] as ChuteFileJson[] };
+    const receiver = await startReceiver(t);
     const port = await freePort();
     const publicUrl = `http://127.0.0.1:${port}/uploads`;
     const chute = createChute({
@@ -29,6 +31,7 @@ for (const storage of ['local', 's3'] as const) {
         onUploadFinished: (file) => void heard.finished.push(file),
         onFileDeleted: (file) => void heard.deleted.push(file),
       },
+      webhooks: { urls: [receiver.url], secret: receiver.secret },
     });
     const server = createServer((req, res) => {
       if (!req.url?.startsWith('/uploads/')) return void res.writeHead(404).end();
@@ -88,6 +91,15 @@ for (const storage of ['local', 's3'] as const) {
     );
     assert.equal(await chute.files.get(put.id), null);
     assert.equal(await chute.files.url(put.id), null);
+
+    const events = await receiver.waitFor(2);
+    assert.deepEqual(
+      events.map((event) => [event.type, event.data.id, event.data.uploaded_by, event.verified]).sort(),
+      [
+        ['file.deleted', put.id, 'user_8f2a', true],
+        ['file.finished', put.id, 'user_8f2a', true],
+      ],
+    );
   });
 }
 

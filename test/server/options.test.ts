@@ -25,6 +25,8 @@ const s3 = {
   credentials: { accessKeyId: 'key', secretAccessKey: 'secret' },
 } as const;
 
+const WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+
 const cases: Array<[string, Record<string, unknown>, string]> = [
   ['no database', { database: undefined }, 'options.database'],
   ['a database URL of another kind', { database: 'mysql://db' }, 'options.database must be "sqlite:<path>"'],
@@ -52,6 +54,18 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
   ['an unknown hook', { hooks: { onUpload: () => {} } }, 'options.hooks.onUpload is not an option'],
   ['a short signing secret', { signingSecret: 'short' }, 'options.signingSecret'],
   ['a logger without warn()', { logger: { error() {} } }, 'options.logger must have error() and warn() methods'],
+  ['webhooks without urls', { webhooks: { secret: WEBHOOK_SECRET } }, 'options.webhooks.urls must be a list'],
+  ['a webhook URL that is no URL', { webhooks: { urls: ['hooks'], secret: WEBHOOK_SECRET } }, 'options.webhooks.urls'],
+  [
+    'a webhook secret without whsec_',
+    { webhooks: { urls: ['https://a.example/h'], secret: 'x'.repeat(40) } },
+    'options.webhooks.secret must be "whsec_"',
+  ],
+  [
+    'a misspelt webhooks key',
+    { webhooks: { url: 'https://a.example/h', secret: WEBHOOK_SECRET } },
+    'options.webhooks.url is not an option',
+  ],
   ['a misspelt option', { limit: { maxSize: 1 } }, 'options.limit is not an option'],
 ];
 

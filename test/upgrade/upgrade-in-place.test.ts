@@ -185,6 +185,7 @@ test('a database of the release before the chute_ prefix upgrades in place: sess
     'chute_sessions',
     'chute_settings',
     'chute_users',
+    'chute_webhook_deliveries',
   ]);
   for (const name of [...(await indexNames(db)), ...(await sequenceNames(db)), ...(await constraintNames(db))]) {
     assert.match(name, /^chute_/, `${name} is Chute's and prefixed`);

@@ -1,14 +1,17 @@
 // What staff see of the webhooks and do with them: the deliveries, newest first, and "send again".
-import { AppError, notFound } from '../../errors.js';
-import type { Actor } from '../actor.js';
+import { notFound } from '../../errors.js';
+import { type Actor, assertStaff } from '../actor.js';
 import type { FilesContext } from '../files/services.js';
-import { DELIVERIES_PAGE_MAX, type Delivery, type DeliveryState, listDeliveries, resendDelivery } from './outbox.js';
+import {
+  DELIVERIES_PAGE_MAX,
+  type Delivery,
+  type DeliveryState,
+  findDelivery,
+  listDeliveries,
+  resendDelivery,
+} from './outbox.js';
 
 type EventsContext = Pick<FilesContext, 'db' | 'events'>;
-
-function assertStaff(actor: Actor): void {
-  if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
-}
 
 /** A page of deliveries (newest first) and where the next one starts (null: this is the last). */
 export async function webhookDeliveriesList(
@@ -36,7 +39,7 @@ export async function webhookDeliveryResend(
   assertStaff(actor);
   if (!(await resendDelivery(ctx.db, { id }))) throw notFound('delivery');
   ctx.events?.wake();
-  const [delivery] = await listDeliveries(ctx.db, { limit: 1, beforeId: id + 1 });
-  if (!delivery || delivery.id !== id) throw notFound('delivery');
+  const delivery = await findDelivery(ctx.db, id);
+  if (!delivery) throw notFound('delivery');
   return delivery;
 }

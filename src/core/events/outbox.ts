@@ -239,6 +239,15 @@ export async function pruneDelivered(db: AnyDb, { before }: { before: number }):
   return Number(result.numDeletedRows);
 }
 
+export async function findDelivery(db: AnyDb, id: number): Promise<Delivery | undefined> {
+  const row = await outbox(db)
+    .selectFrom('chute_webhook_deliveries')
+    .selectAll()
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && toDelivery(row);
+}
+
 export const DELIVERIES_PAGE_MAX = 200;
 
 /** The newest deliveries first, `limit` after `beforeId` (the last id of the page before), optionally of one state. */

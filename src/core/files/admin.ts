@@ -9,7 +9,7 @@ import { dialectOf } from '../../db/dialect.js';
 import { nowIso, toNumber } from '../../db/normalise.js';
 import type { FileRow } from '../../db/schema.js';
 import { AppError, isAppError, notFound } from '../../errors.js';
-import type { Actor, FileRequest } from '../actor.js';
+import { type Actor, assertStaff, type FileRequest } from '../actor.js';
 import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
 import { changeAndAnnounce } from './hooks.js';
@@ -429,7 +429,7 @@ export async function adminFileReplace(
 
 /** Deletes a file: an open multipart upload is aborted, then the object, then the record. */
 export async function adminFileDelete(ctx: FilesContext, { actor, fileId }: FileRequest): Promise<void> {
-  if (!actor.isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
+  assertStaff(actor);
   // fileDelete aborts an open multipart upload first
   await fileDelete(ctx, { actor, fileId });
 }

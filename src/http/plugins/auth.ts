@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Actor } from '../../core/actor.js';
+import { type Actor, assertStaff } from '../../core/actor.js';
 import { AppError, notFound } from '../../errors.js';
 
 export interface Authentication {
@@ -90,7 +90,7 @@ export function chuteUserIdOf(request: FastifyRequest): string {
 }
 
 export function requireStaff(request: FastifyRequest): void {
-  if (!actorOf(request).isStaff) throw new AppError('permission_denied', 'Only staff may do this.');
+  assertStaff(actorOf(request));
 }
 
 /**
