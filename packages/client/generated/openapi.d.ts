@@ -3431,6 +3431,184 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/webhooks/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook deliveries, newest first: event, endpoint, attempts, last status or error, next try */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "pending" | "delivered" | "failed";
+                    /** @description the next_before_id of the page before */
+                    before_id?: string;
+                    /** @description 1 to 200, default 50 */
+                    limit?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description where events are sent (WEBHOOK_URLS); empty: webhooks are off */
+                            endpoints: string[];
+                            results: {
+                                id: number;
+                                /** @description the webhook-id header: the same on every attempt */
+                                event_id: string;
+                                event_type: "file.finished" | "file.deleted";
+                                /** @description the receiving URL without its query (which may hold a token) */
+                                endpoint: string;
+                                state: "pending" | "delivered" | "failed";
+                                attempts: number;
+                                /** @description the HTTP status of the last attempt */
+                                last_status: number | null;
+                                /** @description why the last attempt failed */
+                                last_error: string | null;
+                                /** Format: date-time */
+                                next_attempt_at: string | null;
+                                /** Format: date-time */
+                                created_at: string;
+                                /** Format: date-time */
+                                delivered_at: string | null;
+                            }[];
+                            next_before_id: number | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/webhooks/deliveries/{id}/resend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again now (failed, delivered or waiting), with a new day of retries */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description numeric id */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            /** @description the webhook-id header: the same on every attempt */
+                            event_id: string;
+                            event_type: "file.finished" | "file.deleted";
+                            /** @description the receiving URL without its query (which may hold a token) */
+                            endpoint: string;
+                            state: "pending" | "delivered" | "failed";
+                            attempts: number;
+                            /** @description the HTTP status of the last attempt */
+                            last_status: number | null;
+                            /** @description why the last attempt failed */
+                            last_error: string | null;
+                            /** Format: date-time */
+                            next_attempt_at: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            /** Format: date-time */
+                            delivered_at: string | null;
+                        };
+                    };
+                };
+                /** @description Every error has this shape */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
