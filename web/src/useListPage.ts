@@ -3,9 +3,9 @@ import { useCallback, useEffect, useState } from 'react';
 /**
  * One page of a list from the API: fetched again whenever `load` changes or on reload(). The page
  * shown stays until the next one arrives, so the table dims instead of jumping; a fetch that is
- * overtaken is aborted and its error dropped.
+ * overtaken is aborted and its error dropped. A list paged by cursor has no count (0 here).
  */
-export function useListPage<T extends { results: unknown[]; count: number }>(
+export function useListPage<T extends { results: unknown[]; count?: number }>(
   load: (signal: AbortSignal) => Promise<T>,
   fail: (caught: unknown) => string,
 ) {

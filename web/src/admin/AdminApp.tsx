@@ -11,6 +11,7 @@ import { FilePage } from './FilePage';
 import { adminPath, useAdminLocation, useLinkHandler, type AdminPage } from './router';
 import { useTitle } from './ui';
 import { Users } from './Users';
+import { Webhooks } from './Webhooks';
 import './admin.css';
 
 export interface AdminContext {
@@ -53,6 +54,7 @@ export default function AdminApp({ user, onSignedOut }: { user: User; onSignedOu
       {page.page === 'new' && <AddFile context={context} />}
       {page.page === 'file' && <FilePage key={page.id} context={context} id={page.id} />}
       {page.page === 'users' && <Users context={context} />}
+      {page.page === 'webhooks' && <Webhooks context={context} />}
       {page.page === 'missing' && <Missing />}
     </div>
   );
@@ -65,6 +67,7 @@ function AdminNav({ page }: { page: AdminPage }) {
     ['files', adminPath.files(), 'Files'],
     ['new', adminPath.newFile(), 'Add file'],
     ['users', adminPath.users(), 'Users'],
+    ['webhooks', adminPath.webhooks(), 'Webhooks'],
   ] as const;
   return (
     <nav className="admin-nav" aria-label="Admin">

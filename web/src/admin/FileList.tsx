@@ -31,7 +31,7 @@ import {
   type Status,
 } from './api';
 import { adminNavigate, adminPath, flash, useLinkHandler } from './router';
-import { Notice, useTitle } from './ui';
+import { Blank, Notice, useTitle, When } from './ui';
 
 const PAGE_SIZE = 50;
 
@@ -440,8 +440,6 @@ function SortHeader({ column, query, onSort }: { column: Column; query: FileQuer
   );
 }
 
-const Missing = () => <span className="muted">—</span>;
-
 function FileRow({
   file,
   checked,
@@ -491,25 +489,17 @@ function FileRow({
             Download
           </a>
         ) : (
-          <Missing />
+          <Blank />
         )}
       </td>
       <td data-label="Uploaded by" title={file.uploaded_by_email ?? undefined}>
-        {file.uploaded_by_email ?? <Missing />}
+        {file.uploaded_by_email ?? <Blank />}
       </td>
       <td data-label="Created">
-        <time dateTime={file.created_at} title={formatDate(file.created_at, true)}>
-          {formatDate(file.created_at)}
-        </time>
+        <When iso={file.created_at} />
       </td>
       <td data-label="Upload finished">
-        {file.upload_finished_at ? (
-          <time dateTime={file.upload_finished_at} title={formatDate(file.upload_finished_at, true)}>
-            {formatDate(file.upload_finished_at)}
-          </time>
-        ) : (
-          <Missing />
-        )}
+        <When iso={file.upload_finished_at} />
       </td>
       <td data-label="Valid">
         <span className={`badge badge--${file.is_valid ? 'valid' : 'pending'}`}>

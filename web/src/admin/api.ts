@@ -17,6 +17,10 @@ export type AdminUserPage = ApiAnswer<'/api/admin/users/', 'get'>;
 export type AdminFile = AdminFilePage['results'][number];
 export type AdminUser = AdminUserPage['results'][number];
 export type AdminSettings = ApiAnswer<'/api/admin/settings/', 'get'>;
+export type DeliveryPage = ApiAnswer<'/api/admin/webhooks/deliveries/', 'get'>;
+/** A webhook delivery: one event to one endpoint, with its attempts so far. */
+export type Delivery = DeliveryPage['results'][number];
+export type DeliveryState = Delivery['state'];
 
 export const SORTS = [
   'id',
@@ -84,6 +88,27 @@ export const setUserActive = (id: number, active: boolean) =>
   json<AdminUser>('POST', `/api/admin/users/${id}/${active ? 'activate' : 'deactivate'}/`, {});
 export const setUserPassword = (id: number, password: string) =>
   json<AdminUser>('POST', `/api/admin/users/${id}/password/`, { password });
+
+/** Newest first; `beforeId` is the page before's next_before_id. */
+export const listDeliveries = ({
+  state,
+  beforeId,
+  limit,
+  signal,
+}: {
+  state?: DeliveryState;
+  beforeId?: number;
+  limit?: number;
+  signal?: AbortSignal;
+}) => {
+  const params = new URLSearchParams();
+  if (state) params.set('state', state);
+  if (beforeId !== undefined) params.set('before_id', String(beforeId));
+  if (limit !== undefined) params.set('limit', String(limit));
+  return json<DeliveryPage>('GET', `/api/admin/webhooks/deliveries/?${params}`, undefined, signal);
+};
+export const resendDelivery = (id: number) =>
+  json<Delivery>('POST', `/api/admin/webhooks/deliveries/${id}/resend/`, {});
 
 export interface SendOptions {
   signal?: AbortSignal;

@@ -7,6 +7,7 @@ export type AdminPage =
   | { page: 'new' }
   | { page: 'file'; id: number }
   | { page: 'users' }
+  | { page: 'webhooks' }
   | { page: 'missing' };
 
 export const NAVIGATE_EVENT = 'chute:navigate';
@@ -16,6 +17,7 @@ export function pageOf(pathname: string): AdminPage {
   if (path === '/admin' || path === '/admin/files') return { page: 'files' };
   if (path === '/admin/files/new') return { page: 'new' };
   if (path === '/admin/users') return { page: 'users' };
+  if (path === '/admin/webhooks') return { page: 'webhooks' };
   const file = /^\/admin\/files\/([0-9]{1,15})$/.exec(path);
   if (file) return { page: 'file', id: Number(file[1]) };
   return { page: 'missing' };
@@ -26,6 +28,7 @@ export const adminPath = {
   newFile: () => '/admin/files/new',
   file: (id: number) => `/admin/files/${id}`,
   users: () => '/admin/users',
+  webhooks: () => '/admin/webhooks',
 };
 
 /** Goes to an admin URL (path and query) as a link would, without reloading. */

@@ -1,4 +1,5 @@
 import { useEffect, type ReactNode } from 'react';
+import { formatDate } from '../format';
 
 /** The page's title in the tab; the admin pages set their own. */
 export function useTitle(title: string) {
@@ -25,6 +26,19 @@ export function Notice({
     >
       {children}
     </p>
+  );
+}
+
+/** A table cell's "no value". */
+export const Blank = () => <span className="muted">—</span>;
+
+/** A date as the lists show it (the full date and time on hover), or a blank. */
+export function When({ iso }: { iso: string | null }) {
+  if (!iso) return <Blank />;
+  return (
+    <time dateTime={iso} title={formatDate(iso, true)}>
+      {formatDate(iso)}
+    </time>
   );
 }
 
