@@ -190,12 +190,15 @@ const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 
 /** Finish with webhooks on against off (same run, same machine): the target is within 10%. */
 function webhookCostRows(all) {
-  const finishes = all.filter((row) => row.section === 'finish' && row.data.mode === 'local' && row.data.db === 'SQLite');
+  // the finishes of distinct unfinished ids (not the uploads that prepare them, nor the repeats)
+  const finishes = all.filter(
+    (row) => row.what.startsWith('finish, local, SQLite') && row.what.includes('distinct') && row.data.rps,
+  );
   const off = finishes.filter((row) => !row.data.webhooks && !row.what.includes('FILE_VERIFY_CONTENT'));
   return finishes
-    .filter((row) => row.data.webhooks && row.data.rps)
+    .filter((row) => row.data.webhooks)
     .map((on) => {
-      const base = off.find((row) => row.data.connections === on.data.connections && row.data.rps);
+      const base = off.find((row) => row.data.connections === on.data.connections);
       const ratio = base ? on.data.rps / base.data.rps : null;
       return makeRow({
         section: 'finish',

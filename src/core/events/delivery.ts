@@ -3,6 +3,8 @@
 // and records the outcome: a 2xx ends it; a network error, timeout, 429 or 5xx is retried on the
 // schedule below for a day; any other answer is a failure, not retried. At least once: a process
 // killed mid-send leaves a lease that runs out, and the event is sent again under the same id.
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
 import { lockOwner } from '../../db/locks.js';
 import type { AnyDb } from '../../db/any-db.js';
@@ -12,7 +14,8 @@ import {
   type DeliveryOutcome,
   KEEP_DELIVERED_MS,
   pruneDelivered,
-  settleDelivery,
+  type Settled,
+  settleDeliveries,
 } from './outbox.js';
 
 /** The waits after the 1st, 2nd, ... failed attempt; hourly after the last. */
@@ -54,6 +57,8 @@ export interface WebhookDelivery {
 }
 
 const PRUNE_EVERY_MS = 3_600_000;
+/** How long a wake waits for more events to join its round. */
+const WAKE_DELAY_MS = 10;
 
 export function startWebhookDelivery({
   db,
@@ -65,6 +70,10 @@ export function startWebhookDelivery({
 }: WebhookDeliveryOptions): WebhookDelivery {
   const signer = new Webhook(secret);
   const owner = lockOwner();
+  const agents: Agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: batch }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: batch }),
+  };
   // a lease outlives the longest send, so no other process takes a delivery that is still in flight
   const leaseMs = timeoutMs + 20_000;
   const stopping = new AbortController();
@@ -72,8 +81,8 @@ export function startWebhookDelivery({
   let again = false;
   let lastPrune = 0;
 
-  const sendOne = async (delivery: Delivery): Promise<void> => {
-    const outcome = await attempt(delivery, { signer, timeoutMs, stop: stopping.signal });
+  const sendOne = async (delivery: Delivery): Promise<Settled> => {
+    const outcome = await attempt(delivery, { signer, timeoutMs, stop: stopping.signal, agents });
     if (outcome.kind === 'retry' || outcome.kind === 'failed') {
       const why = outcome.status !== null ? { status: outcome.status } : { error: outcome.error };
       log.warn(
@@ -89,7 +98,7 @@ export function startWebhookDelivery({
         outcome.kind === 'retry' ? 'webhook delivery failed; it will be retried' : 'webhook delivery failed for good',
       );
     }
-    await settleDelivery(db, { id: delivery.id, owner, outcome });
+    return { id: delivery.id, outcome };
   };
 
   const round = async (): Promise<void> => {
@@ -101,7 +110,7 @@ export function startWebhookDelivery({
         await pruneDelivered(db, { before: now - KEEP_DELIVERED_MS });
       }
       const due = await claimDueDeliveries(db, { owner, now, leaseMs, limit: batch });
-      await Promise.all(due.map(sendOne));
+      if (due.length > 0) await settleDeliveries(db, { owner, settled: await Promise.all(due.map(sendOne)) });
       if (due.length === batch) again = true;
     } while (again && !stopping.signal.aborted);
   };
@@ -119,15 +128,27 @@ export function startWebhookDelivery({
       });
   };
 
+  // events committed close together are sent in one round: one claim, one settle, side by side
+  let soon: NodeJS.Timeout | null = null;
+  const wake = () => {
+    soon ??= setTimeout(() => {
+      soon = null;
+      tick();
+    }, WAKE_DELAY_MS);
+  };
+
   const timer = setInterval(tick, pollMs);
   timer.unref();
   tick();
   return {
-    wake: tick,
+    wake,
     async stop() {
       clearInterval(timer);
+      if (soon) clearTimeout(soon);
       stopping.abort();
       await running;
+      agents.http.destroy();
+      agents.https.destroy();
     },
   };
 }
@@ -135,7 +156,7 @@ export function startWebhookDelivery({
 /** One POST of one delivery, and what it means for the delivery. */
 async function attempt(
   delivery: Delivery,
-  { signer, timeoutMs, stop }: { signer: Webhook; timeoutMs: number; stop: AbortSignal },
+  { signer, timeoutMs, stop, agents }: { signer: Webhook; timeoutMs: number; stop: AbortSignal; agents: Agents },
 ): Promise<DeliveryOutcome> {
   const sentAt = new Date();
   const retry = (status: number | null, error: string | null): DeliveryOutcome => {
@@ -144,10 +165,13 @@ async function attempt(
       ? { kind: 'failed', status, error: `${error ?? `HTTP ${status}`}; retried for a day` }
       : { kind: 'retry', status, error, nextAttemptAt };
   };
-  let response: Response;
+  let status: number;
   try {
-    response = await fetch(delivery.url, {
-      method: 'POST',
+    status = await post(delivery.url, {
+      agents,
+      timeoutMs,
+      signal: stop,
+      body: delivery.payload,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'Chute-Webhooks/1',
@@ -155,24 +179,57 @@ async function attempt(
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
         'webhook-signature': signer.sign(delivery.eventId, sentAt, delivery.payload),
       },
-      body: delivery.payload,
-      redirect: 'manual',
-      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]),
     });
-    await response.body?.cancel();
   } catch (error) {
     if (stop.aborted) return { kind: 'released' };
-    return retry(null, networkError(error, timeoutMs));
+    return retry(null, error instanceof Error ? error.message : String(error));
   }
-  const { status } = response;
   if (status >= 200 && status < 300) return { kind: 'delivered', status };
   if (status === 429 || status >= 500) return retry(status, `HTTP ${status}`);
   return { kind: 'failed', status, error: `HTTP ${status}` };
 }
 
-/** A failed fetch as a line: the timeout, or the system's reason (ECONNREFUSED, ENOTFOUND, ...). */
-function networkError(error: unknown, timeoutMs: number): string {
-  if (error instanceof DOMException && error.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+type Agents = { http: HttpAgent; https: HttpsAgent };
+
+/**
+ * A POST over node:http(s) on kept-alive connections, answered with the status once the response
+ * is read (its body discarded). node:http rather than fetch: a third of fetch's CPU per request,
+ * which the finishes sharing the process feel. No redirects are followed.
+ */
+function post(
+  url: string,
+  {
+    agents,
+    timeoutMs,
+    signal,
+    body,
+    headers,
+  }: { agents: Agents; timeoutMs: number; signal: AbortSignal; body: string; headers: Record<string, string> },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const send = secure ? httpsRequest : httpRequest;
+    const request = send(target, {
+      method: 'POST',
+      agent: secure ? agents.https : agents.http,
+      signal,
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve(response.statusCode ?? 0);
+      });
+      response.on('error', () => undefined); // the request's own 'error' tells
+    });
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      // the system's reason (ECONNREFUSED, ENOTFOUND, ...) rather than its long message
+      reject(error.code && error.code !== 'ABORT_ERR' ? new Error(error.code) : error);
+    });
+    request.end(body);
+  });
 }

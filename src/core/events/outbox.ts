@@ -169,28 +169,48 @@ export type DeliveryOutcome =
   /** the process is stopping: the delivery is handed back untried */
   | { kind: 'released' };
 
-/** Records what became of a leased delivery; a no-op when the lease went to another process meanwhile. */
-export async function settleDelivery(
+export type Settled = { id: number; outcome: DeliveryOutcome };
+
+/**
+ * Records what became of a round's leased deliveries, in one transaction; the delivered ones
+ * (nearly all) in one statement per status. A delivery whose lease went to another process
+ * meanwhile is left to that process.
+ */
+export async function settleDeliveries(
   db: AnyDb,
-  { id, owner, outcome, now = Date.now() }: { id: number; owner: string; outcome: DeliveryOutcome; now?: number },
+  { owner, settled, now = Date.now() }: { owner: string; settled: Settled[]; now?: number },
 ): Promise<void> {
-  const mine = outbox(db).updateTable('chute_webhook_deliveries').where('id', '=', id).where('lease_owner', '=', owner);
   const release = { lease_owner: null, lease_until: null, updated_at: now };
-  if (outcome.kind === 'released') {
-    await mine.set(release).execute();
-    return;
-  }
-  await mine
-    .set((eb) => ({
-      ...release,
-      attempts: eb('attempts', '+', 1),
-      last_status: outcome.status,
-      last_error: outcome.kind === 'delivered' ? null : (outcome.error?.slice(0, 1024) ?? null),
-      ...(outcome.kind === 'delivered' && { state: 'delivered' as const, delivered_at: now }),
-      ...(outcome.kind === 'failed' && { state: 'failed' as const }),
-      ...(outcome.kind === 'retry' && { next_attempt_at: outcome.nextAttemptAt }),
-    }))
-    .execute();
+  const delivered = new Map<number, number[]>();
+  await db.transaction().execute(async (trx) => {
+    const mine = (ids: number[]) =>
+      outbox(trx).updateTable('chute_webhook_deliveries').where('id', 'in', ids).where('lease_owner', '=', owner);
+    for (const { id, outcome } of settled) {
+      if (outcome.kind === 'delivered') delivered.set(outcome.status, [...(delivered.get(outcome.status) ?? []), id]);
+      else if (outcome.kind === 'released') await mine([id]).set(release).execute();
+      else
+        await mine([id])
+          .set((eb) => ({
+            ...release,
+            attempts: eb('attempts', '+', 1),
+            last_status: outcome.status,
+            last_error: outcome.error?.slice(0, 1024) ?? null,
+            ...(outcome.kind === 'failed' ? { state: 'failed' as const } : { next_attempt_at: outcome.nextAttemptAt }),
+          }))
+          .execute();
+    }
+    for (const [status, ids] of delivered)
+      await mine(ids)
+        .set((eb) => ({
+          ...release,
+          attempts: eb('attempts', '+', 1),
+          last_status: status,
+          last_error: null,
+          state: 'delivered' as const,
+          delivered_at: now,
+        }))
+        .execute();
+  });
 }
 
 /** Sends again from now, with a new day of retries: an admin's "send again", a replay. */
