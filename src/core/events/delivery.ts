@@ -3,6 +3,7 @@
 // and records the outcome: a 2xx ends it; a network error, timeout, 429 or 5xx is retried on the
 // schedule below for a day; any other answer is a failure, not retried. At least once: a process
 // killed mid-send leaves a lease that runs out, and the event is sent again under the same id.
+import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Webhook } from 'standardwebhooks';
@@ -77,6 +78,8 @@ export function startWebhookDelivery({
   // a lease outlives the longest send, so no other process takes a delivery that is still in flight
   const leaseMs = timeoutMs + 20_000;
   const stopping = new AbortController();
+  // every send of a round listens to it (up to `batch` at once): not a leak, so no warning for it
+  setMaxListeners(batch + 1, stopping.signal);
   let running: Promise<void> | null = null;
   let again = false;
   let lastPrune = 0;
