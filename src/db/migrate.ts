@@ -8,11 +8,12 @@ import * as m0005 from './migrations/0005_rate_limits.js';
 import * as m0006 from './migrations/0006_file_state.js';
 import * as m0007 from './migrations/0007_uploader_id.js';
 import * as m0008 from './migrations/0008_webhooks.js';
+import * as m0009 from './migrations/0009_webhook_outbox_pages.js';
 import { adoptLegacyDatabase, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from './legacy.js';
 
 // Imported statically: a file-system provider cannot import .ts under every runner, and a
 // static list also ships inside a bundle.
-const migrations: Record<string, Migration> = {
+export const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_multipart': m0002,
   '0003_locks': m0003,
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0006_file_state': m0006,
   '0007_uploader_id': m0007,
   '0008_webhooks': m0008,
+  '0009_webhook_outbox_pages': m0009,
 };
 
 export async function migrateToLatest(db: AnyDb): Promise<string[]> {

@@ -1,5 +1,5 @@
 import type { AnyDb } from './any-db.js';
-import type { Compilable, CompiledQuery } from 'kysely';
+import type { Compilable, CompiledQuery, DialectAdapter, KyselyPlugin } from 'kysely';
 
 /**
  * A query built and compiled once per database, then run with new values. Building and compiling
@@ -8,18 +8,21 @@ import type { Compilable, CompiledQuery } from 'kysely';
  * Kysely, so it is right for each dialect, and it still runs through Kysely's executor (the SQLite
  * connection lock, transactions).
  *
- * `build` receives a marker per parameter name and must use each where the value goes.
+ * The SQL is kept per dialect adapter and plugin list, so a transaction (which shares both with
+ * its database) reuses its database's. `build` receives a marker per parameter name and must use
+ * each where the value goes.
  */
 export function preparedQuery<Row, Names extends string>(
   names: readonly Names[],
   // biome-ignore lint/suspicious/noExplicitAny: a marker stands in for a value of any column's type
   build: (db: AnyDb, param: Record<Names, any>) => Compilable<Row>,
 ): (db: AnyDb, values: Record<Names, unknown>) => Promise<Row[]> {
-  const compiled = new WeakMap<AnyDb, { query: CompiledQuery<Row>; order: Names[] }>();
+  type Entry = { plugins: readonly KyselyPlugin[]; query: CompiledQuery<Row>; order: Names[] };
+  const compiled = new WeakMap<DialectAdapter, Entry[]>();
   const markers = Object.fromEntries(names.map((name) => [name, `\u0000param:${name}`])) as Record<Names, string>;
   const nameOf = new Map(names.map((name) => [markers[name] as unknown, name]));
 
-  const compile = (db: AnyDb) => {
+  const compile = (db: AnyDb, plugins: readonly KyselyPlugin[], entries: Entry[]) => {
     const query = build(db, markers).compile();
     const order = query.parameters.map((value) => {
       const name = nameOf.get(value);
@@ -27,13 +30,18 @@ export function preparedQuery<Row, Names extends string>(
         throw new Error(`preparedQuery: a constant value in ${query.sql}; pass it as a parameter`);
       return name;
     });
-    const entry = { query, order };
-    compiled.set(db, entry);
+    const entry = { plugins, query, order };
+    entries.push(entry);
     return entry;
   };
 
   return async (db, values) => {
-    const { query, order } = compiled.get(db) ?? compile(db);
+    const { adapter, plugins } = db.getExecutor();
+    let entries = compiled.get(adapter);
+    if (!entries) compiled.set(adapter, (entries = []));
+    const samePlugins = (entry: Entry) =>
+      entry.plugins.length === plugins.length && entry.plugins.every((plugin, i) => plugin === plugins[i]);
+    const { query, order } = entries.find(samePlugins) ?? compile(db, plugins, entries);
     const parameters = order.map((name) => values[name]);
     const result = await db.executeQuery<Row>({ ...query, parameters });
     return result.rows;

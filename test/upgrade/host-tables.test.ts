@@ -107,6 +107,6 @@ test("Chute's migrations beside a host's own users, files and kysely_migration l
   assert.deepEqual(await migrateToLatest(host), []);
   assert.equal(
     Number((await sql<{ n: number | string }>`select count(*) as n from chute_migration`.execute(host)).rows[0]?.n),
-    8,
+    9,
   );
 });

@@ -104,6 +104,7 @@ const CHUTE_MIGRATIONS = [
   '0006_file_state',
   '0007_uploader_id',
   '0008_webhooks',
+  '0009_webhook_outbox_pages',
 ];
 
 test('a database of the release before the chute_ prefix upgrades in place: sessions, files and uploads work as before', async (t) => {

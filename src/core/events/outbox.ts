@@ -3,10 +3,11 @@
 // rolled-back one never does), then sent by the delivery loop (delivery.ts) of whichever server
 // process leases it first. Nothing waits in memory: a receiver down for a day costs rows, not RAM.
 import { randomUUID } from 'node:crypto';
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import { type ColumnType, type Generated, type Selectable, sql } from 'kysely';
 import { type AnyDb, withOwnTables } from '../../db/any-db.js';
 import { dialectOf } from '../../db/dialect.js';
 import { toNullableNumber, toNumber } from '../../db/normalise.js';
+import { preparedQuery } from '../../db/prepared.js';
 import type { FileJson } from '../files/json.js';
 
 export const EVENT_TYPES = ['file.finished', 'file.deleted'] as const;
@@ -96,36 +97,42 @@ const toDelivery = (row: Selectable<WebhookDeliveriesTable>): Delivery => ({
 
 export const newEventId = (): string => `msg_${randomUUID().replaceAll('-', '')}`;
 
+const EVENT_COLUMNS = [
+  'event_id',
+  'event_type',
+  'payload',
+  'url',
+  'state',
+  'next_attempt_at',
+  'give_up_at',
+  'created_at',
+] as const;
+// Runs in the transaction of every finish and delete when webhooks are on: compiled once (see preparedQuery).
+const insertDeliveryQuery = preparedQuery(EVENT_COLUMNS, (db, param) =>
+  outbox(db)
+    .insertInto('chute_webhook_deliveries')
+    .values({ ...param, updated_at: param.created_at }),
+);
+
 /** Writes one event for every endpoint; call it inside the transaction of the change it reports. */
 export async function enqueueEvent(
   db: AnyDb,
   { urls, type, data, now = Date.now() }: { urls: readonly string[]; type: EventType; data: unknown; now?: number },
 ): Promise<void> {
-  if (urls.length === 0) return;
   const eventId = newEventId();
   const event: WebhookEvent<unknown> = { type, timestamp: new Date(now).toISOString(), data };
   const payload = JSON.stringify(event);
-  await outbox(db)
-    .insertInto('chute_webhook_deliveries')
-    .values(
-      urls.map((url) => ({
-        event_id: eventId,
-        event_type: type,
-        payload,
-        url,
-        state: 'pending' as const,
-        next_attempt_at: now,
-        give_up_at: now + GIVE_UP_AFTER_MS,
-        lease_owner: null,
-        lease_until: null,
-        last_status: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-        delivered_at: null,
-      })),
-    )
-    .execute();
+  for (const url of urls)
+    await insertDeliveryQuery(db, {
+      event_id: eventId,
+      event_type: type,
+      payload,
+      url,
+      state: 'pending',
+      next_attempt_at: now,
+      give_up_at: now + GIVE_UP_AFTER_MS,
+      created_at: now,
+    });
 }
 
 /**
@@ -139,20 +146,27 @@ export async function claimDueDeliveries(
 ): Promise<Delivery[]> {
   const pg = dialectOf(db) === 'postgres';
   const rows = await outbox(db)
+    // materialized: run once. Inlined as `id IN (SELECT ... LIMIT n)`, PostgreSQL may run the
+    // subquery again per row and lease far more than `limit` (seen: 40 of a limit of 4)
+    .with(
+      (cte) => cte('due').materialized(),
+      (q) => {
+        const due = q
+          .selectFrom('chute_webhook_deliveries')
+          .select('id')
+          // literally, as the partial index of pending deliveries says it (migration 0009)
+          .where('state', '=', sql.lit('pending'))
+          .where('next_attempt_at', '<=', now)
+          .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
+          .orderBy('next_attempt_at')
+          .orderBy('id')
+          .limit(limit);
+        return pg ? due.forUpdate().skipLocked() : due;
+      },
+    )
     .updateTable('chute_webhook_deliveries')
     .set({ lease_owner: owner, lease_until: now + leaseMs, updated_at: now })
-    .where('id', 'in', (eb) => {
-      const due = eb
-        .selectFrom('chute_webhook_deliveries')
-        .select('id')
-        .where('state', '=', 'pending')
-        .where('next_attempt_at', '<=', now)
-        .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
-        .orderBy('next_attempt_at')
-        .orderBy('id')
-        .limit(limit);
-      return pg ? due.forUpdate().skipLocked() : due;
-    })
+    .where('id', 'in', (eb) => eb.selectFrom('due').select('due.id'))
     // checked again on the row itself: PostgreSQL re-reads a row another claimer changed meanwhile
     .where('state', '=', 'pending')
     .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
@@ -253,7 +267,7 @@ export async function replayDeliveriesSince(
 export async function pruneDelivered(db: AnyDb, { before }: { before: number }): Promise<number> {
   const result = await outbox(db)
     .deleteFrom('chute_webhook_deliveries')
-    .where('state', '=', 'delivered')
+    .where('state', '=', sql.lit('delivered'))
     .where('delivered_at', '<', before)
     .executeTakeFirst();
   return Number(result.numDeletedRows);
