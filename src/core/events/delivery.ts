@@ -3,10 +3,11 @@
 // and records the outcome: a 2xx ends it; a network error, timeout, 429 or 5xx is retried on the
 // schedule below for a day; any other answer is a failure, not retried. At least once: a process
 // killed mid-send leaves a lease that runs out, and the event is sent again under the same id.
+import { createHmac } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Webhook } from 'standardwebhooks';
+import { performance } from 'node:perf_hooks';
 import { lockOwner } from '../../db/locks.js';
 import type { AnyDb } from '../../db/any-db.js';
 import {
@@ -18,6 +19,7 @@ import {
   type Settled,
   settleDeliveries,
 } from './outbox.js';
+import { webhookSecretKey } from './settings.js';
 
 /** The waits after the 1st, 2nd, ... failed attempt; hourly after the last. */
 export const RETRY_SCHEDULE_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000] as const;
@@ -60,6 +62,18 @@ export interface WebhookDelivery {
 const PRUNE_EVERY_MS = 3_600_000;
 /** How long a wake waits for more events to join its round. */
 const WAKE_DELAY_MS = 10;
+/**
+ * Requests first: while the event loop was at work more than BUSY_UTILIZATION of the time since
+ * the last look, the process is busy serving, and the next round waits (looking again every
+ * LOOK_AGAIN_MS) for up to WAIT_PER_ROUND times the length of the last round, at most MAX_WAIT_MS:
+ * under sustained load delivery keeps about a twentieth of the time, and events wait in the
+ * outbox, not in memory, until the load eases. Measured on the bench (finish with webhooks on
+ * against off): 0.58-0.66 when every event is sent at once, 0.73-0.78 with this.
+ */
+const BUSY_UTILIZATION = 0.8;
+const LOOK_AGAIN_MS = 25;
+const WAIT_PER_ROUND = 19;
+const MAX_WAIT_MS = 1_000;
 
 export function startWebhookDelivery({
   db,
@@ -69,7 +83,7 @@ export function startWebhookDelivery({
   timeoutMs = DELIVERY_TIMEOUT_MS,
   batch = 32,
 }: WebhookDeliveryOptions): WebhookDelivery {
-  const signer = new Webhook(secret);
+  const sign = signer(secret);
   const owner = lockOwner();
   const agents: Agents = {
     http: new HttpAgent({ keepAlive: true, maxSockets: batch }),
@@ -80,74 +94,79 @@ export function startWebhookDelivery({
   const stopping = new AbortController();
   // every send of a round listens to it (up to `batch` at once): not a leak, so no warning for it
   setMaxListeners(batch + 1, stopping.signal);
-  let running: Promise<void> | null = null;
-  let again = false;
   let lastPrune = 0;
 
   const sendOne = async (delivery: Delivery): Promise<Settled> => {
-    const outcome = await attempt(delivery, { signer, timeoutMs, stop: stopping.signal, agents });
-    if (outcome.kind === 'retry' || outcome.kind === 'failed') {
-      const why = outcome.status !== null ? { status: outcome.status } : { error: outcome.error };
-      log.warn(
-        {
-          delivery: delivery.id,
-          event: delivery.eventId,
-          type: delivery.eventType,
-          endpoint: endpointForLog(delivery.url),
-          attempt: delivery.attempts + 1,
-          ...why,
-          ...(outcome.kind === 'retry' && { nextAttemptAt: new Date(outcome.nextAttemptAt).toISOString() }),
-        },
-        outcome.kind === 'retry' ? 'webhook delivery failed; it will be retried' : 'webhook delivery failed for good',
-      );
-    }
+    const outcome = await attempt(delivery, { sign, timeoutMs, stop: stopping.signal, agents });
+    if (outcome.kind === 'retry' || outcome.kind === 'failed') logFailure(log, delivery, outcome);
     return { id: delivery.id, outcome };
   };
 
-  const round = async (): Promise<void> => {
-    do {
-      again = false;
-      const now = Date.now();
-      if (now - lastPrune >= PRUNE_EVERY_MS) {
-        lastPrune = now;
-        await pruneDelivered(db, { before: now - KEEP_DELIVERED_MS });
-      }
-      const due = await claimDueDeliveries(db, { owner, now, leaseMs, limit: batch });
-      if (due.length > 0) await settleDeliveries(db, { owner, settled: await Promise.all(due.map(sendOne)) });
-      if (due.length === batch) again = true;
-    } while (again && !stopping.signal.aborted);
+  /** One lease of due deliveries, sent side by side and settled together; true when more may be due. */
+  const round = async (): Promise<boolean> => {
+    const now = Date.now();
+    if (now - lastPrune >= PRUNE_EVERY_MS) {
+      lastPrune = now;
+      await pruneDelivered(db, { before: now - KEEP_DELIVERED_MS });
+    }
+    const due = await claimDueDeliveries(db, { owner, now, leaseMs, limit: batch });
+    if (due.length > 0) await settleDeliveries(db, { owner, settled: await Promise.all(due.map(sendOne)) });
+    return due.length === batch;
   };
 
-  const tick = () => {
+  // the loop's state: one round at a time; `next` is the timer of the next look, `again` a wake
+  // that came while a round ran
+  let running: Promise<void> | null = null;
+  let again = false;
+  let next: NodeJS.Timeout | null = null;
+  let waitingSince = 0;
+  let lastRoundMs = 0;
+  let mark = performance.eventLoopUtilization();
+
+  const lookIn = (ms: number) => {
+    mark = performance.eventLoopUtilization();
+    next = setTimeout(look, ms);
+  };
+  const schedule = (ms: number) => {
     if (stopping.signal.aborted) return;
-    if (running) {
-      again = true;
-      return;
+    if (running) again = true;
+    else if (!next) {
+      waitingSince = performance.now();
+      lookIn(ms);
     }
+  };
+  function look() {
+    next = null;
+    if (stopping.signal.aborted) return;
+    const busy = performance.eventLoopUtilization(mark).utilization > BUSY_UTILIZATION;
+    const mayWait = Math.min(MAX_WAIT_MS, lastRoundMs * WAIT_PER_ROUND);
+    if (busy && performance.now() - waitingSince < mayWait) return lookIn(LOOK_AGAIN_MS);
+    again = false;
+    const started = performance.now();
     running = round()
-      .catch((error: unknown) => log.error({ err: error }, 'webhook delivery round failed; retrying at the next poll'))
+      .then(
+        (more) => {
+          again ||= more;
+        },
+        (error: unknown) => log.error({ err: error }, 'webhook delivery round failed; retrying at the next poll'),
+      )
       .finally(() => {
         running = null;
+        lastRoundMs = performance.now() - started;
+        if (again) schedule(WAKE_DELAY_MS);
       });
-  };
+  }
 
   // events committed close together are sent in one round: one claim, one settle, side by side
-  let soon: NodeJS.Timeout | null = null;
-  const wake = () => {
-    soon ??= setTimeout(() => {
-      soon = null;
-      tick();
-    }, WAKE_DELAY_MS);
-  };
-
-  const timer = setInterval(tick, pollMs);
-  timer.unref();
-  tick();
+  const wake = () => schedule(WAKE_DELAY_MS);
+  const poll = setInterval(wake, pollMs);
+  poll.unref();
+  schedule(0);
   return {
     wake,
     async stop() {
-      clearInterval(timer);
-      if (soon) clearTimeout(soon);
+      clearInterval(poll);
+      if (next) clearTimeout(next);
       stopping.abort();
       await running;
       agents.http.destroy();
@@ -156,10 +175,41 @@ export function startWebhookDelivery({
   };
 }
 
+function logFailure(log: DeliveryLog, delivery: Delivery, outcome: DeliveryOutcome & { kind: 'retry' | 'failed' }) {
+  const why = outcome.status !== null ? { status: outcome.status } : { error: outcome.error };
+  log.warn(
+    {
+      delivery: delivery.id,
+      event: delivery.eventId,
+      type: delivery.eventType,
+      endpoint: endpointForLog(delivery.url),
+      attempt: delivery.attempts + 1,
+      ...why,
+      ...(outcome.kind === 'retry' && { nextAttemptAt: new Date(outcome.nextAttemptAt).toISOString() }),
+    },
+    outcome.kind === 'retry' ? 'webhook delivery failed; it will be retried' : 'webhook delivery failed for good',
+  );
+}
+
+/**
+ * The `webhook-signature` of the Standard Webhooks spec: `v1,` + base64 HMAC-SHA256 of
+ * `id.timestamp.body` under the secret's bytes. node:crypto rather than the library's own signer
+ * (pure-JS SHA-256): 11 against 54 µs a request; the tests verify every request with the library.
+ */
+type Signer = (id: string, at: Date, body: string) => string;
+
+function signer(secret: string): Signer {
+  const key = webhookSecretKey(secret);
+  return (id, at, body) =>
+    `v1,${createHmac('sha256', key)
+      .update(`${id}.${Math.floor(at.getTime() / 1000)}.${body}`)
+      .digest('base64')}`;
+}
+
 /** One POST of one delivery, and what it means for the delivery. */
 async function attempt(
   delivery: Delivery,
-  { signer, timeoutMs, stop, agents }: { signer: Webhook; timeoutMs: number; stop: AbortSignal; agents: Agents },
+  { sign, timeoutMs, stop, agents }: { sign: Signer; timeoutMs: number; stop: AbortSignal; agents: Agents },
 ): Promise<DeliveryOutcome> {
   const sentAt = new Date();
   const retry = (status: number | null, error: string | null): DeliveryOutcome => {
@@ -180,7 +230,7 @@ async function attempt(
         'user-agent': 'Chute-Webhooks/1',
         'webhook-id': delivery.eventId,
         'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-        'webhook-signature': signer.sign(delivery.eventId, sentAt, delivery.payload),
+        'webhook-signature': sign(delivery.eventId, sentAt, delivery.payload),
       },
     });
   } catch (error) {

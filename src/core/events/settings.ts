@@ -21,12 +21,16 @@ export function webhookUrlProblem(raw: string): string | null {
 }
 
 // Standard Webhooks: a secret of 24 to 64 random bytes, base64, after `whsec_`
+const SECRET_PREFIX = 'whsec_';
 const SECRET_BYTES = { min: 24, max: 64 };
+
+/** The bytes a secret stands for: the HMAC key. */
+export const webhookSecretKey = (secret: string): Buffer => Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
 
 /** Why `raw` is no signing secret, or null when it is one. */
 export function webhookSecretProblem(raw: string): string | null {
-  const body = raw.startsWith('whsec_') ? raw.slice('whsec_'.length) : null;
-  const bytes = body !== null && /^[A-Za-z0-9+/]+={0,2}$/.test(body) ? Buffer.from(body, 'base64').length : 0;
+  const body = raw.startsWith(SECRET_PREFIX) ? raw.slice(SECRET_PREFIX.length) : null;
+  const bytes = body !== null && /^[A-Za-z0-9+/]+={0,2}$/.test(body) ? webhookSecretKey(raw).length : 0;
   if (bytes < SECRET_BYTES.min || bytes > SECRET_BYTES.max)
     return `must be "whsec_" followed by ${SECRET_BYTES.min} to ${SECRET_BYTES.max} random bytes in base64 (e.g. whsec_$(openssl rand -base64 32))`;
   return null;
