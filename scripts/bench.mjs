@@ -3,8 +3,8 @@
 // The sections live in bench/sections/; results go to bench/results/ (JSON and Markdown).
 //
 //   BENCH_QUICK=1              short smoke run (small sizes and durations; figures not comparable)
-//   BENCH_ONLY=start,finish    sections: start, finish, embedded, trickle, stream, zerobytes, multipart
-//                              (default: all)
+//   BENCH_ONLY=start,finish    sections: start, finish, webhooks, embedded, trickle, stream, zerobytes,
+//                              multipart (default: all)
 //   BENCH_DATABASE_URL=postgres://user:pass@host/db
 //                              also run start and finish on PostgreSQL (a fresh database is made
 //                              next to the one named, and dropped after)
@@ -32,12 +32,13 @@ import { benchEmbedded } from '../bench/sections/embedded.mjs';
 import { benchMultipart } from '../bench/sections/multipart.mjs';
 import { benchStream } from '../bench/sections/stream.mjs';
 import { benchTrickle } from '../bench/sections/trickle.mjs';
+import { benchWebhooks } from '../bench/sections/webhooks.mjs';
 import { benchZeroBytes } from '../bench/sections/zero-bytes.mjs';
 import { APP_DIR, appVersion, createPgDatabase, killServers, startChute, startExpressHost } from '../bench/server.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const SECTIONS = ['start', 'finish', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart'];
+const SECTIONS = ['start', 'finish', 'webhooks', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
@@ -188,30 +189,6 @@ async function withServer(options, work, start = startChute) {
 
 const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 
-/** Finish with webhooks on against off (same run, same machine): the target is within 10%. */
-function webhookCostRows(all) {
-  // the finishes of distinct unfinished ids (not the uploads that prepare them, nor the repeats)
-  const finishes = all.filter(
-    (row) => row.what.startsWith('finish, local, SQLite') && row.what.includes('distinct') && row.data.rps,
-  );
-  const off = finishes.filter((row) => !row.data.webhooks && !row.what.includes('FILE_VERIFY_CONTENT'));
-  return finishes
-    .filter((row) => row.data.webhooks)
-    .map((on) => {
-      const base = off.find((row) => row.data.connections === on.data.connections);
-      const ratio = base ? on.data.rps / base.data.rps : null;
-      return makeRow({
-        section: 'finish',
-        what: `finish with webhooks on / off, local, SQLite, c=${on.data.connections}`,
-        value: base ? `${int(on.data.rps)} / ${int(base.data.rps)} req/s` : 'no run without webhooks to compare',
-        target: '≥ 0.90',
-        pass: ratio === null ? null : ratio >= 0.9,
-        ratio,
-        notes: 'each finish writes its event in its transaction; this process also signs and sends them',
-      });
-    });
-}
-
 async function section(name, work) {
   const started = performance.now();
   log(`== ${name}`);
@@ -231,7 +208,7 @@ let sink = null;
 let s3 = null;
 try {
   let ceilings = {};
-  if (wants('start', 'finish', 'stream')) sink = await startSink();
+  if (wants('start', 'finish', 'webhooks', 'stream')) sink = await startSink();
   if (wants('start', 'finish')) {
     await section('ceiling (bare node http)', async () => {
       ceilings = await measureCeilings(sink, cfg);
@@ -266,16 +243,17 @@ try {
       ),
     );
   }
-  if (wants('finish')) {
-    // every finish also writes an outbox row in its transaction, and the loop in the same process
-    // signs and POSTs it (to the sink) while finishes go on
+  if (wants('webhooks')) {
+    // the finishes of a server that writes an outbox row in each finish's transaction and signs and
+    // POSTs every event (to the sink), against the same server without webhooks, in alternating rounds
     const webhookEnv = { WEBHOOK_URLS: `${sink.url}/webhooks`, WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET };
-    await section('finish, local, SQLite, webhooks on', async () => {
-      await withServer({ storage: 'local', label: 'local-sqlite-webhooks', env: webhookEnv }, (server) =>
-        api(server, 'local', 'SQLite', { only: new Set(['finish']), webhooks: true }),
-      );
-      rows.push(...webhookCostRows(rows));
-    });
+    await section('webhooks: finish with webhooks on against off, local, SQLite', () =>
+      withServer({ storage: 'local', label: 'local-sqlite-webhooks-off' }, (off) =>
+        withServer({ storage: 'local', label: 'local-sqlite-webhooks-on', env: webhookEnv }, (on) =>
+          benchWebhooks({ off, on, sink, cfg, rows }),
+        ),
+      ),
+    );
   }
   if (wants('embedded')) {
     await section('embedded: start inside Express vs standalone, local, SQLite', async () => {

@@ -25,7 +25,7 @@ export const START_TARGET = { rps: 4000, p99: 10 };
 export const jsonHeaders = (server) => ({ 'content-type': 'application/json', ...server.auth });
 
 /** `n` pending records made through start; returns [{id, key}]. */
-async function collectStarts(server, n) {
+export async function collectStarts(server, n) {
   const started = [];
   await runLoad({
     url: server.baseUrl,
@@ -51,7 +51,7 @@ async function collectStarts(server, n) {
 }
 
 /** The bytes of each local record, sent through the API as a browser would (1 KiB each). */
-async function uploadLocal(server, ids, connections) {
+export async function uploadLocal(server, ids, connections) {
   const pool = idPool(ids);
   const { body, contentType } = multipartBody(PHOTO, { fileName: 'photo.jpg', fileType: FILE_TYPE });
   const run = await runLoad({
@@ -73,7 +73,7 @@ async function uploadLocal(server, ids, connections) {
   return run;
 }
 
-function finishRequests(server, nextId) {
+export function finishRequests(server, nextId) {
   return [
     {
       method: 'POST',
@@ -87,21 +87,9 @@ function finishRequests(server, nextId) {
 /**
  * @param {{ server, mode: 'local'|'s3', dbName: string, s3?, cfg, ceilings: Record<number, number>, rows: object[], verifyContent?: boolean }} ctx
  * verifyContent: false when the server runs with FILE_VERIFY_CONTENT=false (finish reads no bytes)
- * webhooks: true when the server sends a webhook per finished file (WEBHOOK_URLS)
  */
-export async function benchStartFinish({
-  server,
-  mode,
-  dbName,
-  s3,
-  cfg,
-  ceilings,
-  rows,
-  only,
-  verifyContent = true,
-  webhooks = false,
-}) {
-  const label = `${mode}, ${dbName}${verifyContent ? '' : ', FILE_VERIFY_CONTENT=false'}${webhooks ? ', webhooks on' : ''}`;
+export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings, rows, only, verifyContent = true }) {
+  const label = `${mode}, ${dbName}${verifyContent ? '' : ', FILE_VERIFY_CONTENT=false'}`;
   const base = { url: server.baseUrl, pid: server.pid };
   const ceilingText = (c) => (ceilings[c] ? `bare node http ${int(ceilings[c])} req/s` : '');
 
@@ -200,7 +188,7 @@ export async function benchStartFinish({
         ceiling,
         ratio,
         notes: loadNotes(run, pool.repeats ? `${pool.repeats} ids reused` : prepNote),
-        data: { mode, db: dbName, webhooks, connections, ...run, headCeiling: head },
+        data: { mode, db: dbName, connections, ...run, headCeiling: head },
       }),
     );
 

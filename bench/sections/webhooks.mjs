@@ -1,0 +1,107 @@
+// Section "webhooks": what sending webhooks costs the finish. Two servers side by side, one with
+// WEBHOOK_URLS (to the sink) and one without, each with its own uploaded, unfinished records; the
+// finishes run in alternating rounds (off, on, off, on, ...) so a drift of the machine falls on
+// both alike, and the ratio of the medians is reported. After each round with webhooks the bench
+// waits until the sink has every event of it (distinct webhook-ids), so no backlog is carried into
+// the next round, and says how long that took after the last finish.
+import { describeLoad, idPool, runLoad } from '../load.mjs';
+import { log } from '../lib.mjs';
+import { int, makeRow } from '../report.mjs';
+import { collectStarts, finishRequests, uploadLocal } from './api.mjs';
+
+const ROUNDS = 5;
+const TARGET = 0.9;
+const DRAIN_LIMIT_MS = 60_000;
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const webhookCount = async (sink) => (await fetch(`${sink.url}/webhooks/count`)).json();
+
+/** Waits until the sink has `expected` distinct webhook ids: how long that took, and what came. */
+async function awaitWebhooks(sink, expected) {
+  const started = performance.now();
+  let count = await webhookCount(sink);
+  while (count.distinct < expected && performance.now() - started < DRAIN_LIMIT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    count = await webhookCount(sink);
+  }
+  return { expected, ...count, seconds: (performance.now() - started) / 1000 };
+}
+
+/** `count` uploaded, unfinished record ids on `server`. */
+async function prepare(server, count, connections) {
+  const ids = (await collectStarts(server, count)).map((s) => s.id);
+  await uploadLocal(server, ids, connections);
+  return ids;
+}
+
+const finishRun = (server, connections, ids) => {
+  const pool = idPool(ids);
+  return runLoad({
+    url: server.baseUrl,
+    pid: server.pid,
+    connections,
+    amount: ids.length,
+    maxSeconds: 120,
+    requests: finishRequests(server, () => pool.take()),
+  });
+};
+
+/**
+ * @param {{ off, on, sink, cfg, rows: object[] }} ctx off/on: local SQLite servers without and with
+ * webhooks (sent to the sink); cfg.finishLocalN finishes per server and connection count
+ */
+export async function benchWebhooks({ off, on, sink, cfg, rows }) {
+  const perRound = Math.floor(cfg.finishLocalN / ROUNDS);
+  let sent = (await webhookCount(sink)).distinct;
+  for (const connections of cfg.connections) {
+    const warm = Math.max(20, Math.round(perRound / 5));
+    log(`webhooks c=${connections}: preparing ${perRound * ROUNDS + warm} records on each server`);
+    const offIds = await prepare(off, perRound * ROUNDS + warm, connections);
+    const onIds = await prepare(on, perRound * ROUNDS + warm, connections);
+    await finishRun(off, connections, offIds.splice(0, warm));
+    await finishRun(on, connections, onIds.splice(0, warm));
+    await awaitWebhooks(sink, (sent += warm));
+
+    const pairs = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const without = await finishRun(off, connections, offIds.splice(0, perRound));
+      const withHooks = await finishRun(on, connections, onIds.splice(0, perRound));
+      const drain = await awaitWebhooks(sink, (sent += perRound));
+      for (const run of [without, withHooks])
+        if (run.ok !== perRound) throw new Error(`finish: ${run.ok} of ${perRound} OK ${JSON.stringify(run.statuses)}`);
+      describeLoad(`finish, webhooks off (round ${round + 1})`, without);
+      describeLoad(`finish, webhooks on (round ${round + 1})`, withHooks);
+      log(`  events: ${drain.distinct - (sent - perRound)} of ${perRound}, all in ${drain.seconds.toFixed(2)} s after`);
+      pairs.push({ off: without, on: withHooks, drain });
+    }
+    rows.push(ratioRow({ connections, perRound, pairs }));
+  }
+}
+
+function ratioRow({ connections, perRound, pairs }) {
+  const offRps = median(pairs.map((pair) => pair.off.rps));
+  const onRps = median(pairs.map((pair) => pair.on.rps));
+  const ratio = onRps / offRps;
+  const lost = pairs.reduce((sum, { drain }) => sum + Math.max(0, drain.expected - drain.distinct), 0);
+  const twice = pairs.reduce((sum, { drain }) => sum + (drain.received - drain.distinct), 0);
+  const drainSeconds = pairs.map(({ drain }) => drain.seconds.toFixed(1));
+  return makeRow({
+    section: 'webhooks',
+    what: `finish with webhooks on / off, local, SQLite, c=${connections}`,
+    value: `${int(onRps)} / ${int(offRps)} req/s`,
+    target: `≥ ${TARGET.toFixed(2)}, every event delivered`,
+    pass: ratio >= TARGET && lost === 0,
+    ratio,
+    notes: [
+      `medians of ${pairs.length} alternating rounds of ${int(perRound)} finishes each`,
+      `on/off by round ${pairs.map((pair) => (pair.on.rps / pair.off.rps).toFixed(2)).join(' ')}`,
+      lost ? `${lost} events not delivered within ${DRAIN_LIMIT_MS / 1000} s` : 'every event delivered',
+      `the last event of a round ${drainSeconds.join(' ')} s after its last finish`,
+      twice ? `${twice} sent twice` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+    data: { connections, perRound, ratio, pairs },
+  });
+}
