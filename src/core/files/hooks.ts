@@ -66,30 +66,37 @@ export async function changeAndAnnounce<T>(
   change: (db: Executor) => Promise<{ result: T; event: FileEvent | null }>,
 ): Promise<T> {
   const outbox = ctx.events;
+  let json: FileJson | undefined;
   const { result, event } =
     outbox && outbox.urls.length > 0
       ? await ctx.db.transaction().execute(async (trx) => {
           const done = await change(trx);
           if (done.event) {
             const { type, file } = done.event;
-            const data = await fileJson(ctx, file, { deleted: type === 'file.deleted' });
-            await enqueueEvent(trx, { urls: outbox.urls, type, data });
+            json = await fileJson(ctx, file, { deleted: type === 'file.deleted' });
+            await enqueueEvent(trx, { urls: outbox.urls, type, data: json });
           }
           return done;
         })
       : await change(ctx.db);
   if (event) {
     outbox?.wake();
-    await announce(ctx, HOOK_OF[event.type], event.file);
+    await announce(ctx, HOOK_OF[event.type], event.file, json);
   }
   return result;
 }
 
-async function announce(ctx: HookContext, hook: 'onUploadFinished' | 'onFileDeleted', file: FileRecord): Promise<void> {
+async function announce(
+  ctx: HookContext,
+  hook: 'onUploadFinished' | 'onFileDeleted',
+  file: FileRecord,
+  // the event's own JSON when webhooks carry it too: the hook hears the same
+  json?: FileJson,
+): Promise<void> {
   const listener = ctx.hooks?.[hook];
   if (!listener) return;
   try {
-    await listener.call(ctx.hooks, await fileJson(ctx, file, { deleted: hook === 'onFileDeleted' }));
+    await listener.call(ctx.hooks, json ?? (await fileJson(ctx, file, { deleted: hook === 'onFileDeleted' })));
   } catch (error) {
     (ctx.log ?? consoleLog).error(
       { err: error, hook, fileId: file.id },
