@@ -33,6 +33,9 @@ export function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The middle value (the upper one of an even count). */
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 /** p50/p99/... of a list of numbers (exact, nearest-rank). */
 export function percentiles(values) {
   if (values.length === 0) return { count: 0, p50: null, p90: null, p99: null, p999: null, max: null, mean: null };

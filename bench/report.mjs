@@ -77,10 +77,10 @@ export function markdown(report) {
     lines.push(
       `The bench and all it started ran at nice ${report.nice} (BENCH_NICE), ahead of the machine's other work.`,
     );
-  const app = report.app;
-  lines.push(
-    `Code measured: ${app.dir}${app.commit ? ` at ${app.commit}${app.changedFiles ? ` with ${app.changedFiles} changed files` : ''}` : ''}.`,
-  );
+  const version = ({ dir, commit, changedFiles }) =>
+    `${dir}${commit ? ` at ${commit}${changedFiles ? ` with ${changedFiles} changed files` : ''}` : ''}`;
+  lines.push(`Code measured: ${version(report.app)}.`);
+  if (report.base) lines.push(`Compared with (BENCH_BASE_DIR): ${version(report.base)}.`);
   lines.push(`Sections: ${report.sections.join(', ')}; took ${report.seconds} s. MB = 10^6 bytes.`);
   lines.push('');
   lines.push('| Section | Measurement | Value | Target | Pass | Ceiling | Ratio | Notes |');

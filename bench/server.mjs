@@ -15,18 +15,18 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const APP_DIR = process.env.BENCH_APP_DIR ? resolve(process.env.BENCH_APP_DIR) : ROOT;
 const run = promisify(execFile);
 
-/** Which code is measured: the commit and how many files differ from it, when APP_DIR is a git checkout. */
-export async function appVersion() {
+/** Which code a checkout holds: its commit and how many files differ from it (null outside git). */
+export async function appVersion(appDir = APP_DIR) {
   try {
-    const { stdout: commit } = await run('git', ['-C', APP_DIR, 'rev-parse', '--short', 'HEAD'], { timeout: 10_000 });
+    const { stdout: commit } = await run('git', ['-C', appDir, 'rev-parse', '--short', 'HEAD'], { timeout: 10_000 });
     const { stdout: status } = await run(
       'git',
-      ['-C', APP_DIR, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'],
+      ['-C', appDir, 'status', '--porcelain', '--', 'src', 'bin', 'package.json'],
       { timeout: 10_000 },
     );
-    return { dir: APP_DIR, commit: commit.trim(), changedFiles: status.split('\n').filter(Boolean).length };
+    return { dir: appDir, commit: commit.trim(), changedFiles: status.split('\n').filter(Boolean).length };
   } catch {
-    return { dir: APP_DIR, commit: null, changedFiles: null };
+    return { dir: appDir, commit: null, changedFiles: null };
   }
 }
 
@@ -68,9 +68,18 @@ export async function createPgDatabase(adminUrl) {
 
 /**
  * @param {{ storage: 'local'|'s3', databaseUrl?: string, s3?: {endpoint, accessKeyId, secretAccessKey, bucket},
- *   cpuProfDir?: string, label: string }} options
+ *   cpuProfDir?: string, label: string, env?: object, appDir?: string }} options appDir: the checkout to run
+ *   (default APP_DIR)
  */
-export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, env: extraEnv = {} }) {
+export async function startChute({
+  storage,
+  databaseUrl,
+  s3,
+  cpuProfDir,
+  label,
+  env: extraEnv = {},
+  appDir = APP_DIR,
+}) {
   const dir = await mkdtemp(join(tmpdir(), 'chute-bench-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -106,7 +115,7 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
   const password = `pw-${randomBytes(12).toString('hex')}`;
   try {
     await run(process.execPath, ['bin/chute.js', 'users:create', '--email', email, '--password', password], {
-      cwd: APP_DIR,
+      cwd: appDir,
       env,
       timeout: 60_000,
     });
@@ -124,6 +133,7 @@ export async function startChute({ storage, databaseUrl, s3, cpuProfDir, label, 
     server = await spawnServer({
       label,
       script: 'src/server.ts',
+      appDir,
       env,
       cpuProfDir,
       baseUrl,
@@ -210,7 +220,7 @@ export async function startExpressHost({ cpuProfDir, label }) {
  * `node --import tsx <script>` in the measured checkout, ready once `readyPath` answers anything
  * (bounded: 60 s); stop() ends it (SIGTERM, then SIGKILL after 30 s).
  */
-async function spawnServer({ label, script, env, cpuProfDir, baseUrl, readyPath }) {
+async function spawnServer({ label, script, env, cpuProfDir, baseUrl, readyPath, appDir = APP_DIR }) {
   const nodeArgs = ['--import', 'tsx'];
   if (cpuProfDir) {
     // one folder per server: node writes a profile per thread (the tsx loader has its own)
@@ -219,7 +229,7 @@ async function spawnServer({ label, script, env, cpuProfDir, baseUrl, readyPath 
   }
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: APP_DIR,
+    cwd: appDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

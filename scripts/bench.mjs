@@ -4,7 +4,7 @@
 //
 //   BENCH_QUICK=1              short smoke run (small sizes and durations; figures not comparable)
 //   BENCH_ONLY=start,finish    sections: start, finish, webhooks, embedded, trickle, stream, zerobytes,
-//                              multipart (default: all)
+//                              multipart, compare (default: all; compare only with BENCH_BASE_DIR)
 //   BENCH_DATABASE_URL=postgres://user:pass@host/db
 //                              also run start and finish on PostgreSQL (a fresh database is made
 //                              next to the one named, and dropped after)
@@ -18,9 +18,11 @@
 //   BENCH_APP_DIR=<dir>        measure the Chute checkout there instead of this one, e.g. a commit
 //                              while the work tree is in flux: `git clone -q --shared . /tmp/c &&
 //                              git -C /tmp/c checkout <commit> && ln -s $PWD/node_modules /tmp/c/`
+//   BENCH_BASE_DIR=<dir>       section "compare": start and finish of that checkout (made the same
+//                              way) against this one's, in alternating rounds, as head/base ratios
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GiB, log, machineInfo, MiB } from '../bench/lib.mjs';
 import { startSink } from '../bench/load.mjs';
@@ -28,6 +30,7 @@ import { summarizeFile } from '../bench/profile.mjs';
 import { int, makeRow, ms, writeReport } from '../bench/report.mjs';
 import { startS3 } from '../bench/s3.mjs';
 import { benchStartFinish, measureCeilings } from '../bench/sections/api.mjs';
+import { benchCompare } from '../bench/sections/compare.mjs';
 import { benchEmbedded } from '../bench/sections/embedded.mjs';
 import { benchMultipart } from '../bench/sections/multipart.mjs';
 import { benchStream } from '../bench/sections/stream.mjs';
@@ -38,7 +41,7 @@ import { APP_DIR, appVersion, createPgDatabase, killServers, startChute, startEx
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const SECTIONS = ['start', 'finish', 'webhooks', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart'];
+const SECTIONS = ['start', 'finish', 'webhooks', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart', 'compare'];
 
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
@@ -93,10 +96,20 @@ for (const name of onlyList) {
     process.exit(2);
   }
 }
-const only = new Set(onlyList.length ? onlyList : SECTIONS);
+const baseDir = process.env.BENCH_BASE_DIR ? resolve(process.env.BENCH_BASE_DIR) : null;
+const only = new Set(onlyList.length ? onlyList : SECTIONS.filter((name) => name !== 'compare' || baseDir));
 const wants = (...names) => names.some((name) => only.has(name));
-if (!existsSync(join(APP_DIR, 'src/server.ts'))) {
-  console.error(`${APP_DIR} has no src/server.ts: BENCH_APP_DIR must be a Chute checkout`);
+for (const [variable, dir] of [
+  ['BENCH_APP_DIR', APP_DIR],
+  ['BENCH_BASE_DIR', baseDir],
+]) {
+  if (dir && !existsSync(join(dir, 'src/server.ts'))) {
+    console.error(`${dir} has no src/server.ts: ${variable} must be a Chute checkout`);
+    process.exit(2);
+  }
+}
+if (only.has('compare') && !baseDir) {
+  console.error('BENCH_ONLY=compare needs BENCH_BASE_DIR=<the checkout to compare with>');
   process.exit(2);
 }
 const pgUrl = process.env.BENCH_DATABASE_URL;
@@ -144,6 +157,7 @@ const report = {
   quick,
   machine: machineInfo(),
   app: await appVersion(),
+  base: baseDir ? await appVersion(baseDir) : null,
   tools: { autocannon: JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version },
   sections: [...only],
   config: cfg,
@@ -186,6 +200,10 @@ async function withServer(options, work, start = startChute) {
       });
   }
 }
+
+/** A checkout's commit as the report names it, with "+N files" when its work tree differs. */
+const versionLabel = ({ dir, commit, changedFiles }) =>
+  commit ? `${commit}${changedFiles ? ` (+${changedFiles} changed files)` : ''}` : dir;
 
 const BENCH_WEBHOOK_SECRET = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
 
@@ -267,6 +285,16 @@ try {
         ),
       );
     });
+  }
+  if (wants('compare')) {
+    const labels = { base: versionLabel(report.base), head: versionLabel(report.app) };
+    await section(`compare: start and finish, ${labels.head} against ${labels.base}, local, SQLite`, () =>
+      withServer({ storage: 'local', label: 'compare-base', appDir: baseDir }, (base) =>
+        withServer({ storage: 'local', label: 'compare-head' }, (head) =>
+          benchCompare({ base, head, labels, cfg, rows }),
+        ),
+      ),
+    );
   }
   if (wants('trickle')) {
     await section('trickle', () =>

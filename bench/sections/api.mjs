@@ -24,6 +24,16 @@ export const START_TARGET = { rps: 4000, p99: 10 };
 
 export const jsonHeaders = (server) => ({ 'content-type': 'application/json', ...server.auth });
 
+/** runLoad's options for start on `server` (at its mount prefix, when embedded). */
+export const startLoad = (server, connections) => ({
+  url: server.baseUrl,
+  pid: server.pid,
+  connections,
+  path: `${server.prefix ?? ''}${START}`,
+  headers: jsonHeaders(server),
+  body: START_BODY,
+});
+
 /** `n` pending records made through start; returns [{id, key}]. */
 export async function collectStarts(server, n) {
   const started = [];
@@ -82,6 +92,26 @@ export function finishRequests(server, nextId) {
       setupRequest: (request) => ({ ...request, body: JSON.stringify({ file_id: nextId() }) }),
     },
   ];
+}
+
+/** `count` started records on a local-storage `server`, their bytes uploaded, not finished: their ids. */
+export async function prepareFinishes(server, count, connections) {
+  const ids = (await collectStarts(server, count)).map((s) => s.id);
+  await uploadLocal(server, ids, connections);
+  return ids;
+}
+
+/** One finish per id, `connections` at a time. */
+export function finishRound(server, connections, ids) {
+  const pool = idPool(ids);
+  return runLoad({
+    url: server.baseUrl,
+    pid: server.pid,
+    connections,
+    amount: ids.length,
+    maxSeconds: 120,
+    requests: finishRequests(server, () => pool.take()),
+  });
 }
 
 /**

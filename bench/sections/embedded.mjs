@@ -5,19 +5,10 @@
 import { log } from '../lib.mjs';
 import { describeLoad, runLoad, warmUp } from '../load.mjs';
 import { int, loadNotes, loadValue, makeRow } from '../report.mjs';
-import { jsonHeaders, START, START_BODY } from './api.mjs';
+import { startLoad } from './api.mjs';
 /** issue 13: the handler inside Express within 15% of the standalone server */
 export const EMBEDDED_MIN_RATIO = 0.85;
 const ROUNDS = 2;
-
-const startLoad = (server, connections) => ({
-  url: server.baseUrl,
-  pid: server.pid,
-  connections,
-  path: `${server.prefix ?? ''}${START}`,
-  headers: jsonHeaders(server),
-  body: START_BODY,
-});
 
 /** @param {{ standalone, host, cfg, rows: object[] }} ctx: both servers running, local storage, SQLite */
 export async function benchEmbedded({ standalone, host, cfg, rows }) {

@@ -4,16 +4,14 @@
 // both alike, and the ratio of the medians is reported. After each round with webhooks the bench
 // waits until the sink has every event of it (distinct webhook-ids), so no backlog is carried into
 // the next round, and says how long that took after the last finish.
-import { describeLoad, idPool, runLoad } from '../load.mjs';
-import { log } from '../lib.mjs';
+import { describeLoad } from '../load.mjs';
+import { log, median } from '../lib.mjs';
 import { int, makeRow } from '../report.mjs';
-import { collectStarts, finishRequests, uploadLocal } from './api.mjs';
+import { finishRound, prepareFinishes } from './api.mjs';
 
 const ROUNDS = 5;
 const TARGET = 0.9;
 const DRAIN_LIMIT_MS = 60_000;
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const webhookCount = async (sink) => (await fetch(`${sink.url}/webhooks/count`)).json();
 
@@ -28,25 +26,6 @@ async function awaitWebhooks(sink, expected) {
   return { expected, ...count, seconds: (performance.now() - started) / 1000 };
 }
 
-/** `count` uploaded, unfinished record ids on `server`. */
-async function prepare(server, count, connections) {
-  const ids = (await collectStarts(server, count)).map((s) => s.id);
-  await uploadLocal(server, ids, connections);
-  return ids;
-}
-
-const finishRun = (server, connections, ids) => {
-  const pool = idPool(ids);
-  return runLoad({
-    url: server.baseUrl,
-    pid: server.pid,
-    connections,
-    amount: ids.length,
-    maxSeconds: 120,
-    requests: finishRequests(server, () => pool.take()),
-  });
-};
-
 /**
  * @param {{ off, on, sink, cfg, rows: object[] }} ctx off/on: local SQLite servers without and with
  * webhooks (sent to the sink); cfg.finishLocalN finishes per server and connection count
@@ -57,16 +36,16 @@ export async function benchWebhooks({ off, on, sink, cfg, rows }) {
   for (const connections of cfg.connections) {
     const warm = Math.max(20, Math.round(perRound / 5));
     log(`webhooks c=${connections}: preparing ${perRound * ROUNDS + warm} records on each server`);
-    const offIds = await prepare(off, perRound * ROUNDS + warm, connections);
-    const onIds = await prepare(on, perRound * ROUNDS + warm, connections);
-    await finishRun(off, connections, offIds.splice(0, warm));
-    await finishRun(on, connections, onIds.splice(0, warm));
+    const offIds = await prepareFinishes(off, perRound * ROUNDS + warm, connections);
+    const onIds = await prepareFinishes(on, perRound * ROUNDS + warm, connections);
+    await finishRound(off, connections, offIds.splice(0, warm));
+    await finishRound(on, connections, onIds.splice(0, warm));
     await awaitWebhooks(sink, (sent += warm));
 
     const pairs = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const without = await finishRun(off, connections, offIds.splice(0, perRound));
-      const withHooks = await finishRun(on, connections, onIds.splice(0, perRound));
+      const without = await finishRound(off, connections, offIds.splice(0, perRound));
+      const withHooks = await finishRound(on, connections, onIds.splice(0, perRound));
       const drain = await awaitWebhooks(sink, (sent += perRound));
       for (const run of [without, withHooks])
         if (run.ok !== perRound) throw new Error(`finish: ${run.ok} of ${perRound} OK ${JSON.stringify(run.statuses)}`);

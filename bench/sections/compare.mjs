@@ -1,0 +1,87 @@
+// Section "compare": is this checkout slower than another commit? Two servers side by side, one
+// running the base checkout (BENCH_BASE_DIR) and one this one (or BENCH_APP_DIR), local storage and
+// SQLite; start and finish run in alternating rounds (base, head, base, head, ...) so a drift of
+// the machine falls on both alike, and the ratio of the medians is reported per endpoint and
+// concurrency. A base compared with itself shows the noise of the method on this machine.
+import { log, median } from '../lib.mjs';
+import { describeLoad, runLoad, warmUp } from '../load.mjs';
+import { int, makeRow, ms } from '../report.mjs';
+import { finishRound, prepareFinishes, startLoad } from './api.mjs';
+
+const ROUNDS = 5;
+/** "no slower": the head's median within this of the base's (the A/A spread of the method here) */
+export const COMPARE_MIN_RATIO = 0.95;
+
+function checkRun(name, run, expected) {
+  if (run.bad || run.errors || (expected !== undefined && run.ok !== expected))
+    throw new Error(`${name}: ${run.ok} OK, ${run.errors} errors ${JSON.stringify(run.statuses)}`);
+}
+
+/** Alternating start rounds of `seconds` each on both servers; the runs of each side. */
+async function startRounds(servers, connections, cfg) {
+  const runs = { base: [], head: [] };
+  for (const server of Object.values(servers)) await warmUp(startLoad(server, connections), cfg.warmupSeconds);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [side, server] of Object.entries(servers)) {
+      const run = await runLoad({ ...startLoad(server, connections), duration: cfg.repeatSeconds });
+      checkRun(`start ${side}`, run);
+      describeLoad(`start ${side} (round ${round + 1})`, run);
+      runs[side].push(run);
+    }
+  }
+  return runs;
+}
+
+/** Alternating finish rounds of `perRound` distinct uploaded records on both servers. */
+async function finishRounds(servers, connections, perRound) {
+  const ids = {};
+  const warm = Math.max(20, Math.round(perRound / 5));
+  for (const [side, server] of Object.entries(servers)) {
+    log(`compare c=${connections}: preparing ${perRound * ROUNDS + warm} records on ${side}`);
+    ids[side] = await prepareFinishes(server, perRound * ROUNDS + warm, connections);
+    await finishRound(server, connections, ids[side].splice(0, warm));
+  }
+  const runs = { base: [], head: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [side, server] of Object.entries(servers)) {
+      const run = await finishRound(server, connections, ids[side].splice(0, perRound));
+      checkRun(`finish ${side}`, run, perRound);
+      describeLoad(`finish ${side} (round ${round + 1})`, run);
+      runs[side].push(run);
+    }
+  }
+  return runs;
+}
+
+function ratioRow({ endpoint, connections, runs, labels, perRound }) {
+  const rps = (side) => median(runs[side].map((run) => run.rps));
+  const p99 = (side) => median(runs[side].map((run) => run.latencyMs.p99));
+  const ratio = rps('head') / rps('base');
+  const byRound = runs.head.map((run, i) => (run.rps / runs.base[i].rps).toFixed(2)).join(' ');
+  return makeRow({
+    section: 'compare',
+    what: `${endpoint}, ${labels.head} against ${labels.base}, local, SQLite, c=${connections}`,
+    value: `${int(rps('head'))} / ${int(rps('base'))} req/s; p99 ${ms(p99('head'))} / ${ms(p99('base'))}`,
+    target: `≥ ${COMPARE_MIN_RATIO.toFixed(2)} × base`,
+    pass: ratio >= COMPARE_MIN_RATIO,
+    ratio,
+    notes: `medians of ${ROUNDS} alternating rounds${perRound ? ` of ${int(perRound)} finishes` : ''}; head/base by round ${byRound}`,
+    data: { endpoint, connections, ratio, labels, runs },
+  });
+}
+
+/**
+ * @param {{ base, head, labels: {base: string, head: string}, cfg, rows: object[] }} ctx both servers
+ * running on local storage and SQLite; labels say which commit each runs
+ */
+export async function benchCompare({ base, head, labels, cfg, rows }) {
+  const servers = { base, head };
+  const perRound = Math.floor(cfg.finishLocalN / ROUNDS);
+  for (const connections of cfg.connections) {
+    const starts = await startRounds(servers, connections, cfg);
+    rows.push(ratioRow({ endpoint: 'start', connections, runs: starts, labels }));
+    const finishes = await finishRounds(servers, connections, perRound);
+    rows.push(ratioRow({ endpoint: 'finish', connections, runs: finishes, labels, perRound }));
+    log(`compare c=${connections}: start ${rows.at(-2).ratio.toFixed(2)}, finish ${rows.at(-1).ratio.toFixed(2)}`);
+  }
+}
