@@ -5,7 +5,7 @@
 import { type AnyDb, withOwnTables } from './any-db.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { ColumnType, Kysely } from 'kysely';
+import type { ColumnType } from 'kysely';
 import { nowIso, toDate } from './normalise.js';
 
 export interface LocksTable {

@@ -2,7 +2,7 @@
 // against the same budget. A hit is one atomic statement on SQLite and PostgreSQL alike: insert
 // the key's row, or bump it, starting a new window when the old one has ended.
 import { type AnyDb, withOwnTables } from '../db/any-db.js';
-import { sql, type ColumnType, type Kysely } from 'kysely';
+import { sql, type ColumnType } from 'kysely';
 import { preparedQuery } from '../db/prepared.js';
 
 export interface RateLimitsTable {

@@ -18,7 +18,6 @@ import {
 } from 'jose';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { userCreate } from '../../src/users/services.js';
 import { build, createUser, freePort, multipart, testEnv } from '../helpers.js';
 
 const SECRET = 'a-shared-secret-of-32-bytes-or-more!';

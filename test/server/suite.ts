@@ -8,8 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { migrate, type ChuteOptions, type ChuteUser } from '@chute/server';
-import { createDatabase } from '../../src/db/index.js';
-import { userCreate } from '../../src/users/services.js';
 import { freePort, freshBucket, freshDatabase, postForm, s3Settings } from '../helpers.js';
 
 /** The host's own credentials: a token in a header or in its session cookie. */

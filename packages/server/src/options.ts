@@ -71,6 +71,7 @@ export type HostRequest = FastifyRequest | IncomingMessage | Request;
 
 export interface ChuteOptions<Req = HostRequest, User extends ChuteUser = ChuteUser> {
   /** 'sqlite:<path>', 'postgres://...', or the host's own Kysely instance (left open by close()) */
+  // biome-ignore lint/suspicious/noExplicitAny: the host's Kysely has its own schema; Chute touches only its chute_* tables
   database: string | Kysely<any>;
   storage: ChuteStorageOptions;
   /** where browsers reach the mount point, e.g. https://app.example.com/uploads */

@@ -1,4 +1,3 @@
-import { isValid } from './lifecycle.js';
 import type { Actor, FileRequest } from '../actor.js';
 import { listFiles, type FileRecord } from './repository.js';
 import { getAccessibleFile, type FilesContext } from './services.js';
