@@ -30,7 +30,10 @@ async function main(argv: string[]): Promise<number> {
   // loaded on demand: the AWS SDK is not needed to create a user
   if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
   if (command === 'static:publish') return (await import('./ops/static-publish.js')).staticPublishCommand(config, rest);
-  const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
+  const db = createDatabase(config.databaseUrl, {
+    statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
   try {
     switch (command) {
       case 'migrate': {

@@ -6,6 +6,15 @@ import { MULTIPART } from './core/storage/types.js';
 
 export type StorageKind = 'local' | 's3';
 
+/**
+ * SQLite's `synchronous` in WAL mode (SQLITE_SYNCHRONOUS). normal: a commit is in the WAL file when
+ * it returns, so it survives the process being killed; the WAL reaches the disk at checkpoints, so a
+ * power loss or OS crash may take back the last commits (never corrupting the file). full: the WAL
+ * is synced at every commit, so an answered change survives a power loss too, for an fsync a write.
+ */
+const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
+export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];
+
 export interface S3Config {
   accessKeyId: string;
   secretAccessKey: string;
@@ -40,6 +49,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL: longest a statement of a request may run (DATABASE_STATEMENT_TIMEOUT) */
   databaseStatementTimeoutSeconds: number;
+  /** SQLite: when a commit reaches the disk (SQLITE_SYNCHRONOUS; see createDatabase) */
+  sqliteSynchronous: SqliteSynchronous;
   mediaRoot: string;
   storage: StorageKind;
   fileMaxSize: number;
@@ -403,6 +414,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     databaseUrl,
     databaseStatementTimeoutSeconds: r.duration('DATABASE_STATEMENT_TIMEOUT', 30, 1),
+    sqliteSynchronous: r.choice('SQLITE_SYNCHRONOUS', SQLITE_SYNCHRONOUS, 'normal'),
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
     storage,
     fileMaxSize,

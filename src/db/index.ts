@@ -4,14 +4,21 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
+import type { SqliteSynchronous } from '../config.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 
-/** `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none. */
+/**
+ * `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none.
+ * `sqliteSynchronous`: SQLite only (SQLITE_SYNCHRONOUS), normal unless given.
+ */
 export function createDatabase(
   databaseUrl: string,
-  { statementTimeoutSeconds }: { statementTimeoutSeconds?: number } = {},
+  {
+    statementTimeoutSeconds,
+    sqliteSynchronous = 'normal',
+  }: { statementTimeoutSeconds?: number; sqliteSynchronous?: SqliteSynchronous } = {},
 ): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
@@ -25,7 +32,7 @@ export function createDatabase(
           sqlite.pragma('journal_mode = WAL');
           sqlite.pragma('busy_timeout = 5000');
           sqlite.pragma('foreign_keys = ON');
-          sqlite.pragma('synchronous = NORMAL');
+          sqlite.pragma(`synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
           return withStatementCache(sqlite);
         },
       }),

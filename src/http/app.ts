@@ -67,7 +67,10 @@ export async function buildApp({
   authenticator,
   hooks,
 }: BuildAppOptions): Promise<FastifyInstance> {
-  const db = createDatabase(config.databaseUrl, { statementTimeoutSeconds: config.databaseStatementTimeoutSeconds });
+  const db = createDatabase(config.databaseUrl, {
+    statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
   try {
     await migrateToLatest(db);
   } catch (error) {

@@ -27,6 +27,7 @@ describe('config', () => {
     assert.equal(config.appDomain, 'http://localhost:8000');
     assert.equal(config.fileMaxSize, 10 * 1024 * 1024);
     assert.equal(config.fileVerifyContent, true);
+    assert.equal(config.sqliteSynchronous, 'normal');
     assert.equal(config.s3, null);
     assert.deepEqual(config.httpTimeouts, { idleSeconds: 60, headersSeconds: 30 });
   });
@@ -75,6 +76,7 @@ describe('config', () => {
       [{ STATIC_PREFIX: '/static/' }, 'STATIC_PREFIX'],
       [{ STATIC_PREFIX: 'static' }, 'STATIC_PREFIX'],
       [{ STATIC_PREFIX: '../up/' }, 'STATIC_PREFIX'],
+      [{ SQLITE_SYNCHRONOUS: 'off' }, 'SQLITE_SYNCHRONOUS'],
     ];
     for (const [env, variable] of cases) failsOn(env, variable);
   });
