@@ -1,6 +1,22 @@
 import type { AnyDb } from './any-db.js';
 import type { Compilable, CompiledQuery, DialectAdapter, KyselyPlugin } from 'kysely';
 
+/** Compiled forms kept per dialect adapter (one per distinct plugin list; Chute itself uses one or two). */
+const MAX_PLUGIN_LISTS = 8;
+
+/** The entry compiled for exactly these plugins (the same instances, in the same order). */
+function findEntry<E extends { plugins: readonly KyselyPlugin[] }>(
+  entries: E[],
+  plugins: readonly KyselyPlugin[],
+): E | undefined {
+  search: for (const entry of entries) {
+    if (entry.plugins.length !== plugins.length) continue;
+    for (let i = 0; i < plugins.length; i++) if (entry.plugins[i] !== plugins[i]) continue search;
+    return entry;
+  }
+  return undefined;
+}
+
 /**
  * A query built and compiled once per database, then run with new values. Building and compiling
  * a Kysely query costs more CPU than SQLite takes to answer a primary-key lookup; the hot paths
@@ -31,7 +47,8 @@ export function preparedQuery<Row, Names extends string>(
       return name;
     });
     const entry = { plugins, query, order };
-    entries.push(entry);
+    // a host making a new plugin instance per query would grow the list without end: keep the newest
+    if (entries.push(entry) > MAX_PLUGIN_LISTS) entries.shift();
     return entry;
   };
 
@@ -39,9 +56,7 @@ export function preparedQuery<Row, Names extends string>(
     const { adapter, plugins } = db.getExecutor();
     let entries = compiled.get(adapter);
     if (!entries) compiled.set(adapter, (entries = []));
-    const samePlugins = (entry: Entry) =>
-      entry.plugins.length === plugins.length && entry.plugins.every((plugin, i) => plugin === plugins[i]);
-    const { query, order } = entries.find(samePlugins) ?? compile(db, plugins, entries);
+    const { query, order } = findEntry(entries, plugins) ?? compile(db, plugins, entries);
     const parameters = order.map((name) => values[name]);
     const result = await db.executeQuery<Row>({ ...query, parameters });
     return result.rows;
