@@ -114,8 +114,43 @@ export function startWebhookDelivery({
     return due.length === batch;
   };
 
-  // the loop's state: one round at a time; `next` is the timer of the next look, `again` a wake
-  // that came while a round ran
+  const rounds = roundScheduler({
+    round,
+    signal: stopping.signal,
+    onError: (error) => log.error({ err: error }, 'webhook delivery round failed; retrying at the next poll'),
+  });
+  // events committed close together are sent in one round: one claim, one settle, side by side
+  const wake = () => rounds.schedule(WAKE_DELAY_MS);
+  const poll = setInterval(wake, pollMs);
+  poll.unref();
+  rounds.schedule(0);
+  return {
+    wake,
+    async stop() {
+      clearInterval(poll);
+      stopping.abort();
+      await rounds.drained();
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+/**
+ * Runs `round` one at a time: `schedule(ms)` asks for a round in `ms` (a request while one runs
+ * makes another follow it; a round that says more may be due is followed too), and each look
+ * gives way to requests as BUSY_UTILIZATION says.
+ */
+function roundScheduler({
+  round,
+  signal,
+  onError,
+}: {
+  round: () => Promise<boolean>;
+  signal: AbortSignal;
+  onError: (error: unknown) => void;
+}) {
+  // `next` is the timer of the next look, `again` a request that came while a round ran
   let running: Promise<void> | null = null;
   let again = false;
   let next: NodeJS.Timeout | null = null;
@@ -128,7 +163,7 @@ export function startWebhookDelivery({
     next = setTimeout(look, ms);
   };
   const schedule = (ms: number) => {
-    if (stopping.signal.aborted) return;
+    if (signal.aborted) return;
     if (running) again = true;
     else if (!next) {
       waitingSince = performance.now();
@@ -137,40 +172,28 @@ export function startWebhookDelivery({
   };
   function look() {
     next = null;
-    if (stopping.signal.aborted) return;
+    if (signal.aborted) return;
     const busy = performance.eventLoopUtilization(mark).utilization > BUSY_UTILIZATION;
     const mayWait = Math.min(MAX_WAIT_MS, lastRoundMs * WAIT_PER_ROUND);
     if (busy && performance.now() - waitingSince < mayWait) return lookIn(LOOK_AGAIN_MS);
     again = false;
     const started = performance.now();
     running = round()
-      .then(
-        (more) => {
-          again ||= more;
-        },
-        (error: unknown) => log.error({ err: error }, 'webhook delivery round failed; retrying at the next poll'),
-      )
+      .then((more) => {
+        again ||= more;
+      }, onError)
       .finally(() => {
         running = null;
         lastRoundMs = performance.now() - started;
         if (again) schedule(WAKE_DELAY_MS);
       });
   }
-
-  // events committed close together are sent in one round: one claim, one settle, side by side
-  const wake = () => schedule(WAKE_DELAY_MS);
-  const poll = setInterval(wake, pollMs);
-  poll.unref();
-  schedule(0);
   return {
-    wake,
-    async stop() {
-      clearInterval(poll);
+    schedule,
+    /** after `signal` aborted: no look is left waiting, and the round under way has ended */
+    async drained() {
       if (next) clearTimeout(next);
-      stopping.abort();
       await running;
-      agents.http.destroy();
-      agents.https.destroy();
     },
   };
 }
