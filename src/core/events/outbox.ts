@@ -237,30 +237,30 @@ const sendAgain = (now: number) => ({
   updated_at: now,
 });
 
+/** Puts deliveries back in line, whatever their state: one by id, or every one of events since a time. */
+async function putBackInLine(db: AnyDb, now: number, which: { id: number } | { since: number }): Promise<number> {
+  const update = outbox(db).updateTable('chute_webhook_deliveries').set(sendAgain(now));
+  const result = await ('id' in which
+    ? update.where('id', '=', which.id)
+    : update.where('created_at', '>=', which.since)
+  ).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Puts one delivery back in line (whatever its state); false when there is no such delivery. */
 export async function resendDelivery(
   db: AnyDb,
   { id, now = Date.now() }: { id: number; now?: number },
 ): Promise<boolean> {
-  const result = await outbox(db)
-    .updateTable('chute_webhook_deliveries')
-    .set(sendAgain(now))
-    .where('id', '=', id)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return (await putBackInLine(db, now, { id })) === 1;
 }
 
 /** Puts every delivery of an event since `since` back in line, delivered ones too; how many. */
-export async function replayDeliveriesSince(
+export function replayDeliveriesSince(
   db: AnyDb,
   { since, now = Date.now() }: { since: number; now?: number },
 ): Promise<number> {
-  const result = await outbox(db)
-    .updateTable('chute_webhook_deliveries')
-    .set(sendAgain(now))
-    .where('created_at', '>=', since)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return putBackInLine(db, now, { since });
 }
 
 /** Removes deliveries delivered before `before`; how many. */
