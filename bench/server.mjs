@@ -68,8 +68,10 @@ export async function createPgDatabase(adminUrl) {
 
 /**
  * @param {{ storage: 'local'|'s3', databaseUrl?: string, s3?: {endpoint, accessKeyId, secretAccessKey, bucket},
- *   cpuProfDir?: string, label: string, env?: object, appDir?: string }} options appDir: the checkout to run
- *   (default APP_DIR)
+ *   cpuProfDir?: string, label: string, env?: object, appDir?: string,
+ *   beforeStart?: (db: {databaseUrl: string, email: string}) => Promise<void> }} options appDir: the checkout
+ *   to run (default APP_DIR); beforeStart: runs on the migrated database, its user made, before the server
+ *   opens it (e.g. to seed rows)
  */
 export async function startChute({
   storage,
@@ -79,6 +81,7 @@ export async function startChute({
   label,
   env: extraEnv = {},
   appDir = APP_DIR,
+  beforeStart,
 }) {
   const dir = await mkdtemp(join(tmpdir(), 'chute-bench-'));
   const port = await freePort();
@@ -130,6 +133,7 @@ export async function startChute({
 
   let server;
   try {
+    await beforeStart?.({ databaseUrl: env.DATABASE_URL, email });
     server = await spawnServer({
       label,
       script: 'src/server.ts',

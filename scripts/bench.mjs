@@ -4,14 +4,17 @@
 //
 //   BENCH_QUICK=1              short smoke run (small sizes and durations; figures not comparable)
 //   BENCH_ONLY=start,finish    sections: start, finish, webhooks, embedded, trickle, stream, zerobytes,
-//                              multipart, compare (default: all; compare only with BENCH_BASE_DIR)
+//                              multipart, uppy, scale, compare (default: all; compare only with
+//                              BENCH_BASE_DIR)
 //   BENCH_DATABASE_URL=postgres://user:pass@host/db
-//                              also run start and finish on PostgreSQL (a fresh database is made
-//                              next to the one named, and dropped after)
+//                              also run start, finish and scale on PostgreSQL (a fresh database is
+//                              made next to the one named, and dropped after)
+//   BENCH_SCALE_ROWS=1000000   section "scale": records in the large database (10,000 in the small
+//                              one; BENCH_QUICK: 100,000)
 //   S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY)
 //                              an S3 to use instead of starting a local Ceph RGW
 //   BENCH_CPU_PROF=1           run each server under `node --cpu-prof`; summaries go in the report
-//   BENCH_MAX_MINUTES=20       the whole run is stopped after this long
+//   BENCH_MAX_MINUTES=45       the whole run is stopped after this long
 //   BENCH_NICE=-10             run the bench and everything it starts (server, sink, RGW) at this
 //                              nice value: on a machine shared with other work, a negative one
 //                              (root only) keeps the neighbours from setting the figures
@@ -29,19 +32,33 @@ import { startSink } from '../bench/load.mjs';
 import { summarizeFile } from '../bench/profile.mjs';
 import { int, makeRow, ms, writeReport } from '../bench/report.mjs';
 import { startS3 } from '../bench/s3.mjs';
-import { benchStartFinish, measureCeilings } from '../bench/sections/api.mjs';
+import { benchStartFinish, measureCeilings, START_TARGETS } from '../bench/sections/api.mjs';
 import { benchCompare } from '../bench/sections/compare.mjs';
 import { benchEmbedded } from '../bench/sections/embedded.mjs';
 import { benchMultipart } from '../bench/sections/multipart.mjs';
+import { benchScale, SCALE_SMALL } from '../bench/sections/scale.mjs';
 import { benchStream } from '../bench/sections/stream.mjs';
 import { benchTrickle } from '../bench/sections/trickle.mjs';
+import { benchUppy } from '../bench/sections/uppy.mjs';
 import { benchWebhooks } from '../bench/sections/webhooks.mjs';
 import { benchZeroBytes } from '../bench/sections/zero-bytes.mjs';
 import { APP_DIR, appVersion, createPgDatabase, killServers, startChute, startExpressHost } from '../bench/server.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results');
-const SECTIONS = ['start', 'finish', 'webhooks', 'embedded', 'trickle', 'stream', 'zerobytes', 'multipart', 'compare'];
+const SECTIONS = [
+  'start',
+  'finish',
+  'webhooks',
+  'embedded',
+  'trickle',
+  'stream',
+  'zerobytes',
+  'multipart',
+  'uppy',
+  'scale',
+  'compare',
+];
 
 const quick = process.env.BENCH_QUICK === '1';
 const cfg = quick
@@ -64,6 +81,7 @@ const cfg = quick
       multipartBytes: 64 * MiB,
       multipartRounds: 1,
       multipartChecksumRounds: 1,
+      scaleRows: Number(process.env.BENCH_SCALE_ROWS ?? 100_000),
     }
   : {
       connections: [10, 100],
@@ -84,6 +102,7 @@ const cfg = quick
       multipartBytes: GiB,
       multipartRounds: 2,
       multipartChecksumRounds: 1,
+      scaleRows: Number(process.env.BENCH_SCALE_ROWS ?? 1_000_000),
     };
 
 const onlyList = (process.env.BENCH_ONLY ?? '')
@@ -138,7 +157,7 @@ const cpuProfDir = process.env.BENCH_CPU_PROF === '1' ? join(RESULTS, 'prof', st
 const t0 = performance.now();
 
 // the whole run is bounded in time, whatever hangs
-const maxMinutes = Number(process.env.BENCH_MAX_MINUTES ?? 20);
+const maxMinutes = Number(process.env.BENCH_MAX_MINUTES ?? 45);
 const watchdog = setTimeout(() => {
   console.error(`bench: still running after ${maxMinutes} minutes; stopping`);
   killServers();
@@ -306,7 +325,7 @@ try {
       withServer({ storage: 'local', label: 'stream' }, (server) => benchStream({ server, sink, cfg, rows })),
     );
   }
-  if (wants('start', 'finish', 'zerobytes', 'multipart')) {
+  if (wants('start', 'finish', 'zerobytes', 'multipart', 'uppy')) {
     await section('S3 (RGW)', async () => {
       s3 = await startS3();
       report.s3 = s3.external ? `S3_ENDPOINT ${s3.endpoint}` : 'local Ceph RGW (scripts/local-s3), same machine';
@@ -315,6 +334,8 @@ try {
           await section('start/finish, S3, SQLite', () => api(server, 's3', 'SQLite', { s3 }));
         if (wants('zerobytes')) await section('zerobytes', () => benchZeroBytes({ server, cfg, rows }));
         if (wants('multipart')) await section('multipart', () => benchMultipart({ server, s3, cfg, rows }));
+        if (wants('uppy'))
+          await section('uppy: Uppy routes and Uppy Companion, S3, SQLite', () => benchUppy({ server, s3, cfg, rows }));
       });
       if (wants('finish')) {
         await withServer({ storage: 's3', s3, label: 's3-sqlite-nocheck', ...contentCheckOff }, (server) =>
@@ -337,6 +358,31 @@ try {
         await db.drop();
       }
     });
+  }
+  if (!pgUrl && wants('start', 'finish', 'scale')) {
+    // issue 15 sets a PostgreSQL target too: its absence is a row, not silence
+    rows.push(
+      makeRow({
+        section: 'start',
+        what: 'start, finish and scale on PostgreSQL',
+        value: 'not measured',
+        target: `start ≥ ${int(START_TARGETS.PostgreSQL.rps)} req/s at p99 ≤ ${START_TARGETS.PostgreSQL.p99} ms`,
+        notes:
+          'set BENCH_DATABASE_URL=postgres://... (a PostgreSQL on this machine, e.g. `scripts/ci/postgres.sh` on Debian, as root)',
+      }),
+    );
+  }
+  if (wants('scale')) {
+    // a server per size side by side, each database seeded before its server starts
+    const scale = (dbName, createDatabase) =>
+      section(`scale: ${int(SCALE_SMALL)} against ${int(cfg.scaleRows)} records, local, ${dbName}`, () =>
+        benchScale({ dbName, withServer, createDatabase, cfg, rows }),
+      );
+    await scale('SQLite');
+    if (pgUrl) {
+      if (!report.databases.includes('PostgreSQL')) report.databases.push('PostgreSQL');
+      await scale('PostgreSQL', () => createPgDatabase(pgUrl));
+    }
   }
 } finally {
   await sink?.stop();

@@ -5,19 +5,13 @@
 // changes every round: with a fixed order a commit compared with itself came out 3-9% faster in
 // the second slot. A base compared with itself shows the noise of the method on this machine.
 import { log, median } from '../lib.mjs';
-import { describeLoad, runLoad, warmUp } from '../load.mjs';
+import { describeLoad, inTurn, runLoad, warmUp } from '../load.mjs';
 import { int, makeRow, ms } from '../report.mjs';
 import { finishRound, prepareFinishes, startLoad } from './api.mjs';
 
 const ROUNDS = 5;
 /** "no slower": the head's median within this of the base's (the A/A spread of the method here) */
 export const COMPARE_MIN_RATIO = 0.95;
-
-/** The two sides in this round's order: base first in even rounds, head first in odd ones. */
-const inTurn = (servers, round) => {
-  const sides = Object.entries(servers);
-  return round % 2 ? sides.reverse() : sides;
-};
 
 function checkRun(name, run, expected) {
   if (run.bad || run.errors || (expected !== undefined && run.ok !== expected))
