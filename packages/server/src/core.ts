@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../../src/core/actor.js';
 import { type DeliveryLog, startWebhookDelivery } from '../../../src/core/events/delivery.js';
-import type { HookLogger, UploadHooks } from '../../../src/core/files/hooks.js';
+import { type HookLogger, type UploadHooks, writeOwedEvents } from '../../../src/core/files/hooks.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
 import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
 import { createUrlSigner } from '../../../src/core/signing.js';
@@ -66,10 +66,16 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
       await storage.removeStaleTempFiles();
     }
     const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
-    // this process's share of the webhook deliveries: runs while the core is open
+    // this process's share of the webhook deliveries: runs while the core is open; its first round
+    // comes after a timer, when `files` is set
     const delivery =
       options.webhooks &&
-      startWebhookDelivery({ db, secret: options.webhooks.secret, log: hookLogger(options.logger ?? console) });
+      startWebhookDelivery({
+        db,
+        secret: options.webhooks.secret,
+        log: hookLogger(options.logger ?? console),
+        collect: (limit) => writeOwedEvents(files, { limit }),
+      });
     const files: FilesContext = {
       db,
       storage,

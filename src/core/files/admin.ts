@@ -14,7 +14,7 @@ import { settlePendingPut } from '../multipart/services.js';
 import { filesCleanupPending, type CleanupReport } from './cleanup.js';
 import { changeAndAnnounce } from './hooks.js';
 import { serverUploadNames } from './new-record.js';
-import { findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
+import { type EventMark, findFileById, toFileRecord, type Executor, type FileRecord } from './repository.js';
 import { fileDelete, fileStandardUpload, verifiedBody, type FilesContext } from './services.js';
 
 /** The columns the list sorts by; anything else is refused before it reaches SQL. */
@@ -283,6 +283,7 @@ async function replaceFileObject(
     fileName,
     fileType,
     size,
+    mark,
   }: {
     id: number;
     previousKey: string;
@@ -291,6 +292,7 @@ async function replaceFileObject(
     fileName: string;
     fileType: string;
     size: number;
+    mark: EventMark;
   },
 ): Promise<boolean> {
   const now = nowIso();
@@ -310,6 +312,7 @@ async function replaceFileObject(
       // a replace is a new standard upload under the same id: valid from whatever state it was in
       state: 'valid',
       updated_at: now,
+      ...mark,
     })
     .where('id', '=', id)
     .where('file', '=', previousKey)
@@ -392,7 +395,7 @@ export async function adminFileReplace(
   let replaced: boolean;
   try {
     // a new upload under the same id: the host hears of it as of any finished file
-    replaced = await changeAndAnnounce(ctx, async (db) => {
+    replaced = await changeAndAnnounce(ctx, 'file.finished', async (db, mark) => {
       const moved = await replaceFileObject(db, {
         id: current.id,
         previousKey: current.file,
@@ -401,9 +404,10 @@ export async function adminFileReplace(
         fileName: generatedName,
         fileType: type,
         size,
+        mark,
       });
       const file = moved ? await findFileById(db, current.id) : undefined;
-      return { result: moved, event: file ? { type: 'file.finished', file } : null };
+      return { result: moved, file: file ?? null };
     });
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);

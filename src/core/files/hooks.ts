@@ -6,7 +6,7 @@ import { UploadRefusedError } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { enqueueEvent, type EventType } from '../events/outbox.js';
 import { fileJson, type FileJson } from './json.js';
-import type { Executor, FileRecord } from './repository.js';
+import { type EventMark, type Executor, type FileRecord, takeFilesOwingEvents } from './repository.js';
 import type { FilesContext } from './services.js';
 
 export { UploadRefusedError };
@@ -47,43 +47,65 @@ export async function askUploadStart(
   await ctx.hooks?.onUploadStart?.(fileSize === null || fileSize === undefined ? event : { ...event, fileSize });
 }
 
-/** A file that became valid, or a valid file that is gone: what a change reports, if anything. */
-export type FileEvent = { type: EventType; file: FileRecord };
-
 const HOOK_OF: Record<EventType, 'onUploadFinished' | 'onFileDeleted'> = {
   'file.finished': 'onUploadFinished',
   'file.deleted': 'onFileDeleted',
 };
 
+/** A change that may make a file valid or remove a valid one: the file, only when this change did it. */
+type Change<T> = (db: Executor, mark: EventMark) => Promise<{ result: T; file: FileRecord | null }>;
+
 /**
- * Runs a change that may make a file valid or remove a valid one, and tells of it: with webhooks
- * on, the event is written to the outbox in the change's own transaction (committed together or
- * not at all); the host's hook hears of it once that is committed. `change` returns its event
- * only when it won (its conditional UPDATE or DELETE took the row), so each is told once.
+ * Runs a change that may make a file valid ('file.finished') or remove a valid one
+ * ('file.deleted'), and tells of it. With webhooks on, the event is recorded with the change,
+ * committed together or not at all: a file made valid carries `mark` in the change's own statement
+ * (no transaction, no outbox row on the request's path; the delivery loop writes the event, see
+ * writeOwedEvents); a delete, whose row is gone after, writes its event to the outbox in its
+ * transaction (after the finished one, if the file still owed it). The host's hook hears of it once
+ * committed. `change` returns the file only when it won (its conditional UPDATE or DELETE took the
+ * row), so each is told once.
  */
-export async function changeAndAnnounce<T>(
-  ctx: HookContext,
-  change: (db: Executor) => Promise<{ result: T; event: FileEvent | null }>,
-): Promise<T> {
-  const outbox = ctx.events;
+export async function changeAndAnnounce<T>(ctx: HookContext, type: EventType, change: Change<T>): Promise<T> {
+  const outbox = ctx.events?.urls.length ? ctx.events : undefined;
   let json: FileJson | undefined;
-  const { result, event } =
-    outbox && outbox.urls.length > 0
-      ? await ctx.db.transaction().execute(async (trx) => {
-          const done = await change(trx);
-          if (done.event) {
-            const { type, file } = done.event;
-            json = await fileJson(ctx, file, { deleted: type === 'file.deleted' });
+  const { result, file } = !outbox
+    ? await change(ctx.db, {})
+    : type === 'file.finished'
+      ? await change(ctx.db, { pending_event_at: Date.now() })
+      : await ctx.db.transaction().execute(async (trx) => {
+          const done = await change(trx, {});
+          if (done.file) {
+            if (done.file.pending_event_at !== null) await writeFinishedEvent(ctx, trx, outbox.urls, done.file);
+            json = await fileJson(ctx, done.file, { deleted: true });
             await enqueueEvent(trx, { urls: outbox.urls, type, data: json });
           }
           return done;
-        })
-      : await change(ctx.db);
-  if (event) {
+        });
+  if (file) {
     outbox?.wake();
-    await announce(ctx, HOOK_OF[event.type], event.file, json);
+    await announce(ctx, HOOK_OF[type], file, json);
   }
   return result;
+}
+
+/**
+ * Writes the file.finished events that files owe to the outbox, up to `limit`, oldest first, and
+ * unmarks those files, in one transaction; how many. The delivery loop calls it before each lease.
+ */
+export async function writeOwedEvents(ctx: HookContext, { limit }: { limit: number }): Promise<number> {
+  const urls = ctx.events?.urls;
+  if (!urls?.length) return 0;
+  return ctx.db.transaction().execute(async (trx) => {
+    const files = await takeFilesOwingEvents(trx, { limit });
+    for (const file of files) await writeFinishedEvent(ctx, trx, urls, file);
+    return files.length;
+  });
+}
+
+/** The event of a file that became valid, dated when it did (its webhook-id is new here). */
+async function writeFinishedEvent(ctx: HookContext, db: Executor, urls: readonly string[], file: FileRecord) {
+  const data = await fileJson(ctx, file);
+  await enqueueEvent(db, { urls, type: 'file.finished', data, now: file.upload_finished_at?.getTime() });
 }
 
 async function announce(

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { dialectOf } from '../../db/dialect.js';
 import { preparedQuery } from '../../db/prepared.js';
 import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
 import type { Database, FileRow, FileState, NewFileRow, UploadMethod } from '../../db/schema.js';
@@ -21,9 +22,14 @@ export interface FileRecord {
   state: FileState;
   upload_id: string | null;
   sha256: string | null;
+  /** epoch ms: the file.finished event this file is owed, not yet in the webhook outbox */
+  pending_event_at: number | null;
   created_at: Date;
   updated_at: Date;
 }
+
+/** What a change that makes a file valid writes with it: the event it owes, when webhooks are on. */
+export type EventMark = { pending_event_at?: number };
 
 export const toFileRecord = (row: FileRow): FileRecord => ({
   id: toNumber(row.id),
@@ -39,6 +45,8 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   state: row.state,
   upload_id: row.upload_id,
   sha256: row.sha256,
+  // the admin's list selects its own columns
+  pending_event_at: toNullableNumber(row.pending_event_at ?? null),
   created_at: toDate(row.created_at),
   updated_at: toDate(row.updated_at),
 });
@@ -57,6 +65,7 @@ const INSERT_COLUMNS = [
   'state',
   'upload_id',
   'sha256',
+  'pending_event_at',
   'created_at',
   'updated_at',
 ] as const;
@@ -75,6 +84,7 @@ export async function insertFile(db: Executor, values: NewFileRow): Promise<File
     state: values.state ?? 'pending',
     upload_id: values.upload_id ?? null,
     sha256: values.sha256 ?? null,
+    pending_event_at: values.pending_event_at ?? null,
   });
   if (!row) throw new Error('INSERT INTO chute_files returned no row');
   return toFileRecord(row);
@@ -105,15 +115,49 @@ type StoredSize = { id: number; size: number };
  * Marks a pending (or received) record valid: one UPDATE; only the first of concurrent finishes
  * changes the row. Returns when it did, or null when the record was in another state (or gone).
  */
-export async function markUploadFinished(db: Executor, { id, size }: StoredSize): Promise<Date | null> {
+export async function markUploadFinished(
+  db: Executor,
+  { id, size, mark = {} }: StoredSize & { mark?: EventMark },
+): Promise<Date | null> {
   const now = new Date();
   const moved = await moveState(db, {
     id,
     from: ['pending', 'received'],
     to: 'valid',
-    set: { upload_finished_at: nowIso(now), file_size: size, updated_at: nowIso(now) },
+    set: { upload_finished_at: nowIso(now), file_size: size, updated_at: nowIso(now), ...mark },
   });
   return moved ? now : null;
+}
+
+/**
+ * Unmarks up to `limit` files that owe a file.finished event, oldest first, and returns them (call
+ * it in the transaction that writes their events). One statement, as the outbox's claim: on
+ * PostgreSQL concurrent takers skip each other's rows; SQLite runs one write at a time.
+ */
+export async function takeFilesOwingEvents(db: Executor, { limit }: { limit: number }): Promise<FileRecord[]> {
+  const pg = dialectOf(db) === 'postgres';
+  const rows = await db
+    // materialized: run once (see claimDueDeliveries)
+    .with(
+      (cte) => cte('owing').materialized(),
+      (q) => {
+        const owing = q
+          .selectFrom('chute_files')
+          .select('id')
+          .where('pending_event_at', 'is not', null)
+          .orderBy('pending_event_at')
+          .orderBy('id')
+          .limit(limit);
+        return pg ? owing.forUpdate().skipLocked() : owing;
+      },
+    )
+    .updateTable('chute_files')
+    .set({ pending_event_at: null })
+    .where('id', 'in', (eb) => eb.selectFrom('owing').select('owing.id'))
+    .where('pending_event_at', 'is not', null)
+    .returningAll()
+    .execute();
+  return rows.map(toFileRecord).sort((a, b) => a.id - b.id);
 }
 
 /** The row as it was when this DELETE removed it; undefined when it was gone already (another delete won). */

@@ -260,17 +260,18 @@ export async function fileDirectUploadFinish(
     throw typeMismatch(detected, file.file_type, ' The upload was discarded.');
   }
   // of concurrent finishes, the one whose UPDATE changed the row tells the host
-  const finished = await changeAndAnnounce(ctx, async (db) => {
-    const finishedAt = await markUploadFinished(db, { id: file.id, size: stored.size });
-    if (!finishedAt) return { result: null, event: null };
+  const finished = await changeAndAnnounce(ctx, 'file.finished', async (db, mark) => {
+    const finishedAt = await markUploadFinished(db, { id: file.id, size: stored.size, mark });
+    if (!finishedAt) return { result: null, file: null };
     const record: FileRecord = {
       ...file,
       state: 'valid',
       file_size: stored.size,
       upload_finished_at: finishedAt,
       updated_at: finishedAt,
+      pending_event_at: mark.pending_event_at ?? null,
     };
-    return { result: record, event: { type: 'file.finished', file: record } };
+    return { result: record, file: record };
   });
   if (finished) return finished;
   // not moved: a concurrent finish won, the record is gone, or a local upload is still streaming
@@ -336,7 +337,7 @@ export async function fileStandardUpload(
   const now = nowIso();
   try {
     await afterStored?.();
-    return await changeAndAnnounce(ctx, async (db) => {
+    return await changeAndAnnounce(ctx, 'file.finished', async (db, mark) => {
       const file = await insertFile(db, {
         file: key,
         original_file_name: originalFileName,
@@ -350,8 +351,9 @@ export async function fileStandardUpload(
         state: 'valid',
         created_at: now,
         updated_at: now,
+        ...mark,
       });
-      return { result: file, event: { type: 'file.finished', file } };
+      return { result: file, file };
     });
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);
@@ -371,9 +373,9 @@ export async function fileDelete(ctx: FilesContext, { actor, fileId }: FileReque
     throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
   // no open upload (or completed meanwhile): a plain delete; of concurrent ones, the one whose DELETE took the row tells the host
   await ctx.storage.delete(file.file);
-  await changeAndAnnounce(ctx, async (db) => {
+  await changeAndAnnounce(ctx, 'file.deleted', async (db) => {
     const gone = await deleteFileRow(db, file.id);
-    return { result: undefined, event: gone?.upload_finished_at ? { type: 'file.deleted', file: gone } : null };
+    return { result: undefined, file: gone?.upload_finished_at ? gone : null };
   });
 }
 

@@ -1,5 +1,5 @@
 import { nowIso } from '../../db/normalise.js';
-import { toFileRecord, type Executor, type FileRecord } from '../files/repository.js';
+import { type EventMark, toFileRecord, type Executor, type FileRecord } from '../files/repository.js';
 import { moveState } from '../files/lifecycle.js';
 
 export async function setUploadId(db: Executor, { id, uploadId }: { id: number; uploadId: string }): Promise<void> {
@@ -14,7 +14,7 @@ export async function findFileByUploadId(db: Executor, uploadId: string): Promis
 /** Closes the multipart upload the complete at work joined and makes the record valid. */
 export async function markMultipartFinished(
   db: Executor,
-  { id, size, sha256 }: { id: number; size: number; sha256: string | null },
+  { id, size, sha256, mark = {} }: { id: number; size: number; sha256: string | null; mark?: EventMark },
 ): Promise<boolean> {
   const now = nowIso();
   return moveState(db, {
@@ -28,6 +28,7 @@ export async function markMultipartFinished(
       sha256,
       upload_id: null,
       updated_at: now,
+      ...mark,
     },
   });
 }

@@ -249,10 +249,15 @@ async function completeClaimed(
     const refused = typeMismatch(detected, file.file_type);
     await reject('upload_type_mismatch', refused.message, refused.extra);
   }
-  return changeAndAnnounce(ctx, async (db) => {
-    const won = await markMultipartFinished(db, { id: file.id, size: stored.size, sha256: computed ?? sha256 ?? null });
+  return changeAndAnnounce(ctx, 'file.finished', async (db, mark) => {
+    const won = await markMultipartFinished(db, {
+      id: file.id,
+      size: stored.size,
+      sha256: computed ?? sha256 ?? null,
+      mark,
+    });
     const finished = (await findFileById(db, file.id))!;
-    return { result: finished, event: won ? { type: 'file.finished', file: finished } : null };
+    return { result: finished, file: won ? finished : null };
   });
 }
 
