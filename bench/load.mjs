@@ -158,6 +158,26 @@ export function inTurn(servers, round) {
   return round % 2 ? sides.reverse() : sides;
 }
 
+/**
+ * `rounds` alternating rounds of `round(server, side)` on every server, each first in turn, with
+ * `after(side)` after each; a round with a refused request or error (or, given `expected`, another
+ * number of OK answers) stops the section. The runs by side, in round order.
+ */
+export async function alternateRounds(name, servers, rounds, round, { expected, after = async () => {} } = {}) {
+  const runs = Object.fromEntries(Object.keys(servers).map((side) => [side, []]));
+  for (let index = 0; index < rounds; index++) {
+    for (const [side, server] of inTurn(servers, index)) {
+      const run = await round(server, side);
+      describeLoad(`${name} ${side} (round ${index + 1})`, run);
+      await after(side);
+      if (run.bad || run.errors || (expected !== undefined && run.ok !== expected))
+        throw new Error(`${name} (${side}): ${run.ok} OK, ${run.errors} errors ${JSON.stringify(run.statuses)}`);
+      runs[side].push(run);
+    }
+  }
+  return runs;
+}
+
 export function describeLoad(name, run) {
   const bad =
     run.bad || run.errors

@@ -5,7 +5,7 @@
 // changes every round: with a fixed order a commit compared with itself came out 3-9% faster in
 // the second slot. A base compared with itself shows the noise of the method on this machine.
 import { log, median } from '../lib.mjs';
-import { describeLoad, inTurn, runLoad, warmUp } from '../load.mjs';
+import { alternateRounds, runLoad, warmUp } from '../load.mjs';
 import { int, makeRow, ms } from '../report.mjs';
 import { finishRound, prepareFinishes, startLoad } from './api.mjs';
 
@@ -13,24 +13,12 @@ const ROUNDS = 5;
 /** "no slower": the head's median within this of the base's (the A/A spread of the method here) */
 export const COMPARE_MIN_RATIO = 0.95;
 
-function checkRun(name, run, expected) {
-  if (run.bad || run.errors || (expected !== undefined && run.ok !== expected))
-    throw new Error(`${name}: ${run.ok} OK, ${run.errors} errors ${JSON.stringify(run.statuses)}`);
-}
-
 /** Alternating start rounds of `seconds` each on both servers; the runs of each side. */
 async function startRounds(servers, connections, cfg) {
-  const runs = { base: [], head: [] };
   for (const server of Object.values(servers)) await warmUp(startLoad(server, connections), cfg.warmupSeconds);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [side, server] of inTurn(servers, round)) {
-      const run = await runLoad({ ...startLoad(server, connections), duration: cfg.repeatSeconds });
-      checkRun(`start ${side}`, run);
-      describeLoad(`start ${side} (round ${round + 1})`, run);
-      runs[side].push(run);
-    }
-  }
-  return runs;
+  return alternateRounds('start', servers, ROUNDS, (server) =>
+    runLoad({ ...startLoad(server, connections), duration: cfg.repeatSeconds }),
+  );
 }
 
 /** Alternating finish rounds of `perRound` distinct uploaded records on both servers. */
@@ -42,16 +30,13 @@ async function finishRounds(servers, connections, perRound) {
     ids[side] = await prepareFinishes(server, perRound * ROUNDS + warm, connections);
     await finishRound(server, connections, ids[side].splice(0, warm));
   }
-  const runs = { base: [], head: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [side, server] of inTurn(servers, round)) {
-      const run = await finishRound(server, connections, ids[side].splice(0, perRound));
-      checkRun(`finish ${side}`, run, perRound);
-      describeLoad(`finish ${side} (round ${round + 1})`, run);
-      runs[side].push(run);
-    }
-  }
-  return runs;
+  return alternateRounds(
+    'finish',
+    servers,
+    ROUNDS,
+    (server, side) => finishRound(server, connections, ids[side].splice(0, perRound)),
+    { expected: perRound },
+  );
 }
 
 function ratioRow({ endpoint, connections, runs, labels, perRound }) {

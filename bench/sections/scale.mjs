@@ -6,7 +6,7 @@
 // the records it made are deleted, so every round starts at the seeded size. Reported: each size's
 // median round, and per endpoint the cost ratio large/small (the small server's rate over the large one's).
 import { log, median } from '../lib.mjs';
-import { describeLoad, inTurn, medianRun, runLoad, warmUp } from '../load.mjs';
+import { alternateRounds, medianRun, runLoad, warmUp } from '../load.mjs';
 import { int, loadNotes, loadValue, makeRow, ms } from '../report.mjs';
 import { deleteFilesAfter, seedFiles } from '../seed.mjs';
 import { finishRound, prepareFinishes, startLoad } from './api.mjs';
@@ -21,22 +21,6 @@ const TARGETS = { list: 2, finish: 1.3, start: 1.3 };
 
 /** 10,000 -> "10k", 1,000,000 -> "1M" */
 const short = (n) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
-
-/** ROUNDS alternating rounds of `round(server, side)` on both servers, `after(side)` after each; the runs by side. */
-async function alternate(name, servers, round, after = async () => {}) {
-  const runs = { small: [], large: [] };
-  for (let index = 0; index < ROUNDS; index++) {
-    for (const [side, server] of inTurn(servers, index)) {
-      const run = await round(server, side);
-      await after(side);
-      if (run.bad || run.errors)
-        throw new Error(`${name} (${side}): ${run.ok} OK, ${run.errors} errors ${JSON.stringify(run.statuses)}`);
-      describeLoad(`${name} ${side} (round ${index + 1})`, run);
-      runs[side].push(run);
-    }
-  }
-  return runs;
-}
 
 /** PostgreSQL: how much of each table VACUUM marked all-visible (index-only scans need it). */
 const visibility = (seeds) =>
@@ -104,7 +88,9 @@ async function measure({ servers, seeds, dbName, cfg, rows }) {
       headers: server.auth,
     });
     for (const server of Object.values(servers)) await warmUp(options(server), cfg.warmupSeconds);
-    const runs = await alternate(what, servers, (server) => runLoad({ ...options(server), duration: listSeconds }));
+    const runs = await alternateRounds(what, servers, ROUNDS, (server) =>
+      runLoad({ ...options(server), duration: listSeconds }),
+    );
     rows.push(...scaleRows({ endpoint: 'list', what: `file list ${what}`, runs, seeds, dbName }));
   }
 
@@ -115,11 +101,12 @@ async function measure({ servers, seeds, dbName, cfg, rows }) {
     await finishRound(server, CONNECTIONS, warm);
     await restore(side);
   }
-  const finishes = await alternate(
+  const finishes = await alternateRounds(
     'finish',
     servers,
+    ROUNDS,
     async (server) => finishRound(server, CONNECTIONS, await prepareFinishes(server, perRound, CONNECTIONS)),
-    restore,
+    { after: restore },
   );
   rows.push(
     ...scaleRows({
@@ -134,11 +121,12 @@ async function measure({ servers, seeds, dbName, cfg, rows }) {
   // start last: each round adds its records (deleted after it)
   for (const server of Object.values(servers)) await warmUp(startLoad(server, CONNECTIONS), cfg.warmupSeconds);
   await Promise.all(Object.keys(servers).map(restore));
-  const starts = await alternate(
+  const starts = await alternateRounds(
     'start',
     servers,
+    ROUNDS,
     (server) => runLoad({ ...startLoad(server, CONNECTIONS), duration: cfg.repeatSeconds }),
-    restore,
+    { after: restore },
   );
   const added = int(median(starts.small.map((run) => run.ok)));
   rows.push(

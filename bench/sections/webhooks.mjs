@@ -1,15 +1,17 @@
 // Section "webhooks": what sending webhooks costs the finish. Two servers side by side, one with
 // WEBHOOK_URLS (to the sink) and one without, each with its own uploaded, unfinished records; the
-// finishes run in alternating rounds (off, on, off, on, ...) so a drift of the machine falls on
+// finishes run in alternating rounds, each side first in turn, so a drift of the machine falls on
 // both alike, and the ratio of the medians is reported. After each round with webhooks the bench
 // waits until the sink has every event of it (distinct webhook-ids), so no backlog is carried into
 // the next round, and says how long that took after the last finish.
-import { describeLoad } from '../load.mjs';
+import { alternateRounds } from '../load.mjs';
 import { log, median } from '../lib.mjs';
 import { int, makeRow } from '../report.mjs';
 import { finishRound, prepareFinishes } from './api.mjs';
 
-const ROUNDS = 5;
+// 7 rounds of a fifth of cfg.finishLocalN each, after a warm-up round as long: with 5 rounds and a
+// warm-up a fifth as long, the first rounds still ran 30-40% slower than the last on both sides
+const ROUNDS = 7;
 const TARGET = 0.9;
 const DRAIN_LIMIT_MS = 60_000;
 
@@ -31,10 +33,10 @@ async function awaitWebhooks(sink, expected) {
  * webhooks (sent to the sink); cfg.finishLocalN finishes per server and connection count
  */
 export async function benchWebhooks({ off, on, sink, cfg, rows }) {
-  const perRound = Math.floor(cfg.finishLocalN / ROUNDS);
+  const perRound = Math.floor(cfg.finishLocalN / 5);
   let sent = (await webhookCount(sink)).distinct;
   for (const connections of cfg.connections) {
-    const warm = Math.max(20, Math.round(perRound / 5));
+    const warm = perRound;
     log(`webhooks c=${connections}: preparing ${perRound * ROUNDS + warm} records on each server`);
     const offIds = await prepareFinishes(off, perRound * ROUNDS + warm, connections);
     const onIds = await prepareFinishes(on, perRound * ROUNDS + warm, connections);
@@ -42,18 +44,26 @@ export async function benchWebhooks({ off, on, sink, cfg, rows }) {
     await finishRound(on, connections, onIds.splice(0, warm));
     await awaitWebhooks(sink, (sent += warm));
 
-    const pairs = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const without = await finishRound(off, connections, offIds.splice(0, perRound));
-      const withHooks = await finishRound(on, connections, onIds.splice(0, perRound));
-      const drain = await awaitWebhooks(sink, (sent += perRound));
-      for (const run of [without, withHooks])
-        if (run.ok !== perRound) throw new Error(`finish: ${run.ok} of ${perRound} OK ${JSON.stringify(run.statuses)}`);
-      describeLoad(`finish, webhooks off (round ${round + 1})`, without);
-      describeLoad(`finish, webhooks on (round ${round + 1})`, withHooks);
-      log(`  events: ${drain.distinct - (sent - perRound)} of ${perRound}, all in ${drain.seconds.toFixed(2)} s after`);
-      pairs.push({ off: without, on: withHooks, drain });
-    }
+    const ids = { off: offIds, on: onIds };
+    const drains = [];
+    const runs = await alternateRounds(
+      'finish, webhooks',
+      { off, on },
+      ROUNDS,
+      (server, side) => finishRound(server, connections, ids[side].splice(0, perRound)),
+      {
+        expected: perRound,
+        after: async (side) => {
+          if (side !== 'on') return;
+          const drain = await awaitWebhooks(sink, (sent += perRound));
+          log(
+            `  events: ${drain.distinct - (sent - perRound)} of ${perRound}, all in ${drain.seconds.toFixed(2)} s after`,
+          );
+          drains.push(drain);
+        },
+      },
+    );
+    const pairs = runs.on.map((run, i) => ({ off: runs.off[i], on: run, drain: drains[i] }));
     rows.push(ratioRow({ connections, perRound, pairs }));
   }
 }
