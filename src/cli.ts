@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, parseDuration } from './config.js';
-import { createDatabase } from './db/index.js';
+import { openDatabase } from './db/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './errors.js';
 import { S3SetupError } from './ops/s3-setup-error.js';
@@ -30,10 +30,7 @@ async function main(argv: string[]): Promise<number> {
   // loaded on demand: the AWS SDK is not needed to create a user
   if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
   if (command === 'static:publish') return (await import('./ops/static-publish.js')).staticPublishCommand(config, rest);
-  const db = createDatabase(config.databaseUrl, {
-    statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
-    sqliteSynchronous: config.sqliteSynchronous,
-  });
+  const db = openDatabase(config);
   try {
     switch (command) {
       case 'migrate': {

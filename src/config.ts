@@ -10,7 +10,7 @@ export type StorageKind = 'local' | 's3';
  * SQLite's `synchronous` in WAL mode (SQLITE_SYNCHRONOUS). normal: a commit is in the WAL file when
  * it returns, so it survives the process being killed; the WAL reaches the disk at checkpoints, so a
  * power loss or OS crash may take back the last commits (never corrupting the file). full: the WAL
- * is synced at every commit, so an answered change survives a power loss too, for an fsync a write.
+ * is synced at every commit, so an answered change survives a power loss too, for an fsync per write.
  */
 const SQLITE_SYNCHRONOUS = ['normal', 'full'] as const;
 export type SqliteSynchronous = (typeof SQLITE_SYNCHRONOUS)[number];

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
-import type { SqliteSynchronous } from '../config.js';
+import type { Config, SqliteSynchronous } from '../config.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -53,6 +53,15 @@ export function createDatabase(
   pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
+
+/** The app's database as its configuration says (the server and the CLI open it alike). */
+export const openDatabase = (
+  config: Pick<Config, 'databaseUrl' | 'databaseStatementTimeoutSeconds' | 'sqliteSynchronous'>,
+): Db =>
+  createDatabase(config.databaseUrl, {
+    statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
+    sqliteSynchronous: config.sqliteSynchronous,
+  });
 
 /**
  * The database holds the signing secret: a new folder is 0700, the file 0600, created so before

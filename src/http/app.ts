@@ -15,7 +15,7 @@ import type { WebhookSettings } from '../core/events/settings.js';
 import { getOrCreateSigningSecret } from '../core/secrets.js';
 import { createUrlSigner } from '../core/signing.js';
 import { createStorage, LocalStorage, type StorageBackend } from '../core/storage/index.js';
-import { createDatabase, type Db } from '../db/index.js';
+import { type Db, openDatabase } from '../db/index.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { startCleanupSchedule } from '../ops/cleanup.js';
 import { uploadPolicyOf } from '../ops/context.js';
@@ -67,10 +67,7 @@ export async function buildApp({
   authenticator,
   hooks,
 }: BuildAppOptions): Promise<FastifyInstance> {
-  const db = createDatabase(config.databaseUrl, {
-    statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
-    sqliteSynchronous: config.sqliteSynchronous,
-  });
+  const db = openDatabase(config);
   try {
     await migrateToLatest(db);
   } catch (error) {
