@@ -45,8 +45,7 @@ export const toFileRecord = (row: FileRow): FileRecord => ({
   state: row.state,
   upload_id: row.upload_id,
   sha256: row.sha256,
-  // the admin's list selects its own columns
-  pending_event_at: toNullableNumber(row.pending_event_at ?? null),
+  pending_event_at: toNullableNumber(row.pending_event_at),
   created_at: toDate(row.created_at),
   updated_at: toDate(row.updated_at),
 });
