@@ -395,20 +395,25 @@ export async function adminFileReplace(
   let replaced: boolean;
   try {
     // a new upload under the same id: the host hears of it as of any finished file
-    replaced = await changeAndAnnounce(ctx, 'file.finished', async (db, mark) => {
-      const moved = await replaceFileObject(db, {
-        id: current.id,
-        previousKey: current.file,
-        key,
-        originalFileName,
-        fileName: generatedName,
-        fileType: type,
-        size,
-        mark,
-      });
-      const file = moved ? await findFileById(db, current.id) : undefined;
-      return { result: moved, file: file ?? null };
-    });
+    replaced = await changeAndAnnounce(
+      ctx,
+      'file.finished',
+      async (db, mark) => {
+        const moved = await replaceFileObject(db, {
+          id: current.id,
+          previousKey: current.file,
+          key,
+          originalFileName,
+          fileName: generatedName,
+          fileType: type,
+          size,
+          mark,
+        });
+        const file = moved ? await findFileById(db, current.id) : undefined;
+        return { result: moved, file: file ?? null };
+      },
+      { touches: current.id },
+    );
   } catch (error) {
     await ctx.storage.delete(key).catch(() => undefined);
     throw error;

@@ -58,24 +58,31 @@ type Change<T> = (db: Executor, mark: EventMark) => Promise<{ result: T; file: F
 /**
  * Runs a change that may make a file valid ('file.finished') or remove a valid one
  * ('file.deleted'), and tells of it. With webhooks on, the event is recorded with the change,
- * committed together or not at all: a file made valid carries `mark` in the change's own statement
- * (no transaction, no outbox row on the request's path; the delivery loop writes the event, see
- * writeOwedEvents); a delete, whose row is gone after, writes its event to the outbox in its
- * transaction (after the finished one, if the file still owed it). The host's hook hears of it once
- * committed. `change` returns the file only when it won (its conditional UPDATE or DELETE took the
- * row), so each is told once.
+ * committed together or not at all. A file's first move to valid carries `mark` in the change's own
+ * statement (no transaction, no outbox row on the request's path; the delivery loop writes the
+ * event, see writeOwedEvents). A change to a file that may be valid already, `touches` (a replace, a
+ * delete), runs in a transaction that first writes the event the file may still owe, so that no
+ * change's event is lost to the next one; a delete then writes its own event to the outbox, as its
+ * row is gone after. The host's hook hears of it once committed. `change` returns the file only
+ * when it won (its conditional UPDATE or DELETE took the row), so each is told once.
  */
-export async function changeAndAnnounce<T>(ctx: HookContext, type: EventType, change: Change<T>): Promise<T> {
+export async function changeAndAnnounce<T>(
+  ctx: HookContext,
+  type: EventType,
+  change: Change<T>,
+  { touches }: { touches?: number } = {},
+): Promise<T> {
   const outbox = ctx.events?.urls.length ? ctx.events : undefined;
+  const mark: EventMark = type === 'file.finished' ? { pending_event_at: Date.now() } : {};
   let json: FileJson | undefined;
   const { result, file } = !outbox
     ? await change(ctx.db, {})
-    : type === 'file.finished'
-      ? await change(ctx.db, { pending_event_at: Date.now() })
+    : touches === undefined && type === 'file.finished'
+      ? await change(ctx.db, mark)
       : await ctx.db.transaction().execute(async (trx) => {
-          const done = await change(trx, {});
-          if (done.file) {
-            if (done.file.pending_event_at !== null) await writeFinishedEvent(ctx, trx, outbox.urls, done.file);
+          if (touches !== undefined) await writeOwed(ctx, trx, outbox.urls, { limit: 1, id: touches });
+          const done = await change(trx, mark);
+          if (done.file && type === 'file.deleted') {
             json = await fileJson(ctx, done.file, { deleted: true });
             await enqueueEvent(trx, { urls: outbox.urls, type, data: json });
           }
@@ -95,11 +102,18 @@ export async function changeAndAnnounce<T>(ctx: HookContext, type: EventType, ch
 export async function writeOwedEvents(ctx: HookContext, { limit }: { limit: number }): Promise<number> {
   const urls = ctx.events?.urls;
   if (!urls?.length) return 0;
-  return ctx.db.transaction().execute(async (trx) => {
-    const files = await takeFilesOwingEvents(trx, { limit });
-    for (const file of files) await writeFinishedEvent(ctx, trx, urls, file);
-    return files.length;
-  });
+  return ctx.db.transaction().execute((trx) => writeOwed(ctx, trx, urls, { limit }));
+}
+
+async function writeOwed(
+  ctx: HookContext,
+  db: Executor,
+  urls: readonly string[],
+  which: { limit: number; id?: number },
+): Promise<number> {
+  const files = await takeFilesOwingEvents(db, which);
+  for (const file of files) await writeFinishedEvent(ctx, db, urls, file);
+  return files.length;
 }
 
 /** The event of a file that became valid, dated when it did (its webhook-id is new here). */

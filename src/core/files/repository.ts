@@ -129,24 +129,28 @@ export async function markUploadFinished(
 }
 
 /**
- * Unmarks up to `limit` files that owe a file.finished event, oldest first, and returns them (call
- * it in the transaction that writes their events). One statement, as the outbox's claim: on
+ * Unmarks up to `limit` files (or the one with `id`) that owe a file.finished event, oldest first,
+ * and returns them (call it in the transaction that writes their events). One statement, as the outbox's claim: on
  * PostgreSQL concurrent takers skip each other's rows; SQLite runs one write at a time.
  */
-export async function takeFilesOwingEvents(db: Executor, { limit }: { limit: number }): Promise<FileRecord[]> {
+export async function takeFilesOwingEvents(
+  db: Executor,
+  { limit, id }: { limit: number; id?: number | undefined },
+): Promise<FileRecord[]> {
   const pg = dialectOf(db) === 'postgres';
   const rows = await db
     // materialized: run once (see claimDueDeliveries)
     .with(
       (cte) => cte('owing').materialized(),
       (q) => {
-        const owing = q
+        let owing = q
           .selectFrom('chute_files')
           .select('id')
           .where('pending_event_at', 'is not', null)
           .orderBy('pending_event_at')
           .orderBy('id')
           .limit(limit);
+        if (id !== undefined) owing = owing.where('id', '=', id);
         return pg ? owing.forUpdate().skipLocked() : owing;
       },
     )

@@ -373,10 +373,15 @@ export async function fileDelete(ctx: FilesContext, { actor, fileId }: FileReque
     throw new AppError('conflict', 'This upload is being completed right now; delete the file once that is done.');
   // no open upload (or completed meanwhile): a plain delete; of concurrent ones, the one whose DELETE took the row tells the host
   await ctx.storage.delete(file.file);
-  await changeAndAnnounce(ctx, 'file.deleted', async (db) => {
-    const gone = await deleteFileRow(db, file.id);
-    return { result: undefined, file: gone?.upload_finished_at ? gone : null };
-  });
+  await changeAndAnnounce(
+    ctx,
+    'file.deleted',
+    async (db) => {
+      const gone = await deleteFileRow(db, file.id);
+      return { result: undefined, file: gone?.upload_finished_at ? gone : null };
+    },
+    { touches: file.id },
+  );
 }
 
 /**
