@@ -3,7 +3,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { FastifyRequest } from 'fastify';
 import { type Actor, MAX_ACTOR_ID_LENGTH } from '../../../src/core/actor.js';
-import { type DeliveryLog, startWebhookDelivery } from '../../../src/core/events/delivery.js';
+import { type DeliveryLog, startWebhookDelivery, type WebhookDelivery } from '../../../src/core/events/delivery.js';
 import { type HookLogger, type UploadHooks, writeOwedEvents } from '../../../src/core/files/hooks.js';
 import type { FilesContext } from '../../../src/core/files/services.js';
 import { getOrCreateSigningSecret } from '../../../src/core/secrets.js';
@@ -66,24 +66,23 @@ export async function openCore(options: ResolvedOptions<unknown>): Promise<Core>
       await storage.removeStaleTempFiles();
     }
     const { maxSize, allowedTypes, presignedExpiry, urlExpiry } = options.limits;
-    // this process's share of the webhook deliveries: runs while the core is open; its first round
-    // comes after a timer, when `files` is set
-    const delivery =
-      options.webhooks &&
-      startWebhookDelivery({
-        db,
-        secret: options.webhooks.secret,
-        log: hookLogger(options.logger ?? console),
-        collect: (limit) => writeOwedEvents(files, { limit }),
-      });
+    let delivery: WebhookDelivery | undefined;
     const files: FilesContext = {
       db,
       storage,
       policy: { maxSize, allowedTypes, presignedExpiry, urlExpiry },
       ...(options.hooks && { hooks: coreHooks(options.hooks) }),
       ...(options.logger && { log: hookLogger(options.logger) }),
-      ...(delivery && { events: { urls: [...new Set(options.webhooks!.urls)], wake: delivery.wake } }),
+      ...(options.webhooks && { events: { urls: [...new Set(options.webhooks.urls)], wake: () => delivery?.wake() } }),
     };
+    // this process's share of the webhook deliveries: runs while the core is open
+    if (options.webhooks)
+      delivery = startWebhookDelivery({
+        db,
+        secret: options.webhooks.secret,
+        log: hookLogger(options.logger ?? console),
+        collect: (limit) => writeOwedEvents(files, { limit }),
+      });
     return {
       files,
       async close() {

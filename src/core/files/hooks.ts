@@ -6,7 +6,13 @@ import { UploadRefusedError } from '../../errors.js';
 import type { Actor } from '../actor.js';
 import { enqueueEvent, type EventType } from '../events/outbox.js';
 import { fileJson, type FileJson } from './json.js';
-import { type EventMark, type Executor, type FileRecord, takeFilesOwingEvents } from './repository.js';
+import {
+  anyFileOwesEvent,
+  type EventMark,
+  type Executor,
+  type FileRecord,
+  takeFilesOwingEvents,
+} from './repository.js';
 import type { FilesContext } from './services.js';
 
 export { UploadRefusedError };
@@ -101,7 +107,8 @@ export async function changeAndAnnounce<T>(
  */
 export async function writeOwedEvents(ctx: HookContext, { limit }: { limit: number }): Promise<number> {
   const urls = ctx.events?.urls;
-  if (!urls?.length) return 0;
+  // most rounds find nothing: no transaction (on PostgreSQL a round trip per statement) for them
+  if (!urls?.length || !(await anyFileOwesEvent(ctx.db))) return 0;
   return ctx.db.transaction().execute((trx) => writeOwed(ctx, trx, urls, { limit }));
 }
 

@@ -163,6 +163,17 @@ export async function takeFilesOwingEvents(
   return rows.map(toFileRecord).sort((a, b) => a.id - b.id);
 }
 
+/** Whether any file still owes its event: a read of the partial index, so an idle round writes nothing. */
+export async function anyFileOwesEvent(db: Executor): Promise<boolean> {
+  const row = await db
+    .selectFrom('chute_files')
+    .select('id')
+    .where('pending_event_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** The row as it was when this DELETE removed it; undefined when it was gone already (another delete won). */
 export async function deleteFileRow(db: Executor, id: number): Promise<FileRecord | undefined> {
   const row = await db.deleteFrom('chute_files').where('id', '=', id).returningAll().executeTakeFirst();
