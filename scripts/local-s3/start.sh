@@ -206,7 +206,7 @@ for attempt in 1 2 3 4 5; do
   [ "$want_port" != 0 ] || PORT=$(pick_port)
   log "radosgw on 127.0.0.1:$PORT"
   rm -f "$DATA/run/client.rgw.a.pid"
-  radosgw -c "$CONF" -n client.rgw.a --rgw-frontends "beast endpoint=127.0.0.1:$PORT" >>"$DATA/log/setup.log" 2>&1
+  radosgw -c "$CONF" -n client.rgw.a --rgw-frontends "beast endpoint=127.0.0.1:$PORT tcp_nodelay=1" >>"$DATA/log/setup.log" 2>&1
   wait_pid_file client.rgw.a
   pid=$(cat "$DATA/run/client.rgw.a.pid") deadline=$((SECONDS + TIMEOUT)) up=0
   while owns "$pid" && [ $SECONDS -lt $deadline ]; do
