@@ -4,7 +4,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand } from 
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { S3Config } from '../../src/config.js';
 import { createS3Client } from '../../src/core/storage/s3.js';
-import { PresignedUrlSigner, type PresignRequest } from '../../src/core/storage/s3-presign.js';
+import { BucketAddress, PresignedUrlSigner, type PresignRequest } from '../../src/core/storage/s3-presign.js';
 
 const s3Config = (region: string, endpoint: string | null): S3Config => ({
   accessKeyId: 'AKIDEXAMPLE',
@@ -138,7 +138,7 @@ function operations(
 describe('PresignedUrlSigner', () => {
   for (const [clientName, client] of Object.entries(clients)) {
     test(`gives getSignedUrl's URL and signature (${clientName})`, async () => {
-      const signer = new PresignedUrlSigner(client, bucket);
+      const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
       for (const key of keys) {
         for (const { name, ours, sdk } of operations(key)) {
           const expected = await sdk(client);
@@ -161,7 +161,7 @@ describe('PresignedUrlSigner', () => {
       forcePathStyle: true,
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
     });
-    const signer = new PresignedUrlSigner(flaky, bucket);
+    const signer = new PresignedUrlSigner(flaky, new BucketAddress(flaky, bucket));
     const request: PresignRequest = { operation: 'GetObject', key: 'k1', expiresIn: 60 };
     await assert.rejects(signer.sign(request), /no region yet/);
     assert.match(await signer.sign(request), /^http:\/\/127\.0\.0\.1:19000\/chute-bucket\/k1\?/);

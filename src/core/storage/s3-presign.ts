@@ -16,9 +16,41 @@ export interface PresignRequest {
 const METHODS = { GetObject: 'GET', PutObject: 'PUT', UploadPart: 'PUT' } as const;
 
 /** S3's URI escaping (RFC 3986: encodeURIComponent and its five exceptions too). */
-const escapeUri = (value: string) =>
+export const escapeUri = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
+export const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
+
+/**
+ * Where a bucket's objects are and the region that signs for them, as the SDK resolves them for any of
+ * its keys: resolved once (the SDK's endpoint rules run on every call it makes) and shared by the
+ * signers and the direct requests of one storage.
+ */
+export class BucketAddress {
+  private base: Promise<{ url: URL; region: string }> | null = null;
+
+  constructor(
+    private readonly client: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  /** The bucket's URL ending in '/' (an object's path follows it) and the signing region. */
+  resolve(): Promise<{ url: URL; region: string }> {
+    if (!this.base) {
+      const probe = 'k';
+      this.base = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: probe })).then(
+        (signed) => {
+          const url = new URL(signed);
+          const scope = url.searchParams.get('X-Amz-Credential')?.split('/') ?? [];
+          url.pathname = url.pathname.slice(0, -probe.length);
+          url.search = '';
+          return { url, region: scope[2] ?? '' };
+        },
+      );
+      this.base.catch(() => (this.base = null)); // a failed resolution is retried on the next call
+    }
+    return this.base;
+  }
+}
 
 /**
  * The SDK's presigned URLs (the same query, headers and signature as its getSignedUrl, checked in
@@ -28,18 +60,17 @@ const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
  * SDK itself; the signing is the SDK's own SigV4 presigner.
  */
 export class PresignedUrlSigner {
-  private base: Promise<{ url: URL; region: string }> | null = null;
   private readonly presigner: S3RequestPresigner;
 
   constructor(
-    private readonly client: S3Client,
-    private readonly bucket: string,
+    client: S3Client,
+    private readonly address: BucketAddress,
   ) {
     this.presigner = new S3RequestPresigner({ ...client.config });
   }
 
   async sign({ operation, key, query = {}, headers = {}, expiresIn, signingDate }: PresignRequest): Promise<string> {
-    const { url, region } = await this.bucketBase();
+    const { url, region } = await this.address.resolve();
     const signed = await this.presigner.presign(
       {
         method: METHODS[operation],
@@ -62,23 +93,5 @@ export class PresignedUrlSigner {
       .map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`)
       .join('&');
     return `${url.origin}${signed.path}?${search}`;
-  }
-
-  /** The bucket's URL ending in '/' and the signing region, as the SDK resolves them for any of its keys. */
-  private bucketBase(): Promise<{ url: URL; region: string }> {
-    if (!this.base) {
-      const probe = 'k';
-      this.base = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: probe })).then(
-        (signed) => {
-          const url = new URL(signed);
-          const scope = url.searchParams.get('X-Amz-Credential')?.split('/') ?? [];
-          url.pathname = url.pathname.slice(0, -probe.length);
-          url.search = '';
-          return { url, region: scope[2] ?? '' };
-        },
-      );
-      this.base.catch(() => (this.base = null)); // a failed resolution is retried on the next call
-    }
-    return this.base;
   }
 }

@@ -1,25 +1,23 @@
-import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   ListPartsCommand,
-  GetObjectCommand,
   HeadBucketCommand,
-  HeadObjectCommand,
   S3Client,
   S3ServiceException,
   type ObjectCannedACL,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { parseXML } from '@aws-sdk/xml-builder';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Config } from '../../config.js';
 import { AppError, isAppError, notFound } from '../../errors.js';
 
 import { ByteLimiter } from './limit.js';
 import { PresignedPostSigner } from './s3-post.js';
-import { PresignedUrlSigner } from './s3-presign.js';
+import { readText, S3DirectRequests } from './s3-direct.js';
+import { BucketAddress, PresignedUrlSigner } from './s3-presign.js';
 import { downloadHeaders, isInlineSafe, storedDisposition } from './serving.js';
 import type * as T from './types.js';
 
@@ -71,6 +69,7 @@ export class S3Storage implements T.StorageBackend {
   readonly client: S3Client;
   private readonly postSigner: PresignedPostSigner;
   private readonly urlSigner: PresignedUrlSigner;
+  private readonly direct: S3DirectRequests;
 
   constructor(
     private readonly config: S3Config,
@@ -78,7 +77,9 @@ export class S3Storage implements T.StorageBackend {
   ) {
     this.client = client ?? createS3Client(config);
     this.postSigner = new PresignedPostSigner(this.client, config.bucket);
-    this.urlSigner = new PresignedUrlSigner(this.client, config.bucket);
+    const address = new BucketAddress(this.client, config.bucket);
+    this.urlSigner = new PresignedUrlSigner(this.client, address);
+    this.direct = new S3DirectRequests(this.client, address);
   }
 
   get bucket(): string {
@@ -167,8 +168,12 @@ export class S3Storage implements T.StorageBackend {
   async head(key: string, { firstBytes = 0 }: { firstBytes?: number } = {}): Promise<T.StoredObject | null> {
     try {
       if (firstBytes > 0) return await this.headWithFirstBytes(key, firstBytes);
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: key }));
-      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null, firstBytes: Buffer.alloc(0) };
+      const head = await this.direct.send({ method: 'HEAD', key });
+      return {
+        size: Number(head.headers['content-length'] ?? 0),
+        contentType: head.headers['content-type'] ?? null,
+        firstBytes: Buffer.alloc(0),
+      };
     } catch (error) {
       if (statusOf(error) === 404) return null;
       // a ranged GET of an empty object: there is no byte 0 to range over
@@ -179,23 +184,23 @@ export class S3Storage implements T.StorageBackend {
 
   /** One ranged GET answers what a HEAD does (the total size is in Content-Range) and the bytes. */
   private async headWithFirstBytes(key: string, length: number): Promise<T.StoredObject> {
-    const object = await this.client.send(
-      new GetObjectCommand({ Bucket: this.config.bucket, Key: key, Range: `bytes=0-${length - 1}` }),
-    );
-    const body = object.Body as Readable;
+    const object = await this.direct.send({ method: 'GET', key, headers: { range: `bytes=0-${length - 1}` } });
     const chunks: Buffer[] = [];
     let read = 0;
     // a storage that ignores Range sends the whole object: take what is needed and hang up
-    for await (const chunk of body) {
-      chunks.push(chunk as Buffer);
-      read += (chunk as Buffer).length;
-      if (read >= length) break;
+    const body = object.body;
+    if (body) {
+      for await (const chunk of body) {
+        chunks.push(chunk as Buffer);
+        read += (chunk as Buffer).length;
+        if (read >= length) break;
+      }
+      if (!body.readableEnded) body.destroy();
     }
-    if (!body.readableEnded) body.destroy();
-    const total = /\/(\d+)$/.exec(object.ContentRange ?? '')?.[1];
+    const total = /\/(\d+)$/.exec(object.headers['content-range'] ?? '')?.[1];
     return {
-      size: total === undefined ? (object.ContentLength ?? read) : Number(total),
-      contentType: object.ContentType ?? null,
+      size: total === undefined ? Number(object.headers['content-length'] ?? read) : Number(total),
+      contentType: object.headers['content-type'] ?? null,
       firstBytes: Buffer.concat(chunks).subarray(0, length),
     };
   }
@@ -226,19 +231,24 @@ export class S3Storage implements T.StorageBackend {
   }
 
   async createMultipart({ key, contentType }: { key: string; contentType: string }): Promise<{ uploadId: string }> {
-    const created = await this.call(() =>
-      this.client.send(
-        new CreateMultipartUploadCommand({
-          Bucket: this.config.bucket,
-          Key: key,
-          ContentType: contentType,
-          ContentDisposition: storedDisposition(contentType),
-          ACL: this.aclFor(contentType),
-        }),
-      ),
-    );
-    if (!created.UploadId) throw unavailable(new Error('CreateMultipartUpload returned no UploadId'));
-    return { uploadId: created.UploadId };
+    const disposition = storedDisposition(contentType);
+    const created = await this.call(async () => {
+      const answer = await this.direct.send({
+        method: 'POST',
+        key,
+        query: { uploads: '' },
+        headers: {
+          'content-type': contentType,
+          ...(disposition && { 'content-disposition': disposition }),
+          'x-amz-acl': this.aclFor(contentType),
+        },
+      });
+      return parseXML(await readText(answer.body)) as { InitiateMultipartUploadResult?: { UploadId?: unknown } };
+    });
+    const uploadId = created.InitiateMultipartUploadResult?.UploadId;
+    if (typeof uploadId !== 'string' || !uploadId)
+      throw unavailable(new Error('CreateMultipartUpload returned no UploadId'));
+    return { uploadId };
   }
 
   async signPart({

@@ -1,0 +1,136 @@
+// The S3 calls sent without the SDK's middleware stack (HeadObject, ranged GetObject,
+// CreateMultipartUpload): signed as RGW accepts them for any key, retried as the SDK retries, and
+// refused with the errors the SDK's own calls give.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { describe, test, type TestContext } from 'node:test';
+import type { S3Config } from '../../src/config.js';
+import { S3Storage } from '../../src/core/storage/s3.js';
+import { AppError } from '../../src/errors.js';
+import { freshBucket, s3Settings } from '../helpers.js';
+
+const rejectsWith = (code: string, details?: Record<string, unknown>) => (error: unknown) => {
+  assert.ok(error instanceof AppError, `an AppError, not ${String(error)}`);
+  assert.equal(error.code, code);
+  if (details) for (const [name, value] of Object.entries(details)) assert.equal(error.extra?.[name], value);
+  return true;
+};
+
+function storageOn(t: TestContext, config: Partial<S3Config> & Pick<S3Config, 'endpoint' | 'bucket'>): S3Storage {
+  const storage = new S3Storage({
+    accessKeyId: 'localtest',
+    secretAccessKey: 'localtest-secret',
+    region: 'us-east-1',
+    defaultAcl: 'private',
+    presignedExpiry: 60,
+    customDomain: null,
+    ...config,
+  });
+  t.after(() => storage.client.destroy());
+  return storage;
+}
+
+/** A stand-in S3 on a free port that answers each request with the next of `answers` (the last repeats). */
+async function fakeS3(t: TestContext, answers: Array<(req: IncomingMessage, res: ServerResponse) => void>) {
+  const seen: Array<{ method: string; url: string; authorization: string }> = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, authorization: String(req.headers.authorization) });
+    req.resume();
+    answers[Math.min(seen.length, answers.length) - 1]!(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+const xmlError = (status: number, code: string) => (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(status, { 'content-type': 'application/xml' });
+  res.end(`<?xml version="1.0"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`);
+};
+
+describe('S3 requests sent without the SDK middleware stack', () => {
+  test('RGW accepts their signatures for keys with spaces, plus signs, quotes and non-ASCII letters', async (t) => {
+    const settings = s3Settings();
+    const storage = storageOn(t, { ...settings, bucket: await freshBucket(t) });
+    const key = `files/ä b+c'(1)=&~$@.pdf`;
+    const content = Buffer.from('%PDF-1.7 and more');
+    await storage.put({ key, body: Readable.from([content]), contentType: 'application/pdf', maxSize: 100 });
+    assert.deepEqual(await storage.head(key), {
+      size: content.length,
+      contentType: 'application/pdf',
+      firstBytes: Buffer.alloc(0),
+    });
+    assert.deepEqual(await storage.head(key, { firstBytes: 8 }), {
+      size: content.length,
+      contentType: 'application/pdf',
+      firstBytes: content.subarray(0, 8),
+    });
+    const { uploadId } = await storage.createMultipart({ key: `${key}.parts`, contentType: 'application/pdf' });
+    assert.deepEqual(await storage.listParts({ key: `${key}.parts`, uploadId }), []);
+    await storage.abortMultipart({ key: `${key}.parts`, uploadId });
+  });
+
+  test("a wrong secret: head is storage_unavailable, a multipart create upload_rejected with S3's code", async (t) => {
+    const settings = s3Settings();
+    const bucket = await freshBucket(t);
+    const storage = storageOn(t, { ...settings, bucket, secretAccessKey: 'not-the-secret' });
+    await assert.rejects(storage.head('files/x.bin'), rejectsWith('storage_unavailable'));
+    await assert.rejects(storage.head('files/x.bin', { firstBytes: 16 }), rejectsWith('storage_unavailable'));
+    await assert.rejects(
+      storage.createMultipart({ key: 'files/x.bin', contentType: 'application/pdf' }),
+      rejectsWith('upload_rejected', { storage_code: 'SignatureDoesNotMatch' }),
+    );
+  });
+
+  test('a storage that is slow down once is asked again; one failing every time is storage_unavailable after 3 tries', async (t) => {
+    const flaky = await fakeS3(t, [
+      xmlError(503, 'SlowDown'),
+      (_req, res) => {
+        res.writeHead(200, { 'content-length': '1234', 'content-type': 'image/png' });
+        res.end();
+      },
+    ]);
+    const storage = storageOn(t, { endpoint: flaky.endpoint, bucket: 'b' });
+    assert.deepEqual(await storage.head('files/a.png'), {
+      size: 1234,
+      contentType: 'image/png',
+      firstBytes: Buffer.alloc(0),
+    });
+    assert.deepEqual(
+      flaky.seen.map(({ method, url }) => `${method} ${url}`),
+      ['HEAD /b/files/a.png', 'HEAD /b/files/a.png'],
+    );
+    assert.match(
+      flaky.seen[1]!.authorization,
+      /^AWS4-HMAC-SHA256 Credential=localtest\/\d{8}\/us-east-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, /,
+    );
+
+    const down = await fakeS3(t, [xmlError(500, 'InternalError')]);
+    const broken = storageOn(t, { endpoint: down.endpoint, bucket: 'b' });
+    await assert.rejects(
+      broken.head('files/a.png', { firstBytes: 16 }),
+      rejectsWith('storage_unavailable', { reason: 'InternalError (500)' }),
+    );
+    assert.equal(down.seen.length, 3);
+  });
+
+  test('a multipart create answered without an UploadId is storage_unavailable; a missing object is null', async (t) => {
+    const odd = await fakeS3(t, [
+      (_req, res) =>
+        res.end('<?xml version="1.0"?><InitiateMultipartUploadResult><Key>k</Key></InitiateMultipartUploadResult>'),
+      (_req, res) => {
+        res.writeHead(404);
+        res.end();
+      },
+    ]);
+    const storage = storageOn(t, { endpoint: odd.endpoint, bucket: 'b' });
+    await assert.rejects(
+      storage.createMultipart({ key: 'files/k', contentType: 'text/plain' }),
+      rejectsWith('storage_unavailable'),
+    );
+    assert.equal(odd.seen[0]!.url, '/b/files/k?uploads=');
+    assert.equal(await storage.head('files/k'), null);
+  });
+});
