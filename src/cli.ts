@@ -30,7 +30,8 @@ async function main(argv: string[]): Promise<number> {
   // loaded on demand: the AWS SDK is not needed to create a user
   if (command === 's3:setup') return (await import('./ops/s3-setup.js')).s3SetupCommand(config, rest);
   if (command === 'static:publish') return (await import('./ops/static-publish.js')).staticPublishCommand(config, rest);
-  const db = openDatabase(config);
+  // a command writes too little for a checkpoint worker to pay for its start
+  const db = openDatabase(config, { backgroundCheckpoints: false });
   try {
     switch (command) {
       case 'migrate': {

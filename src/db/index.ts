@@ -6,23 +6,28 @@ import pg from 'pg';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
 import type { Config, SqliteSynchronous } from '../config.js';
 import type { Database } from './schema.js';
+import { startBackgroundCheckpoints } from './sqlite-checkpoints.js';
 
 export type Db = Kysely<Database>;
 
 /**
  * `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none.
  * `sqliteSynchronous`: SQLite only (SQLITE_SYNCHRONOUS), normal unless given.
+ * `backgroundCheckpoints`: SQLite file only; a worker thread checkpoints the log (sqlite-checkpoints.ts).
+ *   On unless given: a short-lived command turns it off.
  */
 export function createDatabase(
   databaseUrl: string,
   {
     statementTimeoutSeconds,
     sqliteSynchronous = 'normal',
-  }: { statementTimeoutSeconds?: number; sqliteSynchronous?: SqliteSynchronous } = {},
+    backgroundCheckpoints = true,
+  }: { statementTimeoutSeconds?: number; sqliteSynchronous?: SqliteSynchronous; backgroundCheckpoints?: boolean } = {},
 ): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
-    if (path !== ':memory:' && path !== '') makePrivate(path);
+    const onDisk = path !== ':memory:' && path !== '';
+    if (onDisk) makePrivate(path);
     return new Kysely<Database>({
       dialect: new SqliteDialect({
         database: async () => {
@@ -33,7 +38,8 @@ export function createDatabase(
           sqlite.pragma('busy_timeout = 5000');
           sqlite.pragma('foreign_keys = ON');
           sqlite.pragma(`synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-          return withStatementCache(sqlite);
+          const checkpoints = onDisk && backgroundCheckpoints ? startBackgroundCheckpoints(sqlite, path) : null;
+          return withStatementCache(sqlite, () => checkpoints?.stop());
         },
       }),
     });
@@ -57,10 +63,12 @@ export function createDatabase(
 /** The app's database as its configuration says (the server and the CLI open it alike). */
 export const openDatabase = (
   config: Pick<Config, 'databaseUrl' | 'databaseStatementTimeoutSeconds' | 'sqliteSynchronous'>,
+  { backgroundCheckpoints = true }: { backgroundCheckpoints?: boolean } = {},
 ): Db =>
   createDatabase(config.databaseUrl, {
     statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
     sqliteSynchronous: config.sqliteSynchronous,
+    backgroundCheckpoints,
   });
 
 /**
@@ -86,10 +94,13 @@ function makePrivate(path: string): void {
  * compiled statements (the app runs a small, fixed set of queries) removed the bulk of that cost
  * in the start benchmark. Bounded, so generated SQL cannot grow it without limit.
  */
-function withStatementCache(sqlite: SQLite.Database, limit = 500) {
+function withStatementCache(sqlite: SQLite.Database, onClose: () => void, limit = 500) {
   const statements = new Map<string, SQLite.Statement>();
   return {
-    close: () => sqlite.close(),
+    close: () => {
+      sqlite.close();
+      onClose();
+    },
     prepare(sql: string): SQLite.Statement {
       let statement = statements.get(sql);
       if (!statement) {
