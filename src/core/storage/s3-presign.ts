@@ -16,7 +16,7 @@ export interface PresignRequest {
 const METHODS = { GetObject: 'GET', PutObject: 'PUT', UploadPart: 'PUT' } as const;
 
 /** S3's URI escaping (RFC 3986: encodeURIComponent and its five exceptions too). */
-export const escapeUri = (value: string) =>
+const escapeUri = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 export const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
 
