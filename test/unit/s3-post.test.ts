@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { PresignedPostSigner, type PostCondition } from '../../src/core/storage/s3-post.js';
+import { BucketAddress } from '../../src/core/storage/s3-presign.js';
 
 const clients = {
   'path-style endpoint': new S3Client({
@@ -32,7 +33,7 @@ describe('PresignedPostSigner', () => {
   for (const [name, client] of Object.entries(clients)) {
     test(`gives createPresignedPost's url, fields and policy, byte for byte (${name})`, async () => {
       const bucket = 'chute-bucket';
-      const signer = new PresignedPostSigner(client, bucket);
+      const signer = new PresignedPostSigner(client, bucket, new BucketAddress(client, bucket));
       const cases: Array<{
         key: string;
         type: string;

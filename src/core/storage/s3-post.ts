@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import type { BucketAddress } from './s3-presign.js';
 
 export type PostCondition = Record<string, string> | [string, string | number, string | number];
 
@@ -16,16 +16,17 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
  * The same policy and fields as @aws-sdk/s3-presigned-post's createPresignedPost (checked field
  * for field in s3-post.test.ts), for a fraction of its CPU: that one resolves the bucket's
  * endpoint through the SDK's rule engine and derives the SigV4 signing key on every call. Here the
- * URL (the same for every key of a bucket: the key travels as a form field) is resolved once by
- * the SDK itself, and the signing key once per day, region and credentials.
+ * URL (the same for every key of a bucket: the key travels as a form field) is the storage's
+ * BucketAddress, resolved once by the SDK itself, and the signing key is derived once per day,
+ * region and credentials.
  */
 export class PresignedPostSigner {
-  private url: Promise<string> | null = null;
   private signingKey: { scope: string; key: Buffer } | null = null;
 
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
+    private readonly address: BucketAddress,
   ) {}
 
   async sign({
@@ -67,12 +68,10 @@ export class PresignedPostSigner {
     };
   }
 
-  private bucketUrl(): Promise<string> {
-    if (!this.url) {
-      this.url = createPresignedPost(this.client, { Bucket: this.bucket, Key: 'k' }).then(({ url }) => url);
-      this.url.catch(() => (this.url = null)); // a failed resolution is retried on the next call
-    }
-    return this.url;
+  /** The form's URL is the bucket's without the '/' an object's path would follow, as the SDK gives it. */
+  private async bucketUrl(): Promise<string> {
+    const { url } = await this.address.resolve();
+    return url.pathname === '/' ? url.href : url.href.slice(0, -1);
   }
 
   /** SigV4: HMAC chain over date, region, service; valid for the whole UTC day. */

@@ -76,8 +76,8 @@ export class S3Storage implements T.StorageBackend {
     client?: S3Client,
   ) {
     this.client = client ?? createS3Client(config);
-    this.postSigner = new PresignedPostSigner(this.client, config.bucket);
     const address = new BucketAddress(this.client, config.bucket);
+    this.postSigner = new PresignedPostSigner(this.client, config.bucket, address);
     this.urlSigner = new PresignedUrlSigner(this.client, address);
     this.direct = new S3DirectRequests(this.client, address);
   }
