@@ -96,9 +96,13 @@ export function cpuSecondsOf(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** Bytes a process has read through read()-like calls (sockets and files): /proc/<pid>/io rchar. */
-export function rcharOf(pid) {
-  return Number(/^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+/**
+ * Bytes a process has read through read()-like calls (sockets and files): /proc/<pid>/io rchar; with
+ * `mainThread`, those of its main thread alone (/proc/<pid>/task/<pid>/io), where node reads its sockets.
+ */
+export function rcharOf(pid, { mainThread = false } = {}) {
+  const path = mainThread ? `/proc/${pid}/task/${pid}/io` : `/proc/${pid}/io`;
+  return Number(/^rchar:\s+(\d+)/m.exec(readFileSync(path, 'utf8'))?.[1] ?? NaN);
 }
 
 /** CPU seconds the whole machine has spent busy so far (all cores; /proc/stat). */
