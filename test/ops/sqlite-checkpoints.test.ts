@@ -12,6 +12,7 @@ import { sql } from 'kysely';
 import { createDatabase, type Db } from '../../src/db/index.js';
 import { WRITER_CHECKPOINT_PAGES } from '../../src/db/sqlite-checkpoints.js';
 import { build, usingPostgres } from '../helpers.js';
+import { waitFor } from '../reliability/process-harness.js';
 import type { After } from '../reliability/support.js';
 
 const PAGE = 4096;
@@ -39,24 +40,18 @@ async function insertRows(db: Db, n: number): Promise<void> {
 }
 
 const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
-
-async function waitFor(condition: () => boolean, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (condition()) return true;
-    await sleep(20);
-  }
-  return condition();
-}
+/** The harness's probe shape: true once the condition holds, null while it does not yet. */
+const when = (condition: () => boolean) => async () => (condition() ? true : null);
 
 describe('SQLite checkpoints on a worker thread', () => {
   test('committed pages reach the database file well before the writer would checkpoint', async (t) => {
     const rows = 200; // ~400 pages in the log: under SQLite's own mark of 1,000, so the writer leaves them
     const { db, path } = await tempDatabase(t);
     await insertRows(db, rows);
-    assert.ok(
-      await waitFor(() => sizeOf(path) >= rows * PAGE, 5000),
-      `the database file holds ${sizeOf(path)} bytes after 5 s; ${rows * PAGE} were committed`,
+    await waitFor(
+      `the database file to hold the ${rows * PAGE} bytes committed`,
+      when(() => sizeOf(path) >= rows * PAGE),
+      5000,
     );
 
     // the same writes without the worker stay in the log: what the assertion above rests on
@@ -82,9 +77,10 @@ describe('SQLite checkpoints on a worker thread', () => {
     await insertRows(db, 50);
     assert.ok(sizeOf(`${path}-wal`) > 0);
     await destroy();
-    assert.ok(
-      await waitFor(() => !existsSync(`${path}-wal`), 5000),
-      'the log is still there 5 s after the database was closed: a connection is still open',
+    await waitFor(
+      'the log to be removed after the database was closed (a connection still open keeps it)',
+      when(() => !existsSync(`${path}-wal`)),
+      5000,
     );
   });
 
