@@ -115,6 +115,11 @@ test('serveChecksums reports a failure of the checksums as an error message', as
 test('threadChecksums (Node): the same from a worker thread, which ends with the upload', async () => {
   const { threadChecksums } = await import('../src/checksums/node.js');
   assert.deepEqual(await run(threadChecksums()), expected);
+  // the chunks read for the thread are moved to it, not copied: the Blob itself keeps its bytes
+  const checks = await threadChecksums()();
+  assert.equal(await checks.part(file), createHash('md5').update(data).digest('base64'));
+  checks.close?.();
+  assert.ok(Buffer.from(await file.arrayBuffer()).equals(data), 'the Blob still holds every byte');
 });
 
 test('threadChecksums (Node): a file opened with fs.openAsBlob, as Node apps send them', async (t) => {

@@ -50,9 +50,12 @@ parentPort.on('message', ({ id, chunk, end }) => {
   }
 });`;
 
+/** A chunk that is the whole of its buffer (as a Blob's reader gives them) is moved, not copied. */
+const ownsBuffer = (chunk: Uint8Array) => chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+
 /**
  * Checksums on a worker thread, one per upload and ended with it: the hashing runs beside the
- * sending where a core is free. Parts are read here and their bytes copied to the thread in
+ * sending where a core is free. Parts are read here and their bytes moved to the thread in
  * order. `checksums: threadChecksums()`.
  */
 export function threadChecksums(): ChecksumsFactory {
@@ -79,7 +82,9 @@ export function threadChecksums(): ChecksumsFactory {
         const id = ++seq;
         const value = answer(id);
         // one part at a time reaches the thread whole: the SHA-256 takes the parts in order
-        await readChunks(data, (chunk) => thread.postMessage({ id, chunk }));
+        await readChunks(data, (chunk) =>
+          thread.postMessage({ id, chunk }, ownsBuffer(chunk) ? [chunk.buffer as ArrayBuffer] : []),
+        );
         thread.postMessage({ id, end: true });
         return value;
       },
