@@ -116,6 +116,31 @@ describe('S3 requests sent without the SDK middleware stack', () => {
     assert.equal(down.seen.length, 3);
   });
 
+  test("a server clock 20 minutes off: RGW refuses the signature's time, and the request is sent again on RGW's clock, as the SDK's own calls do", async (t) => {
+    const settings = s3Settings();
+    const storage = storageOn(t, { ...settings, bucket: await freshBucket(t) });
+    const content = Buffer.from('%PDF-1.7 skewed');
+    await storage.put({
+      key: 'files/skew.pdf',
+      body: Readable.from([content]),
+      contentType: 'application/pdf',
+      maxSize: 100,
+    });
+    for (const call of [
+      () => storage.head('files/skew.pdf'),
+      () => storage.head('files/skew.pdf', { firstBytes: 4 }),
+      () => storage.createMultipart({ key: 'files/skew.parts', contentType: 'application/pdf' }),
+    ]) {
+      // as if this machine's clock ran 20 minutes behind RGW's (S3 allows 15)
+      storage.client.config.systemClockOffset = -20 * 60_000;
+      await call();
+      assert.ok(
+        Math.abs(storage.client.config.systemClockOffset) < 60_000,
+        `the offset was taken from RGW's clock (now ${storage.client.config.systemClockOffset} ms)`,
+      );
+    }
+  });
+
   test('a multipart create answered without an UploadId is storage_unavailable; a missing object is null', async (t) => {
     const odd = await fakeS3(t, [
       (_req, res) =>

@@ -81,17 +81,23 @@ export class S3DirectRequests {
   }
 
   private async attempt(request: HttpRequest, region: string): Promise<S3Answer> {
+    const { config } = this.client;
+    const sentAt = Date.now();
     const signed = (await this.signerFor(region).sign(
       { ...request, headers: { ...request.headers } },
-      { signingDate: new Date(Date.now() + this.client.config.systemClockOffset) },
+      { signingDate: new Date(sentAt + config.systemClockOffset) },
     )) as HttpRequest;
-    const { response } = (await this.client.config.requestHandler.handle(signed)) as { response: HttpResponse };
+    const { response } = (await config.requestHandler.handle(signed)) as { response: HttpResponse };
+    const skewCorrected = sampleClock(config, response.headers, sentAt);
     let body = response.body as Readable | undefined;
     // a HEAD's answer has no body, yet its socket goes back to the pool only once the stream has ended
     if (request.method === 'HEAD') body = void body?.resume();
     const answer = { status: response.statusCode, headers: response.headers, body };
     if (answer.status >= 200 && answer.status < 300) return answer;
-    throw await refusal(answer);
+    const error = await refusal(answer);
+    // signed on a clock S3 found too far off (RequestTimeTooSkewed): worth another try, as in the SDK
+    if (skewCorrected) Object.assign(error.$metadata, { clockSkewCorrected: true }); // what the strategy reads
+    throw error;
   }
 
   private signerFor(region: string): SignatureV4 {
@@ -106,6 +112,24 @@ export class S3DirectRequests {
     });
     return this.signer;
   }
+}
+
+/** A clock this far from the storage's counts as skewed (S3 refuses signatures 15 minutes off). */
+const CLOCK_SKEW_MS = 240_000;
+
+/**
+ * Keeps the client's clock offset to the storage's clock (its answer's Date), as the SDK's own calls
+ * do, so that these requests, the SDK's and the presigned POSTs and URLs are all signed on S3's
+ * time. True when the offset moved by a skew (the request was likely refused for its time).
+ */
+function sampleClock(config: { systemClockOffset: number }, headers: HeaderBag, sentAt: number): boolean {
+  const serverTime = Date.parse(headers.date ?? '');
+  const now = Date.now();
+  // a cached answer's Date, or one that took too long to say when it was made, tells nothing
+  if (headers.age !== undefined || Number.isNaN(serverTime) || now - sentAt > 900_000) return false;
+  const before = config.systemClockOffset;
+  config.systemClockOffset = serverTime - now;
+  return Math.abs(config.systemClockOffset - before) >= CLOCK_SKEW_MS;
 }
 
 /** The body of an answer as text (an XML document of S3's). */
