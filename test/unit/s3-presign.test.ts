@@ -149,6 +149,28 @@ describe('PresignedUrlSigner', () => {
     });
   }
 
+  test("signs on the storage's clock: the client's clock offset (set from S3's answers) moves X-Amz-Date", async () => {
+    const client = Object.values(clients)[0]!;
+    const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
+    const signedAt = async () => {
+      const url = new URL(await signer.sign({ operation: 'GetObject', key: 'k1', expiresIn: 60 }));
+      const stamp = url.searchParams
+        .get('X-Amz-Date')!
+        .replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z');
+      return Date.parse(stamp);
+    };
+    const before = client.config.systemClockOffset;
+    try {
+      for (const offset of [0, -20 * 60_000, 7 * 60_000]) {
+        client.config.systemClockOffset = offset;
+        const drift = (await signedAt()) - (Date.now() + offset);
+        assert.ok(Math.abs(drift) < 2000, `offset ${offset} ms: signed ${drift} ms away from the storage's clock`);
+      }
+    } finally {
+      client.config.systemClockOffset = before;
+    }
+  });
+
   test('a bucket URL that could not be resolved is tried again on the next call', async () => {
     let calls = 0;
     const flaky = new S3Client({

@@ -9,7 +9,7 @@ export interface PresignRequest {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   expiresIn: number;
-  /** Fixed only by tests, to compare with the SDK's own URL. */
+  /** Fixed only by tests, to compare with the SDK's own URL; by default now on the storage's clock. */
   signingDate?: Date;
 }
 
@@ -63,7 +63,7 @@ export class PresignedUrlSigner {
   private readonly presigner: S3RequestPresigner;
 
   constructor(
-    client: S3Client,
+    private readonly client: S3Client,
     private readonly address: BucketAddress,
   ) {
     this.presigner = new S3RequestPresigner({ ...client.config });
@@ -86,7 +86,8 @@ export class PresignedUrlSigner {
         expiresIn,
         signingRegion: region,
         signableHeaders: new Set(Object.keys(headers).map((name) => name.toLowerCase())),
-        ...(signingDate && { signingDate }),
+        // on the storage's clock (the offset its answers set), which getSignedUrl leaves out
+        signingDate: signingDate ?? new Date(Date.now() + this.client.config.systemClockOffset),
       },
     );
     const search = Object.entries(signed.query as Record<string, string>)
