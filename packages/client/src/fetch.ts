@@ -35,15 +35,20 @@ export const fetchTransfer: FetchTransfer = async (method, url, body, options, s
     },
     { highWaterMark: 0 }, // pulled only when fetch asks
   );
-  const response = await (options.fetch ?? fetch)(url, {
-    method,
-    body: stream,
-    // a stream has no length of its own: S3 wants one (it refuses chunked encoding)
-    headers: { ...(type && { 'Content-Type': type }), ...options.headers, 'Content-Length': `${size}` },
-    duplex: 'half', // a stream body needs it
-    signal,
-    credentials: options.withCredentials ? 'include' : 'omit',
-  } as RequestInit);
-  // an answer cut off while its body is read is no answer either (rejects)
-  return { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      method,
+      body: stream,
+      // a stream has no length of its own: S3 wants one (it refuses chunked encoding)
+      headers: { ...(type && { 'Content-Type': type }), ...options.headers, 'Content-Length': `${size}` },
+      duplex: 'half', // a stream body needs it
+      signal,
+      credentials: options.withCredentials ? 'include' : 'omit',
+    } as RequestInit);
+    // an answer cut off while its body is read is no answer either (rejects)
+    return { status: response.status, body: await response.text(), etag: response.headers.get('etag') };
+  } finally {
+    // an answer before the last byte, or a failure, leaves the file's reader open otherwise
+    reader.cancel().catch(() => {});
+  }
 };
