@@ -4,7 +4,7 @@ import { parseXML } from '@aws-sdk/xml-builder';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HeaderBag, HttpRequest, HttpResponse, RetryErrorType, SdkError } from '@smithy/types';
-import { type BucketAddress, escapeKey } from './s3-presign.js';
+import { type BucketAddress, escapeKey, storageNow } from './s3-presign.js';
 
 /** What S3 answered: the status, its headers (lower-case names) and the body, to read or drop. */
 export interface S3Answer {
@@ -85,7 +85,7 @@ export class S3DirectRequests {
     const sentAt = Date.now();
     const signed = (await this.signerFor(region).sign(
       { ...request, headers: { ...request.headers } },
-      { signingDate: new Date(sentAt + config.systemClockOffset) },
+      { signingDate: storageNow(this.client) },
     )) as HttpRequest;
     const { response } = (await config.requestHandler.handle(signed)) as { response: HttpResponse };
     const skewCorrected = sampleClock(config, response.headers, sentAt);

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { BucketAddress } from './s3-presign.js';
+import { type BucketAddress, storageNow } from './s3-presign.js';
 
 export type PostCondition = Record<string, string> | [string, string | number, string | number];
 
@@ -42,7 +42,7 @@ export class PresignedPostSigner {
   }): Promise<PresignedPost> {
     const config = this.client.config;
     const [url, region, credentials] = await Promise.all([this.bucketUrl(), config.region(), config.credentials()]);
-    const now = new Date(Date.now() + config.systemClockOffset);
+    const now = storageNow(this.client);
     const signingDate = iso8601(now).replace(/[-:]/g, '');
     const shortDate = signingDate.slice(0, 8);
     const fields: Record<string, string> = {

@@ -20,6 +20,9 @@ const escapeUri = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 export const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
 
+/** Now on the storage's clock: the offset to it that S3's answers set (see s3-direct.ts), applied as the SDK does. */
+export const storageNow = (client: S3Client): Date => new Date(Date.now() + client.config.systemClockOffset);
+
 /**
  * Where a bucket's objects are and the region that signs for them, as the SDK resolves them for any of
  * its keys: resolved once (the SDK's endpoint rules run on every call it makes) and shared by the
@@ -87,7 +90,7 @@ export class PresignedUrlSigner {
         signingRegion: region,
         signableHeaders: new Set(Object.keys(headers).map((name) => name.toLowerCase())),
         // on the storage's clock (the offset its answers set), which getSignedUrl leaves out
-        signingDate: signingDate ?? new Date(Date.now() + this.client.config.systemClockOffset),
+        signingDate: signingDate ?? storageNow(this.client),
       },
     );
     const search = Object.entries(signed.query as Record<string, string>)
