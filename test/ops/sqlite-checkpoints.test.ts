@@ -67,6 +67,7 @@ describe('SQLite checkpoints on a worker thread', () => {
     await insertRows(db, rows);
     const wal = sizeOf(`${path}-wal`);
     const bound = 2 * WRITER_CHECKPOINT_PAGES * (PAGE + 24);
+    t.diagnostic(`the log reached ${wal} bytes (bound ${bound})`);
     assert.ok(wal <= bound, `the log grew to ${wal} bytes over ${rows} commits (bound ${bound})`);
     const { rows: count } = await sql<{ n: number }>`select count(*) as n from blobs`.execute(db);
     assert.equal(Number(count[0]?.n), rows);
