@@ -37,6 +37,14 @@ function normalised(url: string): string {
   return `${parsed.origin}${parsed.pathname}?${new URLSearchParams(query)}`;
 }
 
+/** When a presigned URL says it was signed (X-Amz-Date, whole seconds), as epoch milliseconds. */
+const datedAt = (url: string): number =>
+  Date.parse(
+    new URL(url).searchParams
+      .get('X-Amz-Date')!
+      .replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'),
+  );
+
 const bucket = 'chute-bucket';
 const signingDate = new Date('2026-12-05T08:00:00Z');
 const keys = ['files/2026/12/report.pdf', "uploads/ab c/it's (1)*!é+%.png", 'a//b/'];
@@ -153,11 +161,7 @@ describe('PresignedUrlSigner', () => {
     const client = Object.values(clients)[0]!;
     const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
     const signedAt = async () => {
-      const url = new URL(await signer.sign({ operation: 'GetObject', key: 'k1', expiresIn: 60 }));
-      const stamp = url.searchParams
-        .get('X-Amz-Date')!
-        .replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z');
-      return Date.parse(stamp);
+      return datedAt(await signer.sign({ operation: 'GetObject', key: 'k1', expiresIn: 60 }));
     };
     const before = client.config.systemClockOffset;
     try {
@@ -165,6 +169,23 @@ describe('PresignedUrlSigner', () => {
         client.config.systemClockOffset = offset;
         const drift = (await signedAt()) - (Date.now() + offset);
         assert.ok(Math.abs(drift) < 2000, `offset ${offset} ms: signed ${drift} ms away from the storage's clock`);
+      }
+    } finally {
+      client.config.systemClockOffset = before;
+    }
+  });
+
+  test("an offset of under a second (what S3's Date, in whole seconds, gives a clock in step) signs on this machine's clock: a 1-second URL is not expired as it is made", async () => {
+    const client = Object.values(clients)[0]!;
+    const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
+    const before = client.config.systemClockOffset;
+    try {
+      for (const offset of [-999, -400, 0]) {
+        client.config.systemClockOffset = offset;
+        const from = Math.floor(Date.now() / 1000) * 1000;
+        const signed = datedAt(await signer.sign({ operation: 'PutObject', key: 'k1', expiresIn: 1 }));
+        const to = Math.floor(Date.now() / 1000) * 1000;
+        assert.ok(signed >= from && signed <= to, `offset ${offset} ms: dated ${signed - from} ms from this second`);
       }
     } finally {
       client.config.systemClockOffset = before;

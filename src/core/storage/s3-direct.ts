@@ -4,7 +4,7 @@ import { parseXML } from '@aws-sdk/xml-builder';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { HeaderBag, HttpRequest, HttpResponse, RetryErrorType, SdkError } from '@smithy/types';
-import { type BucketAddress, escapeKey, storageNow } from './s3-presign.js';
+import { type BucketAddress, CLOCK_SKEW_MS, escapeKey, storageNow } from './s3-presign.js';
 
 /** What S3 answered: the status, its headers (lower-case names) and the body, to read or drop. */
 export interface S3Answer {
@@ -113,9 +113,6 @@ export class S3DirectRequests {
     return this.signer;
   }
 }
-
-/** A clock this far from the storage's counts as skewed (S3 refuses signatures 15 minutes off). */
-const CLOCK_SKEW_MS = 240_000;
 
 /**
  * Keeps the client's clock offset to the storage's clock (its answer's Date), as the SDK's own calls

@@ -20,8 +20,19 @@ const escapeUri = (value: string) =>
   encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 export const escapeKey = (key: string) => key.split('/').map(escapeUri).join('/');
 
-/** Now on the storage's clock: the offset to it that S3's answers set (see s3-direct.ts), applied as the SDK does. */
-export const storageNow = (client: S3Client): Date => new Date(Date.now() + client.config.systemClockOffset);
+/** A clock this far from the storage's counts as skewed (S3 refuses signatures 15 minutes off). */
+export const CLOCK_SKEW_MS = 240_000;
+
+/**
+ * Now on the storage's clock: the offset to it that S3's answers set (see s3-direct.ts) once it is a
+ * skew. A smaller one is the answer's Date, in whole seconds, and the way there, not the clock: the SDK
+ * sets it on every answer (up to a second behind), which would date a presigned URL up to a second in
+ * the past, and expire a 1-second URL as it is made.
+ */
+export const storageNow = (client: S3Client): Date => {
+  const offset = client.config.systemClockOffset;
+  return new Date(Math.abs(offset) >= CLOCK_SKEW_MS ? Date.now() + offset : Date.now());
+};
 
 /**
  * Where a bucket's objects are and the region that signs for them, as the SDK resolves them for any of
