@@ -2,7 +2,7 @@
 // the database file without the writer copying them, the log stays bounded under a stream of
 // commits, and closing the database ends the worker and leaves no log behind.
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,18 @@ async function insertRows(db: Db, n: number): Promise<void> {
 }
 
 const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
+
+/** How often the log was started over: its header's checkpoint sequence number (SQLite's WAL format). */
+function logRestarts(walPath: string): number {
+  const header = Buffer.alloc(16);
+  const fd = openSync(walPath, 'r');
+  try {
+    readSync(fd, header, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(12);
+}
 /** The harness's probe shape: true once the condition holds, null while it does not yet. */
 const when = (condition: () => boolean) => async () => (condition() ? true : null);
 
@@ -61,14 +73,19 @@ describe('SQLite checkpoints on a worker thread', () => {
     assert.ok(sizeOf(inline.path) < rows * PAGE, `inline: ${sizeOf(inline.path)} bytes in the database file`);
   });
 
-  test('the log stays bounded under a steady stream of commits', async (t) => {
+  test('the log stays bounded under a steady stream of commits: SQLite starts it over again and again', async (t) => {
     const { db, path } = await tempDatabase(t);
-    const rows = 3 * WRITER_CHECKPOINT_PAGES; // each adds two pages or more: unbounded, the log would pass 24 MB
+    const rows = 3 * WRITER_CHECKPOINT_PAGES; // each adds two pages or more: unbounded, the log would pass 48 MB
     await insertRows(db, rows);
     const wal = sizeOf(`${path}-wal`);
-    const bound = 2 * WRITER_CHECKPOINT_PAGES * (PAGE + 24);
-    t.diagnostic(`the log reached ${wal} bytes (bound ${bound})`);
+    const restarts = logRestarts(`${path}-wal`);
+    // It grows past the writer's mark by what commits while a checkpoint of the worker's is under way
+    // (two fsyncs): 8.6-14.1 MB here, 16.9 MB once in CI, whose disk is shared with the other tests.
+    const bound = 2.5 * WRITER_CHECKPOINT_PAGES * (PAGE + 24);
+    t.diagnostic(`the log reached ${wal} bytes (bound ${bound}) and started over ${restarts} times`);
     assert.ok(wal <= bound, `the log grew to ${wal} bytes over ${rows} commits (bound ${bound})`);
+    // here 8-15 times (about once per 2,000 pages written)
+    assert.ok(restarts >= 4, `the log started over ${restarts} times over ${rows} commits`);
     const { rows: count } = await sql<{ n: number }>`select count(*) as n from blobs`.execute(db);
     assert.equal(Number(count[0]?.n), rows);
   });
