@@ -116,8 +116,9 @@ export class S3DirectRequests {
 
 /**
  * Keeps the client's clock offset to the storage's clock (its answer's Date), as the SDK's own calls
- * do, so that these requests, the SDK's and the presigned POSTs and URLs are all signed on S3's
- * time. True when the offset moved by a skew (the request was likely refused for its time).
+ * do, so that once the clocks are a skew apart these requests, the SDK's and the presigned POSTs and
+ * URLs are all signed on S3's time (`storageNow` ignores a smaller offset). True when the offset
+ * moved by a skew (the request was likely refused for its time).
  */
 function sampleClock(config: { systemClockOffset: number }, headers: HeaderBag, sentAt: number): boolean {
   const serverTime = Date.parse(headers.date ?? '');
