@@ -271,7 +271,7 @@ function hasPeHeader(head: Uint8Array): boolean {
 }
 
 /**
- * Detections on two bytes or a frame sync ("MZ", "BM", MPEG's 0xFFEx): random or encrypted bytes
+ * Detections on two bytes or a frame sync ("MZ", "BM", 0x78 0x01, MPEG's 0xFFEx): random or encrypted bytes
  * match one about once in 1,700 uploads, so alone they refuse nothing. Each says when the
  * detection rests on more.
  */
@@ -287,6 +287,8 @@ const WEAK_UNLESS: Record<string, (head: Uint8Array) => boolean> = {
   'application/x-arj': () => false,
   'video/mp2t': () => false,
   'image/bmp': () => false,
+  // zlib's 0x78 0x01: a disk image's own mark ("koly") is in its last 512 bytes, never in the head
+  'application/x-apple-diskimage': () => false,
 };
 
 async function detectBinary(head: Uint8Array): Promise<string | undefined> {
