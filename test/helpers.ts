@@ -24,6 +24,31 @@ import { userCreate } from '../src/users/services.js';
 type Env = Record<string, string>;
 type After = Pick<TestContext, 'after'>;
 
+const cleanupStacks = new WeakMap<After, Array<() => unknown>>();
+
+/**
+ * Runs `cleanup` when the test ends, last registered first (node:test runs its own after hooks
+ * first registered first): an app is closed before the database and folders it was built on go.
+ */
+export function defer(t: After, cleanup: () => unknown): void {
+  let stack = cleanupStacks.get(t);
+  if (!stack) {
+    const created: Array<() => unknown> = [];
+    cleanupStacks.set(t, created);
+    t.after(async () => {
+      const failures: unknown[] = [];
+      for (const run of created.reverse())
+        await Promise.resolve()
+          .then(run)
+          .catch((error) => failures.push(error));
+      if (failures.length === 1) throw failures[0];
+      if (failures.length) throw new AggregateError(failures, 'cleanups failed');
+    });
+    stack = created;
+  }
+  stack.push(cleanup);
+}
+
 const RUN_DATABASE_URL = process.env.DATABASE_URL ?? '';
 export const usingPostgres = RUN_DATABASE_URL.startsWith('postgres');
 
@@ -31,7 +56,7 @@ export const usingPostgres = RUN_DATABASE_URL.startsWith('postgres');
 export async function freshDatabase(t: After): Promise<string> {
   if (!usingPostgres) {
     const dir = await mkdtemp(join(tmpdir(), 'chute-db-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    defer(t, () => rm(dir, { recursive: true, force: true }));
     return `sqlite:${join(dir, 'chute.sqlite')}`;
   }
   const name = `chute_t_${randomBytes(6).toString('hex')}`;
@@ -39,7 +64,7 @@ export async function freshDatabase(t: After): Promise<string> {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  t.after(async () => {
+  defer(t, async () => {
     const dropper = new pg.Client({ connectionString: RUN_DATABASE_URL });
     await dropper.connect();
     await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -121,7 +146,7 @@ export async function freshBucket(t: After, { corsOrigins = [] }: { corsOrigins?
       }),
     );
   }
-  t.after(async () => {
+  defer(t, async () => {
     await emptyBucket(client, bucket);
     await client.send(new DeleteBucketCommand({ Bucket: bucket }));
     client.destroy();
@@ -155,7 +180,7 @@ export async function testEnv(
   { storage = 'local', env = {}, corsOrigins }: TestAppOptions = {},
 ): Promise<Env> {
   const media = await mkdtemp(join(tmpdir(), 'chute-media-'));
-  t.after(() => rm(media, { recursive: true, force: true }));
+  defer(t, () => rm(media, { recursive: true, force: true }));
   const base: Env = {
     DATABASE_URL: await freshDatabase(t),
     MEDIA_ROOT: media,
@@ -181,7 +206,7 @@ export async function testEnv(
 export async function build(t: After, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const config: Config = loadConfig(await testEnv(t, options));
   const app = await buildApp({ config, ...(options.hooks && { hooks: options.hooks }) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   return app;
 }
@@ -284,7 +309,7 @@ export async function startTestServer(t: After, options: TestAppOptions = {}): P
       await app.close();
     }
   };
-  t.after(close);
+  defer(t, close);
   return { app, baseUrl, createUser: (userOptions) => createUser(app, userOptions), close };
 }
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postForm, startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { defer, postForm, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 import { cleanupScope, launch } from './support.js';
 
 declare function inPage(): any;
@@ -94,7 +94,7 @@ async function expectDownload(
 describe('uploaded files with scripts, opened from their local file URLs', { timeout: 5 * 60_000 }, () => {
   test('HTML and SVG download instead of rendering; disguised HTML renders as inert text or image; no script runs', async (t) => {
     const cleanup = cleanupScope();
-    t.after(cleanup.run);
+    defer(t, cleanup.run);
     let markup = '';
     const marker = await recorder(cleanup.scope, () => markup);
     // what the script does when it runs: a title, and two requests to the recorder
@@ -161,7 +161,7 @@ describe('uploaded files with scripts, opened from their local file URLs', { tim
   for (const acl of ['private', 'public-read'] as const) {
     test(`from S3 (RGW, ${acl}): HTML, SVG and an unknown type download from their presigned URLs; no script runs`, async (t) => {
       const cleanup = cleanupScope();
-      t.after(cleanup.run);
+      defer(t, cleanup.run);
       const marker = await recorder(cleanup.scope, () => '');
       const script = `document.title = 'SCRIPT RAN'; fetch('${marker.origin}/hit/fetch', { mode: 'no-cors' }); new Image().src = '${marker.origin}/hit/image';`;
       const markup = `<!doctype html><html><head><title>harmless</title></head><body><p>hello</p><script>${script}</script></body></html>`;

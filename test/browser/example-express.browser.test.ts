@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startExample } from '../../examples/express/app.js';
-import { freePort, freshDatabase } from '../helpers.js';
+import { defer, freePort, freshDatabase } from '../helpers.js';
 import { storageOption } from '../server/suite.js';
 import { launch, S3_SKIP } from './support.js';
 
@@ -31,9 +31,9 @@ for (const kind of ['local', 's3'] as const) {
         database: await freshDatabase(t),
         storage: await storageOption(t, kind, { corsOrigins: [origin] }),
       });
-      t.after(() => app.close());
+      defer(t, () => app.close());
       const browser = await launch();
-      t.after(() => browser.close());
+      defer(t, () => browser.close());
       const { page } = browser;
 
       await page.goto(`${origin}/`);

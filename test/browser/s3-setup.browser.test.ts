@@ -21,7 +21,7 @@ import {
 import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { createUser, freePort, listKeys, testEnv, testS3Client } from '../helpers.js';
+import { createUser, defer, freePort, listKeys, testEnv, testS3Client } from '../helpers.js';
 import { runCli } from '../reliability/process-harness.js';
 import { cleanupScope, ensureWebBuilt, launch, S3_SKIP, sha256InPage, signIn } from './support.js';
 
@@ -72,7 +72,7 @@ describe('a bucket prepared only by `chute s3:setup`', { skip: S3_SKIP, timeout:
   test('the web app uploads to it from the browser, small (POST) and large (parts), and the files download intact', async (t) => {
     ensureWebBuilt();
     const cleanup = cleanupScope();
-    t.after(cleanup.run);
+    defer(t, cleanup.run);
     const files = mkdtempSync(join(tmpdir(), 'chute-setup-files-'));
     cleanup.scope.after(() => rmSync(files, { recursive: true, force: true }));
     const fixtures = [

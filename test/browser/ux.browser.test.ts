@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startTestServer, type TestServer, type TestUser } from '../helpers.js';
+import { defer, startTestServer, type TestServer, type TestUser } from '../helpers.js';
 import {
   artifactsFor,
   assertAccessible,
@@ -69,7 +69,7 @@ describe('the web app on a phone and a desktop', { timeout: 5 * 60_000 }, () => 
     viewport?: { width: number; height: number },
   ): Promise<Browser> {
     const browser = await launch(viewport ? { viewport } : {});
-    t.after(browser.close);
+    defer(t, browser.close);
     return browser;
   }
 

@@ -8,7 +8,7 @@ import { findFileById, insertFile } from '../../src/core/files/repository.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { nowIso } from '../../src/db/normalise.js';
-import { freshDatabase } from '../helpers.js';
+import { defer, freshDatabase } from '../helpers.js';
 import { releaseMigrations } from '../upgrade/release-migrations/index.js';
 import { twoConnections } from './two-connections.js';
 
@@ -63,7 +63,7 @@ describe('file lifecycle', () => {
 
 test('migration 0006 gives existing records their state: finished is valid, bytes received is received, a multipart complete cut off is pending', async (t) => {
   const db = createDatabase(await freshDatabase(t));
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   // a database of the release with migrations up to 0005 (unprefixed tables, kysely_migration)
   const { '0006_file_state': _0006, ...before } = releaseMigrations;
   const result = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, mock, test } from 'node:test';
 import { DbLocker, lockHolder } from '../../src/db/locks.js';
 import { twoConnections } from './two-connections.js';
+import { defer } from '../helpers.js';
 
 describe('Locker', () => {
   test('one holder at a time across two connections; free again once unlocked', async (t) => {
@@ -54,7 +55,7 @@ describe('Locker', () => {
   test('a live holder renews its lease while it works, so it is not taken for a dead one', async (t) => {
     const [db1, db2] = await twoConnections(t);
     mock.timers.enable({ apis: ['setInterval'] });
-    t.after(() => mock.timers.reset());
+    defer(t, () => mock.timers.reset());
     const t0 = Date.now();
     let clock = t0;
     const worker = new DbLocker(db1, { ttlMs: 60_000, now: () => new Date(clock) });

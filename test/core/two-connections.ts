@@ -1,7 +1,7 @@
 import type { TestContext } from 'node:test';
 import { createDatabase, type Db } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { freshDatabase } from '../helpers.js';
+import { defer, freshDatabase } from '../helpers.js';
 
 /** Two connections (pools) to one fresh, migrated database, as two server processes have. */
 export async function twoConnections(t: Pick<TestContext, 'after'>): Promise<readonly [Db, Db]> {
@@ -9,7 +9,7 @@ export async function twoConnections(t: Pick<TestContext, 'after'>): Promise<rea
   const first = createDatabase(url);
   await migrateToLatest(first);
   const second = createDatabase(url);
-  t.after(async () => {
+  defer(t, async () => {
     await first.destroy();
     await second.destroy();
   });

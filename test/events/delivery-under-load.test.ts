@@ -8,7 +8,7 @@ import { startWebhookDelivery } from '../../src/core/events/delivery.js';
 import { enqueueEvent } from '../../src/core/events/outbox.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { testEnv } from '../helpers.js';
+import { defer, testEnv } from '../helpers.js';
 import { startReceiver } from './receiver.js';
 
 const silent = { warn: () => undefined, error: () => undefined };
@@ -28,14 +28,14 @@ test('a busy process holds webhook rounds back but still sends some; the rest go
   const receiver = await startReceiver(t);
   const env = await testEnv(t);
   const db = createDatabase(env.DATABASE_URL!);
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   await migrateToLatest(db);
   const events = 40;
   for (let i = 0; i < events; i++)
     await enqueueEvent(db, { urls: [receiver.url], type: 'file.finished', data: { id: i + 1 } });
 
   const delivery = startWebhookDelivery({ db, secret: receiver.secret, log: silent, batch: 4 });
-  t.after(() => delivery.stop());
+  defer(t, () => delivery.stop());
   const t0 = Date.now();
   await busyFor(2_500);
   const whileBusy = receiver.delivered.length;

@@ -6,12 +6,12 @@ import { test } from 'node:test';
 import { claimDueDeliveries, enqueueEvent } from '../../src/core/events/outbox.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { testEnv } from '../helpers.js';
+import { defer, testEnv } from '../helpers.js';
 
 test('a claim leases at most its limit of the due deliveries, oldest first; the next claimer gets the next ones', async (t) => {
   const env = await testEnv(t);
   const db = createDatabase(env.DATABASE_URL!);
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   await migrateToLatest(db);
   const now = Date.now();
   for (let i = 0; i < 40; i++)

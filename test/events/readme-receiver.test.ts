@@ -9,7 +9,7 @@ import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { createUser, freePort, multipart, testEnv } from '../helpers.js';
+import { createUser, defer, freePort, multipart, testEnv } from '../helpers.js';
 import { newWebhookSecret } from './receiver.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,7 +29,7 @@ async function readmeReceiver(): Promise<string> {
  */
 async function startSnippet(t: TestContext, secret: string) {
   const dir = await mkdtemp(join(tmpdir(), 'chute-readme-receiver-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   await writeFile(
     join(dir, 'app.mjs'),
@@ -47,7 +47,7 @@ async function startSnippet(t: TestContext, secret: string) {
     env: { ...process.env, WEBHOOK_SECRET: secret },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  t.after(() => child.kill());
+  defer(t, () => child.kill());
   const lines: string[] = [];
   let pending = '';
   child.stdout!.on('data', (chunk) => {
@@ -73,7 +73,7 @@ test("the README's Express receiver verifies Chute's webhooks and refuses a forg
   const receiver = await startSnippet(t, secret);
   const env = await testEnv(t, { env: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: secret } });
   const app = await buildApp({ config: loadConfig(env) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   const alice = await createUser(app);
   const form = multipart({ name: 'notes.txt', content: 'hello', type: 'text/plain' });
   const uploaded = await app.inject({

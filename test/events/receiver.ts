@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
+import { defer } from '../helpers.js';
 
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -82,7 +83,7 @@ export async function startReceiver(t: { after(fn: () => unknown): void }, path 
     await closed;
   };
   await listen();
-  t.after(() => (server.listening ? down() : undefined));
+  defer(t, () => (server.listening ? down() : undefined));
 
   return {
     url: `http://127.0.0.1:${port}${path}`,

@@ -8,14 +8,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { createUser, multipart, testEnv, type TestUser } from '../helpers.js';
+import { createUser, defer, multipart, testEnv, type TestUser } from '../helpers.js';
 import { runCli } from '../reliability/process-harness.js';
 import { newWebhookSecret, startReceiver, type Receiver } from './receiver.js';
 
 async function appSendingTo(t: TestContext, receiver: Receiver) {
   const env = await testEnv(t, { env: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: receiver.secret } });
   const app = await buildApp({ config: loadConfig(env) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   return { app, env: env as Record<string, string> };
 }
@@ -210,7 +210,7 @@ test('delivered events older than 7 days are pruned from the outbox; failed and 
   await db.destroy();
 
   const app = await buildApp({ config: loadConfig(env) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   const staff = await createUser(app, { staff: true });
   const left = await until('the prune', async () => {

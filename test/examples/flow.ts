@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, test, type TestContext } from 'node:test';
 import type { ChuteOptions } from '@chute/server';
-import { freePort, freshDatabase } from '../helpers.js';
+import { defer, freePort, freshDatabase } from '../helpers.js';
 import { call, directUpload, storageOption } from '../server/suite.js';
 
 export interface ExampleUnderTest {
@@ -48,7 +48,7 @@ async function started(t: TestContext, example: ExampleUnderTest, storage: 'loca
     database: await freshDatabase(t),
     storage: await storageOption(t, storage),
   });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   const publicUrl = `${origin}${example.mount}`;
   return { origin, publicUrl, alice: await example.login(origin, ADA), bob: await example.login(origin, BOB) };
 }

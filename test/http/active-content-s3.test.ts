@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
-import { build, createUser, multipart, postForm, testS3Client, type TestUser } from '../helpers.js';
+import { build, createUser, defer, multipart, postForm, testS3Client, type TestUser } from '../helpers.js';
 
 const MiB = 1024 * 1024;
 const SCRIPT = '<script>document.title = "SCRIPT RAN"</script>';
@@ -67,7 +67,7 @@ describe('active content served from S3 (RGW)', () => {
     const app = await build(t, { storage: 's3', env: { AWS_DEFAULT_ACL: 'public-read', FILE_MAX_SIZE: '20MiB' } });
     const alice = await createUser(app);
     const s3 = testS3Client();
-    t.after(() => s3.destroy());
+    defer(t, () => s3.destroy());
     const bucket = app.chute.config.s3!.bucket;
     const stored = (key: string) => s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     const assertNotPublic = async (key: string) => {

@@ -9,6 +9,7 @@ import { findFileById } from '../../src/core/files/repository.js';
 import {
   apiCall,
   createUser,
+  defer,
   listKeys,
   multipart,
   postForm,
@@ -145,7 +146,7 @@ for (const storage of ['local', 's3'] as const) {
       assert.equal(await stored(server, keys[0]!), true);
       if (storage === 's3') {
         const s3 = testS3Client();
-        t.after(() => s3.destroy());
+        defer(t, () => s3.destroy());
         assert.deepEqual(
           await listKeys(s3, server.app.chute.config.s3!.bucket),
           keys,

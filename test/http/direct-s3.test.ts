@@ -6,7 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
-import { build, createUser, freePort, listKeys, multipart, postForm, testS3Client, type TestUser } from '../helpers.js';
+import {
+  build,
+  createUser,
+  defer,
+  freePort,
+  listKeys,
+  multipart,
+  postForm,
+  testS3Client,
+  type TestUser,
+} from '../helpers.js';
 
 async function start(app: FastifyInstance, user: TestUser, body: Record<string, unknown>) {
   const response = await app.inject({
@@ -143,7 +153,7 @@ describe('direct upload to S3 (RGW)', () => {
     const alice = await createUser(app);
     const target = await start(app, alice, { file_name: 'a.pdf', file_type: 'application/pdf' });
     const s3 = testS3Client();
-    t.after(() => s3.destroy());
+    defer(t, () => s3.destroy());
     await s3.send(
       new PutObjectCommand({
         Bucket: app.chute.config.s3!.bucket,
@@ -161,7 +171,7 @@ describe('direct upload to S3 (RGW)', () => {
     const app = await build(t, { storage: 's3', env: { FILE_MAX_SIZE: '6MiB' } });
     const alice = await createUser(app);
     const s3 = testS3Client();
-    t.after(() => s3.destroy());
+    defer(t, () => s3.destroy());
     const bucket = app.chute.config.s3!.bucket;
 
     const big = multipart({ name: 'big.bin', content: randomBytes(6 * 1024 * 1024 + 1) });

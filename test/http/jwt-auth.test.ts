@@ -18,7 +18,7 @@ import {
 } from 'jose';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { build, createUser, freePort, multipart, testEnv } from '../helpers.js';
+import { build, createUser, defer, freePort, multipart, testEnv } from '../helpers.js';
 
 const SECRET = 'a-shared-secret-of-32-bytes-or-more!';
 const json = { 'content-type': 'application/json' };
@@ -55,7 +55,7 @@ async function jwksServer(t: TestContext, keys: JWK[]): Promise<{ url: string; f
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => {
+  defer(t, () => {
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -320,7 +320,7 @@ describe('what a JWT user is in the standalone server', () => {
     const unreachable = `http://127.0.0.1:${await freePort()}/jwks.json`;
     const config = loadConfig(await testEnv(t, { env: { AUTH_JWKS_URL: unreachable, AUTH_JWT_SECRET: SECRET } }));
     const app = await buildApp({ config, logger: { level: 'debug', stream } });
-    t.after(() => app.close());
+    defer(t, () => app.close());
 
     const tokens = [
       await sign(rsa.signing, { sub: '3' }),

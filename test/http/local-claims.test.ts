@@ -6,7 +6,7 @@ import { describe, mock, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { FILE_LEASE_MS, fileLockName } from '../../src/core/files/lifecycle.js';
 import { lockAcquire, lockHolder } from '../../src/db/locks.js';
-import { build, createUser, multipart, type TestUser } from '../helpers.js';
+import { build, createUser, defer, multipart, type TestUser } from '../helpers.js';
 
 const START = '/api/files/upload/direct/start/';
 const FINISH = '/api/files/upload/direct/finish/';
@@ -73,7 +73,7 @@ describe('local upload claims', () => {
     const form = multipart({ name: 'a.txt', content: 'x'.repeat(64 * 1024), type: 'text/plain' });
     const body = new PassThrough();
     mock.timers.enable({ apis: ['setInterval'] });
-    t.after(() => mock.timers.reset());
+    defer(t, () => mock.timers.reset());
     const slow = app.inject({
       method: 'POST',
       url: localUrl(id),

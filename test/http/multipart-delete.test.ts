@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { apiCall, filePathsUnder, startTestServer, testS3Client } from '../helpers.js';
+import { apiCall, defer, filePathsUnder, startTestServer, testS3Client } from '../helpers.js';
 import { fileLockName } from '../../src/core/files/lifecycle.js';
 import { lockAcquire, lockRelease } from '../../src/db/locks.js';
 
@@ -38,7 +38,7 @@ for (const storage of ['local', 's3'] as const) {
         assert.deepEqual(await filePathsUnder(server.app.chute.config.mediaRoot), [], 'no part left on disk');
       } else {
         const client = testS3Client();
-        t.after(() => client.destroy());
+        defer(t, () => client.destroy());
         const open = await client.send(new ListMultipartUploadsCommand({ Bucket: server.app.chute.config.s3!.bucket }));
         assert.deepEqual(
           (open.Uploads ?? []).map((upload) => upload.Key),

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { multipart, startTestServer } from '../helpers.js';
+import { defer, multipart, startTestServer } from '../helpers.js';
 
 const TRIES = 10;
 const BIG = 3 * 1024 * 1024;
@@ -49,7 +49,7 @@ describe('oversized bodies', () => {
     const url = `${server.baseUrl}/api/files/upload/direct/start/`;
     const body = JSON.stringify({ file_name: 'a.txt', file_type: 'text/plain', padding: 'x'.repeat(BIG) });
     const dir = await mkdtemp(join(tmpdir(), 'chute-big-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    defer(t, () => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'body.json'), body);
 
     for (let i = 0; i < TRIES; i += 1) {
@@ -79,7 +79,7 @@ describe('oversized bodies', () => {
     const user = await server.createUser();
     const { hostname, port } = new URL(server.baseUrl);
     const socket = connect(Number(port), hostname);
-    t.after(() => socket.destroy());
+    defer(t, () => socket.destroy());
     socket.write(
       `POST /api/files/upload/direct/start/ HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: ${user.headers.authorization}\r\n` +
         `Content-Type: application/json\r\nContent-Length: ${BIG}\r\nExpect: 100-continue\r\n\r\n`,
@@ -99,7 +99,7 @@ describe('oversized bodies', () => {
     const url = `${server.baseUrl}/api/files/upload/standard/`;
     const content = randomBytes(BIG);
     const dir = await mkdtemp(join(tmpdir(), 'chute-big-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    defer(t, () => rm(dir, { recursive: true, force: true }));
     await writeFile(join(dir, 'big.bin'), content);
 
     for (let i = 0; i < TRIES; i += 1) {

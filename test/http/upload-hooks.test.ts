@@ -14,7 +14,7 @@ import type { FileJson } from '../../src/core/files/json.js';
 import { UploadRefusedError } from '../../src/errors.js';
 import { buildApp } from '../../src/http/app.js';
 import { startReceiver } from '../events/receiver.js';
-import { build, createUser, filePathsUnder, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
+import { build, createUser, defer, filePathsUnder, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
 
 /** Hooks that record what they hear; onUploadStart throws `refusal` while one is set. */
 function recorder() {
@@ -349,7 +349,7 @@ async function appWithLog(t: TestContext, hooks: UploadHooks) {
     },
   });
   const app = await buildApp({ config: loadConfig(await testEnv(t)), logger: { level: 'info', stream }, hooks });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   const lines = () =>
     raw

@@ -29,7 +29,7 @@ import {
   type UploadOptions,
 } from '../client.js';
 import { sha256OfUrl, writeRandomFile } from '../files.js';
-import { startTestServer, usingPostgres, type TestServer, type TestUser } from '../helpers.js';
+import { defer, startTestServer, type TestServer, type TestUser, usingPostgres } from '../helpers.js';
 
 const { ChuteApiError, memoryResumeStore, NetworkError, StorageError, StorageUnreachableError, uploadFile } = client;
 
@@ -275,7 +275,7 @@ async function setUp(
   const env: Record<string, string> = { FILE_MAX_SIZE, ...extra };
   if (withProxy) {
     proxy = await new TcpProxy(storage === 's3' ? Number(new URL(process.env.S3_ENDPOINT!).port) : 0).listen();
-    t.after(() => proxy!.close());
+    defer(t, () => proxy!.close());
     if (storage === 's3') env.AWS_S3_ENDPOINT_URL = proxy.url;
     else env.APP_DOMAIN = proxy.url;
   }

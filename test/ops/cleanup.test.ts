@@ -14,7 +14,7 @@ import { nowIso } from '../../src/db/normalise.js';
 import { buildApp } from '../../src/http/app.js';
 import { cleanupRun } from '../../src/ops/cleanup.js';
 import { lockAcquire, lockHolder, lockRelease } from '../../src/db/locks.js';
-import { build, createUser, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
+import { build, createUser, defer, multipart, postForm, testEnv, type TestUser } from '../helpers.js';
 
 const HOUR = 3600;
 const hoursAgo = (hours: number) => nowIso(new Date(Date.now() - hours * HOUR * 1000));
@@ -165,7 +165,7 @@ describe('cleanup of abandoned uploads', () => {
     const { ids } = await scenario(app);
     // a second "process": its own connection pool on the same database
     const otherDb = createDatabase(app.chute.config.databaseUrl);
-    t.after(() => otherDb.destroy());
+    defer(t, () => otherDb.destroy());
     let releaseDelete!: () => void;
     const deleting = new Promise<void>((resolve) => (releaseDelete = resolve));
     let deletesStarted = 0;
@@ -222,7 +222,7 @@ describe('cleanup of abandoned uploads', () => {
     const env = await testEnv(t, { env: { FILE_CLEANUP_INTERVAL: '1s', FILE_CLEANUP_OLDER_THAN: '24h' } });
     const cliEnv = { ...env, FILE_CLEANUP_INTERVAL: '' };
     const app = await buildApp({ config: loadConfig(cliEnv) });
-    t.after(() => app.close());
+    defer(t, () => app.close());
     const alice = await createUser(app);
     const stale = await start(app, alice);
     await backdate(app, stale.id, { created_at: hoursAgo(48) });
@@ -242,7 +242,7 @@ describe('cleanup of abandoned uploads', () => {
     const stale2 = await start(app, alice);
     await backdate(app, stale2.id, { created_at: hoursAgo(48) });
     const server = await buildApp({ config: loadConfig(env) });
-    t.after(() => server.close());
+    defer(t, () => server.close());
     await server.ready();
     for (let i = 0; i < 50 && (await findFileById(app.chute.db, stale2.id)); i += 1) await sleep(100);
     assert.equal(await findFileById(app.chute.db, stale2.id), undefined, 'removed by the interval');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findFileById } from '../../src/core/files/repository.js';
-import { build, createUser, multipart } from '../helpers.js';
+import { build, createUser, defer, multipart } from '../helpers.js';
 
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 const octal = (mode: number) => `0${mode.toString(8)}`;
@@ -19,14 +19,14 @@ async function assertModes(expected: Record<string, number>) {
 
 async function tempDir(t: { after(fn: () => Promise<void>): void }) {
   const dir = await mkdtemp(join(tmpdir(), 'chute-modes-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
 describe('modes of what Chute writes to disk (SQLite, local storage)', () => {
   test('a fresh app: data and media folders 0700; the database (-wal, -shm) and stored files (direct, standard, multipart) 0600', async (t) => {
     const previous = process.umask(0o022); // the usual umask, which alone would give 0755 and 0644
-    t.after(() => process.umask(previous));
+    defer(t, () => process.umask(previous));
     const root = await tempDir(t);
     const data = join(root, 'data');
     const media = join(data, 'media');
@@ -111,7 +111,7 @@ describe('modes of what Chute writes to disk (SQLite, local storage)', () => {
 
   test('an existing database file left readable by an earlier version is tightened to 0600; an existing folder keeps its mode', async (t) => {
     const previous = process.umask(0o022);
-    t.after(() => process.umask(previous));
+    defer(t, () => process.umask(previous));
     const root = await tempDir(t);
     const data = join(root, 'data');
     await mkdir(data, { mode: 0o750 });

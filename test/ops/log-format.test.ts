@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
-import { freePort } from '../helpers.js';
+import { defer, freePort } from '../helpers.js';
 
 const TOKEN = 'log-format-secret-token-1234567890';
 
 /** Starts the server (under a terminal when `tty`), sends one request, stops it; its output. */
 async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; format?: string }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'chute-logfmt-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
@@ -47,7 +47,7 @@ async function serverOutput(t: TestContext, { tty, format }: { tty: boolean; for
       // already gone
     }
   };
-  t.after(stop);
+  defer(t, stop);
   for (
     let i = 0;
     i < 1200 &&

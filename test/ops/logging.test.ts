@@ -4,7 +4,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { userCreate } from '../../src/users/services.js';
-import { testEnv } from '../helpers.js';
+import { defer, testEnv } from '../helpers.js';
 
 /** An app whose pino logger writes into `lines` (one parsed JSON object per line). */
 async function appWithLog(t: TestContext, storage: 'local' | 's3') {
@@ -17,7 +17,7 @@ async function appWithLog(t: TestContext, storage: 'local' | 's3') {
   });
   const config = loadConfig(await testEnv(t, { storage }));
   const app = await buildApp({ config, logger: { level: 'info', stream } });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   const text = () => raw.join('');
   const lines = () =>

@@ -12,7 +12,7 @@ import {
   PutBucketCorsCommand,
 } from '@aws-sdk/client-s3';
 import { CORS_RULE_ID, LIFECYCLE_RULE_ID, s3Setup, type S3SetupOptions } from '../../src/ops/s3-setup.js';
-import { freshBucket, s3CommandEnv, s3Settings, testS3Client } from '../helpers.js';
+import { defer, freshBucket, s3CommandEnv, s3Settings, testS3Client } from '../helpers.js';
 
 const APP = 'https://app.example.com';
 const OTHER = 'https://other.example.com';
@@ -31,7 +31,7 @@ describe('chute s3:setup', () => {
   test('a bare bucket gets CORS for the app origins and the abort-incomplete-multipart rule; a second run changes nothing', async (t) => {
     const bucket = await freshBucket(t);
     const client = testS3Client();
-    t.after(() => client.destroy());
+    defer(t, () => client.destroy());
     const options: S3SetupOptions = {
       client,
       bucket,
@@ -85,7 +85,7 @@ describe('chute s3:setup', () => {
   test("rules of others are kept, and Chute's rule goes first", async (t) => {
     const bucket = await freshBucket(t);
     const client = testS3Client();
-    t.after(() => client.destroy());
+    defer(t, () => client.destroy());
     const foreign = {
       ID: 'cdn',
       AllowedOrigins: ['https://cdn.example.com'],
@@ -115,7 +115,7 @@ describe('chute s3:setup', () => {
   test('the CLI: a missing bucket needs --create-bucket; --dry-run prints the JSON and writes nothing; then it applies, then nothing to change', async (t) => {
     const bucket = `chute-t-setup-${randomBytes(5).toString('hex')}`;
     const client = testS3Client();
-    t.after(async () => {
+    defer(t, async () => {
       await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined);
       client.destroy();
     });

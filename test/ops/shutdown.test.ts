@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
-import { freePort } from '../helpers.js';
+import { defer, freePort } from '../helpers.js';
 
 async function waitUntilUp(baseUrl: string, exited: () => boolean): Promise<void> {
   for (let i = 0; i < 1200; i += 1) {
@@ -31,7 +31,7 @@ async function waitUntilUp(baseUrl: string, exited: () => boolean): Promise<void
 describe('graceful shutdown', () => {
   test('SIGTERM during an upload: the upload completes (201), then the process exits 0 and refuses connections', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'chute-shutdown-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    defer(t, () => rm(dir, { recursive: true, force: true }));
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     const env = {
@@ -64,7 +64,7 @@ describe('graceful shutdown', () => {
     );
     let exited = false;
     void exit.then(() => (exited = true));
-    t.after(() => {
+    defer(t, () => {
       if (!exited) server.kill('SIGKILL');
     });
     await waitUntilUp(baseUrl, () => exited);

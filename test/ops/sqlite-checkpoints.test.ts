@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { createDatabase, type Db } from '../../src/db/index.js';
 import { WRITER_CHECKPOINT_PAGES } from '../../src/db/sqlite-checkpoints.js';
-import { build, usingPostgres } from '../helpers.js';
+import { build, defer, usingPostgres } from '../helpers.js';
 import { waitFor } from '../reliability/process-harness.js';
 import type { After } from '../reliability/support.js';
 
@@ -27,7 +27,7 @@ async function tempDatabase(t: After, options: { backgroundCheckpoints?: boolean
     if (!destroyed) await db.destroy();
     destroyed = true;
   };
-  t.after(async () => {
+  defer(t, async () => {
     await destroy();
     await rm(dir, { recursive: true, force: true });
   });

@@ -10,13 +10,13 @@ import { describe, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { publishStatic, STATIC_CACHE_CONTROL } from '../../src/ops/static-publish.js';
-import { freshBucket, s3CommandEnv, s3Settings, testS3Client } from '../helpers.js';
+import { defer, freshBucket, s3CommandEnv, s3Settings, testS3Client } from '../helpers.js';
 
 const run = promisify(execFile);
 
 async function assetsDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'chute-assets-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(t, () => rm(dir, { recursive: true, force: true }));
   await writeFile(join(dir, 'index-abc123.js'), 'console.log("app")');
   await writeFile(join(dir, 'index-def456.css'), 'body { color: red }');
   return dir;

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test, type TestContext } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { startTestServer, testEnv } from '../helpers.js';
+import { defer, startTestServer, testEnv } from '../helpers.js';
 
 // far beyond the 1 s timeouts the tests set, so a loaded machine does not matter
 const PATIENCE_MS = 20_000;
@@ -29,7 +29,7 @@ function open(t: TestContext, baseUrl: string): { socket: Socket; closed: Promis
     }, PATIENCE_MS);
     socket.on('close', () => clearTimeout(patience));
   });
-  t.after(() => socket.destroy());
+  defer(t, () => socket.destroy());
   return { socket, closed };
 }
 
@@ -88,7 +88,7 @@ describe('request timeouts', () => {
       return { got: request.body };
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
-    t.after(() => app.close());
+    defer(t, () => app.close());
     const { port } = app.server.address() as { port: number };
     const response = await fetch(`http://127.0.0.1:${port}/slow-work`, {
       method: 'POST',

@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { createUser, freePort, postForm, usingPostgres, type TestUser } from '../helpers.js';
+import { createUser, defer, freePort, postForm, type TestUser, usingPostgres } from '../helpers.js';
 import { buildApp2 as build, fileRows, filesUnder, FINISH, form, localUrl, STANDARD, START } from './support.js';
 
 let injected = 0;
@@ -94,7 +94,7 @@ describe('storage faults', () => {
       sockets.add(socket);
     });
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
-    t.after(() => {
+    defer(t, () => {
       for (const socket of sockets) socket.destroy();
       blackHole.close();
     });
@@ -154,7 +154,7 @@ describe('database faults', () => {
     const app = await build(t);
     const alice = await createUser(app);
     const holder = new SQLite(app.chute.config.databaseUrl.slice('sqlite:'.length));
-    t.after(() => holder.open && holder.close());
+    defer(t, () => holder.open && holder.close());
     const rows = await fileRows(app);
 
     injected += 1;
@@ -200,7 +200,7 @@ describe('database faults', () => {
     const holder = new pg.Client({ connectionString: app.chute.config.databaseUrl });
     holder.on('error', () => undefined); // the test database is dropped under it at the end
     await holder.connect();
-    t.after(() => holder.end().catch(() => undefined));
+    defer(t, () => holder.end().catch(() => undefined));
 
     injected += 1;
     await holder.query('BEGIN');

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { client, createChecksums, type FileRecord } from '../client.js';
 import { sha256OfUrl } from '../files.js';
-import { listKeys, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
+import { defer, listKeys, startTestServer, testS3Client, type TestServer, type TestUser } from '../helpers.js';
 
 const { listFiles, uploadFiles } = client;
 const MiB = 2 ** 20;
@@ -183,7 +183,7 @@ for (const storage of ['local', 's3'] as const) {
       const { config } = server.app.chute;
       if (storage === 's3') {
         const s3 = testS3Client();
-        t.after(() => s3.destroy());
+        defer(t, () => s3.destroy());
         assert.equal((await listKeys(s3, config.s3!.bucket)).length, UPLOADS, 'one object per upload in the bucket');
       } else {
         assert.equal(

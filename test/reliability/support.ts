@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
 import { insertSession } from '../../src/users/repository.js';
 import { hashToken, userSetActive } from '../../src/users/services.js';
-import { createUser, listKeys, testEnv, testS3Client, type TestAppOptions, type TestUser } from '../helpers.js';
+import { createUser, defer, listKeys, type TestAppOptions, testEnv, testS3Client, type TestUser } from '../helpers.js';
 
 export const START = '/api/files/upload/direct/start/';
 export const FINISH = '/api/files/upload/direct/finish/';
@@ -36,7 +36,7 @@ export type After = Pick<TestContext, 'after'>;
  */
 export function lifo(t: After): After {
   const hooks: Array<() => unknown> = [];
-  t.after(async () => {
+  defer(t, async () => {
     for (const hook of hooks.reverse()) await hook();
   });
   return { after: (hook: () => unknown) => void hooks.push(hook) } as unknown as After;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { createChuteHandler } from '@chute/server';
 import express from 'express';
-import { freePort } from '../helpers.js';
+import { defer, freePort } from '../helpers.js';
 import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, type HostSetup, scratchRoot } from './suite.js';
 
 const unusedRoot = await scratchRoot();
@@ -33,7 +33,7 @@ async function expressHost(port: number, { options, userOf }: Omit<HostSetup, 'p
 
 runChuteSuite('Express handler', async (t, { port, ...setup }) => {
   const host = await expressHost(port, setup);
-  t.after(host.close);
+  defer(t, host.close);
 });
 
 test("paths under the mount that are not Chute's go on to the host's next handlers", async (t) => {
@@ -46,7 +46,7 @@ test("paths under the mount that are not Chute's go on to the host's next handle
     },
     userOf: () => ({ id: 1 }),
   });
-  t.after(host.close);
+  defer(t, host.close);
   const page = await fetch(`http://127.0.0.1:${port}/uploads/host-page`);
   assert.equal(await page.text(), 'the host page');
   assert.equal(await (await fetch(`http://127.0.0.1:${port}/uploads/other`)).text(), 'the host 404');

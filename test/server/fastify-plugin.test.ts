@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { chutePlugin } from '@chute/server';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, scratchRoot } from './suite.js';
+import { defer } from '../helpers.js';
 
 const unusedRoot = await scratchRoot();
 
@@ -24,7 +25,7 @@ runChuteSuite('Fastify plugin', async (t, { port, options, userOf }) => {
     },
   });
   await app.listen({ host: '127.0.0.1', port });
-  t.after(() => app.close());
+  defer(t, () => app.close());
 });
 
 test('the host keeps its own routes and its own validation settings beside the plugin', async (t) => {
@@ -41,7 +42,7 @@ test('the host keeps its own routes and its own validation settings beside the p
     publicUrl: 'http://localhost/uploads',
     authenticate: async () => ({ id: 1 }),
   });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   // Fastify's default coerces "1" for the host's route; Chute's routes refuse unknown keys
   const loose = await app.inject({ method: 'POST', url: '/loose', payload: { n: '1' } });
   assert.deepEqual(loose.json(), { n: 1 });
@@ -71,7 +72,7 @@ test("a failing hook is logged to the host's app.log when no logger is given", a
     },
   });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   const json = { 'content-type': 'application/json' };
   const start = await fetch(`${base}/uploads/api/files/upload/direct/start/`, {
     method: 'POST',

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import { createChuteFetchHandler } from '@chute/server';
 import { Hono } from 'hono';
 import { cookieToken, HOST_TOKEN_HEADER, runChuteSuite, scratchRoot } from './suite.js';
+import { defer } from '../helpers.js';
 
 const unusedRoot = await scratchRoot();
 
@@ -20,7 +21,7 @@ runChuteSuite('fetch handler', async (t, { port, options, userOf }) => {
   const app = new Hono();
   app.all('/uploads/*', (c) => chute(c.req.raw));
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port });
-  t.after(async () => {
+  defer(t, async () => {
     await new Promise((resolve) => server.close(resolve));
     await chute.close();
   });
@@ -33,7 +34,7 @@ test("a request outside publicUrl's path is a 404 from the fetch handler, not a 
     publicUrl: 'http://app.test/uploads',
     authenticate: async () => ({ id: 1 }),
   });
-  t.after(() => chute.close());
+  defer(t, () => chute.close());
   const outside = await chute(new Request('http://app.test/api/files/'));
   assert.equal(outside.status, 404);
   const inside = await chute(new Request('http://app.test/uploads/api/files/nope/x/'));

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { type ChuteFileJson, createChute, createChuteHandler, UploadRefusedError } from '@chute/server';
 import { startReceiver } from '../events/receiver.js';
-import { freePort, freshDatabase, s3Settings } from '../helpers.js';
+import { defer, freePort, freshDatabase, s3Settings } from '../helpers.js';
 import { HOST_TOKEN_HEADER, storageOption } from './suite.js';
 
 for (const storage of ['local', 's3'] as const) {
@@ -40,7 +40,7 @@ for (const storage of ['local', 's3'] as const) {
     });
     server.listen(port, '127.0.0.1');
     await once(server, 'listening');
-    t.after(async () => {
+    defer(t, async () => {
       await new Promise((resolve) => server.close(resolve));
       await chute.close();
     });
@@ -137,7 +137,7 @@ test("onUploadStart gets the host's own user object; a failing onUploadFinished 
   const server = createServer(handler);
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');
-  t.after(async () => {
+  defer(t, async () => {
     await new Promise((resolve) => server.close(resolve));
     await handler.close();
   });

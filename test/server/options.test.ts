@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ChuteOptionsError, createChute, createChuteHandler, migrate, type ChuteOptions } from '@chute/server';
 import { createDatabase } from '../../src/db/index.js';
-import { freshDatabase } from '../helpers.js';
+import { defer, freshDatabase } from '../helpers.js';
 import { scratchRoot } from './suite.js';
 
 const unusedRoot = await scratchRoot();
@@ -92,7 +92,7 @@ test('valid options create a Chute without opening anything until first use', as
 
 test("the host's own Kysely: migrated at first use, used, and left open by close(); the media folder made", async (t) => {
   const db = createDatabase(await freshDatabase(t));
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   const root = join(unusedRoot, 'made-at-first-use');
   const handler = createChuteHandler({
     ...valid,

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { migrate, type ChuteOptions, type ChuteUser } from '@chute/server';
-import { freePort, freshBucket, freshDatabase, postForm, s3Settings } from '../helpers.js';
+import { defer, freePort, freshBucket, freshDatabase, postForm, s3Settings } from '../helpers.js';
 
 /** The host's own credentials: a token in a header or in its session cookie. */
 export const HOST_TOKEN_HEADER = 'x-host-token';
@@ -77,7 +77,7 @@ export async function storageOption(
 ): Promise<ChuteOptions['storage']> {
   if (storage === 'local') {
     const root = await mkdtemp(join(tmpdir(), 'chute-pkg-media-'));
-    t.after(() => rm(root, { recursive: true, force: true }));
+    defer(t, () => rm(root, { recursive: true, force: true }));
     return { type: 'local', root };
   }
   const s3 = s3Settings();

@@ -11,10 +11,11 @@ import { LocalStorage } from '../../src/core/storage/local.js';
 import { MULTIPART } from '../../src/core/storage/types.js';
 import { AppError } from '../../src/errors.js';
 import { storageSuite } from './storage.shared.js';
+import { defer } from '../helpers.js';
 
 storageSuite('local', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  defer(t, () => rm(root, { recursive: true, force: true }));
   const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
   return {
     storage,
@@ -66,7 +67,7 @@ storageSuite('local', async (t) => {
 
 test('a part whose temp file is removed by an abort before the folder itself answers not_found, not a raw ENOENT (a 500)', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  defer(t, () => rm(root, { recursive: true, force: true }));
   const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
   const { uploadId } = await storage.createMultipart();
   const dir = join(root, '.multipart', uploadId);
@@ -85,7 +86,7 @@ test('a part whose temp file is removed by an abort before the folder itself ans
 
 test('parts sent while their upload is aborted: the abort succeeds and leaves nothing; each part is stored or not_found, never a raw ENOENT or ENOTEMPTY (a 500)', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  defer(t, () => rm(root, { recursive: true, force: true }));
   const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
   const outcomes = new Map<string, number>();
   for (let round = 0; round < 60; round++) {

@@ -9,7 +9,7 @@ import { describe, test, type TestContext } from 'node:test';
 import type { S3Config } from '../../src/config.js';
 import { S3Storage } from '../../src/core/storage/s3.js';
 import { AppError } from '../../src/errors.js';
-import { freshBucket, s3Settings } from '../helpers.js';
+import { defer, freshBucket, s3Settings } from '../helpers.js';
 
 const rejectsWith = (code: string, details?: Record<string, unknown>) => (error: unknown) => {
   assert.ok(error instanceof AppError, `an AppError, not ${String(error)}`);
@@ -28,7 +28,7 @@ function storageOn(t: TestContext, config: Partial<S3Config> & Pick<S3Config, 'e
     customDomain: null,
     ...config,
   });
-  t.after(() => storage.client.destroy());
+  defer(t, () => storage.client.destroy());
   return storage;
 }
 
@@ -41,7 +41,7 @@ async function fakeS3(t: TestContext, answers: Array<(req: IncomingMessage, res:
     answers[Math.min(seen.length, answers.length) - 1]!(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => server.close(resolve)));
+  defer(t, () => new Promise((resolve) => server.close(resolve)));
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 

@@ -1,5 +1,5 @@
 import { S3Storage } from '../../src/core/storage/s3.js';
-import { freshBucket, s3Settings } from '../helpers.js';
+import { defer, freshBucket, s3Settings } from '../helpers.js';
 import { storageSuite } from './storage.shared.js';
 
 storageSuite('s3 (RGW)', async (t) => {
@@ -13,7 +13,7 @@ storageSuite('s3 (RGW)', async (t) => {
     presignedExpiry: 60,
     customDomain: null,
   });
-  t.after(() => storage.client.destroy());
+  defer(t, () => storage.client.destroy());
   return {
     storage,
     async download(url) {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { CamelCasePlugin, Kysely, SqliteDialect, sql } from 'kysely';
 import { preparedQuery } from '../../src/db/prepared.js';
+import { defer } from '../helpers.js';
 
 // written in camelCase: only CamelCasePlugin turns the names into the table's snake_case columns
 const byId = preparedQuery(['id'] as const, (db, param) =>
@@ -16,7 +17,7 @@ const run = (db: unknown, id: number) => byId(db as never, { id });
 
 test("a prepared query answers with each call's values, in a transaction too, with SQL compiled per plugin list", async (t) => {
   const db = new Kysely<object>({ dialect: new SqliteDialect({ database: new SQLite(':memory:') }) });
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   await sql`create table things (thing_id integer, thing_name text)`.execute(db);
   await sql`insert into things values (1, 'one'), (2, 'two')`.execute(db);
   const camel = db.withPlugin(new CamelCasePlugin());

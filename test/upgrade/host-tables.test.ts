@@ -10,7 +10,7 @@ import { dialectOf } from '../../src/db/dialect.js';
 import { createDatabase } from '../../src/db/index.js';
 import { migrateToLatest, migrations } from '../../src/db/migrate.js';
 import { buildApp } from '../../src/http/app.js';
-import { createUser, multipart, testEnv } from '../helpers.js';
+import { createUser, defer, multipart, testEnv } from '../helpers.js';
 import { indexNames, tableNames } from './schema.js';
 
 // The host's own migrations, one named like Chute's first
@@ -58,7 +58,7 @@ async function hostSnapshot(db: AnyDb) {
 test("Chute's migrations beside a host's own users, files and kysely_migration leave all of them as they were", async (t) => {
   const env = await testEnv(t);
   const host = createDatabase(env.DATABASE_URL!) as unknown as AnyDb;
-  t.after(() => host.destroy());
+  defer(t, () => host.destroy());
   assert.equal((await hostMigrator(host).migrateToLatest()).error, undefined);
   await host
     .insertInto('users')
@@ -75,7 +75,7 @@ test("Chute's migrations beside a host's own users, files and kysely_migration l
   const before = await hostSnapshot(host);
 
   const app = await buildApp({ config: loadConfig(env) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   // Chute works in it: its own users, sessions and files
   const alice = await createUser(app);

@@ -8,7 +8,7 @@ import { claimDueDeliveries, enqueueEvent, listDeliveries, pruneDelivered } from
 import { createDatabase } from '../../src/db/index.js';
 import { MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from '../../src/db/legacy.js';
 import { migrateToLatest, migrations } from '../../src/db/migrate.js';
-import { testEnv } from '../helpers.js';
+import { defer, testEnv } from '../helpers.js';
 
 const UP_TO_0008: Record<string, Migration> = Object.fromEntries(
   Object.entries(migrations).filter(([name]) => name <= '0008_webhooks'),
@@ -17,7 +17,7 @@ const UP_TO_0008: Record<string, Migration> = Object.fromEntries(
 test("0009 keeps 0008's outbox rows; new events, claims and the prune work on the new table", async (t) => {
   const env = await testEnv(t);
   const db = createDatabase(env.DATABASE_URL!);
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   const before = await new Migrator({
     db,
     provider: { getMigrations: async () => UP_TO_0008 },

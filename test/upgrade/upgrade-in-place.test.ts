@@ -14,7 +14,7 @@ import { createDatabase } from '../../src/db/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { hashPassword } from '../../src/users/passwords.js';
 import { hashToken } from '../../src/users/services.js';
-import { multipart, testEnv } from '../helpers.js';
+import { defer, multipart, testEnv } from '../helpers.js';
 import { releaseMigrations } from './release-migrations/index.js';
 import { constraintNames, indexNames, sequenceNames, tableNames } from './schema.js';
 
@@ -113,7 +113,7 @@ test('a database of the release before the chute_ prefix upgrades in place: sess
   const before = await releaseDatabase(env.DATABASE_URL!, env.MEDIA_ROOT!);
 
   const app: FastifyInstance = await buildApp({ config: loadConfig(env) });
-  t.after(() => app.close());
+  defer(t, () => app.close());
   await app.ready();
   const alice = { authorization: `Bearer ${before.token}` };
 
@@ -220,7 +220,7 @@ test('the upgrade is made once: a second start finds nothing to move and nothing
     await app.close();
   }
   const db = createDatabase(env.DATABASE_URL!) as unknown as AnyDb;
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   assert.equal((await db.selectFrom('chute_migration').select('name').execute()).length, CHUTE_MIGRATIONS.length);
 });
 
@@ -228,7 +228,7 @@ test("a kysely_migration that also holds a host's migrations is left as it was; 
   const env = await testEnv(t);
   await releaseDatabase(env.DATABASE_URL!, env.MEDIA_ROOT!);
   const db = createDatabase(env.DATABASE_URL!) as unknown as AnyDb;
-  t.after(() => db.destroy());
+  defer(t, () => db.destroy());
   await db
     .insertInto('kysely_migration')
     .values({ name: '2026_host_orders', timestamp: new Date().toISOString() })
