@@ -20,6 +20,8 @@ export function useListPage<T extends { results: unknown[]; count?: number }>(
     setLoading(true);
     load(controller.signal).then(
       (result) => {
+        // a page asked for before the last change of sort, filter or offset never replaces a newer one
+        if (controller.signal.aborted) return;
         setPage(result);
         setError(null);
         setLoading(false);
