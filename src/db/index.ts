@@ -6,7 +6,7 @@ import pg from 'pg';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
 import type { Config, SqliteSynchronous } from '../config.js';
 import type { Database } from './schema.js';
-import { startBackgroundCheckpoints } from './sqlite-checkpoints.js';
+import { SqliteWriterDialect } from './sqlite-writer.js';
 
 export type Db = Kysely<Database>;
 
@@ -14,6 +14,7 @@ export type Db = Kysely<Database>;
  * `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none.
  * `sqliteSynchronous`: SQLite only (SQLITE_SYNCHRONOUS), normal unless given.
  * `backgroundCheckpoints`: SQLite file only; a worker thread checkpoints the log (sqlite-checkpoints.ts).
+ * A SQLite file is written on a thread of its own and read on the caller's (sqlite-writer.ts).
  *   On unless given: a short-lived command turns it off.
  */
 export function createDatabase(
@@ -26,21 +27,32 @@ export function createDatabase(
 ): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
-    const onDisk = path !== ':memory:' && path !== '';
-    if (onDisk) makePrivate(path);
+    // a database in memory is one connection's own: no second thread can reach it
+    if (path === ':memory:' || path === '') {
+      return new Kysely<Database>({
+        dialect: new SqliteDialect({ database: () => Promise.resolve(withStatementCache(new SQLite(path))) }),
+      });
+    }
+    makePrivate(path);
     return new Kysely<Database>({
-      dialect: new SqliteDialect({
-        database: async () => {
+      dialect: new SqliteWriterDialect({
+        path,
+        reader: () => {
           const sqlite = new SQLite(path);
-          // WAL lets readers run beside the one writer; busy_timeout waits for the write lock
-          // instead of failing with "database is locked" as the reference does under load.
+          // WAL lets readers run beside the one writer (a worker thread: sqlite-writer.ts)
           sqlite.pragma('journal_mode = WAL');
-          sqlite.pragma('busy_timeout = 5000');
-          sqlite.pragma('foreign_keys = ON');
-          sqlite.pragma(`synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-          const checkpoints = onDisk && backgroundCheckpoints ? startBackgroundCheckpoints(sqlite, path) : null;
-          return withStatementCache(sqlite, () => checkpoints?.stop());
+          sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          return withStatementCache(sqlite);
         },
+        // busy_timeout waits for the write lock (another process's) instead of failing with
+        // "database is locked" as the reference does under load
+        pragmas: [
+          `busy_timeout = ${BUSY_TIMEOUT_MS}`,
+          'foreign_keys = ON',
+          `synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`,
+        ],
+        cacheLimit: STATEMENT_CACHE_LIMIT,
+        backgroundCheckpoints,
       }),
     });
   }
@@ -89,18 +101,21 @@ function makePrivate(path: string): void {
   }
 }
 
+/** How long a connection waits for another's lock (a second process's write) before it fails. */
+const BUSY_TIMEOUT_MS = 5000;
+
+/** Compiled statements kept per connection: the app runs a small, fixed set of queries. */
+const STATEMENT_CACHE_LIMIT = 500;
+
 /**
  * better-sqlite3 compiles a statement on every prepare(); Kysely prepares per query. Keeping the
- * compiled statements (the app runs a small, fixed set of queries) removed the bulk of that cost
- * in the start benchmark. Bounded, so generated SQL cannot grow it without limit.
+ * compiled statements removed the bulk of that cost in the start benchmark. Bounded, so generated
+ * SQL cannot grow it without limit.
  */
-function withStatementCache(sqlite: SQLite.Database, onClose: () => void, limit = 500) {
+function withStatementCache(sqlite: SQLite.Database, limit = STATEMENT_CACHE_LIMIT) {
   const statements = new Map<string, SQLite.Statement>();
   return {
-    close: () => {
-      sqlite.close();
-      onClose();
-    },
+    close: () => sqlite.close(),
     prepare(sql: string): SQLite.Statement {
       let statement = statements.get(sql);
       if (!statement) {

@@ -9,7 +9,6 @@
 // a checkpoint moves committed pages, it never decides when a commit is durable.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type SQLite from 'better-sqlite3';
 
 /** The writer's own checkpoint mark in pages (SQLite's default is 1,000 and then the worker is idle). */
 export const WRITER_CHECKPOINT_PAGES = 2000;
@@ -52,11 +51,11 @@ export interface BackgroundCheckpoints {
 }
 
 /**
- * Checkpoints `sqlite` (already in WAL mode, opened at `path`) from a worker thread. If the worker
- * cannot run, the writer goes back to SQLite's own checkpoints, so nothing but speed is lost.
+ * Checkpoints the database at `path` (in WAL mode, its writer checkpointing at
+ * WRITER_CHECKPOINT_PAGES) from a worker thread. If the worker cannot run, `onFailure` is to give
+ * the writer SQLite's own mark back, so nothing but speed is lost.
  */
-export function startBackgroundCheckpoints(sqlite: SQLite.Database, path: string): BackgroundCheckpoints {
-  sqlite.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+export function startBackgroundCheckpoints(path: string, onFailure: () => void): BackgroundCheckpoints {
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
@@ -69,8 +68,6 @@ export function startBackgroundCheckpoints(sqlite: SQLite.Database, path: string
     },
   });
   worker.unref();
-  worker.once('error', () => {
-    if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000');
-  });
+  worker.once('error', onFailure);
   return { stop: () => worker.postMessage('stop') };
 }

@@ -3,7 +3,6 @@
 // the key's row, or bump it, starting a new window when the old one has ended.
 import { type AnyDb, withOwnTables } from '../db/any-db.js';
 import { sql, type ColumnType } from 'kysely';
-import { groupCommit } from '../db/group-commit.js';
 import { preparedQuery } from '../db/prepared.js';
 
 export interface RateLimitsTable {
@@ -49,7 +48,7 @@ export async function rateLimitHit(
   db: AnyDb,
   { key, windowMs, now = Date.now() }: { key: string; windowMs: number; now?: number },
 ): Promise<{ hits: number; resetsAt: number }> {
-  const [row] = await groupCommit(db, (db) => hitQuery(db, { key, now, resetsAt: now + windowMs }));
+  const [row] = await hitQuery(db, { key, now, resetsAt: now + windowMs });
   return { hits: Number(row!.hits), resetsAt: Number(row!.resets_at) };
 }
 

@@ -13,7 +13,6 @@
 //                         +--failed: back to pending
 // A refused upload is deleted with its record; it keeps no state. See docs/lifecycle.md.
 import type { Kysely } from 'kysely';
-import { groupCommit } from '../../db/group-commit.js';
 import { nowIso } from '../../db/normalise.js';
 import { DbLocker, type Lock, type Locker } from '../../db/locks.js';
 import type { Database, FileState, FileUpdate, UploadMethod } from '../../db/schema.js';
@@ -55,14 +54,12 @@ export async function moveState(
 ): Promise<boolean> {
   const illegal = from.filter((state) => !canMove(state, to));
   if (illegal.length > 0) throw new Error(`A file record cannot move from ${illegal.join(', ')} to ${to}.`);
-  const result = await groupCommit(db, (db) =>
-    db
-      .updateTable('chute_files')
-      .set({ updated_at: nowIso(), ...set, state: to })
-      .where('id', '=', id)
-      .where('state', 'in', from)
-      .executeTakeFirst(),
-  );
+  const result = await db
+    .updateTable('chute_files')
+    .set({ updated_at: nowIso(), ...set, state: to })
+    .where('id', '=', id)
+    .where('state', 'in', from)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 

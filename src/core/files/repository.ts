@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
 import { dialectOf } from '../../db/dialect.js';
-import { groupCommit } from '../../db/group-commit.js';
 import { preparedQuery } from '../../db/prepared.js';
 import { nowIso, toDate, toNullableDate, toNullableNumber, toNumber } from '../../db/normalise.js';
 import type { Database, FileRow, FileState, NewFileRow, UploadMethod } from '../../db/schema.js';
@@ -74,20 +73,18 @@ const insertFileQuery = preparedQuery(INSERT_COLUMNS, (db: Kysely<Database>, par
 );
 
 export async function insertFile(db: Executor, values: NewFileRow): Promise<FileRecord> {
-  const [row] = await groupCommit(db, (db) =>
-    insertFileQuery(db, {
-      ...values,
-      file_size: values.file_size ?? null,
-      uploaded_by: values.uploaded_by ?? null,
-      upload_finished_at: values.upload_finished_at ?? null,
-      upload_received_at: values.upload_received_at ?? null,
-      upload_method: values.upload_method ?? 'post',
-      state: values.state ?? 'pending',
-      upload_id: values.upload_id ?? null,
-      sha256: values.sha256 ?? null,
-      pending_event_at: values.pending_event_at ?? null,
-    }),
-  );
+  const [row] = await insertFileQuery(db, {
+    ...values,
+    file_size: values.file_size ?? null,
+    uploaded_by: values.uploaded_by ?? null,
+    upload_finished_at: values.upload_finished_at ?? null,
+    upload_received_at: values.upload_received_at ?? null,
+    upload_method: values.upload_method ?? 'post',
+    state: values.state ?? 'pending',
+    upload_id: values.upload_id ?? null,
+    sha256: values.sha256 ?? null,
+    pending_event_at: values.pending_event_at ?? null,
+  });
   if (!row) throw new Error('INSERT INTO chute_files returned no row');
   return toFileRecord(row);
 }
