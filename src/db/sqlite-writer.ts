@@ -18,9 +18,11 @@ import {
   type CompiledQuery,
   type DatabaseConnection,
   type DatabaseIntrospector,
+  DeleteQueryNode,
   type Dialect,
   type DialectAdapter,
   type Driver,
+  InsertQueryNode,
   type Kysely,
   type QueryCompiler,
   type QueryResult,
@@ -28,6 +30,7 @@ import {
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
+  UpdateQueryNode,
 } from 'kysely';
 import {
   type BackgroundCheckpoints,
@@ -124,8 +127,10 @@ function pump() {
       answers.push([message.id, attempt(message)]);
       if (db.inTransaction) open = message.tx;
     } else {
+      // a PRAGMA, DDL or other raw statement runs on its own, as some cannot run in a transaction
       let end = 1;
-      while (end < queue.length && !queue[end].tx && !queue[end].close) end++;
+      const joins = (message) => !message.tx && !message.close && !message.solo;
+      if (!queue[0].solo) while (end < queue.length && joins(queue[end])) end++;
       commitGroup(queue.splice(0, end), answers);
     }
     port.postMessage(answers);
@@ -214,13 +219,16 @@ class Writer {
     return ++this.#lastTx;
   }
 
-  /** Runs `sql` on the writer: in transaction `tx`, or on its own (in the next group) when 0. */
-  async run(sql: string, params: readonly unknown[], tx: number): Promise<Answer> {
+  /**
+   * Runs `sql` on the writer: in transaction `tx`, or outside any (tx 0): in the next group, or
+   * alone when `solo`.
+   */
+  async run(sql: string, params: readonly unknown[], tx: number, solo = true): Promise<Answer> {
     if (this.#broken) throw this.#broken;
     const id = ++this.#lastId;
     const answer = await new Promise<Answer>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#port.postMessage({ id, tx, sql, params });
+      this.#port.postMessage({ id, tx, sql, params, solo });
       this.#port.ref();
     });
     if ('error' in answer) throw new SQLite.SqliteError(answer.error.message, answer.error.code ?? 'SQLITE_ERROR');
@@ -245,6 +253,9 @@ class Writer {
   }
 }
 
+/** The statements a group may hold: one INSERT, UPDATE or DELETE each. */
+const GROUPED = [InsertQueryNode, UpdateQueryNode, DeleteQueryNode];
+
 class WriterConnection implements DatabaseConnection {
   /** the transaction this connection is in, 0 when none */
   tx = 0;
@@ -257,7 +268,12 @@ class WriterConnection implements DatabaseConnection {
     if (!this.tx && SelectQueryNode.is(query.query)) {
       return { rows: this.reader.prepare(query.sql).all(query.parameters as unknown[]) as R[] };
     }
-    const answer = await this.writer.run(query.sql, query.parameters, this.tx);
+    const answer = await this.writer.run(
+      query.sql,
+      query.parameters,
+      this.tx,
+      !GROUPED.some((node) => node.is(query.query)),
+    );
     if ('rows' in answer) return { rows: answer.rows as R[] };
     const { changes, lastInsertRowid } = answer as { changes: number; lastInsertRowid: number | bigint };
     return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };

@@ -76,6 +76,23 @@ describe('SQLite writer thread', () => {
     assert.ok(together * 4 <= alone, `together ${together} bytes against ${alone} one by one`);
   });
 
+  test('a statement other than an INSERT, UPDATE or DELETE runs on its own, outside the group', async (t) => {
+    const { db, committed } = await database(t);
+    // SQLite ignores `foreign_keys` inside a transaction: in a group it would do nothing
+    const results = await queued<unknown>(db, () => [
+      insert(db, 'a'),
+      sql`pragma foreign_keys = off`.execute(db),
+      insert(db, 'b'),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    const { rows } = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db);
+    assert.equal(rows[0]?.foreign_keys, 0);
+    assert.ok(committed('a') && committed('b'));
+  });
+
   test('a caller hears of its write only once another connection can read it', async (t) => {
     const { db, committed } = await database(t);
     const seen = await Promise.all(['a', 'b', 'c', 'd'].map((k) => insert(db, k).then(() => committed(k))));
