@@ -14,8 +14,8 @@ export type Db = Kysely<Database>;
  * `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none.
  * `sqliteSynchronous`: SQLite only (SQLITE_SYNCHRONOUS), normal unless given.
  * `backgroundCheckpoints`: SQLite file only; a worker thread checkpoints the log (sqlite-checkpoints.ts).
- * A SQLite file is written on a thread of its own and read on the caller's (sqlite-writer.ts).
  *   On unless given: a short-lived command turns it off.
+ * A SQLite file is written on a thread of its own and read on the caller's (sqlite-writer.ts).
  */
 export function createDatabase(
   databaseUrl: string,
@@ -27,11 +27,21 @@ export function createDatabase(
 ): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
+    // busy_timeout waits for the write lock (another process's) instead of failing with
+    // "database is locked" as the reference does under load
+    const pragmas = [
+      `busy_timeout = ${BUSY_TIMEOUT_MS}`,
+      'foreign_keys = ON',
+      `synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`,
+    ];
     // a database in memory is one connection's own: no second thread can reach it
     if (path === ':memory:' || path === '') {
-      return new Kysely<Database>({
-        dialect: new SqliteDialect({ database: () => Promise.resolve(withStatementCache(new SQLite(path))) }),
-      });
+      const database = async () => {
+        const sqlite = new SQLite(path);
+        for (const pragma of pragmas) sqlite.pragma(pragma);
+        return withStatementCache(sqlite);
+      };
+      return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
     }
     makePrivate(path);
     return new Kysely<Database>({
@@ -44,13 +54,7 @@ export function createDatabase(
           sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
           return withStatementCache(sqlite);
         },
-        // busy_timeout waits for the write lock (another process's) instead of failing with
-        // "database is locked" as the reference does under load
-        pragmas: [
-          `busy_timeout = ${BUSY_TIMEOUT_MS}`,
-          'foreign_keys = ON',
-          `synchronous = ${sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL'}`,
-        ],
+        pragmas,
         cacheLimit: STATEMENT_CACHE_LIMIT,
         backgroundCheckpoints,
       }),
