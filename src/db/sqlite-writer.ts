@@ -42,9 +42,25 @@ import {
 const WORKER_SOURCE = `
 const { workerData, receiveMessageOnPort } = require('node:worker_threads');
 const SQLite = require(workerData.driver);
-const { port, path, pragmas, cacheLimit } = workerData;
+const { readSync, openSync, closeSync } = require('node:fs');
+const { endianness } = require('node:os');
+const { port, path, pragmas, cacheLimit, logMark } = workerData;
 const db = new SQLite(path, { fileMustExist: true });
 for (const pragma of pragmas) db.pragma(pragma);
+
+// Past logMark frames the writer checkpoints with RESTART, so that the next commit starts the log
+// over: waiting (busy_timeout) for a checkpoint of the other thread's to end, which a PASSIVE one
+// would skip. The frame count is the wal-index header's mxFrame (the -shm file, offset 16, native
+// byte order: sqlite.org/walformat.html).
+let shm = -1;
+const header = Buffer.alloc(4);
+function boundLog() {
+  if (!logMark) return;
+  if (shm === -1) shm = openSync(path + '-shm', 'r');
+  readSync(shm, header, 0, 4, 16);
+  const frames = endianness() === 'LE' ? header.readUInt32LE(0) : header.readUInt32BE(0);
+  if (frames >= logMark) db.pragma('wal_checkpoint(RESTART)');
+}
 
 const statements = new Map();
 function prepare(sql) {
@@ -120,6 +136,7 @@ function pump() {
       if (!db.inTransaction) open = 0;
     } else if (queue[0].close) {
       db.close();
+      if (shm !== -1) closeSync(shm);
       port.close();
       return;
     } else if (queue[0].tx) {
@@ -134,6 +151,7 @@ function pump() {
       commitGroup(queue.splice(0, end), answers);
     }
     port.postMessage(answers);
+    if (!open) boundLog();
     for (let next; (next = receiveMessageOnPort(port)); ) queue.push(next.message);
   }
 }
@@ -175,7 +193,12 @@ class Writer {
   #broken: Error | null = null;
   readonly ready: Promise<void>;
 
-  constructor({ path, pragmas, cacheLimit }: Pick<SqliteWriterOptions, 'path' | 'pragmas' | 'cacheLimit'>) {
+  constructor({
+    path,
+    pragmas,
+    cacheLimit,
+    logMark,
+  }: Pick<SqliteWriterOptions, 'path' | 'pragmas' | 'cacheLimit'> & { logMark: number }) {
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
     this.#worker = new Worker(WORKER_SOURCE, {
@@ -185,6 +208,7 @@ class Writer {
         path,
         pragmas,
         cacheLimit,
+        logMark,
         port: port2,
       },
       transferList: [port2],
@@ -299,8 +323,10 @@ class WriterDriver implements Driver {
   async init(): Promise<void> {
     const { path, pragmas, cacheLimit, backgroundCheckpoints } = this.options;
     this.#reader = this.options.reader();
+    // with checkpoints on a thread of their own the writer's mark is higher (sqlite-checkpoints.ts)
     const mark = backgroundCheckpoints ? [`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`] : [];
-    const writer = new Writer({ path, pragmas: [...pragmas, ...mark], cacheLimit });
+    const logMark = backgroundCheckpoints ? WRITER_CHECKPOINT_PAGES : 0;
+    const writer = new Writer({ path, pragmas: [...pragmas, ...mark], cacheLimit, logMark });
     this.#writer = writer;
     await writer.ready;
     if (backgroundCheckpoints) {
