@@ -48,18 +48,26 @@ const { port, path, pragmas, cacheLimit, logMark } = workerData;
 const db = new SQLite(path, { fileMustExist: true });
 for (const pragma of pragmas) db.pragma(pragma);
 
-// Past logMark frames the writer checkpoints with RESTART, so that the next commit starts the log
-// over: waiting (busy_timeout) for a checkpoint of the other thread's to end, which a PASSIVE one
-// would skip. The frame count is the wal-index header's mxFrame (the -shm file, offset 16, native
-// byte order: sqlite.org/walformat.html).
+// Past logMark frames the writer checkpoints with RESTART, so that its next commit starts the log
+// over. SQLite takes the checkpoint lock without waiting, and the other thread's checkpoint rounds
+// (long under fsync load) held it at nearly every commit: the log grew to 36-77 MB. So the writer
+// asks again every millisecond, up to half a second, until that round is over. The frame count is
+// the wal-index header's mxFrame (the -shm file, offset 16, native byte order:
+// sqlite.org/walformat.html).
 let shm = -1;
 const header = Buffer.alloc(4);
+const pause = new Int32Array(new SharedArrayBuffer(4));
 function boundLog() {
   if (!logMark) return;
   if (shm === -1) shm = openSync(path + '-shm', 'r');
   readSync(shm, header, 0, 4, 16);
   const frames = endianness() === 'LE' ? header.readUInt32LE(0) : header.readUInt32BE(0);
-  if (frames >= logMark) db.pragma('wal_checkpoint(RESTART)');
+  if (frames < logMark) return;
+  for (let tries = 0; tries < 500; tries++) {
+    const [{ log }] = db.pragma('wal_checkpoint(RESTART)');
+    if (log !== -1) return;
+    Atomics.wait(pause, 0, 0, 1);
+  }
 }
 
 const statements = new Map();
