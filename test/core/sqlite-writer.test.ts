@@ -13,6 +13,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { AnyDb } from '../../src/db/any-db.js';
 import { createDatabase } from '../../src/db/index.js';
+import { defer } from '../helpers.js';
 
 /** A SQLite file with one table, the log never checkpointed (its size counts the pages written). */
 async function database(t: TestContext) {
@@ -23,7 +24,7 @@ async function database(t: TestContext) {
   await sql`create table t (id integer primary key, k text not null unique, v text not null)`.execute(db);
   await sql`create index t_v on t (v)`.execute(db);
   const reader = new SQLite(path, { readonly: true });
-  t.after(async () => {
+  defer(t, async () => {
     reader.close();
     await db.destroy();
     await rm(dir, { recursive: true, force: true });
