@@ -202,7 +202,7 @@ for (const storage of ['local', 's3'] as const) {
       assert.deepEqual(await storedKeys(server), [], 'no object is left behind');
     });
 
-    test('abort drops the upload; a wrong key or another user answers 404', async (t) => {
+    test('part signing and abort: a wrong key or another user answers 404', async (t) => {
       const server = await startTestServer(t, { storage });
       const alice = await server.createUser();
       const mallory = await server.createUser();
@@ -210,6 +210,14 @@ for (const storage of ['local', 's3'] as const) {
         await uppy(server, alice)('POST', '/s3/multipart', { filename: 'a.bin', type: 'application/octet-stream' })
       ).body;
       const path = `/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`;
+      const signOne = `/s3/multipart/${encodeURIComponent(uploadId)}/1?key=${encodeURIComponent(key)}`;
+      const signBatch = `/s3/multipart/${encodeURIComponent(uploadId)}/batch?key=${encodeURIComponent(key)}&partNumbers=1,2`;
+      for (const signing of [signOne, signBatch]) {
+        const refused = await uppy(server, mallory)('GET', signing);
+        assert.equal(refused.status, 404, `another user signs no part: ${signing}`);
+        assert.equal(refused.body.code, 'not_found');
+        assert.equal((await uppy(server, alice)('GET', signing)).status, 200);
+      }
       assert.equal((await uppy(server, mallory)('DELETE', path)).status, 404);
       assert.equal(
         (await uppy(server, alice)('DELETE', `/s3/multipart/${encodeURIComponent(uploadId)}?key=files/other.bin`))

@@ -1,4 +1,7 @@
+import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
+import { preparedQuery } from '../../db/prepared.js';
+import type { Database } from '../../db/schema.js';
 import { type EventMark, toFileRecord, type Executor, type FileRecord } from '../files/repository.js';
 import { moveState } from '../files/lifecycle.js';
 
@@ -6,8 +9,13 @@ export async function setUploadId(db: Executor, { id, uploadId }: { id: number; 
   await db.updateTable('chute_files').set({ upload_id: uploadId, updated_at: nowIso() }).where('id', '=', id).execute();
 }
 
+// read on every Uppy part signing: compiled once (see preparedQuery)
+const findFileByUploadIdQuery = preparedQuery(['uploadId'], (db: Kysely<Database>, param) =>
+  db.selectFrom('chute_files').selectAll().where('upload_id', '=', param.uploadId),
+);
+
 export async function findFileByUploadId(db: Executor, uploadId: string): Promise<FileRecord | undefined> {
-  const row = await db.selectFrom('chute_files').selectAll().where('upload_id', '=', uploadId).executeTakeFirst();
+  const [row] = await findFileByUploadIdQuery(db, { uploadId });
   return row && toFileRecord(row);
 }
 

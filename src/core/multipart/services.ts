@@ -72,15 +72,17 @@ async function multipartRecord(ctx: FilesContext, { actor, fileId }: FileRequest
   return file;
 }
 
-async function openUpload(
-  ctx: FilesContext,
-  { actor, fileId }: FileRequest,
-): Promise<FileRecord & { upload_id: string }> {
-  const file = await multipartRecord(ctx, { actor, fileId });
+/** A multipart record whose upload is still open; else 409 (another method, or completed or aborted). */
+export function asOpenUpload(file: FileRecord): FileRecord & { upload_id: string } {
+  assertUploadMethod(file, 'multipart');
   if (isValid(file) || file.upload_id === null) {
     throw new AppError('upload_closed', 'This file has no open multipart upload: it was completed or aborted.');
   }
   return file as FileRecord & { upload_id: string };
+}
+
+async function openUpload(ctx: FilesContext, request: FileRequest): Promise<FileRecord & { upload_id: string }> {
+  return asOpenUpload(await getAccessibleFile(ctx, request));
 }
 
 export async function multipartCreate(
@@ -107,24 +109,27 @@ export async function multipartCreate(
   }
 }
 
+/** How the parts of an upload are signed: how long each URL lives, how the client cuts the file. */
+export interface PartSigning {
+  parts: Array<{ partNumber: number; contentMd5?: string | undefined }>;
+  expiresIn?: number;
+  /** how the client cuts a file of a known size (Chute's part_size unless told otherwise) */
+  partSizeOf?: (fileSize: number) => number;
+}
+
 export async function multipartSignParts(
   ctx: FilesContext,
-  {
-    actor,
-    fileId,
-    parts,
-    expiresIn = ctx.policy.presignedExpiry,
-    partSizeOf = recommendedPartSize,
-  }: {
-    actor: Actor;
-    fileId: number;
-    parts: Array<{ partNumber: number; contentMd5?: string | undefined }>;
-    expiresIn?: number;
-    /** how the client cuts a file of a known size (Chute's part_size unless told otherwise) */
-    partSizeOf?: (fileSize: number) => number;
-  },
+  { actor, fileId, ...signing }: FileRequest & PartSigning,
 ): Promise<Array<SignedRequest & { partNumber: number }>> {
-  const file = await openUpload(ctx, { actor, fileId });
+  return signUploadParts(ctx, await openUpload(ctx, { actor, fileId }), signing);
+}
+
+/** Signs parts of `file`, an open upload its caller may reach (asOpenUpload). */
+export async function signUploadParts(
+  ctx: FilesContext,
+  file: FileRecord & { upload_id: string },
+  { parts, expiresIn = ctx.policy.presignedExpiry, partSizeOf = recommendedPartSize }: PartSigning,
+): Promise<Array<SignedRequest & { partNumber: number }>> {
   // a known size pins every part's exact length; without one (Uppy may send none) only the total is checked, at complete
   const layout = file.file_size === null ? null : partLayout(file.file_size, partSizeOf(file.file_size));
   const highest = layout?.count ?? maxPartNumber(ctx.policy.maxSize);

@@ -2,9 +2,9 @@
 // services: Uppy names an upload by its (uploadId, key) pair rather than a file id, cuts files
 // its own way and turns a URL's expiry into its request timeout. Each upload is an ordinary file.
 import { notFound } from '../../errors.js';
-import type { Actor } from '../actor.js';
+import { canAccess, type Actor } from '../actor.js';
 import type { FileRecord } from '../files/repository.js';
-import { getAccessibleFile, type FilesContext, type UploadPolicy } from '../files/services.js';
+import type { FilesContext, UploadPolicy } from '../files/services.js';
 import { MULTIPART, type SignedRequest, type UploadedPart } from '../storage/types.js';
 import { findFileByUploadId } from './repository.js';
 import {
@@ -12,7 +12,8 @@ import {
   multipartComplete,
   multipartCreate,
   multipartListParts,
-  multipartSignParts,
+  asOpenUpload,
+  signUploadParts,
   singlePutCreate,
 } from './services.js';
 
@@ -56,8 +57,8 @@ export interface UppyUpload {
 
 async function uploadOf(ctx: FilesContext, { actor, uploadId, key }: UppyUpload): Promise<FileRecord> {
   const file = await findFileByUploadId(ctx.db, uploadId);
-  if (!file || file.file !== key) throw notFound('upload');
-  return getAccessibleFile(ctx, { actor, fileId: file.id });
+  if (!file || file.file !== key || !canAccess(actor, file.uploaded_by)) throw notFound('upload');
+  return file;
 }
 
 /** A single signed PUT for a small file (getUploadParameters), with how long its URL lives. */
@@ -94,11 +95,10 @@ export async function uppySignParts(
   ctx: FilesContext,
   { partNumbers, ...upload }: UppyUpload & { partNumbers: number[] },
 ): Promise<{ urls: Array<{ partNumber: number; url: string }>; expires: number }> {
-  const file = await uploadOf(ctx, upload);
+  // Uppy signs every part on its own (one request per 5 MiB): the record is read once
+  const file = asOpenUpload(await uploadOf(ctx, upload));
   const expires = uppyExpiry(ctx.policy);
-  const signed = await multipartSignParts(ctx, {
-    actor: upload.actor,
-    fileId: file.id,
+  const signed = await signUploadParts(ctx, file, {
     parts: partNumbers.map((partNumber) => ({ partNumber })),
     expiresIn: expires,
     partSizeOf: uppyPartSize,
