@@ -31,10 +31,14 @@ let delay = workerData.busyMs;
 let lastLog = -1;
 let timer;
 const round = () => {
-  const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
-  if (log >= workerData.writerMark) delay = workerData.asideMs; // the writer's checkpoint starts the log over
-  else delay = log !== lastLog ? workerData.busyMs : Math.min(delay * 2, workerData.idleMs);
-  lastLog = log;
+  try {
+    const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)');
+    if (log >= workerData.writerMark) delay = workerData.asideMs; // the writer's checkpoint starts the log over
+    else delay = log !== lastLog ? workerData.busyMs : Math.min(delay * 2, workerData.idleMs);
+    lastLog = log;
+  } catch {
+    delay = workerData.idleMs; // a full disk, say: the next round tries again
+  }
   timer = setTimeout(round, delay);
 };
 timer = setTimeout(round, delay);

@@ -53,20 +53,26 @@ for (const pragma of pragmas) db.pragma(pragma);
 // (long under fsync load) held it at nearly every commit: the log grew to 36-77 MB. So the writer
 // asks again every millisecond, up to half a second, until that round is over. The frame count is
 // the wal-index header's mxFrame (the -shm file, offset 16, native byte order:
-// sqlite.org/walformat.html).
+// sqlite.org/walformat.html). A checkpoint that fails (a full disk: it grows the database file)
+// ends nothing: the commits go on into the log, and the writer tries again a second later.
 let shm = -1;
 const header = Buffer.alloc(4);
 const pause = new Int32Array(new SharedArrayBuffer(4));
+let retryAt = 0;
 function boundLog() {
-  if (!logMark) return;
-  if (shm === -1) shm = openSync(path + '-shm', 'r');
-  readSync(shm, header, 0, 4, 16);
-  const frames = endianness() === 'LE' ? header.readUInt32LE(0) : header.readUInt32BE(0);
-  if (frames < logMark) return;
-  for (let tries = 0; tries < 500; tries++) {
-    const [{ log }] = db.pragma('wal_checkpoint(RESTART)');
-    if (log !== -1) return;
-    Atomics.wait(pause, 0, 0, 1);
+  if (!logMark || Date.now() < retryAt) return;
+  try {
+    if (shm === -1) shm = openSync(path + '-shm', 'r');
+    readSync(shm, header, 0, 4, 16);
+    const frames = endianness() === 'LE' ? header.readUInt32LE(0) : header.readUInt32BE(0);
+    if (frames < logMark) return;
+    for (let tries = 0; tries < 500; tries++) {
+      const [{ log }] = db.pragma('wal_checkpoint(RESTART)');
+      if (log !== -1) return;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  } catch {
+    retryAt = Date.now() + 1000;
   }
 }
 

@@ -1,10 +1,13 @@
 // Faults that need the real server as a process: SIGKILL in the middle of an upload, a database
 // that cannot be reached at boot, and (PostgreSQL) a database that goes away under a running server.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { fileLockName } from '../../src/core/files/lifecycle.js';
 import { createUrlSigner } from '../../src/core/signing.js';
@@ -223,3 +226,57 @@ describe('PostgreSQL going away under a running server', {
     await server.stop('SIGKILL');
   });
 });
+
+describe('SQLite on a full disk', {
+  skip: usingPostgres && 'SQLite only: the database file is on the local disk',
+}, () => {
+  // The server's file-size limit (RLIMIT_FSIZE, set on the running process with prlimit) stands in
+  // for a full disk: past it every write of the database file fails (EFBIG, where a full disk says
+  // ENOSPC), so checkpoints fail first (they grow the database file), then commits (the log).
+  test('writes fail with 503 database_unavailable while the disk is full, and succeed again once it is freed, without a restart', async (t) => {
+    const scope = lifo(t);
+    const env = await serverEnv(scope, { START_RATE_LIMIT: '1000000' });
+    const path = String(env.DATABASE_URL).slice('sqlite:'.length);
+    // a database file larger than the writer's log mark, so that the log reaches the mark (and the
+    // writer checkpoints itself) before the log file reaches the limit
+    const filler = new SQLite(path);
+    filler.exec('create table filler (body blob not null)');
+    const insert = filler.prepare('insert into filler (body) values (?)');
+    for (let i = 0; i < 10; i++) insert.run(Buffer.alloc(1 << 20, i));
+    filler.close();
+    const server = await spawnServer(scope, env);
+    const auth = await cliUser(env, server.baseUrl);
+    const pid = String(server.child.pid);
+    const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
+    const limit = size(path) + size(`${path}-wal`) + 256 * 1024;
+    await prlimit(['--pid', pid, `--fsize=${limit}:`]);
+    injected += 1;
+
+    const start = (i: number) => api(server, 'POST', START, auth, { file_name: `f${i}.txt`, file_type: 'text/plain' });
+    const refused: { status: number; code: unknown }[] = [];
+    for (let i = 0; i < 20_000 && refused.length === 0; i += 10) {
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, j) => start(i + j)));
+      for (const { status, json } of answers) if (status !== 200) refused.push({ status, code: json.code });
+    }
+    assert.ok(refused.length > 0, 'the disk never filled up');
+    for (const answer of refused) assert.deepEqual(answer, { status: 503, code: 'database_unavailable' });
+
+    await prlimit(['--pid', pid, '--fsize=unlimited:']);
+    const again = await waitFor('a start once the disk is freed', async () => {
+      const answer = await start(-1);
+      return answer.status === 200 ? answer : null;
+    });
+    assert.equal((await api(server, 'GET', `/api/files/${again.json.id}/`, auth)).status, 200);
+    assert.equal((await api(server, 'GET', '/readyz', {})).status, 200);
+    // the checkpoints copy the log into the database file again: it grows past the old limit
+    await waitFor('a checkpoint past the old limit', async () => (size(path) > limit ? true : null));
+    assert.ok(server.alive(), why(server));
+  });
+});
+
+const prlimit = (args: string[]) =>
+  new Promise<void>((resolve, reject) =>
+    execFile('prlimit', args, (error, _stdout, stderr) =>
+      error ? reject(new Error(`prlimit: ${stderr}`)) : resolve(),
+    ),
+  );

@@ -145,6 +145,9 @@ const DATABASE_DOWN = new Set([
   'SQLITE_FULL',
 ]);
 
+/** SQLite's extended codes (SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) as their primary code */
+const primaryCode = (code: string) => (code.startsWith('SQLITE_') ? code.split('_', 2).join('_') : code);
+
 // PostgreSQL refusing a value (NUL in text, a number out of range, bad text representation):
 // the request was bad, not the server.
 const DATABASE_BAD_VALUE = new Set(['22021', '22003', '22P02', '22001']);
@@ -184,7 +187,7 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
     );
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(STATUS_CODES[status] ?? 'validation_failed', error.message);
-  if (error.code && DATABASE_DOWN.has(error.code)) {
+  if (error.code && DATABASE_DOWN.has(primaryCode(error.code))) {
     return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
   }
   if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
