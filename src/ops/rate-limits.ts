@@ -2,7 +2,7 @@
 // against the same budget. A hit is one atomic statement on SQLite and PostgreSQL alike: insert
 // the key's row, or bump it, starting a new window when the old one has ended.
 import { type AnyDb, withOwnTables } from '../db/any-db.js';
-import { sql, type ColumnType } from 'kysely';
+import type { ColumnType } from 'kysely';
 import { preparedQuery } from '../db/prepared.js';
 
 export interface RateLimitsTable {
@@ -16,10 +16,10 @@ export interface RateLimitsTable {
 const counters = (db: AnyDb) => withOwnTables<{ chute_rate_limits: RateLimitsTable }>(db);
 
 // Runs on every counted request (each upload start, each login): compiled once (see preparedQuery).
-const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
+const hitQuery = preparedQuery(['key', 'now', 'resetsAt', 'by'], (db, param) =>
   counters(db)
     .insertInto('chute_rate_limits')
-    .values({ key: param.key, hits: sql.lit(1), resets_at: param.resetsAt })
+    .values({ key: param.key, hits: param.by, resets_at: param.resetsAt })
     .onConflict((oc) =>
       oc.column('key').doUpdateSet((eb) => {
         // both SET expressions read the row as it was before this statement
@@ -28,8 +28,8 @@ const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
           hits: eb
             .case()
             .when(ended)
-            .then(sql.lit(1))
-            .else(eb('chute_rate_limits.hits', '+', sql.lit(1)))
+            .then(param.by)
+            .else(eb('chute_rate_limits.hits', '+', param.by))
             .end(),
           resets_at: eb
             .case()
@@ -43,12 +43,15 @@ const hitQuery = preparedQuery(['key', 'now', 'resetsAt'], (db, param) =>
     .returning(['hits', 'resets_at']),
 );
 
-/** Counts one hit on `key` in a window of `windowMs` (a fixed window from its first hit). */
+/**
+ * Counts `by` hits (one unless told) on `key` in a window of `windowMs` (a fixed window from its
+ * first hit); the key's count after them.
+ */
 export async function rateLimitHit(
   db: AnyDb,
-  { key, windowMs, now = Date.now() }: { key: string; windowMs: number; now?: number },
+  { key, windowMs, now = Date.now(), by = 1 }: { key: string; windowMs: number; now?: number; by?: number },
 ): Promise<{ hits: number; resetsAt: number }> {
-  const [row] = await hitQuery(db, { key, now, resetsAt: now + windowMs });
+  const [row] = await hitQuery(db, { key, now, resetsAt: now + windowMs, by });
   return { hits: Number(row!.hits), resetsAt: Number(row!.resets_at) };
 }
 

@@ -6,7 +6,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase } from '../../src/db/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { databaseRateLimitStore } from '../../src/http/plugins/rate-limit.js';
+import { databaseRateLimitStore, rateLimitBatch } from '../../src/http/plugins/rate-limit.js';
 import { rateLimitHit, rateLimitRead, rateLimitsPrune } from '../../src/ops/rate-limits.js';
 import { userCreate } from '../../src/users/services.js';
 import { testEnv } from '../helpers.js';
@@ -161,6 +161,50 @@ describe('rate limits shared through the database', () => {
       ['k1', 'k2', 'k3'].map(async (key) => (await rateLimitRead(a.chute.db, { key })).hits),
     );
     assert.deepEqual(counted, [3, 2, 2], 'k1 was forgotten (counted again), k2 and k3 refused from memory');
+  });
+
+  test('a budget of 100 or more is counted in batches: one write per batch, and two processes never grant more than the budget', async (t) => {
+    const [a, b] = await twoApps(t, { START_RATE_LIMIT: '100' });
+    assert.equal(rateLimitBatch(100), 2);
+    assert.equal(rateLimitBatch(1000), 20);
+    assert.equal(rateLimitBatch(99), 1, 'below 100 every hit is a statement of its own: exact');
+    const alice = await userCreate(a.chute.db, { email: 'alice@example.com', password: 'alice-password' });
+    const headers = await login(a, 'alice@example.com', 'alice-password');
+    const send = roundRobin([a, b]);
+    const statuses: number[] = [];
+    for (let i = 0; i < 110; i += 1) {
+      const response = await send({
+        method: 'POST',
+        url: '/api/files/upload/direct/start/',
+        headers,
+        payload: { file_name: `f${i}.txt`, file_type: 'text/plain' },
+      });
+      statuses.push(response.statusCode);
+    }
+    // in turns, each process uses up its batch before the other takes the next: every number is granted
+    assert.deepEqual(statuses, [...Array(100).fill(200), ...Array(10).fill(429)]);
+    const list = await a.inject({ method: 'GET', url: '/api/files/?limit=1', headers });
+    assert.equal(list.json().count, 100);
+    const key = `start:user:${alice.id}`;
+    assert.equal(
+      (await rateLimitRead(a.chute.db, { key })).hits,
+      104,
+      'fifty batches of two, then one refused batch per process',
+    );
+
+    // one process, a budget of 1,000 (batches of 20): ten concurrent hits share one batch
+    const { Store } = databaseRateLimitStore(a.chute.db);
+    const store = new Store();
+    const incr = () =>
+      new Promise<number>((resolve, reject) =>
+        store.incr('batch', (error, result) => (error ? reject(error) : resolve(result!.current)), 60_000, 1000),
+      );
+    const granted = await Promise.all(Array.from({ length: 10 }, incr));
+    assert.deepEqual(
+      granted.sort((x, y) => x - y),
+      Array.from({ length: 10 }, (_, i) => i + 1),
+    );
+    assert.equal((await rateLimitRead(a.chute.db, { key: 'batch' })).hits, 20, 'one batch taken');
   });
 
   test('a hit is one atomic statement: concurrent hits from two connections count exactly', async (t) => {

@@ -9,11 +9,37 @@ import { actorOf } from './auth.js';
 
 type Callback = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
+/** Hits a process takes from the database at once for a budget of `max`: one below 100 (exact). */
+export const rateLimitBatch = (max: number) => Math.min(20, Math.max(1, Math.floor(max / 50)));
+
+type Window = { resetsAt: number };
+
 /**
- * A store class for the plugin's `store` option. One statement per counted request; ended windows
- * are pruned at most once per `pruneEveryMs` per process, beside the request rather than in it.
- * Keys carry their own namespace (`start:user:7`, `login:ip:…`), so a child store is the same
- * store: routes that share a key generator share a budget. `settled()` lets close wait for a prune.
+ * Sets `key` in `map`, a map whose insertion order is about window-end order: entries of ended
+ * windows (and, when full, the oldest: forgetting one costs its key a database hit, no more) go
+ * from the front.
+ */
+function setBounded<E extends Window>(map: Map<string, E>, key: string, entry: E, now: number, limit: number) {
+  for (const [known, { resetsAt }] of map) {
+    if (resetsAt > now && map.size < limit) break;
+    map.delete(known);
+  }
+  map.delete(key);
+  map.set(key, entry);
+}
+
+/**
+ * A store class for the plugin's `store` option. Keys carry their own namespace (`start:user:7`,
+ * `login:ip:…`), so a child store is the same store: routes that share a key generator share a
+ * budget. Ended windows are pruned at most once per `pruneEveryMs` per process, beside the
+ * request rather than in it; `settled()` lets close wait for a prune.
+ *
+ * The database is the authority: every hit a process grants has its number there. A budget under
+ * 100 is counted one statement per hit. A larger one is taken in batches (rateLimitBatch): the
+ * process counts the batch's hits in the database at once and grants their numbers from memory,
+ * so a stream of starts by one user costs one write per batch. The cost: a batch's numbers left
+ * unused when the window ends were counted, so with N processes a key may be refused up to
+ * (N - 1) × (batch - 1) hits before its budget (2% of it per other process); never after.
  *
  * A key found over its limit is refused here, without the database, until its window ends: a
  * window's count only grows, so the answer cannot change, and a flood costs no writes.
@@ -23,15 +49,38 @@ export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRe
   let pruning: Promise<unknown> = Promise.resolve();
   /** keys over their limit: hits seen and the end of their window */
   const refused = new Map<string, { hits: number; resetsAt: number }>();
-  const remember = (key: string, entry: { hits: number; resetsAt: number }, now: number) => {
-    // Insertion order is about window-end order, so ended entries (and, when full, the oldest:
-    // forgetting one costs its next request a database hit, no more) go from the front.
-    for (const [known, { resetsAt }] of refused) {
-      if (resetsAt > now && refused.size < maxRefusedKeys) break;
-      refused.delete(known);
+  /** batches taken: the next hit number to grant, the last, and the end of their window */
+  const leases = new Map<string, { next: number; last: number; resetsAt: number }>();
+  /** batches being taken: who needs a hit of the key meanwhile waits for it */
+  const taking = new Map<string, Promise<void>>();
+
+  async function hit(key: string, windowMs: number, max: number): Promise<{ hits: number; resetsAt: number }> {
+    const by = rateLimitBatch(max);
+    if (by === 1) return rateLimitHit(db, { key, windowMs });
+    for (;;) {
+      const now = Date.now();
+      const lease = leases.get(key);
+      if (lease && lease.resetsAt > now && lease.next <= lease.last) {
+        return { hits: lease.next++, resetsAt: lease.resetsAt };
+      }
+      const pending = taking.get(key);
+      if (pending) {
+        await pending;
+        continue;
+      }
+      const batch = rateLimitHit(db, { key, windowMs, now, by });
+      taking.set(key, batch.then(noop, noop));
+      try {
+        const { hits, resetsAt } = await batch;
+        // this caller takes the batch's first number; the rest are granted from memory
+        setBounded(leases, key, { next: hits - by + 2, last: hits, resetsAt }, now, maxRefusedKeys);
+        return { hits: hits - by + 1, resetsAt };
+      } finally {
+        taking.delete(key);
+      }
     }
-    refused.set(key, entry);
-  };
+  }
+
   class DatabaseRateLimitStore implements FastifyRateLimitStore {
     incr(key: string, callback: Callback, timeWindow: number, max: number): void {
       const now = Date.now();
@@ -42,10 +91,13 @@ export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRe
         return;
       }
       if (known) refused.delete(key);
-      rateLimitHit(db, { key, windowMs: timeWindow, now }).then(
+      hit(key, timeWindow, max).then(
         ({ hits, resetsAt }) => {
-          if (hits > max) remember(key, { hits, resetsAt }, now);
-          callback(null, { current: hits, ttl: resetsAt - now });
+          if (hits > max) {
+            setBounded(refused, key, { hits, resetsAt }, now, maxRefusedKeys);
+            leases.delete(key);
+          }
+          callback(null, { current: hits, ttl: resetsAt - Date.now() });
         },
         (error: Error) => callback(error),
       );
@@ -69,6 +121,8 @@ export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRe
   }
   return { Store: DatabaseRateLimitStore, settled: () => pruning };
 }
+
+const noop = () => {};
 
 /** The per-client part of a key, as the plugin's default: an IPv6 client is its /64. */
 export const clientAddress = (request: FastifyRequest): string => normalizeIP(request.ip);
