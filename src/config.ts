@@ -49,6 +49,8 @@ export interface Config {
   databaseUrl: string;
   /** PostgreSQL: longest a statement of a request may run (DATABASE_STATEMENT_TIMEOUT) */
   databaseStatementTimeoutSeconds: number;
+  /** PostgreSQL: the hot statements prepared once per connection (DATABASE_PREPARED_STATEMENTS) */
+  databasePreparedStatements: boolean;
   /** SQLite: when a commit reaches the disk (SQLITE_SYNCHRONOUS; see createDatabase) */
   sqliteSynchronous: SqliteSynchronous;
   mediaRoot: string;
@@ -414,6 +416,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     databaseUrl,
     databaseStatementTimeoutSeconds: r.duration('DATABASE_STATEMENT_TIMEOUT', 30, 1),
+    databasePreparedStatements: r.boolean('DATABASE_PREPARED_STATEMENTS', true),
     sqliteSynchronous: r.choice('SQLITE_SYNCHRONOUS', SQLITE_SYNCHRONOUS, 'normal'),
     mediaRoot: r.get('MEDIA_ROOT') ?? './data/media',
     storage,

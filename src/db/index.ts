@@ -6,12 +6,15 @@ import pg from 'pg';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../fs-modes.js';
 import type { Config, SqliteSynchronous } from '../config.js';
 import type { Database } from './schema.js';
+import { prepareNamedStatements } from './pg-prepared.js';
 import { SqliteWriterDialect } from './sqlite-writer.js';
 
 export type Db = Kysely<Database>;
 
 /**
  * `statementTimeoutSeconds`: PostgreSQL only; its default lives in config (DATABASE_STATEMENT_TIMEOUT), unset means none.
+ * `preparedStatements`: PostgreSQL only (DATABASE_PREPARED_STATEMENTS): the hot statements are
+ *   prepared once per connection (pg-prepared.ts). On unless given.
  * `sqliteSynchronous`: SQLite only (SQLITE_SYNCHRONOUS), normal unless given.
  * `backgroundCheckpoints`: SQLite file only; a worker thread checkpoints the log (sqlite-checkpoints.ts).
  *   On unless given: a short-lived command turns it off.
@@ -23,7 +26,13 @@ export function createDatabase(
     statementTimeoutSeconds,
     sqliteSynchronous = 'normal',
     backgroundCheckpoints = true,
-  }: { statementTimeoutSeconds?: number; sqliteSynchronous?: SqliteSynchronous; backgroundCheckpoints?: boolean } = {},
+    preparedStatements = true,
+  }: {
+    statementTimeoutSeconds?: number;
+    sqliteSynchronous?: SqliteSynchronous;
+    backgroundCheckpoints?: boolean;
+    preparedStatements?: boolean;
+  } = {},
 ): Db {
   if (databaseUrl.startsWith('sqlite:')) {
     const path = databaseUrl.slice('sqlite:'.length);
@@ -73,16 +82,21 @@ export function createDatabase(
   // An idle connection killed by the server (restart, failover) must not crash the process:
   // the pool drops it and the next query opens a new one, or fails as database_unavailable.
   pool.on('error', () => undefined);
+  if (preparedStatements) prepareNamedStatements(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 /** The app's database as its configuration says (the server and the CLI open it alike). */
 export const openDatabase = (
-  config: Pick<Config, 'databaseUrl' | 'databaseStatementTimeoutSeconds' | 'sqliteSynchronous'>,
+  config: Pick<
+    Config,
+    'databaseUrl' | 'databaseStatementTimeoutSeconds' | 'databasePreparedStatements' | 'sqliteSynchronous'
+  >,
   { backgroundCheckpoints = true }: { backgroundCheckpoints?: boolean } = {},
 ): Db =>
   createDatabase(config.databaseUrl, {
     statementTimeoutSeconds: config.databaseStatementTimeoutSeconds,
+    preparedStatements: config.databasePreparedStatements,
     sqliteSynchronous: config.sqliteSynchronous,
     backgroundCheckpoints,
   });

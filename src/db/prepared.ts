@@ -1,8 +1,15 @@
+import { createHash } from 'node:crypto';
 import type { AnyDb } from './any-db.js';
 import type { Compilable, CompiledQuery, DialectAdapter, KyselyPlugin } from 'kysely';
 
 /** Compiled forms kept per dialect adapter (one per distinct plugin list; Chute itself uses one or two). */
 const MAX_PLUGIN_LISTS = 8;
+
+/** The SQL compiled here and its statement name: PostgreSQL connections prepare it once (pg-prepared.ts). */
+const statementNames = new Map<string, string>();
+
+/** The name under which a connection may prepare `sql`, if preparedQuery compiled it. */
+export const preparedStatementName = (sql: string): string | undefined => statementNames.get(sql);
 
 /** The entry compiled for exactly these plugins (the same instances, in the same order). */
 function findEntry<E extends { plugins: readonly KyselyPlugin[] }>(
@@ -40,6 +47,10 @@ export function preparedQuery<Row, Names extends string>(
 
   const compile = (db: AnyDb, plugins: readonly KyselyPlugin[], entries: Entry[]) => {
     const query = build(db, markers).compile();
+    if (!statementNames.has(query.sql)) {
+      // the same SQL has the same name in every process (63 bytes at most in PostgreSQL)
+      statementNames.set(query.sql, `chute_${createHash('sha256').update(query.sql).digest('hex').slice(0, 32)}`);
+    }
     const order = query.parameters.map((value) => {
       const name = nameOf.get(value);
       if (name === undefined)
