@@ -36,7 +36,10 @@ export async function benchEmbedded({ standalone, host, cfg, rows }) {
         section: 'embedded',
         what: `start, standalone server, local, SQLite, c=${connections} (best of ${ROUNDS}, in turns)`,
         value: loadValue(alone),
-        notes: loadNotes(alone, 'session lookup and the per-user start limit (a counter write) per request'),
+        notes: loadNotes(
+          alone,
+          'session lookup and the per-user start limit (a counter write per batch of starts) per request',
+        ),
         data: { mode: 'local', db: 'SQLite', ...alone },
       }),
       makeRow({

@@ -49,7 +49,7 @@ export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRe
   let pruning: Promise<unknown> = Promise.resolve();
   /** keys over their limit: hits seen and the end of their window */
   const refused = new Map<string, { hits: number; resetsAt: number }>();
-  /** batches taken: the next hit number to grant, the last, and the end of their window */
+  /** batches taken: the next hit number to grant, the last, and the end of their window (bounded as `refused`) */
   const leases = new Map<string, { next: number; last: number; resetsAt: number }>();
   /** batches being taken: who needs a hit of the key meanwhile waits for it */
   const taking = new Map<string, Promise<void>>();
@@ -97,7 +97,7 @@ export function databaseRateLimitStore(db: AnyDb, { pruneEveryMs = 60_000, maxRe
             setBounded(refused, key, { hits, resetsAt }, now, maxRefusedKeys);
             leases.delete(key);
           }
-          callback(null, { current: hits, ttl: resetsAt - Date.now() });
+          callback(null, { current: hits, ttl: resetsAt - now });
         },
         (error: Error) => callback(error),
       );
