@@ -11,6 +11,18 @@ const statementNames = new Map<string, string>();
 /** The name under which a connection may prepare `sql`, if preparedQuery compiled it. */
 export const preparedStatementName = (sql: string): string | undefined => statementNames.get(sql);
 
+/**
+ * Marks a compiled query as one to prepare (PostgreSQL), for a hot statement whose shape varies a
+ * little with its caller (a few SQL texts in all, never one per value) and so is no preparedQuery.
+ */
+export function namedStatement<Q extends CompiledQuery>(query: Q): Q {
+  if (!statementNames.has(query.sql)) {
+    // the same SQL has the same name in every process (63 bytes at most in PostgreSQL)
+    statementNames.set(query.sql, `chute_${createHash('sha256').update(query.sql).digest('hex').slice(0, 32)}`);
+  }
+  return query;
+}
+
 /** The entry compiled for exactly these plugins (the same instances, in the same order). */
 function findEntry<E extends { plugins: readonly KyselyPlugin[] }>(
   entries: E[],
@@ -46,11 +58,7 @@ export function preparedQuery<Row, Names extends string>(
   const nameOf = new Map(names.map((name) => [markers[name] as unknown, name]));
 
   const compile = (db: AnyDb, plugins: readonly KyselyPlugin[], entries: Entry[]) => {
-    const query = build(db, markers).compile();
-    if (!statementNames.has(query.sql)) {
-      // the same SQL has the same name in every process (63 bytes at most in PostgreSQL)
-      statementNames.set(query.sql, `chute_${createHash('sha256').update(query.sql).digest('hex').slice(0, 32)}`);
-    }
+    const query = namedStatement(build(db, markers).compile());
     const order = query.parameters.map((value) => {
       const name = nameOf.get(value);
       if (name === undefined)

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
 import { sql } from 'kysely';
+import { moveState } from '../../src/core/files/lifecycle.js';
 import { findFileById, insertFile } from '../../src/core/files/repository.js';
 import { createDatabase, type Db } from '../../src/db/index.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
@@ -47,6 +48,26 @@ describe('PostgreSQL prepared statements', { skip: !usingPostgres && 'PostgreSQL
         else assert.deepEqual([...before, ...added], [], 'none prepared');
       });
     }
+  });
+
+  test("a record's state change is prepared too: one statement however many records move", async (t) => {
+    const { db, file } = await database(t);
+    const other = await insertFile(db, {
+      file: 'uploads/b.txt',
+      original_file_name: 'b.txt',
+      file_name: 'b.txt',
+      file_type: 'text/plain',
+      created_at: nowIso(),
+      updated_at: nowIso(),
+    });
+    await db.connection().execute(async (connection) => {
+      const before = await prepared(connection);
+      for (const id of [file.id, other.id]) {
+        assert.equal(await moveState(connection, { id, from: ['pending'], to: 'receiving' }), true);
+      }
+      const added = (await prepared(connection)).filter((name) => !before.includes(name));
+      assert.match(added.join(), /^chute_[0-9a-f]{32}$/);
+    });
   });
 
   test('after another connection adds a column to the table a prepared statement returns, it still answers', async (t) => {
