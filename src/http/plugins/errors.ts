@@ -145,6 +145,9 @@ const DATABASE_DOWN = new Set([
   'SQLITE_FULL',
 ]);
 
+// One wording for every cause: down, out of connections, a full disk, a read-only file.
+const DATABASE_UNAVAILABLE = 'The database is unavailable (unreachable, busy or out of disk space). Try again later.';
+
 /** SQLite's extended codes (SQLITE_IOERR_WRITE, SQLITE_BUSY_SNAPSHOT) as their primary code */
 const primaryCode = (code: string) => (code.startsWith('SQLITE_') ? code.split('_', 2).join('_') : code);
 
@@ -188,10 +191,10 @@ function toAppError(error: FastifyError & { code?: string }): AppError | null {
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) return new AppError(STATUS_CODES[status] ?? 'validation_failed', error.message);
   if (error.code && DATABASE_DOWN.has(primaryCode(error.code))) {
-    return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
+    return new AppError('database_unavailable', DATABASE_UNAVAILABLE);
   }
   if (/timeout exceeded when trying to connect|Connection terminated/i.test(error.message)) {
-    return new AppError('database_unavailable', 'The database could not be reached. Try again later.');
+    return new AppError('database_unavailable', DATABASE_UNAVAILABLE);
   }
   return null;
 }
