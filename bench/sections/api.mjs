@@ -14,10 +14,15 @@ export const START = '/api/files/upload/direct/start/';
 const FINISH = '/api/files/upload/direct/finish/';
 const FILE_TYPE = 'image/jpeg';
 export const START_BODY = JSON.stringify({ file_name: 'photo.jpg', file_type: FILE_TYPE });
-/** 1 KiB that starts as a JPEG does, so finish's content check detects a type, as with a real photo. */
+/**
+ * A file that starts as a JPEG does, so finish's content check detects a type, and is larger than
+ * the 4 KiB the check reads, as a real photo is (a storage's answer to the check then holds only a
+ * part of the object).
+ */
+const PHOTO_KIB = 16;
 const PHOTO = Buffer.concat([
   Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]),
-  Buffer.alloc(1024 - 11, 'x'),
+  Buffer.alloc(PHOTO_KIB * 1024 - 11, 'x'),
 ]);
 
 /** issue 15: start on SQLite (the default) and on PostgreSQL on the same machine */
@@ -61,7 +66,7 @@ export async function collectStarts(server, n) {
   return started;
 }
 
-/** The bytes of each local record, sent through the API as a browser would (1 KiB each). */
+/** The bytes of each local record, sent through the API as a browser would (PHOTO each). */
 export async function uploadLocal(server, ids, connections) {
   const pool = idPool(ids);
   const { body, contentType } = multipartBody(PHOTO, { fileName: 'photo.jpg', fileType: FILE_TYPE });
@@ -165,11 +170,11 @@ export async function benchStartFinish({ server, mode, dbName, s3, cfg, ceilings
         started.map((s) => s.id),
         connections,
       );
-      describeLoad(`direct upload 1 KiB (${label})`, upload);
+      describeLoad(`direct upload ${PHOTO_KIB} KiB (${label})`, upload);
       rows.push(
         makeRow({
           section: 'finish',
-          what: `direct upload of 1 KiB, ${label}, c=${connections} (preparation for finish)`,
+          what: `direct upload of ${PHOTO_KIB} KiB, ${label}, c=${connections} (preparation for finish)`,
           value: loadValue(upload),
           notes: loadNotes(upload),
           data: { mode, db: dbName, ...upload },

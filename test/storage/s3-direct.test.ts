@@ -3,7 +3,7 @@
 // refused with the errors the SDK's own calls give.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect, createServer as createTcpServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, test, type TestContext } from 'node:test';
 import type { S3Config } from '../../src/config.js';
@@ -70,6 +70,42 @@ describe('S3 requests sent without the SDK middleware stack', () => {
     const { uploadId } = await storage.createMultipart({ key: `${key}.parts`, contentType: 'application/pdf' });
     assert.deepEqual(await storage.listParts({ key: `${key}.parts`, uploadId }), []);
     await storage.abortMultipart({ key: `${key}.parts`, uploadId });
+  });
+
+  test("a finish's check of a file larger than its first bytes keeps the connection to the storage for the next one", async (t) => {
+    // a relay in front of RGW counts the connections the storage client opens
+    const settings = s3Settings();
+    const target = new URL(settings.endpoint);
+    let connections = 0;
+    const relay = createTcpServer((socket) => {
+      connections += 1;
+      const upstream = connect(Number(target.port), target.hostname);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    defer(t, () => new Promise((resolve) => relay.close(resolve)));
+    const bucket = await freshBucket(t);
+    const writer = storageOn(t, { ...settings, bucket });
+    const content = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(64 * 1024, 'x')]);
+    await writer.put({
+      key: 'files/big.pdf',
+      body: Readable.from([content]),
+      contentType: 'application/pdf',
+      maxSize: 1e6,
+    });
+    const storage = storageOn(t, {
+      ...settings,
+      endpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+      bucket,
+    });
+    for (let i = 0; i < 10; i++) {
+      const stored = await storage.head('files/big.pdf', { firstBytes: 4096 });
+      assert.equal(stored?.size, content.length);
+      assert.deepEqual(stored?.firstBytes, content.subarray(0, 4096));
+    }
+    assert.equal(connections, 1, 'ten checks in a row over one kept-alive connection');
   });
 
   test("a wrong secret: head is storage_unavailable, a multipart create upload_rejected with S3's code", async (t) => {
@@ -139,6 +175,22 @@ describe('S3 requests sent without the SDK middleware stack', () => {
         `the offset was taken from RGW's clock (now ${storage.client.config.systemClockOffset} ms)`,
       );
     }
+  });
+
+  test('a storage that ignores Range and sends the whole object: the first bytes and the size are still right', async (t) => {
+    const whole = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(256 * 1024, 'x')]);
+    const odd = await fakeS3(t, [
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': whole.length });
+        res.end(whole);
+      },
+    ]);
+    const storage = storageOn(t, { endpoint: odd.endpoint, bucket: 'b' });
+    assert.deepEqual(await storage.head('files/k', { firstBytes: 4096 }), {
+      size: whole.length,
+      contentType: 'application/pdf',
+      firstBytes: whole.subarray(0, 4096),
+    });
   });
 
   test('a multipart create answered without an UploadId is storage_unavailable; a missing object is null', async (t) => {

@@ -187,13 +187,16 @@ export class S3Storage implements T.StorageBackend {
     const object = await this.direct.send({ method: 'GET', key, headers: { range: `bytes=0-${length - 1}` } });
     const chunks: Buffer[] = [];
     let read = 0;
-    // a storage that ignores Range sends the whole object: take what is needed and hang up
+    // A 206 holds at most the range: read it to its end, which gives the socket back to the pool
+    // (leaving it unread would close the connection, one new one per finish). A storage that
+    // ignores Range sends the whole object: take what is needed and hang up.
+    const enough = object.status === 206 ? length + 1 : length;
     const body = object.body;
     if (body) {
       for await (const chunk of body) {
         chunks.push(chunk as Buffer);
         read += (chunk as Buffer).length;
-        if (read >= length) break;
+        if (read >= enough) break;
       }
       if (!body.readableEnded) body.destroy();
     }
