@@ -16,7 +16,11 @@ const UNPREPARED = new Set(['0A000', '26000', '42P05']);
 
 type Query = (text: unknown, values?: unknown, callback?: unknown) => Promise<pg.QueryResult> | undefined;
 
-/** Makes every connection `pool` opens from now on send preparedQuery's statements by name. */
+/**
+ * Makes every connection `pool` opens from now on send Chute's hot statements by name; any other
+ * query is sent as it was. @chute/server exports it as prepareChuteStatements for a host that
+ * gives Chute a Kysely over its own pool: call it right after making the pool.
+ */
 export function prepareNamedStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as Query;

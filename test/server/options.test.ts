@@ -4,9 +4,18 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ChuteOptionsError, createChute, createChuteHandler, migrate, type ChuteOptions } from '@chute/server';
+import {
+  ChuteOptionsError,
+  type ChuteOptions,
+  createChute,
+  createChuteHandler,
+  migrate,
+  prepareChuteStatements,
+} from '@chute/server';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { createDatabase } from '../../src/db/index.js';
-import { defer, freshDatabase } from '../helpers.js';
+import { defer, freshDatabase, usingPostgres } from '../helpers.js';
 import { scratchRoot } from './suite.js';
 
 const unusedRoot = await scratchRoot();
@@ -111,6 +120,46 @@ test("the host's own Kysely: migrated at first use, used, and left open by close
   assert.ok((await stat(root)).isDirectory(), 'the local storage folder is made at first use');
   // still open, and migrated: nothing is left to apply
   assert.deepEqual(await migrate(db), []);
+});
+
+test("a host's own PostgreSQL pool given to prepareChuteStatements: Chute's hot statements are prepared, the host's own queries sent as they were", {
+  skip: !usingPostgres && 'PostgreSQL only',
+}, async (t) => {
+  for (const prepare of [true, false]) {
+    // one connection, so the statements it has prepared can be read on it
+    const pool = new pg.Pool({ connectionString: await freshDatabase(t), max: 1 });
+    if (prepare) prepareChuteStatements(pool);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+    defer(t, () => db.destroy());
+    const handler = createChuteHandler({ ...valid, database: db, authenticate: async () => ({ id: 'host-user-1' }) });
+    defer(t, () => handler.close());
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => handler(req, res)).listen(0, '127.0.0.1');
+    defer(t, () => new Promise((resolve) => server.close(resolve)));
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    for (const name of ['a.txt', 'b.txt']) {
+      const start = await fetch(`http://127.0.0.1:${port}/api/files/upload/direct/start/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ file_name: name, file_type: 'text/plain' }),
+      });
+      assert.equal(start.status, 200);
+    }
+    assert.equal((await sql<{ n: number }>`select ${41}::int + 1 as n`.execute(db)).rows[0]?.n, 42);
+    const names = (
+      await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(db)
+    ).rows;
+    if (!prepare) assert.deepEqual(names, [], 'nothing prepared without it');
+    else {
+      assert.ok(names.length > 0 && names.every((row) => /^chute_[0-9a-f]{32}$/.test(row.name)), JSON.stringify(names));
+      assert.ok(
+        names.some((row) => /insert into "chute_files"/.test(row.statement)),
+        "the start's insert is among them",
+      );
+      assert.ok(!names.some((row) => /\+ 1 as n/.test(row.statement)), "the host's own query is not");
+    }
+  }
 });
 
 test('migrate(database) applies the migrations once', async (t) => {

@@ -6,6 +6,7 @@ import type { ChuteOptions, ChuteUser } from './options.js';
 
 export { createChute, type Chute, type FetchHandler, type NodeHandler } from './chute.js';
 export { migrate } from './core.js';
+export { prepareNamedStatements as prepareChuteStatements } from '../../../src/db/pg-prepared.js';
 export { UploadRefusedError } from '../../../src/errors.js';
 export type { HostFiles as ChuteFiles } from '../../../src/core/files/host-api.js';
 export type { WebhookSettings as ChuteWebhooks } from '../../../src/core/events/settings.js';
