@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ColumnType } from 'kysely';
 import { nowIso, toDate } from './normalise.js';
+import { namedStatement } from './prepared.js';
 
 export interface LocksTable {
   name: string;
@@ -27,12 +28,15 @@ export async function lockAcquire(
   { name, owner, ttlSeconds, now = new Date() }: { name: string; owner: string; ttlSeconds: number; now?: Date },
 ): Promise<boolean> {
   const expiresAt = nowIso(new Date(now.getTime() + ttlSeconds * 1000));
-  const inserted = await locks(db)
+  // the insert and the release run once per file lock (a local upload, a multipart complete):
+  // prepared on PostgreSQL, where planning them cost ~40 and ~100 µs
+  const insert = locks(db)
     .insertInto('chute_locks')
     .values({ name, owner, expires_at: expiresAt })
     .onConflict((oc) => oc.column('name').doNothing())
-    .executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return true;
+    .compile();
+  const inserted = await db.executeQuery(namedStatement(insert));
+  if (Number(inserted.numAffectedRows ?? 0) === 1) return true;
   const taken = await locks(db)
     .updateTable('chute_locks')
     .set({ owner, expires_at: expiresAt })
@@ -44,7 +48,8 @@ export async function lockAcquire(
 
 /** Gives the lease up, if `owner` still holds it. */
 export async function lockRelease(db: AnyDb, { name, owner }: { name: string; owner: string }): Promise<void> {
-  await locks(db).deleteFrom('chute_locks').where('name', '=', name).where('owner', '=', owner).execute();
+  const release = locks(db).deleteFrom('chute_locks').where('name', '=', name).where('owner', '=', owner).compile();
+  await db.executeQuery(namedStatement(release));
 }
 
 export async function lockHolder(db: AnyDb, name: string): Promise<{ owner: string; expiresAt: Date } | null> {

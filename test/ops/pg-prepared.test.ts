@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { moveState } from '../../src/core/files/lifecycle.js';
 import { findFileById, insertFile } from '../../src/core/files/repository.js';
 import { createDatabase, type Db } from '../../src/db/index.js';
+import { lockAcquire, lockHolder, lockOwner, lockRelease } from '../../src/db/locks.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { nowIso } from '../../src/db/normalise.js';
 import { defer, freshDatabase, usingPostgres } from '../helpers.js';
@@ -67,6 +68,21 @@ describe('PostgreSQL prepared statements', { skip: !usingPostgres && 'PostgreSQL
       }
       const added = (await prepared(connection)).filter((name) => !before.includes(name));
       assert.match(added.join(), /^chute_[0-9a-f]{32}$/);
+    });
+  });
+
+  test("a file lock's take and release are prepared: two statements however many locks", async (t) => {
+    const { db } = await database(t);
+    await db.connection().execute(async (connection) => {
+      const before = await prepared(connection);
+      for (const name of ['file:1', 'file:2', 'file:1']) {
+        const owner = lockOwner();
+        assert.equal(await lockAcquire(connection, { name, owner, ttlSeconds: 60 }), true);
+        await lockRelease(connection, { name, owner });
+      }
+      assert.equal(await lockHolder(connection, 'file:1'), null, 'released');
+      const added = (await prepared(connection)).filter((name) => !before.includes(name));
+      assert.equal(added.length, 2, added.join());
     });
   });
 
