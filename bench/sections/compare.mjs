@@ -1,6 +1,6 @@
 // Section "compare": is this checkout slower than another commit? Two servers side by side, one
-// running the base checkout (BENCH_BASE_DIR) and one this one (or BENCH_APP_DIR), local storage and
-// SQLite; start and finish run in alternating rounds so a drift of the machine falls on both alike,
+// running the base checkout (BENCH_BASE_DIR) and one this one (or BENCH_APP_DIR), local storage (or
+// S3 for start alone: BENCH_COMPARE_STORAGE=s3) and SQLite; start and finish run in alternating rounds so a drift of the machine falls on both alike,
 // and the ratio of the medians is reported per endpoint and concurrency. Which side goes first
 // changes every round: with a fixed order a commit compared with itself came out 3-9% faster in
 // the second slot. A base compared with itself shows the noise of the method on this machine.
@@ -39,14 +39,14 @@ async function finishRounds(servers, connections, perRound) {
   );
 }
 
-function ratioRow({ endpoint, connections, runs, labels, perRound }) {
+function ratioRow({ endpoint, connections, runs, labels, perRound, storage }) {
   const rps = (side) => median(runs[side].map((run) => run.rps));
   const p99 = (side) => median(runs[side].map((run) => run.latencyMs.p99));
   const ratio = rps('head') / rps('base');
   const byRound = runs.head.map((run, i) => (run.rps / runs.base[i].rps).toFixed(2)).join(' ');
   return makeRow({
     section: 'compare',
-    what: `${endpoint}, ${labels.head} against ${labels.base}, local, SQLite, c=${connections}`,
+    what: `${endpoint}, ${labels.head} against ${labels.base}, ${storage}, SQLite, c=${connections}`,
     value: `${int(rps('head'))} / ${int(rps('base'))} req/s; p99 ${ms(p99('head'))} / ${ms(p99('base'))}`,
     target: `≥ ${COMPARE_MIN_RATIO.toFixed(2)} × base`,
     pass: ratio >= COMPARE_MIN_RATIO,
@@ -57,17 +57,19 @@ function ratioRow({ endpoint, connections, runs, labels, perRound }) {
 }
 
 /**
- * @param {{ base, head, labels: {base: string, head: string}, cfg, rows: object[] }} ctx both servers
- * running on local storage and SQLite; labels say which commit each runs
+ * @param {{ base, head, labels: {base: string, head: string}, cfg, rows: object[], storage: 'local'|'s3' }} ctx
+ * both servers running on `storage` and SQLite (s3: start only); labels say which commit each runs
  */
-export async function benchCompare({ base, head, labels, cfg, rows }) {
+export async function benchCompare({ base, head, labels, cfg, rows, storage = 'local' }) {
   const servers = { base, head };
   const perRound = Math.floor(cfg.finishLocalN / ROUNDS);
   for (const connections of cfg.connections) {
     const starts = await startRounds(servers, connections, cfg);
-    rows.push(ratioRow({ endpoint: 'start', connections, runs: starts, labels }));
+    rows.push(ratioRow({ endpoint: 'start', connections, runs: starts, labels, storage }));
+    log(`compare c=${connections}: start ${rows.at(-1).ratio.toFixed(2)}`);
+    if (storage !== 'local') continue;
     const finishes = await finishRounds(servers, connections, perRound);
-    rows.push(ratioRow({ endpoint: 'finish', connections, runs: finishes, labels, perRound }));
-    log(`compare c=${connections}: start ${rows.at(-2).ratio.toFixed(2)}, finish ${rows.at(-1).ratio.toFixed(2)}`);
+    rows.push(ratioRow({ endpoint: 'finish', connections, runs: finishes, labels, perRound, storage }));
+    log(`compare c=${connections}: finish ${rows.at(-1).ratio.toFixed(2)}`);
   }
 }
