@@ -311,7 +311,12 @@ try {
     const labels = { base: versionLabel(report.base), head: versionLabel(report.app) };
     const storage = process.env.BENCH_COMPARE_STORAGE === 's3' ? 's3' : 'local';
     // no S3 answers here: a start only signs, and a finish is not compared in this mode
-    const s3 = { endpoint: 'http://127.0.0.1:9', accessKeyId: 'compare', secretAccessKey: 'compare', bucket: 'compare' };
+    const s3 = {
+      endpoint: 'http://127.0.0.1:9',
+      accessKeyId: 'compare',
+      secretAccessKey: 'compare',
+      bucket: 'compare',
+    };
     await section(`compare: ${labels.head} against ${labels.base}, ${storage}, SQLite`, () =>
       withServer({ storage, s3, label: 'compare-base', appDir: baseDir }, (base) =>
         withServer({ storage, s3, label: 'compare-head' }, (head) =>
