@@ -110,3 +110,29 @@ test('parts sent while their upload is aborted: the abort succeeds and leaves no
   );
   assert.deepEqual(await readdir(join(root, '.multipart')), [], 'every aborted upload left nothing');
 });
+
+test('a body that has already failed leaves no temp file, for a whole file or a part, once put or receive rejects', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'chute-storage-'));
+  defer(t, () => rm(root, { recursive: true, force: true }));
+  const storage = new LocalStorage({ root, appDomain: 'http://chute.test', signer: createUrlSigner('test-secret') });
+  // the content check refuses a small upload from its first bytes, before the storage reads them;
+  // the temp file is then still being opened on another thread when the refusal comes back
+  const refused = () => {
+    const body = new Readable({ read() {} });
+    body.on('error', () => undefined);
+    body.destroy(new AppError('upload_type_mismatch', 'refused'));
+    return body;
+  };
+  const { uploadId } = await storage.createMultipart();
+  // a race, so many rounds of four at once: before the fix one was left within a few hundred
+  for (let round = 0; round < 500; round++) {
+    const calls = [0, 1, 2, 3].map((i) =>
+      i % 2
+        ? storage.put({ key: `files/${round}-${i}.png`, body: refused(), contentType: 'image/png', maxSize: 100 })
+        : storage.parts.receive({ uploadId, partNumber: i + 1, body: refused(), maxSize: 100 }),
+    );
+    for (const outcome of await Promise.allSettled(calls)) assert.equal(outcome.status, 'rejected');
+    assert.deepEqual(await readdir(join(root, '.tmp')), [], `round ${round}: no temp file of a whole file`);
+    assert.deepEqual(await readdir(join(root, '.multipart', uploadId)), [], `round ${round}: no temp file of a part`);
+  }
+});

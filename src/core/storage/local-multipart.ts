@@ -1,13 +1,13 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, Writable, type Readable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, notFound } from '../../errors.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
+import { PRIVATE_DIR_MODE } from '../../fs-modes.js';
 import { ByteLimiter } from './limit.js';
-import { keepTouched, removeIfUntouched } from './local-temp.js';
+import { keepTouched, pipeToNewFile, removeIfUntouched } from './local-temp.js';
 import { MULTIPART, type UploadedPart } from './types.js';
 
 const UPLOAD_ID = /^[0-9a-f]{32}$/;
@@ -78,7 +78,7 @@ export class LocalParts {
     const md5 = new Hasher('md5');
     const stopTouching = keepTouched(temp);
     try {
-      await pipeline(body, limiter, md5, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
+      await pipeToNewFile(temp, body, limiter, md5);
       if (exactSize !== undefined && limiter.bytes !== exactSize) throw signedSizeMismatch(limiter.bytes, exactSize);
       const digest = md5.digest('hex');
       if (contentMd5 !== undefined && Buffer.from(digest, 'hex').toString('base64') !== contentMd5) {
@@ -179,11 +179,10 @@ export class LocalParts {
     const sha256 = new Hasher('sha256');
     const stopTouching = keepTouched(temp);
     try {
-      const out = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
       const joined = (async function* () {
         for (const path of chosen) yield* createReadStream(path, { highWaterMark: 1024 * 1024 });
       })();
-      await pipeline(joined, sha256, out);
+      await pipeToNewFile(temp, Readable.from(joined), sha256);
       await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
     } catch (error) {

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { access, constants, type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AppError, notFound } from '../../errors.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs-modes.js';
+import { PRIVATE_DIR_MODE } from '../../fs-modes.js';
 import type { UrlSigner } from '../signing.js';
 import { ByteLimiter } from './limit.js';
 import { LocalParts } from './local-multipart.js';
-import { keepTouched, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
+import { keepTouched, pipeToNewFile, removeIfUntouched, TEMP_ORPHAN_MS } from './local-temp.js';
 import type {
   CompleteMultipartRequest,
   DirectUploadRequest,
@@ -89,7 +88,7 @@ export class LocalStorage implements StorageBackend {
     const limiter = new ByteLimiter(maxSize);
     const stopTouching = keepTouched(temp);
     try {
-      await pipeline(body, limiter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
+      await pipeToNewFile(temp, body, limiter);
       if (limiter.bytes === 0) throw new AppError('file_empty', 'The submitted file is empty.');
       await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(temp, target);
