@@ -104,8 +104,10 @@ export async function sessionLogout(db: Kysely<Database>, token: string): Promis
   await deleteSession(db, hashToken(token));
 }
 
-/** The signed-in user behind an actor; one gone since the session was checked has no session. */
-/** The signed-in user of an actor (its id as the core knows it). */
+/**
+ * The signed-in user of an actor (its id as the core knows it); one gone since the session was
+ * checked has no session.
+ */
 export async function sessionMe(db: Kysely<Database>, actorId: string): Promise<User> {
   const userId = userIdOf(actorId);
   const user = userId === null ? undefined : await findUserById(db, userId);
