@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { ColumnType } from 'kysely';
 import { nowIso, toDate } from './normalise.js';
-import { namedStatement } from './prepared.js';
+import { executeNamed } from './prepared.js';
 
 export interface LocksTable {
   name: string;
@@ -30,12 +30,13 @@ export async function lockAcquire(
   const expiresAt = nowIso(new Date(now.getTime() + ttlSeconds * 1000));
   // the insert and the release run once per file lock (a local upload, a multipart complete):
   // prepared on PostgreSQL, where planning them cost ~40 and ~100 µs
-  const insert = locks(db)
-    .insertInto('chute_locks')
-    .values({ name, owner, expires_at: expiresAt })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .compile();
-  const inserted = await db.executeQuery(namedStatement(insert));
+  const inserted = await executeNamed(
+    db,
+    locks(db)
+      .insertInto('chute_locks')
+      .values({ name, owner, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('name').doNothing()),
+  );
   if (Number(inserted.numAffectedRows ?? 0) === 1) return true;
   const taken = await locks(db)
     .updateTable('chute_locks')
@@ -48,8 +49,7 @@ export async function lockAcquire(
 
 /** Gives the lease up, if `owner` still holds it. */
 export async function lockRelease(db: AnyDb, { name, owner }: { name: string; owner: string }): Promise<void> {
-  const release = locks(db).deleteFrom('chute_locks').where('name', '=', name).where('owner', '=', owner).compile();
-  await db.executeQuery(namedStatement(release));
+  await executeNamed(db, locks(db).deleteFrom('chute_locks').where('name', '=', name).where('owner', '=', owner));
 }
 
 export async function lockHolder(db: AnyDb, name: string): Promise<{ owner: string; expiresAt: Date } | null> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AnyDb } from './any-db.js';
-import type { Compilable, CompiledQuery, DialectAdapter, KyselyPlugin } from 'kysely';
+import type { Compilable, CompiledQuery, DialectAdapter, KyselyPlugin, QueryResult } from 'kysely';
 
 /** Compiled forms kept per dialect adapter (one per distinct plugin list; Chute itself uses one or two). */
 const MAX_PLUGIN_LISTS = 8;
@@ -8,20 +8,25 @@ const MAX_PLUGIN_LISTS = 8;
 /** The SQL compiled here and its statement name: PostgreSQL connections prepare it once (pg-prepared.ts). */
 const statementNames = new Map<string, string>();
 
-/** The name under which a connection may prepare `sql`, if preparedQuery compiled it. */
+/** The name under which a connection may prepare `sql`, if preparedQuery or executeNamed compiled it. */
 export const preparedStatementName = (sql: string): string | undefined => statementNames.get(sql);
 
-/**
- * Marks a compiled query as one to prepare (PostgreSQL), for a hot statement whose shape varies a
- * little with its caller (a few SQL texts in all, never one per value) and so is no preparedQuery.
- */
-export function namedStatement<Q extends CompiledQuery>(query: Q): Q {
+/** Marks a compiled query as one to prepare (PostgreSQL): it gets a name, the same in every process. */
+function namedStatement<Q extends CompiledQuery>(query: Q): Q {
   if (!statementNames.has(query.sql)) {
     // the same SQL has the same name in every process (63 bytes at most in PostgreSQL)
     statementNames.set(query.sql, `chute_${createHash('sha256').update(query.sql).digest('hex').slice(0, 32)}`);
   }
   return query;
 }
+
+/**
+ * Compiles `query` and runs it as a prepared statement (PostgreSQL), for a hot statement whose
+ * shape varies a little with its caller (a few SQL texts in all, never one per value) and so is
+ * no preparedQuery.
+ */
+export const executeNamed = <Row>(db: AnyDb, query: Compilable<Row>): Promise<QueryResult<Row>> =>
+  db.executeQuery(namedStatement(query.compile()));
 
 /** The entry compiled for exactly these plugins (the same instances, in the same order). */
 function findEntry<E extends { plugins: readonly KyselyPlugin[] }>(

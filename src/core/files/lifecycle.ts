@@ -14,7 +14,7 @@
 // A refused upload is deleted with its record; it keeps no state. See docs/lifecycle.md.
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/normalise.js';
-import { namedStatement } from '../../db/prepared.js';
+import { executeNamed } from '../../db/prepared.js';
 import { DbLocker, type Lock, type Locker } from '../../db/locks.js';
 import type { Database, FileState, FileUpdate, UploadMethod } from '../../db/schema.js';
 import type { Executor } from './repository.js';
@@ -56,13 +56,14 @@ export async function moveState(
   const illegal = from.filter((state) => !canMove(state, to));
   if (illegal.length > 0) throw new Error(`A file record cannot move from ${illegal.join(', ')} to ${to}.`);
   // prepared on PostgreSQL, where planning it cost ~350 µs against ~250 µs to run it
-  const update = db
-    .updateTable('chute_files')
-    .set({ updated_at: nowIso(), ...set, state: to })
-    .where('id', '=', id)
-    .where('state', 'in', from)
-    .compile();
-  const result = await db.executeQuery(namedStatement(update));
+  const result = await executeNamed(
+    db,
+    db
+      .updateTable('chute_files')
+      .set({ updated_at: nowIso(), ...set, state: to })
+      .where('id', '=', id)
+      .where('state', 'in', from),
+  );
   return Number(result.numAffectedRows) === 1;
 }
 
