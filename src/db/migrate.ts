@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_uploader_id.js';
 import * as m0008 from './migrations/0008_webhooks.js';
 import * as m0009 from './migrations/0009_webhook_outbox_pages.js';
 import * as m0010 from './migrations/0010_file_pending_event.js';
+import * as m0011 from './migrations/0011_admin_valid_indexes.js';
 import { adoptLegacyDatabase, MIGRATION_LOCK_TABLE, MIGRATION_TABLE } from './legacy.js';
 
 // Imported statically: a file-system provider cannot import .ts under every runner, and a
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0008_webhooks': m0008,
   '0009_webhook_outbox_pages': m0009,
   '0010_file_pending_event': m0010,
+  '0011_admin_valid_indexes': m0011,
 };
 
 export async function migrateToLatest(db: AnyDb): Promise<string[]> {

@@ -106,6 +106,7 @@ const CHUTE_MIGRATIONS = [
   '0008_webhooks',
   '0009_webhook_outbox_pages',
   '0010_file_pending_event',
+  '0011_admin_valid_indexes',
 ];
 
 test('a database of the release before the chute_ prefix upgrades in place: sessions, files and uploads work as before', async (t) => {

@@ -84,17 +84,11 @@ function nameMatches(
   return sql<SqlBool>`${sql.ref(column)} ${operator} ${pattern} escape '\\'`;
 }
 
-/**
- * `byValidity`: the state filter written as the expression chute_files_is_valid_id indexes, so that
- * SQLite reads (state, id) off that index. Only for the id and valid sorts: with another sort
- * the planner would then pick that index and sort every valid file.
- */
-function filteredFiles(db: Executor, query: AdminFileQuery, { byValidity = false }: { byValidity?: boolean } = {}) {
+function filteredFiles(db: Executor, query: AdminFileQuery) {
   let base = db.selectFrom('chute_files');
-  if (query.status && byValidity && dialectOf(db) === 'sqlite') {
-    base = base.where(
-      sql<SqlBool>`(chute_files.upload_finished_at is not null) = ${sql.lit(query.status === 'valid' ? 1 : 0)}`,
-    );
+  // "valid" is written as the partial indexes' own condition (migration 0011), so they serve it
+  if (query.status === 'valid' && dialectOf(db) === 'sqlite') {
+    base = base.where(sql<SqlBool>`(chute_files.upload_finished_at is not null) = 1`);
   } else if (query.status === 'valid') {
     base = base.where('chute_files.upload_finished_at', 'is not', null);
   } else if (query.status === 'pending') {
@@ -130,11 +124,16 @@ export function searchesGeneratedName(term: string): boolean {
 }
 
 /**
- * The ORDER BY of a sort: the column, then a unique tie-breaker, all in the same direction, so
- * that one index serves it (migration 0004). file_name is unique by itself; the original name is
- * tie-broken by the generated one, which its index holds. The uploader sort is listUploaderIds'.
+ * The ORDER BY of a sort among files of one state: the column, then a unique tie-breaker, all in
+ * the same direction, so that one partial index serves the valid files (migration 0011).
+ * file_name is unique by itself; the original name is tie-broken by the generated one, which its
+ * index holds. Among files of one state validity is a constant, which needs no index. The
+ * uploader sort is listUploaderIds'.
  */
-function orderTerms(sort: Exclude<AdminFileSort, 'uploaded_by'>): Array<Expression<unknown>> {
+function orderTerms(
+  sort: Exclude<AdminFileSort, 'uploaded_by'>,
+  status: AdminFileStatus | undefined,
+): Array<Expression<unknown>> {
   switch (sort) {
     case 'id':
       return [sql.ref('chute_files.id')];
@@ -143,12 +142,20 @@ function orderTerms(sort: Exclude<AdminFileSort, 'uploaded_by'>): Array<Expressi
     case 'original_file_name':
       return [sql.ref('chute_files.original_file_name'), sql.ref('chute_files.file_name')];
     case 'is_valid':
-      return [sql`(chute_files.upload_finished_at is not null)`, sql.ref('chute_files.id')];
+      return [
+        status ? sql.lit(status === 'valid' ? 1 : 0) : sql`(chute_files.upload_finished_at is not null)`,
+        sql.ref('chute_files.id'),
+      ];
     default:
       return [sql.ref(`chute_files.${sort}`), sql.ref('chute_files.id')];
   }
 }
 
+/**
+ * Ids of a page in a column's order. The valid files and the pending ones are each read in that
+ * order, the valid ones off their index, and merged (SQLite and PostgreSQL both merge a UNION ALL
+ * of ordered parts for its ORDER BY ... LIMIT): the offset skips index entries, not rows.
+ */
 async function listSortedIds(
   db: Executor,
   query: AdminFileQuery,
@@ -159,13 +166,23 @@ async function listSortedIds(
     offset,
   }: { sort: Exclude<AdminFileSort, 'uploaded_by'>; order: SortOrder; limit: number; offset: number },
 ): Promise<number[]> {
-  let ids = filteredFiles(db, query, { byValidity: sort === 'id' || sort === 'is_valid' }).select('chute_files.id');
-  // A name search by id: SQLite would walk the table in id order (rows too big to stay cached)
-  // to spare a sort. `+id` is not the bare column, which leaves it the cheaper plan: scan the
-  // names index (it holds the ids) and sort the matches.
-  const searchOnly = Boolean(query.search?.trim()) && !query.status && query.uploadedBy === undefined;
-  const terms = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite' ? [sql`+chute_files.id`] : orderTerms(sort);
-  for (const term of terms) ids = ids.orderBy(term, order);
+  // A name search by id: SQLite would walk the index of ids and read each row (too big to stay
+  // cached) to spare a sort. `+id` is not the bare column, which leaves it the cheaper plan: scan
+  // the names index (it holds the ids) and sort the matches.
+  const searchOnly = Boolean(query.search?.trim()) && query.uploadedBy === undefined;
+  const byIdScan = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite';
+  const part = (status: AdminFileStatus | undefined) => {
+    const terms = byIdScan ? [sql`+chute_files.id`] : orderTerms(sort, status);
+    return filteredFiles(db, { ...query, status }).select([
+      'chute_files.id',
+      ...terms.map((term, index) => sql`${term}`.as(`k${index}`)),
+    ]);
+  };
+  // file_name's unique index holds every file: one ordered read of it
+  const whole = query.status !== undefined || sort === 'file_name';
+  let ids = whole ? part(query.status) : part('valid').unionAll(part('pending'));
+  const keys = byIdScan ? 1 : orderTerms(sort, query.status).length;
+  for (let index = 0; index < keys; index++) ids = ids.orderBy(sql.ref(`k${index}`), order);
   const rows = await ids.limit(limit).offset(offset).execute();
   return rows.map((row) => toNumber(row.id));
 }
