@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN_FILE_SORTS, searchesGeneratedName } from '../../src/core/files/admin.js';
+import { sql } from 'kysely';
+import * as m0011 from '../../src/db/migrations/0011_admin_valid_indexes.js';
 import { build, createUser, usingPostgres, type TestUser } from '../helpers.js';
 
 interface Listed {
@@ -230,5 +232,52 @@ describe('admin file list', () => {
     }
     const capped = await app.inject({ method: 'GET', url: '/api/admin/files/?limit=5000', headers: staff.headers });
     assert.equal(capped.json().limit, 200);
+  });
+
+  test("SQLite: a started upload enters none of the list's sort indexes, which hold valid files only", async (t) => {
+    const app = await build(t);
+    const { rows } = usingPostgres
+      ? await sql<{ name: string; definition: string }>`select indexname as name, indexdef as definition
+          from pg_indexes where tablename = 'chute_files'`.execute(app.chute.db)
+      : await sql<{ name: string; definition: string | null }>`select name, sql as definition from sqlite_master
+          where type = 'index' and tbl_name = 'chute_files'`.execute(app.chute.db);
+    // the table's own: the primary key, the unique name, the owner's list, stale pending, multipart ids
+    const own = /_pkey$|_key$|^sqlite_autoindex_|_uploaded_by_id$|_pending_created$|_upload_id$|_pending_event$/;
+    const sorts = rows.filter((row) => !own.test(row.name));
+    const partial = (row: { definition: string | null }) => / where /i.test(row.definition ?? '');
+    if (usingPostgres) {
+      // PostgreSQL keeps full indexes: its planner sorted the whole table rather than merge partial ones
+      assert.equal(sorts.length, 6, sorts.map((row) => row.name).join(', '));
+      assert.ok(!sorts.some(partial));
+    } else {
+      assert.deepEqual(
+        sorts.map((row) => row.name).sort(),
+        ['created_at', 'file_size', 'file_type', 'id', 'original_file_name', 'upload_finished_at'].map(
+          (column) => `chute_files_valid_${column}`,
+        ),
+      );
+      assert.ok(
+        sorts.every((row) => /where \(upload_finished_at is not null\) = 1$/i.test(row.definition!)),
+        sorts.map((row) => row.definition).join('\n'),
+      );
+    }
+  });
+
+  test('migration 0011 goes back to the full indexes and forward again; the list sorts either way', async (t) => {
+    const app = await build(t);
+    const staff = await createUser(app, { staff: true });
+    await seed(app, [staff.id]);
+    const bySize = async () => (await list(app, staff, { sort: 'file_size', order: 'desc', limit: 200 })).results;
+    const before = (await bySize()).map((f) => f.id);
+    await m0011.down(app.chute.db);
+    assert.deepEqual(
+      (await bySize()).map((f) => f.id),
+      before,
+    );
+    await m0011.up(app.chute.db);
+    assert.deepEqual(
+      (await bySize()).map((f) => f.id),
+      before,
+    );
   });
 });

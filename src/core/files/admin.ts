@@ -86,7 +86,7 @@ function nameMatches(
 
 function filteredFiles(db: Executor, query: AdminFileQuery) {
   let base = db.selectFrom('chute_files');
-  // "valid" is written as the partial indexes' own condition (migration 0011), so they serve it
+  // on SQLite "valid" is written as the partial indexes' own condition (migration 0011)
   if (query.status === 'valid' && dialectOf(db) === 'sqlite') {
     base = base.where(sql<SqlBool>`(chute_files.upload_finished_at is not null) = 1`);
   } else if (query.status === 'valid') {
@@ -124,11 +124,10 @@ export function searchesGeneratedName(term: string): boolean {
 }
 
 /**
- * The ORDER BY of a sort among files of one state: the column, then a unique tie-breaker, all in
- * the same direction, so that one partial index serves the valid files (migration 0011).
- * file_name is unique by itself; the original name is tie-broken by the generated one, which its
- * index holds. Among files of one state validity is a constant, which needs no index. The
- * uploader sort is listUploaderIds'.
+ * The ORDER BY of a sort: the column, then a unique tie-breaker, all in the same direction, so
+ * that one index serves it (migrations 0004 and 0011). file_name is unique by itself; the original
+ * name is tie-broken by the generated one, which its index holds. Among the files of one state
+ * validity is a constant, which needs no index. The uploader sort is listUploaderIds'.
  */
 function orderTerms(
   sort: Exclude<AdminFileSort, 'uploaded_by'>,
@@ -152,9 +151,10 @@ function orderTerms(
 }
 
 /**
- * Ids of a page in a column's order. The valid files and the pending ones are each read in that
- * order, the valid ones off their index, and merged (SQLite and PostgreSQL both merge a UNION ALL
- * of ordered parts for its ORDER BY ... LIMIT): the offset skips index entries, not rows.
+ * Ids of a page in a column's order, read off an index: the offset skips index entries, not rows.
+ * On SQLite the sort indexes hold valid files only (migration 0011): the valid files are read off
+ * them and the pending ones (few: the cleanup removes them) sorted, and the two merged, as SQLite
+ * does for a UNION ALL under one ORDER BY. PostgreSQL's indexes hold every file.
  */
 async function listSortedIds(
   db: Executor,
@@ -178,8 +178,8 @@ async function listSortedIds(
       ...terms.map((term, index) => sql`${term}`.as(`k${index}`)),
     ]);
   };
-  // file_name's unique index holds every file: one ordered read of it
-  const whole = query.status !== undefined || sort === 'file_name';
+  // file_name's unique index holds every file
+  const whole = query.status !== undefined || sort === 'file_name' || dialectOf(db) === 'postgres';
   let ids = whole ? part(query.status) : part('valid').unionAll(part('pending'));
   const keys = byIdScan ? 1 : orderTerms(sort, query.status).length;
   for (let index = 0; index < keys; index++) ids = ids.orderBy(sql.ref(`k${index}`), order);
