@@ -1,5 +1,6 @@
 import { sql, type Kysely, type SqlBool } from 'kysely';
 import { dialectOf } from '../dialect.js';
+import * as fullIndexes from './0004_admin_indexes.js';
 
 // SQLite: the admin list's sort indexes (0004) cost every start: a new record went into all seven,
 // and with the table's own five that was a dozen b-trees per insert (on the bench: start 1.25x at
@@ -29,20 +30,9 @@ const PARTIAL: Array<[name: string, columns: string[]]> = [
   ['chute_files_valid_id', ['id']],
 ];
 
-// 0004's, as it made them (a migration keeps its own copy, never the code's)
-const FULL: Array<[name: string, columns: string[]]> = [
-  ['chute_files_original_file_name_file_name', ['original_file_name', 'file_name']],
-  ['chute_files_file_type_id', ['file_type', 'id']],
-  ['chute_files_file_size_id', ['file_size', 'id']],
-  ['chute_files_created_at_id', ['created_at', 'id']],
-  ['chute_files_upload_finished_at_id', ['upload_finished_at', 'id']],
-];
-
 export async function up(db: Kysely<any>): Promise<void> {
   if (dialectOf(db) !== 'sqlite') return;
-  for (const [name] of FULL) await db.schema.dropIndex(name).execute();
-  await db.schema.dropIndex('chute_files_is_valid_id').execute();
-  await db.schema.dropIndex('chute_files_id').execute();
+  await fullIndexes.down(db);
   for (const [name, columns] of PARTIAL)
     await db.schema.createIndex(name).on('chute_files').columns(columns).where(VALID).execute();
 }
@@ -50,11 +40,5 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   if (dialectOf(db) !== 'sqlite') return;
   for (const [name] of PARTIAL) await db.schema.dropIndex(name).execute();
-  for (const [name, columns] of FULL) await db.schema.createIndex(name).on('chute_files').columns(columns).execute();
-  await db.schema
-    .createIndex('chute_files_is_valid_id')
-    .on('chute_files')
-    .expression(sql`(upload_finished_at is not null), id`)
-    .execute();
-  await db.schema.createIndex('chute_files_id').on('chute_files').column('id').execute();
+  await fullIndexes.up(db);
 }
