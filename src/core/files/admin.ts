@@ -153,8 +153,9 @@ function orderTerms(
 /**
  * Ids of a page in a column's order, read off an index: the offset skips index entries, not rows.
  * On SQLite the sort indexes hold valid files only (migration 0011): the valid files are read off
- * them and the pending ones (few: the cleanup removes them) sorted, and the two merged, as SQLite
- * does for a UNION ALL under one ORDER BY. PostgreSQL's indexes hold every file.
+ * them and the pending ones sorted, and the two merged, as SQLite does for a UNION ALL under one
+ * ORDER BY. Pending files are few where the cleanup runs (FILE_CLEANUP_INTERVAL, `chute cleanup`);
+ * each one left costs every such page a row read. PostgreSQL's indexes hold every file.
  */
 async function listSortedIds(
   db: Executor,

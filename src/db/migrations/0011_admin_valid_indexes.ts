@@ -8,7 +8,7 @@ import * as fullIndexes from './0004_admin_indexes.js';
 // indexes), so a start's pending record enters none of them; it enters them once it is finished,
 // in the UPDATE that makes it valid, which already rewrote four of the old ones. The list sorts
 // the valid files off these indexes and merges in the pending ones, which the cleanup keeps few
-// (src/core/files/admin.ts). Validity is a constant among the files of one state, so its sort
+// where it runs (src/core/files/admin.ts). Validity is a constant among the files of one state, so its sort
 // needs no index of its own.
 // PostgreSQL keeps 0004's full indexes: its planner did not read partial ones under a UNION ALL
 // (it sorted the whole table: a first page by name took 37 ms against 0.1 ms, measured with
