@@ -172,18 +172,18 @@ async function listSortedIds(
   // the names index (it holds the ids) and sort the matches.
   const searchOnly = Boolean(query.search?.trim()) && query.uploadedBy === undefined;
   const byIdScan = sort === 'id' && searchOnly && dialectOf(db) === 'sqlite';
-  const part = (status: AdminFileStatus | undefined) => {
-    const terms = byIdScan ? [sql`+chute_files.id`] : orderTerms(sort, status);
-    return filteredFiles(db, { ...query, status }).select([
+  const termsOf = (status: AdminFileStatus | undefined) =>
+    byIdScan ? [sql`+chute_files.id`] : orderTerms(sort, status);
+  const part = (status: AdminFileStatus | undefined) =>
+    filteredFiles(db, { ...query, status }).select([
       'chute_files.id',
-      ...terms.map((term, index) => sql`${term}`.as(`k${index}`)),
+      ...termsOf(status).map((term, index) => sql`${term}`.as(`k${index}`)),
     ]);
-  };
   // file_name's unique index holds every file
   const whole = query.status !== undefined || sort === 'file_name' || dialectOf(db) === 'postgres';
   let ids = whole ? part(query.status) : part('valid').unionAll(part('pending'));
-  const keys = byIdScan ? 1 : orderTerms(sort, query.status).length;
-  for (let index = 0; index < keys; index++) ids = ids.orderBy(sql.ref(`k${index}`), order);
+  // every part names its sort keys k0, k1, ... alike (the same count whatever the state)
+  for (const index of termsOf(query.status).keys()) ids = ids.orderBy(sql.ref(`k${index}`), order);
   const rows = await ids.limit(limit).offset(offset).execute();
   return rows.map((row) => toNumber(row.id));
 }
