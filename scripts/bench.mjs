@@ -23,8 +23,9 @@
 //                              git -C /tmp/c checkout <commit> && ln -s $PWD/node_modules /tmp/c/`
 //   BENCH_BASE_DIR=<dir>       section "compare": start and finish of that checkout (made the same
 //                              way) against this one's, in alternating rounds, as head/base ratios
-//   BENCH_COMPARE_STORAGE=s3   compare start in S3 mode (a start signs a POST policy and never
-//                              reaches the storage, so no RGW is started; finish is left out)
+//   BENCH_COMPARE_STORAGE=s3   compare start and Uppy's params in S3 mode (they sign a POST policy
+//                              and a PUT URL and never reach the storage, so no RGW is started;
+//                              finish is left out)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -310,7 +311,7 @@ try {
   if (wants('compare')) {
     const labels = { base: versionLabel(report.base), head: versionLabel(report.app) };
     const storage = process.env.BENCH_COMPARE_STORAGE === 's3' ? 's3' : 'local';
-    // no S3 answers here: a start only signs, and a finish is not compared in this mode
+    // no S3 answers here: a start and Uppy's params only sign, and a finish is not compared in this mode
     const s3 = {
       endpoint: 'http://127.0.0.1:9',
       accessKeyId: 'compare',

@@ -1,6 +1,6 @@
 // Section "compare": is this checkout slower than another commit? Two servers side by side, one
 // running the base checkout (BENCH_BASE_DIR) and one this one (or BENCH_APP_DIR), local storage (or
-// S3 for start alone: BENCH_COMPARE_STORAGE=s3) and SQLite; start and finish run in alternating rounds so a drift of the machine falls on both alike,
+// S3 for start and Uppy's params alone: BENCH_COMPARE_STORAGE=s3) and SQLite; start and finish run in alternating rounds so a drift of the machine falls on both alike,
 // and the ratio of the medians is reported per endpoint and concurrency. Which side goes first
 // changes every round: with a fixed order a commit compared with itself came out 3-9% faster in
 // the second slot. A base compared with itself shows the noise of the method on this machine.
@@ -8,16 +8,25 @@ import { log, median } from '../lib.mjs';
 import { alternateRounds, runLoad, warmUp } from '../load.mjs';
 import { int, makeRow, ms } from '../report.mjs';
 import { finishRound, prepareFinishes, startLoad } from './api.mjs';
+import { paramsLoad } from './uppy.mjs';
 
 const ROUNDS = 5;
 /** "no slower": the head's median within this of the base's (the A/A spread of the method here) */
 export const COMPARE_MIN_RATIO = 0.95;
 
-/** Alternating start rounds of `seconds` each on both servers; the runs of each side. */
-async function startRounds(servers, connections, cfg) {
-  for (const server of Object.values(servers)) await warmUp(startLoad(server, connections), cfg.warmupSeconds);
-  return alternateRounds('start', servers, ROUNDS, (server) =>
-    runLoad({ ...startLoad(server, connections), duration: cfg.repeatSeconds }),
+/** What each endpoint compared sends (runLoad's options) to a server at `connections`. */
+const LOADS = {
+  start: (server, connections) => startLoad(server, connections),
+  // a presigned PUT: the URL signer's work, where a start signs a POST policy
+  'Uppy params': (server, connections) => ({ connections, ...paramsLoad(server) }),
+};
+
+/** Alternating rounds of `endpoint`, cfg.repeatSeconds each, on both servers; the runs of each side. */
+async function loadRounds(endpoint, servers, connections, cfg) {
+  const load = (server) => LOADS[endpoint](server, connections);
+  for (const server of Object.values(servers)) await warmUp(load(server), cfg.warmupSeconds);
+  return alternateRounds(endpoint, servers, ROUNDS, (server) =>
+    runLoad({ ...load(server), duration: cfg.repeatSeconds }),
   );
 }
 
@@ -64,9 +73,11 @@ export async function benchCompare({ base, head, labels, cfg, rows, storage = 'l
   const servers = { base, head };
   const perRound = Math.floor(cfg.finishLocalN / ROUNDS);
   for (const connections of cfg.connections) {
-    const starts = await startRounds(servers, connections, cfg);
-    rows.push(ratioRow({ endpoint: 'start', connections, runs: starts, labels, storage }));
-    log(`compare c=${connections}: start ${rows.at(-1).ratio.toFixed(2)}`);
+    for (const endpoint of storage === 'local' ? ['start'] : ['start', 'Uppy params']) {
+      const runs = await loadRounds(endpoint, servers, connections, cfg);
+      rows.push(ratioRow({ endpoint, connections, runs, labels, storage }));
+      log(`compare c=${connections}: ${endpoint} ${rows.at(-1).ratio.toFixed(2)}`);
+    }
     if (storage !== 'local') continue;
     const finishes = await finishRounds(servers, connections, perRound);
     rows.push(ratioRow({ endpoint: 'finish', connections, runs: finishes, labels, perRound, storage }));

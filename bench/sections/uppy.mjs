@@ -29,6 +29,9 @@ const CREATE_BODY = JSON.stringify({
 });
 
 const chuteLoad = (server, request) => ({ url: server.baseUrl, pid: server.pid, ...request });
+/** Uppy's getUploadParameters on a Chute server: a record and a presigned PUT (no call to the storage). */
+export const paramsLoad = (server) =>
+  chuteLoad(server, { method: 'GET', path: `/api/uppy/s3/params${PARAMS_QUERY}`, headers: server.auth });
 /** What each target sends (runLoad's options), given the Chute server, Companion and one open Uppy upload. */
 const TARGETS = [
   {
@@ -42,8 +45,7 @@ const TARGETS = [
     what: 'Chute `GET /api/uppy/s3/params` (Uppy getUploadParameters)',
     judged: true,
     note: 'a record and a presigned PUT per request',
-    load: ({ server }) =>
-      chuteLoad(server, { method: 'GET', path: `/api/uppy/s3/params${PARAMS_QUERY}`, headers: server.auth }),
+    load: ({ server }) => paramsLoad(server),
   },
   {
     name: 'multipart',

@@ -132,6 +132,26 @@ function operations(
         ),
     },
     {
+      name: 'PutObject with runs of blanks and a tab in a signed header',
+      ours: {
+        operation: 'PutObject',
+        key,
+        headers: { 'content-type': 'text/plain', 'content-disposition': ' attachment;\t filename="a   b.txt" ' },
+        expiresIn: 600,
+      },
+      sdk: (client) =>
+        getSignedUrl(
+          client,
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ContentType: 'text/plain',
+            ContentDisposition: ' attachment;\t filename="a   b.txt" ',
+          }),
+          { expiresIn: 600, signableHeaders: new Set(['content-type', 'content-disposition']), signingDate },
+        ),
+    },
+    {
       name: 'UploadPart with nothing signed but the host',
       ours: { operation: 'UploadPart', key, query: { partNumber: '1', uploadId: 'u1' }, expiresIn: 900 },
       sdk: (client) =>
@@ -156,6 +176,35 @@ describe('PresignedUrlSigner', () => {
       }
     });
   }
+
+  test("a new day or new credentials (as a role's keys rotate) sign with a new key, not the one kept", async () => {
+    const credentials = { accessKeyId: 'ASIAFIRST', secretAccessKey: 'first/secret', sessionToken: 'one' };
+    const client = new S3Client({
+      region: 'eu-west-3',
+      // expiring now: the SDK asks again on every use, as it would for a role's keys near their end
+      credentials: async () => ({ ...credentials, expiration: new Date() }),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
+    const nextDay = new Date('2026-12-06T00:00:01Z');
+    const steps: Array<[string, Date, () => void]> = [
+      ['first', signingDate, () => {}],
+      ['same day again', signingDate, () => {}],
+      ['next day', nextDay, () => {}],
+      ['new secret', nextDay, () => Object.assign(credentials, { secretAccessKey: 'second/secret' })],
+      ['new key id', nextDay, () => Object.assign(credentials, { accessKeyId: 'ASIASECOND', sessionToken: 'two' })],
+    ];
+    for (const [step, date, change] of steps) {
+      change();
+      const expected = await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'files/k1' }), {
+        expiresIn: 60,
+        signingDate: date,
+      });
+      const actual = await signer.sign({ operation: 'GetObject', key: 'files/k1', expiresIn: 60, signingDate: date });
+      assert.equal(normalised(actual), normalised(expected), step);
+    }
+  });
 
   test("signs on the storage's clock: the client's clock offset (set from S3's answers) moves X-Amz-Date", async () => {
     const client = Object.values(clients)[0]!;

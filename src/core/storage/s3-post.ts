@@ -1,6 +1,6 @@
-import { createHmac } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type BucketAddress, storageNow } from './s3-presign.js';
+import { ALGORITHM, amzDates, credentialScope, hmac, iso8601, SigningKeys } from './sigv4.js';
 
 export type PostCondition = Record<string, string> | [string, string | number, string | number];
 
@@ -8,9 +8,6 @@ export interface PresignedPost {
   url: string;
   fields: Record<string, string>;
 }
-
-const iso8601 = (date: Date) => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
 /**
  * The same policy and fields as @aws-sdk/s3-presigned-post's createPresignedPost (checked field
@@ -21,7 +18,7 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
  * region and credentials.
  */
 export class PresignedPostSigner {
-  private signingKey: { scope: string; key: Buffer } | null = null;
+  private readonly keys = new SigningKeys();
 
   constructor(
     private readonly client: S3Client,
@@ -43,14 +40,13 @@ export class PresignedPostSigner {
     const config = this.client.config;
     const [url, region, credentials] = await Promise.all([this.bucketUrl(), config.region(), config.credentials()]);
     const now = storageNow(this.client);
-    const signingDate = iso8601(now).replace(/[-:]/g, '');
-    const shortDate = signingDate.slice(0, 8);
+    const { longDate, shortDate } = amzDates(now);
     const fields: Record<string, string> = {
       ...extraFields,
       bucket: this.bucket,
-      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-      'X-Amz-Credential': `${credentials.accessKeyId}/${shortDate}/${region}/s3/aws4_request`,
-      'X-Amz-Date': signingDate,
+      'X-Amz-Algorithm': ALGORITHM,
+      'X-Amz-Credential': `${credentials.accessKeyId}/${credentialScope(shortDate, region)}`,
+      'X-Amz-Date': longDate,
       ...(credentials.sessionToken && { 'X-Amz-Security-Token': credentials.sessionToken }),
     };
     // conditions first, then one per field, then the key; repeats dropped, as the SDK does
@@ -61,7 +57,7 @@ export class PresignedPostSigner {
     const policy = Buffer.from(
       `{"expiration":${JSON.stringify(expiration)},"conditions":[${[...unique].join(',')}]}`,
     ).toString('base64');
-    const signingKey = this.signingKeyFor(shortDate, region, credentials.accessKeyId, credentials.secretAccessKey);
+    const signingKey = this.keys.keyFor(shortDate, region, credentials);
     return {
       url,
       fields: { ...fields, key, Policy: policy, 'X-Amz-Signature': hmac(signingKey, policy).toString('hex') },
@@ -72,15 +68,5 @@ export class PresignedPostSigner {
   private async bucketUrl(): Promise<string> {
     const { url } = await this.address.resolve();
     return url.pathname === '/' ? url.href : url.href.slice(0, -1);
-  }
-
-  /** SigV4: HMAC chain over date, region, service; valid for the whole UTC day. */
-  private signingKeyFor(shortDate: string, region: string, accessKeyId: string, secret: string): Buffer {
-    const scope = `${shortDate}\n${region}\n${accessKeyId}\n${secret}`;
-    if (this.signingKey?.scope !== scope) {
-      const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, shortDate), region), 's3'), 'aws4_request');
-      this.signingKey = { scope, key };
-    }
-    return this.signingKey.key;
   }
 }
