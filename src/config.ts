@@ -2,7 +2,7 @@
 // with a message naming the variable; nothing else in the code reads process.env.
 
 import { type WebhookSettings, webhookSecretProblem, webhookUrlProblem } from './core/events/settings.js';
-import { MULTIPART } from './core/storage/types.js';
+import { MAX_SIGNED_SECONDS, MULTIPART } from './core/storage/types.js';
 
 export type StorageKind = 'local' | 's3';
 
@@ -173,12 +173,14 @@ function reader(env: Env) {
       throw new ConfigError(name, `must be a size in bytes like 10485760 or 10MiB, got "${raw}"`);
     return value;
   };
-  const duration = (name: string, fallback: number, min: number): number => {
+  const duration = (name: string, fallback: number, min: number, max?: { seconds: number; why: string }): number => {
     const raw = get(name);
     if (raw === undefined) return fallback;
     const value = parseDuration(raw);
     if (value === null || value < min)
       throw new ConfigError(name, `must be a duration of at least ${min}s like 60, 15m, 24h or 7d, got "${raw}"`);
+    if (max && value > max.seconds)
+      throw new ConfigError(name, `must be at most ${max.seconds}s (${max.why}), got "${raw}"`);
     return value;
   };
   const boolean = (name: string, fallback: boolean): boolean => {
@@ -222,11 +224,14 @@ export const ACLS = [
 ] as const;
 export const MAX_FILE_SIZE = MULTIPART.maxObjectSize; // S3's largest object (multipart); one POST stops at 5 GiB
 
+/** The longest a download URL lives with S3 storage (AWS_QUERYSTRING_EXPIRE, limits.urlExpiry). */
+export const S3_URL_EXPIRY = { seconds: MAX_SIGNED_SECONDS, why: 'S3 refuses presigned URLs valid for longer than 7d' };
+
 /** The upload settings' defaults, for the environment here and @chute/server's options alike. */
 export const UPLOAD_DEFAULTS = {
   maxSize: 10 * 2 ** 20,
   presignedExpiry: 60,
-  presignedExpiryMax: 7 * 24 * 3600,
+  presignedExpiryMax: MAX_SIGNED_SECONDS,
   urlExpiry: 3600,
   acl: 'private',
 } as const;
@@ -431,7 +436,13 @@ export function loadConfig(env: Env = process.env): Config {
       intervalSeconds: r.get('FILE_CLEANUP_INTERVAL') === undefined ? null : r.duration('FILE_CLEANUP_INTERVAL', 0, 1),
       olderThanSeconds: r.duration('FILE_CLEANUP_OLDER_THAN', 24 * 3600, 1),
     },
-    urlExpiry: r.duration('AWS_QUERYSTRING_EXPIRE', UPLOAD_DEFAULTS.urlExpiry, 1),
+    // S3 refuses a presigned URL that lives longer than a week; a local signed link may
+    urlExpiry: r.duration(
+      'AWS_QUERYSTRING_EXPIRE',
+      UPLOAD_DEFAULTS.urlExpiry,
+      1,
+      storage === 's3' ? S3_URL_EXPIRY : undefined,
+    ),
     s3,
     presignedExpiry,
     corsAllowedOrigins,

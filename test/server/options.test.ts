@@ -59,6 +59,11 @@ const cases: Array<[string, Record<string, unknown>, string]> = [
   ['a size of 0', { limits: { maxSize: 0 } }, 'options.limits.maxSize'],
   ['a type that is no media type', { limits: { allowedTypes: ['pdf'] } }, 'options.limits.allowedTypes'],
   ['a presigned expiry past 7 days', { limits: { presignedExpiry: 8 * 24 * 3600 } }, 'options.limits.presignedExpiry'],
+  [
+    'a download URL expiry past 7 days with S3 (S3 refuses such presigned URLs)',
+    { storage: s3, limits: { urlExpiry: 8 * 24 * 3600 } },
+    'options.limits.urlExpiry must be a whole number from 1 to 604800',
+  ],
   ['a hook that is no function', { hooks: { onUploadStart: 'yes' } }, 'options.hooks.onUploadStart must be a function'],
   ['an unknown hook', { hooks: { onUpload: () => {} } }, 'options.hooks.onUpload is not an option'],
   ['a short signing secret', { signingSecret: 'short' }, 'options.signingSecret'],
@@ -91,6 +96,11 @@ for (const [name, change, message] of cases) {
 
 test('createChute refuses options that are no object', () => {
   assert.throws(() => createChute(undefined as never), /@chute\/server: the options must be an object/);
+});
+
+test('a local signed link may live longer than the week an S3 URL may', async () => {
+  const chute = createChute({ ...valid, limits: { urlExpiry: 30 * 24 * 3600 } });
+  await chute.close();
 });
 
 test('valid options create a Chute without opening anything until first use', async () => {

@@ -81,6 +81,12 @@ describe('config', () => {
     for (const [env, variable] of cases) failsOn(env, variable);
   });
 
+  test("a download URL's life (AWS_QUERYSTRING_EXPIRE) stops at 7d with S3, which refuses presigned URLs valid longer; a local signed link may live longer", () => {
+    assert.equal(loadConfig({ ...s3Env, AWS_QUERYSTRING_EXPIRE: '7d' }).urlExpiry, 7 * 86400);
+    failsOn({ ...s3Env, AWS_QUERYSTRING_EXPIRE: '8d' }, 'AWS_QUERYSTRING_EXPIRE');
+    assert.equal(loadConfig({ AWS_QUERYSTRING_EXPIRE: '30d' }).urlExpiry, 30 * 86400);
+  });
+
   test('JWT auth: off by default; a secret and/or a JWKS URL turn it on, with the optional checks', () => {
     assert.equal(loadConfig({}).jwt, null);
     const secret = 'x'.repeat(32);

@@ -241,6 +241,14 @@ describe('PresignedUrlSigner', () => {
     }
   });
 
+  test('a URL to live longer than the week S3 allows is refused, not signed', async () => {
+    const client = Object.values(clients)[0]!;
+    const signer = new PresignedUrlSigner(client, new BucketAddress(client, bucket));
+    const week = 7 * 24 * 3600;
+    assert.match(await signer.sign({ operation: 'GetObject', key: 'k1', expiresIn: week }), /X-Amz-Expires=604800/);
+    await assert.rejects(signer.sign({ operation: 'GetObject', key: 'k1', expiresIn: week + 1 }), RangeError);
+  });
+
   test('a bucket URL that could not be resolved is tried again on the next call', async () => {
     let calls = 0;
     const flaky = new S3Client({

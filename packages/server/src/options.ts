@@ -6,7 +6,7 @@ import { type WebhookSettings, webhookSecretProblem, webhookUrlProblem } from '.
 import type { FileJson } from '../../../src/core/files/json.js';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { ACLS, MAX_FILE_SIZE, MEDIA_TYPE_PATTERN, UPLOAD_DEFAULTS } from '../../../src/config.js';
+import { ACLS, MAX_FILE_SIZE, MEDIA_TYPE_PATTERN, S3_URL_EXPIRY, UPLOAD_DEFAULTS } from '../../../src/config.js';
 
 /** Who the host says is asking: its own user id (opaque to Chute) and whether they are staff. */
 export interface ChuteUser {
@@ -31,9 +31,9 @@ export interface ChuteLimits {
   maxSize?: number;
   /** media types or patterns accepted (`image/*`, `application/pdf`); any when unset */
   allowedTypes?: string[];
-  /** seconds a presigned upload stays usable */
+  /** seconds a presigned upload stays usable (at most a week) */
   presignedExpiry?: number;
-  /** seconds a download URL stays usable */
+  /** seconds a download URL stays usable (at most a week with S3, which refuses longer presigned URLs) */
   urlExpiry?: number;
 }
 
@@ -197,7 +197,7 @@ const wholeNumber = (name: string, value: unknown, min: number, max: number): nu
   return value;
 };
 
-function resolveLimits(limits: unknown): ResolvedOptions['limits'] {
+function resolveLimits(limits: unknown, storage: ChuteStorageOptions): ResolvedOptions['limits'] {
   if (limits === undefined) limits = {};
   if (!isObject(limits)) throw new ChuteOptionsError('limits', 'must be an object');
   checkKeys(limits, ['maxSize', 'allowedTypes', 'presignedExpiry', 'urlExpiry'], 'limits.');
@@ -218,7 +218,14 @@ function resolveLimits(limits: unknown): ResolvedOptions['limits'] {
     presignedExpiry:
       wholeNumber('presignedExpiry', limits.presignedExpiry, 1, UPLOAD_DEFAULTS.presignedExpiryMax) ??
       UPLOAD_DEFAULTS.presignedExpiry,
-    urlExpiry: wholeNumber('urlExpiry', limits.urlExpiry, 1, Number.MAX_SAFE_INTEGER) ?? UPLOAD_DEFAULTS.urlExpiry,
+    // S3 refuses a presigned URL that lives longer than a week; a local signed link may
+    urlExpiry:
+      wholeNumber(
+        'urlExpiry',
+        limits.urlExpiry,
+        1,
+        storage.type === 's3' ? S3_URL_EXPIRY.seconds : Number.MAX_SAFE_INTEGER,
+      ) ?? UPLOAD_DEFAULTS.urlExpiry,
   };
 }
 
@@ -269,7 +276,7 @@ export function resolveOptions<Req, User extends ChuteUser>(
     );
   if (typeof options.authenticate !== 'function')
     throw new ChuteOptionsError('authenticate', 'must be a function (request) => { id, isStaff? } | null');
-  const limits = resolveLimits(options.limits);
+  const limits = resolveLimits(options.limits, options.storage);
   checkHooks(options.hooks);
   checkLogger(options.logger);
   checkWebhooks(options.webhooks);

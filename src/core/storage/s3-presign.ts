@@ -1,6 +1,7 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ALGORITHM, amzDates, credentialScope, hmac, SigningKeys, sha256Hex } from './sigv4.js';
+import { MAX_SIGNED_SECONDS } from './types.js';
 
 /** What one presigned URL is for: the headers given here are signed, so the client must send them as given. */
 export interface PresignRequest {
@@ -105,6 +106,8 @@ export class PresignedUrlSigner {
   ) {}
 
   async sign({ operation, key, query = {}, headers = {}, expiresIn, signingDate }: PresignRequest): Promise<string> {
+    // config and options stop longer lives at boot; S3 would refuse the URL on use
+    if (expiresIn > MAX_SIGNED_SECONDS) throw new RangeError(`a presigned URL lives at most ${MAX_SIGNED_SECONDS} s`);
     const { url, region } = await this.address.resolve();
     const credentials = await this.client.config.credentials();
     // on the storage's clock (the offset its answers set), which getSignedUrl leaves out
